@@ -1,0 +1,179 @@
+package io.shoplens.processor.inference;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the inference engine runs. Validated on construction; use {@link #defaults()} and the {@code
+ * with...} methods to change single settings.
+ *
+ * @param executionProvider CPU (default) or CUDA; CUDA needs the {@code -Pcuda} build
+ * @param cudaDeviceId GPU ordinal when {@code executionProvider} is CUDA
+ * @param intraOpThreads ONNX Runtime threads inside one operator; 0 lets ONNX Runtime choose
+ * @param interOpThreads ONNX Runtime threads across operators; 0 lets ONNX Runtime choose
+ * @param maxBatchSize most requests decoded together
+ * @param maxBatchWait longest a request waits for others to fill its batch
+ * @param queueCapacity most requests waiting; the queue never grows beyond this
+ * @param backpressure what {@code submit} does when the queue is full
+ * @param offerTimeout how long {@code submit} blocks under {@link Backpressure#BLOCK}
+ * @param visionCacheEntries most images whose query embeddings are kept (0 disables the cache)
+ * @param closeTimeout how long {@code close} waits for the running batch
+ */
+public record EngineConfig(
+    ExecutionProvider executionProvider,
+    int cudaDeviceId,
+    int intraOpThreads,
+    int interOpThreads,
+    int maxBatchSize,
+    Duration maxBatchWait,
+    int queueCapacity,
+    Backpressure backpressure,
+    Duration offerTimeout,
+    int visionCacheEntries,
+    Duration closeTimeout) {
+
+  /** Where the graphs run. */
+  public enum ExecutionProvider {
+    /** ONNX Runtime's CPU provider (the default build). */
+    CPU,
+    /** ONNX Runtime's CUDA provider; needs the onnxruntime_gpu artifact ({@code -Pcuda}). */
+    CUDA
+  }
+
+  /** What a full queue does to {@code submit}. */
+  public enum Backpressure {
+    /** Wait up to {@code offerTimeout} for room, then reject. */
+    BLOCK,
+    /** Reject at once. */
+    REJECT
+  }
+
+  public EngineConfig {
+    Objects.requireNonNull(executionProvider, "executionProvider");
+    Objects.requireNonNull(maxBatchWait, "maxBatchWait");
+    Objects.requireNonNull(backpressure, "backpressure");
+    Objects.requireNonNull(offerTimeout, "offerTimeout");
+    Objects.requireNonNull(closeTimeout, "closeTimeout");
+    require(cudaDeviceId >= 0, "cudaDeviceId must be >= 0, got " + cudaDeviceId);
+    require(intraOpThreads >= 0, "intraOpThreads must be >= 0, got " + intraOpThreads);
+    require(interOpThreads >= 0, "interOpThreads must be >= 0, got " + interOpThreads);
+    require(maxBatchSize >= 1, "maxBatchSize must be >= 1, got " + maxBatchSize);
+    require(!maxBatchWait.isNegative(), "maxBatchWait must not be negative, got " + maxBatchWait);
+    require(queueCapacity >= 1, "queueCapacity must be >= 1, got " + queueCapacity);
+    require(!offerTimeout.isNegative(), "offerTimeout must not be negative, got " + offerTimeout);
+    require(visionCacheEntries >= 0, "visionCacheEntries must be >= 0, got " + visionCacheEntries);
+    require(!closeTimeout.isNegative(), "closeTimeout must not be negative, got " + closeTimeout);
+  }
+
+  /** CPU, ONNX Runtime's thread defaults, batches of 8 within 10 ms, 256 queued, 1024 images. */
+  public static EngineConfig defaults() {
+    return new EngineConfig(
+        ExecutionProvider.CPU,
+        0,
+        0,
+        0,
+        8,
+        Duration.ofMillis(10),
+        256,
+        Backpressure.BLOCK,
+        Duration.ofSeconds(5),
+        1024,
+        Duration.ofSeconds(30));
+  }
+
+  public EngineConfig withExecutionProvider(ExecutionProvider provider, int deviceId) {
+    return new EngineConfig(
+        provider,
+        deviceId,
+        intraOpThreads,
+        interOpThreads,
+        maxBatchSize,
+        maxBatchWait,
+        queueCapacity,
+        backpressure,
+        offerTimeout,
+        visionCacheEntries,
+        closeTimeout);
+  }
+
+  public EngineConfig withThreads(int intraOp, int interOp) {
+    return new EngineConfig(
+        executionProvider,
+        cudaDeviceId,
+        intraOp,
+        interOp,
+        maxBatchSize,
+        maxBatchWait,
+        queueCapacity,
+        backpressure,
+        offerTimeout,
+        visionCacheEntries,
+        closeTimeout);
+  }
+
+  public EngineConfig withBatching(int maxSize, Duration maxWait) {
+    return new EngineConfig(
+        executionProvider,
+        cudaDeviceId,
+        intraOpThreads,
+        interOpThreads,
+        maxSize,
+        maxWait,
+        queueCapacity,
+        backpressure,
+        offerTimeout,
+        visionCacheEntries,
+        closeTimeout);
+  }
+
+  public EngineConfig withQueue(int capacity, Backpressure policy, Duration timeout) {
+    return new EngineConfig(
+        executionProvider,
+        cudaDeviceId,
+        intraOpThreads,
+        interOpThreads,
+        maxBatchSize,
+        maxBatchWait,
+        capacity,
+        policy,
+        timeout,
+        visionCacheEntries,
+        closeTimeout);
+  }
+
+  public EngineConfig withVisionCacheEntries(int entries) {
+    return new EngineConfig(
+        executionProvider,
+        cudaDeviceId,
+        intraOpThreads,
+        interOpThreads,
+        maxBatchSize,
+        maxBatchWait,
+        queueCapacity,
+        backpressure,
+        offerTimeout,
+        entries,
+        closeTimeout);
+  }
+
+  public EngineConfig withCloseTimeout(Duration timeout) {
+    return new EngineConfig(
+        executionProvider,
+        cudaDeviceId,
+        intraOpThreads,
+        interOpThreads,
+        maxBatchSize,
+        maxBatchWait,
+        queueCapacity,
+        backpressure,
+        offerTimeout,
+        visionCacheEntries,
+        timeout);
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package io.shoplens.processor.inference;
+
+import java.util.List;
+
+/**
+ * What {@link BatchingInferenceEngine} needs from a model; {@link Blip2Model} is the one
+ * implementation (tests decorate it to inject failures and stalls).
+ */
+interface EngineModel extends AutoCloseable {
+  String modelVersion();
+
+  Blip2Model.Prepared prepare(GenerationRequest request);
+
+  List<float[]> encodeImages(List<float[]> pixels);
+
+  List<GenerationResult> decode(
+      List<Blip2Model.Prepared> prepared,
+      List<float[]> queryEmbeds,
+      List<Long> visionNanos,
+      List<Boolean> cacheHits);
+
+  @Override
+  void close();
+}

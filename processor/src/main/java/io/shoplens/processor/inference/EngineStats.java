@@ -1,0 +1,46 @@
+package io.shoplens.processor.inference;
+
+/**
+ * A snapshot of the engine's counters (monotonic since start) and gauges (current values). Times
+ * are summed nanoseconds of wall time per stage over all batches.
+ *
+ * @param queueDepth requests waiting now (gauge)
+ * @param submitted requests accepted
+ * @param rejected requests refused (queue full or closed)
+ * @param completed requests that produced a result
+ * @param failed requests completed with an error
+ * @param batches batches run
+ * @param batchedRequests requests over all batches (mean batch size = batchedRequests / batches)
+ * @param maxBatchSize largest batch so far
+ * @param visionCacheHits images whose query embeddings came from the cache
+ * @param visionCacheMisses images that went through the vision graph
+ * @param visionRuns vision graph invocations
+ * @param tokensGenerated tokens generated over all rows
+ * @param preprocessNanos time preprocessing images and prompts
+ * @param visionNanos time in the vision graph
+ * @param prefillNanos time in prefill
+ * @param decodeNanos time in decode steps
+ */
+public record EngineStats(
+    int queueDepth,
+    long submitted,
+    long rejected,
+    long completed,
+    long failed,
+    long batches,
+    long batchedRequests,
+    int maxBatchSize,
+    long visionCacheHits,
+    long visionCacheMisses,
+    long visionRuns,
+    long tokensGenerated,
+    long preprocessNanos,
+    long visionNanos,
+    long prefillNanos,
+    long decodeNanos) {
+
+  /** All zero. */
+  public static EngineStats empty() {
+    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+}

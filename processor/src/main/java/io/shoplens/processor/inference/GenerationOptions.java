@@ -1,0 +1,198 @@
+package io.shoplens.processor.inference;
+
+import java.util.Objects;
+
+/**
+ * How to pick tokens, with Hugging Face {@code generate()} semantics. Validated on construction.
+ *
+ * @param strategy greedy, beam search or sampling
+ * @param maxNewTokens most tokens generated (a stop token counts)
+ * @param minNewTokens stop tokens are suppressed until this many tokens were generated
+ * @param numBeams beams per request (beam search only; 1 otherwise)
+ * @param lengthPenalty beam scores are divided by {@code length ** lengthPenalty}
+ * @param earlyStopping beam search stopping rule, as Hugging Face's {@code early_stopping}
+ * @param numReturnSequences sequences returned: at most {@code numBeams} for beam search, any
+ *     number of independent samples for sampling, 1 for greedy
+ * @param temperature sampling temperature (1 leaves logits unchanged)
+ * @param topK keep the k most likely tokens when sampling; 0 disables (Hugging Face's default is
+ *     50, and so is {@link #sampling()})
+ * @param topP nucleus sampling threshold; 1 disables
+ */
+public record GenerationOptions(
+    Strategy strategy,
+    int maxNewTokens,
+    int minNewTokens,
+    int numBeams,
+    double lengthPenalty,
+    EarlyStopping earlyStopping,
+    int numReturnSequences,
+    double temperature,
+    int topK,
+    double topP) {
+
+  /** Hard ceiling on {@code maxNewTokens}, to bound memory per request. */
+  public static final int MAX_NEW_TOKENS_LIMIT = 1024;
+
+  /** Token selection strategy. */
+  public enum Strategy {
+    GREEDY,
+    BEAM,
+    SAMPLE
+  }
+
+  /** Hugging Face's {@code early_stopping}: {@code False}, {@code True} or {@code "never"}. */
+  public enum EarlyStopping {
+    /** Stop when the best running beam is unlikely to beat the worst finished one. */
+    HEURISTIC,
+    /** Stop as soon as {@code numBeams} sequences have finished. */
+    WHEN_BEAMS_FULL,
+    /** Canonical beam search: stop only when no running beam can improve. */
+    NEVER
+  }
+
+  public GenerationOptions {
+    Objects.requireNonNull(strategy, "strategy");
+    Objects.requireNonNull(earlyStopping, "earlyStopping");
+    require(
+        maxNewTokens >= 1 && maxNewTokens <= MAX_NEW_TOKENS_LIMIT,
+        "maxNewTokens must be in [1, " + MAX_NEW_TOKENS_LIMIT + "], got " + maxNewTokens);
+    require(
+        minNewTokens >= 0 && minNewTokens <= maxNewTokens,
+        "minNewTokens must be in [0, maxNewTokens=" + maxNewTokens + "], got " + minNewTokens);
+    require(Double.isFinite(lengthPenalty), "lengthPenalty must be finite, got " + lengthPenalty);
+    require(
+        temperature > 0 && Double.isFinite(temperature),
+        "temperature must be positive and finite, got " + temperature);
+    require(topK >= 0, "topK must be >= 0, got " + topK);
+    require(topP > 0 && topP <= 1, "topP must be in (0, 1], got " + topP);
+    require(numReturnSequences >= 1, "numReturnSequences must be >= 1, got " + numReturnSequences);
+    switch (strategy) {
+      case BEAM -> {
+        require(numBeams >= 2, "beam search needs numBeams >= 2, got " + numBeams);
+        require(
+            numReturnSequences <= numBeams,
+            "numReturnSequences must be <= numBeams=" + numBeams + ", got " + numReturnSequences);
+      }
+      case GREEDY -> {
+        require(numBeams == 1, "greedy decoding uses numBeams == 1, got " + numBeams);
+        require(
+            numReturnSequences == 1,
+            "greedy decoding returns one sequence, got numReturnSequences=" + numReturnSequences);
+      }
+      case SAMPLE -> require(numBeams == 1, "sampling uses numBeams == 1, got " + numBeams);
+    }
+  }
+
+  /** Greedy decoding of at most 20 new tokens (Hugging Face's default length). */
+  public static GenerationOptions greedy() {
+    return new GenerationOptions(
+        Strategy.GREEDY, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
+  }
+
+  /** Beam search with {@code numBeams} beams, length penalty 1, heuristic early stopping. */
+  public static GenerationOptions beam(int numBeams) {
+    return new GenerationOptions(
+        Strategy.BEAM, 20, 0, numBeams, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
+  }
+
+  /** Sampling with Hugging Face's defaults: temperature 1, top-k 50, top-p 1. */
+  public static GenerationOptions sampling() {
+    return new GenerationOptions(
+        Strategy.SAMPLE, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
+  }
+
+  public GenerationOptions withMaxNewTokens(int max) {
+    return new GenerationOptions(
+        strategy,
+        max,
+        Math.min(minNewTokens, max),
+        numBeams,
+        lengthPenalty,
+        earlyStopping,
+        numReturnSequences,
+        temperature,
+        topK,
+        topP);
+  }
+
+  public GenerationOptions withMinNewTokens(int min) {
+    return new GenerationOptions(
+        strategy,
+        maxNewTokens,
+        min,
+        numBeams,
+        lengthPenalty,
+        earlyStopping,
+        numReturnSequences,
+        temperature,
+        topK,
+        topP);
+  }
+
+  public GenerationOptions withLengthPenalty(double penalty) {
+    return new GenerationOptions(
+        strategy,
+        maxNewTokens,
+        minNewTokens,
+        numBeams,
+        penalty,
+        earlyStopping,
+        numReturnSequences,
+        temperature,
+        topK,
+        topP);
+  }
+
+  public GenerationOptions withEarlyStopping(EarlyStopping rule) {
+    return new GenerationOptions(
+        strategy,
+        maxNewTokens,
+        minNewTokens,
+        numBeams,
+        lengthPenalty,
+        rule,
+        numReturnSequences,
+        temperature,
+        topK,
+        topP);
+  }
+
+  public GenerationOptions withNumReturnSequences(int n) {
+    return new GenerationOptions(
+        strategy,
+        maxNewTokens,
+        minNewTokens,
+        numBeams,
+        lengthPenalty,
+        earlyStopping,
+        n,
+        temperature,
+        topK,
+        topP);
+  }
+
+  public GenerationOptions withSampling(double temperature, int topK, double topP) {
+    return new GenerationOptions(
+        strategy,
+        maxNewTokens,
+        minNewTokens,
+        numBeams,
+        lengthPenalty,
+        earlyStopping,
+        numReturnSequences,
+        temperature,
+        topK,
+        topP);
+  }
+
+  /** Rows this request occupies in a decoding batch. */
+  public int rows() {
+    return strategy == Strategy.BEAM ? numBeams : numReturnSequences;
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

@@ -1,0 +1,411 @@
+package io.shoplens.processor.inference.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.EngineStartupException;
+import io.shoplens.processor.inference.InferenceException;
+import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.ModelBundle;
+import io.shoplens.processor.inference.bundle.ModelManifest;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * The three ONNX Runtime sessions of a BLIP-2 bundle (vision, embed, decoder), created once and
+ * checked against the manifest's dimensions when opened.
+ *
+ * <p>Every failure inside ONNX Runtime surfaces as an {@link InferenceException} naming the model
+ * version, the graph and the shapes of its inputs. Every tensor and result is closed before a
+ * method returns. Thread-safe (ONNX Runtime sessions are); {@link KvCache}s are not shared.
+ */
+public final class Blip2Graphs implements AutoCloseable {
+  /** Vision graph file name. */
+  public static final String VISION = "vision.onnx";
+
+  /** Embedding graph file name. */
+  public static final String EMBED = "embed.onnx";
+
+  /** Decoder graph file name. */
+  public static final String DECODER = "decoder.onnx";
+
+  private static final long ANY = -1;
+
+  private final OrtEnvironment env;
+  private final ModelManifest manifest;
+  private final OrtSession vision;
+  private final OrtSession embed;
+  private final OrtSession decoder;
+  private final String[] pastNames;
+  private final String[] presentNames;
+
+  private Blip2Graphs(
+      OrtEnvironment env,
+      ModelManifest manifest,
+      OrtSession vision,
+      OrtSession embed,
+      OrtSession decoder) {
+    this.env = env;
+    this.manifest = manifest;
+    this.vision = vision;
+    this.embed = embed;
+    this.decoder = decoder;
+    int layers = manifest.text().numLayers();
+    pastNames = new String[2 * layers];
+    presentNames = new String[2 * layers];
+    for (int l = 0; l < layers; l++) {
+      pastNames[2 * l] = "past_key_values." + l + ".key";
+      pastNames[2 * l + 1] = "past_key_values." + l + ".value";
+      presentNames[2 * l] = "present." + l + ".key";
+      presentNames[2 * l + 1] = "present." + l + ".value";
+    }
+  }
+
+  /**
+   * Creates the sessions and checks their declared inputs and outputs against the manifest.
+   *
+   * @throws BundleException naming the graph file if a graph cannot be loaded or disagrees with the
+   *     manifest
+   * @throws EngineStartupException if the configured execution provider cannot be used
+   */
+  public static Blip2Graphs open(ModelBundle bundle, EngineConfig config) {
+    OrtEnvironment env = OrtRuntime.environment();
+    ModelManifest m = bundle.manifest();
+    List<OrtSession> opened = new ArrayList<>();
+    try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
+      OrtSession vision = session(env, bundle.file(VISION), options, config, opened);
+      OrtSession embed = session(env, bundle.file(EMBED), options, config, opened);
+      OrtSession decoder = session(env, bundle.file(DECODER), options, config, opened);
+      Blip2Graphs graphs = new Blip2Graphs(env, m, vision, embed, decoder);
+      graphs.validate(bundle);
+      return graphs;
+    } catch (RuntimeException e) {
+      for (OrtSession s : opened) {
+        closeQuietly(s);
+      }
+      throw e;
+    }
+  }
+
+  /** The manifest these graphs were checked against. */
+  public ModelManifest manifest() {
+    return manifest;
+  }
+
+  /** A fresh KV cache for {@code batch} rows of at most {@code capacity} tokens. */
+  public KvCache newCache(int batch, int capacity) {
+    ModelManifest.Text t = manifest.text();
+    return new KvCache(t.numLayers(), batch, t.numHeads(), t.headDim(), capacity);
+  }
+
+  /**
+   * Runs the vision graph.
+   *
+   * @param pixels [batch, 3, S, S] row-major
+   * @param batch number of images
+   * @return query embeddings [batch, Q, H] row-major
+   */
+  public float[] vision(float[] pixels, int batch) {
+    int size = manifest.vision().imageSize();
+    long[] shape = {batch, 3, size, size};
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
+      try (OrtSession.Result result = vision.run(inputs)) {
+        return floats(result, "query_embeds");
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(VISION, inputs, e, "pixel_values" + Arrays.toString(shape));
+    } finally {
+      closeAll(inputs);
+    }
+  }
+
+  /**
+   * Runs the embedding graph.
+   *
+   * @param ids [batch, seq] row-major token ids
+   * @return embeddings [batch, seq, H] row-major
+   */
+  public float[] embed(long[] ids, int batch, int seq) {
+    long[] shape = {batch, seq};
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+      try (OrtSession.Result result = embed.run(inputs)) {
+        return floats(result, "inputs_embeds");
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(EMBED, inputs, e, "input_ids" + Arrays.toString(shape));
+    } finally {
+      closeAll(inputs);
+    }
+  }
+
+  /**
+   * Runs one decoder pass over {@code seq} new positions per row, reading and extending the cache.
+   *
+   * @param embeds [batch, seq, H] input embeddings
+   * @param mask [batch, past + seq] attention mask (1 = attend)
+   * @param positions [batch, seq] OPT position ids
+   * @param cache the batch's KV cache (past length = its current length); advanced by {@code seq}
+   * @param lastLogits receives the logits of each row's last position, [batch, V]
+   */
+  public void decode(
+      float[] embeds, int seq, long[] mask, long[] positions, KvCache cache, float[] lastLogits) {
+    int batch = cache.batch();
+    int hidden = manifest.text().hiddenSize();
+    int vocab = manifest.text().vocabSize();
+    int heads = manifest.text().numHeads();
+    int headDim = manifest.text().headDim();
+    int past = cache.length();
+    int total = past + seq;
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    Map<String, OnnxTensor> outputs = new LinkedHashMap<>();
+    try {
+      inputs.put(
+          "inputs_embeds",
+          OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), new long[] {batch, seq, hidden}));
+      inputs.put(
+          "attention_mask",
+          OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, total}));
+      inputs.put(
+          "position_ids",
+          OnnxTensor.createTensor(env, LongBuffer.wrap(positions), new long[] {batch, seq}));
+      long[] pastShape = {batch, heads, past, headDim};
+      long[] presentShape = {batch, heads, total, headDim};
+      for (int i = 0; i < pastNames.length; i++) {
+        inputs.put(pastNames[i], OnnxTensor.createTensor(env, cache.past(i), pastShape));
+        outputs.put(
+            presentNames[i],
+            OnnxTensor.createTensor(env, cache.presentTarget(i, total), presentShape));
+      }
+      FloatBuffer logits = cache.logitsTarget(batch * seq * vocab);
+      outputs.put("logits", OnnxTensor.createTensor(env, logits, new long[] {batch, seq, vocab}));
+      // Outputs are pinned to our direct buffers: ONNX Runtime writes present key/values and
+      // logits in place, so the KV cache is never copied on the CPU.
+      try (OrtSession.Result result = decoder.run(inputs, outputs)) {
+        if (result.size() != outputs.size()) {
+          throw new IllegalStateException(
+              "expected " + outputs.size() + " outputs, got " + result.size());
+        }
+      }
+      for (int b = 0; b < batch; b++) {
+        logits.get(((b * seq) + seq - 1) * vocab, lastLogits, b * vocab, vocab);
+      }
+      cache.advance(total);
+    } catch (OrtException | RuntimeException e) {
+      throw failure(DECODER, inputs, e, "batch " + batch + ", past " + past + ", new " + seq);
+    } finally {
+      closeAll(inputs);
+      closeAll(outputs);
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(vision);
+    closeQuietly(embed);
+    closeQuietly(decoder);
+  }
+
+  private InferenceException failure(
+      String graph, Map<String, OnnxTensor> inputs, Exception e, String fallback) {
+    if (e instanceof InferenceException ie) {
+      return ie;
+    }
+    StringJoiner shapes = new StringJoiner(", ");
+    for (Map.Entry<String, OnnxTensor> in : inputs.entrySet()) {
+      TensorInfo info = in.getValue().getInfo();
+      shapes.add(in.getKey() + Arrays.toString(info.getShape()) + " " + info.type);
+    }
+    return new InferenceException(
+        "model "
+            + manifest.modelVersion()
+            + ": "
+            + graph
+            + " failed on inputs {"
+            + (inputs.isEmpty() ? fallback : shapes.toString())
+            + "}: "
+            + e.getMessage(),
+        e);
+  }
+
+  private static float[] floats(OrtSession.Result result, String name) throws OrtException {
+    OnnxTensor tensor =
+        (OnnxTensor)
+            result
+                .get(name)
+                .orElseThrow(() -> new IllegalStateException("graph produced no output " + name));
+    FloatBuffer buffer = tensor.getFloatBuffer();
+    float[] out = new float[buffer.remaining()];
+    buffer.get(out);
+    return out;
+  }
+
+  private static OrtSession session(
+      OrtEnvironment env,
+      Path file,
+      OrtSession.SessionOptions options,
+      EngineConfig config,
+      List<OrtSession> opened) {
+    try {
+      OrtSession session = env.createSession(file.toString(), options);
+      opened.add(session);
+      return session;
+    } catch (OrtException e) {
+      if (config.executionProvider() == EngineConfig.ExecutionProvider.CUDA) {
+        throw new EngineStartupException(
+            "cannot create a CUDA session for " + file + ": " + e.getMessage(), e);
+      }
+      throw new BundleException(file, "expected a loadable ONNX graph: " + e.getMessage(), e);
+    }
+  }
+
+  // ---- validation against the manifest ----
+
+  private void validate(ModelBundle bundle) {
+    ModelManifest.Text t = manifest.text();
+    long size = manifest.vision().imageSize();
+    long q = manifest.numQueryTokens();
+    long h = t.hiddenSize();
+    try {
+      GraphCheck v = new GraphCheck(bundle.file(VISION), vision);
+      v.input("pixel_values", OnnxJavaType.FLOAT, ANY, 3, size, size);
+      v.output("query_embeds", OnnxJavaType.FLOAT, ANY, q, h);
+      v.noOtherInputs();
+
+      GraphCheck e = new GraphCheck(bundle.file(EMBED), embed);
+      e.input("input_ids", OnnxJavaType.INT64, ANY, ANY);
+      e.output("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+      e.noOtherInputs();
+
+      GraphCheck d = new GraphCheck(bundle.file(DECODER), decoder);
+      d.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+      d.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
+      d.input("position_ids", OnnxJavaType.INT64, ANY, ANY);
+      d.output("logits", OnnxJavaType.FLOAT, ANY, ANY, t.vocabSize());
+      for (int i = 0; i < pastNames.length; i++) {
+        d.input(pastNames[i], OnnxJavaType.FLOAT, ANY, t.numHeads(), ANY, t.headDim());
+        d.output(presentNames[i], OnnxJavaType.FLOAT, ANY, t.numHeads(), ANY, t.headDim());
+      }
+      d.noOtherInputs();
+    } catch (OrtException e) {
+      throw new BundleException(bundle.directory(), "cannot read graph metadata: " + e, e);
+    }
+  }
+
+  /** Checks one graph's declared inputs and outputs; messages say expected vs found. */
+  private final class GraphCheck {
+    private final Path file;
+    private final Map<String, NodeInfo> inputs;
+    private final Map<String, NodeInfo> outputs;
+    private final List<String> expectedInputs = new ArrayList<>();
+
+    GraphCheck(Path file, OrtSession session) throws OrtException {
+      this.file = file;
+      this.inputs = session.getInputInfo();
+      this.outputs = session.getOutputInfo();
+    }
+
+    void input(String name, OnnxJavaType type, long... dims) {
+      expectedInputs.add(name);
+      check("input", inputs, name, type, dims);
+    }
+
+    void output(String name, OnnxJavaType type, long... dims) {
+      check("output", outputs, name, type, dims);
+    }
+
+    void noOtherInputs() {
+      for (String name : inputs.keySet()) {
+        if (!expectedInputs.contains(name)) {
+          throw new BundleException(
+              file,
+              "unexpected input '"
+                  + name
+                  + "'; expected only "
+                  + expectedInputs
+                  + " for manifest text.num_layers="
+                  + manifest.text().numLayers());
+        }
+      }
+    }
+
+    private void check(
+        String kind, Map<String, NodeInfo> declared, String name, OnnxJavaType type, long[] dims) {
+      NodeInfo node = declared.get(name);
+      if (node == null) {
+        throw new BundleException(
+            file,
+            "expected "
+                + kind
+                + " '"
+                + name
+                + "' (manifest text.num_layers="
+                + manifest.text().numLayers()
+                + "), found only "
+                + declared.keySet());
+      }
+      if (!(node.getInfo() instanceof TensorInfo info)) {
+        throw new BundleException(
+            file, kind + " '" + name + "': expected a tensor, found " + node.getInfo());
+      }
+      long[] shape = info.getShape();
+      boolean ok = info.type == type && shape.length == dims.length;
+      for (int i = 0; ok && i < dims.length; i++) {
+        // Symbolic dimensions are declared as -1 and accepted; fixed ones must match.
+        ok = dims[i] == ANY || shape[i] < 0 || shape[i] == dims[i];
+      }
+      if (!ok) {
+        throw new BundleException(
+            file,
+            kind
+                + " '"
+                + name
+                + "': expected "
+                + type
+                + " "
+                + describe(dims)
+                + " from manifest.json, found "
+                + info.type
+                + " "
+                + Arrays.toString(shape));
+      }
+    }
+
+    private String describe(long[] dims) {
+      StringJoiner j = new StringJoiner(", ", "[", "]");
+      for (long d : dims) {
+        j.add(d == ANY ? "?" : Long.toString(d));
+      }
+      return j.toString();
+    }
+  }
+
+  private static void closeAll(Map<String, OnnxTensor> tensors) {
+    for (OnnxTensor t : tensors.values()) {
+      t.close();
+    }
+  }
+
+  private static void closeQuietly(OrtSession session) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // Closing at shutdown: nothing useful to do with the failure.
+    }
+  }
+}

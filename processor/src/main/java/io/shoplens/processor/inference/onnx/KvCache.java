@@ -1,0 +1,146 @@
+package io.shoplens.processor.inference.onnx;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * The decoder's key/value cache for one decoding batch, kept in direct buffers so that ONNX Runtime
+ * reads past tensors and writes present tensors in place, without copies.
+ *
+ * <p>Two buffers per tensor alternate: a step reads {@code past} from the current one and writes
+ * {@code present} into the spare one (pinned outputs), then they swap. A beam reorder gathers rows
+ * from the current buffer into the spare one and swaps. Layout of each tensor is [B, N, P, D].
+ *
+ * <p>Not thread-safe: one decoding loop owns it.
+ */
+public final class KvCache {
+  private final int layers;
+  private final int batch;
+  private final int heads;
+  private final int headDim;
+  private final int capacity;
+  private ByteBuffer[] current;
+  private ByteBuffer[] spare;
+  private int length;
+  private ByteBuffer logits = ByteBuffer.allocateDirect(0);
+
+  KvCache(int layers, int batch, int heads, int headDim, int capacity) {
+    this.layers = layers;
+    this.batch = batch;
+    this.heads = heads;
+    this.headDim = headDim;
+    this.capacity = capacity;
+    long bytes = 4L * batch * heads * capacity * headDim;
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "KV cache tensor of "
+              + bytes
+              + " bytes (batch "
+              + batch
+              + ", length "
+              + capacity
+              + ") exceeds 2 GiB; use smaller batches");
+    }
+    current = new ByteBuffer[2 * layers];
+    spare = new ByteBuffer[2 * layers];
+    for (int i = 0; i < 2 * layers; i++) {
+      current[i] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+      spare[i] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+    }
+  }
+
+  /** Rows in the batch. */
+  public int batch() {
+    return batch;
+  }
+
+  /** Past length P: tokens already cached per row. */
+  public int length() {
+    return length;
+  }
+
+  /** Most tokens per row this cache holds. */
+  public int capacity() {
+    return capacity;
+  }
+
+  /** Past tensor {@code i} (2*layer for key, 2*layer+1 for value) of the current length. */
+  FloatBuffer past(int i) {
+    return view(current[i], length);
+  }
+
+  /** Where present tensor {@code i} of {@code newLength} is written. */
+  FloatBuffer presentTarget(int i, int newLength) {
+    if (newLength > capacity) {
+      throw new IllegalStateException(
+          "KV cache full: " + newLength + " tokens requested, capacity " + capacity);
+    }
+    return view(spare[i], newLength);
+  }
+
+  /** The step wrote {@code newLength} tokens into the spare buffers: make them current. */
+  void advance(int newLength) {
+    swap();
+    length = newLength;
+  }
+
+  /** A scratch direct buffer for logits, reused across steps. */
+  FloatBuffer logitsTarget(int floats) {
+    if (logits.capacity() < 4 * floats) {
+      logits = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
+    }
+    return floats(logits, floats);
+  }
+
+  int layers() {
+    return layers;
+  }
+
+  /**
+   * Replaces every row by a copy of another row of the current cache: row {@code r} becomes old row
+   * {@code sourceRows[r]}. Used by beam search when beams are re-ranked.
+   */
+  public void reorder(int[] sourceRows) {
+    if (sourceRows.length != batch) {
+      throw new IllegalArgumentException(
+          "reorder needs " + batch + " source rows, got " + sourceRows.length);
+    }
+    boolean identity = true;
+    for (int r = 0; r < batch; r++) {
+      identity &= sourceRows[r] == r;
+    }
+    if (identity) {
+      return;
+    }
+    int rowBytes = 4 * heads * length * headDim;
+    for (int i = 0; i < 2 * layers; i++) {
+      ByteBuffer src = current[i];
+      ByteBuffer dst = spare[i];
+      for (int r = 0; r < batch; r++) {
+        dst.put(r * rowBytes, src, sourceRows[r] * rowBytes, rowBytes);
+      }
+    }
+    swap();
+  }
+
+  private void swap() {
+    ByteBuffer[] t = current;
+    current = spare;
+    spare = t;
+  }
+
+  private FloatBuffer view(ByteBuffer buffer, int tokens) {
+    return floats(buffer, batch * heads * tokens * headDim);
+  }
+
+  private static FloatBuffer floats(ByteBuffer buffer, int count) {
+    return buffer
+        .duplicate()
+        .clear()
+        .limit(4 * count)
+        .slice()
+        .order(ByteOrder.nativeOrder())
+        .asFloatBuffer();
+  }
+}

@@ -1,0 +1,363 @@
+package io.shoplens.processor.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class BatchingInferenceEngineTest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static Blip2Model model;
+  private GatedModel gated;
+  private BatchingInferenceEngine engine;
+
+  @BeforeAll
+  static void open() {
+    model = Blip2Model.open(TinyBundle.dir(), EngineConfig.defaults().withThreads(1, 1));
+  }
+
+  @AfterAll
+  static void closeModel() {
+    model.close();
+  }
+
+  @AfterEach
+  void closeEngine() {
+    if (gated != null) {
+      gated.release.countDown();
+    }
+    if (engine != null) {
+      engine.close();
+    }
+  }
+
+  private BatchingInferenceEngine start(EngineConfig config) {
+    gated = new GatedModel(model);
+    engine = new BatchingInferenceEngine(gated, config);
+    return engine;
+  }
+
+  private static EngineConfig config() {
+    return EngineConfig.defaults().withBatching(8, Duration.ofMillis(50));
+  }
+
+  @Test
+  void shouldBatchQueuedRequestsAndGiveEachHuggingFacesTokens() throws Exception {
+    // Given the worker held inside a first request
+    start(config());
+    CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    // When four requests queue meanwhile
+    List<String> cases = List.of("caption_photo", "caption_alpha", "vqa_photo", "caption_wide");
+    List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+    for (String name : cases) {
+      futures.add(engine.submit(fromReference(name)));
+    }
+    await().atMost(WAIT).until(() -> engine.stats().queueDepth() == 4);
+    gated.release.countDown();
+
+    // Then they run as one batch of four, each with its own reference tokens
+    gate.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    for (int i = 0; i < cases.size(); i++) {
+      GenerationResult r = futures.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(r.tokenIds()).as(cases.get(i)).containsExactly(expectedTokens(cases.get(i)));
+      assertThat(r.modelVersion()).isEqualTo(model.modelVersion());
+      assertThat(r.timings().prefill()).isPositive();
+    }
+    EngineStats stats = engine.stats();
+    assertThat(stats.batches()).isEqualTo(2);
+    assertThat(stats.maxBatchSize()).isEqualTo(4);
+    assertThat(stats.completed()).isEqualTo(5);
+    assertThat(stats.tokensGenerated()).isPositive();
+  }
+
+  @Test
+  void shouldSkipTheVisionGraphForASecondQuestionAboutTheSameImage() throws Exception {
+    start(config());
+    byte[] photo = TinyBundle.imageBytes("photo.jpg");
+    GenerationOptions greedy = GenerationOptions.greedy().withMaxNewTokens(12);
+
+    GenerationResult first =
+        engine
+            .submit(GenerationRequest.question("q1", photo, "what is it?", List.of(), greedy, 0))
+            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    GenerationResult second =
+        engine
+            .submit(
+                GenerationRequest.question(
+                    "q2", photo, "what color is the dress?", List.of(), greedy, 0))
+            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    EngineStats stats = engine.stats();
+    assertThat(stats.visionRuns()).isEqualTo(1);
+    assertThat(stats.visionCacheMisses()).isEqualTo(1);
+    assertThat(stats.visionCacheHits()).isEqualTo(1);
+    assertThat(gated.visionCalls).isEqualTo(1);
+    assertThat(first.visionCacheHit()).isFalse();
+    assertThat(second.visionCacheHit()).isTrue();
+    assertThat(second.timings().vision()).isZero();
+    // The cached embeddings give the same answer as a fresh vision pass (HF's vqa_photo case).
+    assertThat(second.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
+  }
+
+  @Test
+  void shouldRejectAtOnceWhenTheQueueIsFullUnderRejectPolicy() throws Exception {
+    start(config().withQueue(1, EngineConfig.Backpressure.REJECT, Duration.ZERO));
+    CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    CompletableFuture<GenerationResult> queued = engine.submit(fromReference("caption_photo"));
+
+    CompletableFuture<GenerationResult> refused = engine.submit(fromReference("caption_alpha"));
+
+    assertThat(refused).isCompletedExceptionally();
+    assertThatThrownBy(refused::get)
+        .cause()
+        .isInstanceOf(RequestRejectedException.class)
+        .hasMessageContaining("queue full (1 requests)");
+    assertThat(engine.stats().rejected()).isEqualTo(1);
+    assertThat(engine.stats().queueDepth()).isEqualTo(1);
+    gated.release.countDown();
+    gate.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(queued.get(WAIT.toSeconds(), TimeUnit.SECONDS).tokenIds())
+        .containsExactly(expectedTokens("caption_photo"));
+  }
+
+  @Test
+  void shouldBlockForTheOfferTimeoutThenRejectUnderBlockPolicy() throws Exception {
+    start(config().withQueue(1, EngineConfig.Backpressure.BLOCK, Duration.ofMillis(100)));
+    engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    engine.submit(fromReference("caption_photo"));
+
+    long start = System.nanoTime();
+    CompletableFuture<GenerationResult> refused = engine.submit(fromReference("caption_alpha"));
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(100));
+    assertThatThrownBy(refused::get)
+        .cause()
+        .isInstanceOf(RequestRejectedException.class)
+        .hasMessageContaining("waited PT0.1S");
+  }
+
+  @Test
+  void shouldFailOnlyTheBatchWhoseGraphFailed() throws Exception {
+    // Given a decoder failure armed for the first batch, and two requests queued behind it
+    start(config());
+    gated.failNextDecode = new InferenceException("model x: decoder.onnx failed on inputs {...}");
+    CompletableFuture<GenerationResult> doomed = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    CompletableFuture<GenerationResult> a = engine.submit(fromReference("caption_photo"));
+    CompletableFuture<GenerationResult> b = engine.submit(fromReference("vqa_photo"));
+    await().atMost(WAIT).until(() -> engine.stats().queueDepth() == 2);
+
+    gated.release.countDown();
+
+    assertThatThrownBy(() -> doomed.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class)
+        .cause()
+        .isInstanceOf(InferenceException.class)
+        .hasMessageContaining("decoder.onnx");
+    assertThat(a.get(WAIT.toSeconds(), TimeUnit.SECONDS).tokenIds())
+        .containsExactly(expectedTokens("caption_photo"));
+    assertThat(b.get(WAIT.toSeconds(), TimeUnit.SECONDS).tokenIds())
+        .containsExactly(expectedTokens("vqa_photo"));
+    assertThat(engine.stats().failed()).isEqualTo(1);
+    assertThat(engine.stats().completed()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldFailACorruptImageAloneAndAnswerTheRestOfItsBatch() throws Exception {
+    start(config());
+    CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    byte[] corrupt = java.util.Arrays.copyOf(TinyBundle.imageBytes("photo.jpg"), 40);
+    CompletableFuture<GenerationResult> bad =
+        engine.submit(GenerationRequest.caption("bad", corrupt, GenerationOptions.greedy(), 0));
+    CompletableFuture<GenerationResult> good = engine.submit(fromReference("caption_alpha"));
+    await().atMost(WAIT).until(() -> engine.stats().queueDepth() == 2);
+
+    gated.release.countDown();
+
+    gate.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThatThrownBy(() -> bad.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class);
+    assertThat(good.get(WAIT.toSeconds(), TimeUnit.SECONDS).tokenIds())
+        .containsExactly(expectedTokens("caption_alpha"));
+    assertThat(engine.stats().maxBatchSize()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldSampleTheSameTokensForTheSameSeedWhateverElseIsInTheBatch() throws Exception {
+    start(config());
+    GenerationOptions sampling = GenerationOptions.sampling().withMaxNewTokens(12);
+    byte[] photo = TinyBundle.imageBytes("photo.jpg");
+    GenerationRequest request =
+        GenerationRequest.question("s", photo, "what is it?", List.of(), sampling, 7);
+    GenerationResult alone = engine.submit(request).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    CompletableFuture<GenerationResult> other1 = engine.submit(fromReference("vqa_photo"));
+    CompletableFuture<GenerationResult> again = engine.submit(request);
+    CompletableFuture<GenerationResult> other2 =
+        engine.submit(
+            GenerationRequest.caption("other", TinyBundle.imageBytes("wide.png"), sampling, 99));
+    await().atMost(WAIT).until(() -> engine.stats().queueDepth() == 3);
+    gated.release.countDown();
+    gate.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    assertThat(again.get(WAIT.toSeconds(), TimeUnit.SECONDS).tokenIds())
+        .containsExactly(alone.tokenIds());
+    other1.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    other2.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(engine.stats().maxBatchSize()).isEqualTo(3);
+    // And another seed explores differently (a 12-token sample over 600 tokens).
+    GenerationResult otherSeed =
+        engine
+            .submit(GenerationRequest.question("s2", photo, "what is it?", List.of(), sampling, 8))
+            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(otherSeed.tokenIds()).isNotEqualTo(alone.tokenIds());
+  }
+
+  @Test
+  void shouldFailQueuedRequestsOnCloseAndRejectLaterOnes() throws Exception {
+    start(config().withCloseTimeout(Duration.ofSeconds(20)));
+    CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    CompletableFuture<GenerationResult> queued = engine.submit(fromReference("caption_photo"));
+
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(engine::close);
+    await().atMost(WAIT).until(() -> gated.closeRequested());
+    gated.release.countDown();
+    closing.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    assertThat(gate.get(WAIT.toSeconds(), TimeUnit.SECONDS).tokenIds()).isNotEmpty();
+    assertThatThrownBy(queued::get).cause().isInstanceOf(RequestRejectedException.class);
+    assertThatThrownBy(() -> engine.submit(fromReference("caption_alpha")).get())
+        .cause()
+        .isInstanceOf(RequestRejectedException.class)
+        .hasMessageContaining("closed");
+  }
+
+  private GenerationRequest gateRequest() {
+    return GenerationRequest.ofPixels(
+        GatedModel.GATE,
+        TinyBundle.pixelValues("gray.png"),
+        null,
+        null,
+        List.of(),
+        GenerationOptions.greedy().withMaxNewTokens(4),
+        0);
+  }
+
+  private static GenerationRequest fromReference(String name) {
+    var c = TinyBundle.referenceCase(name);
+    var prompt = c.get("prompts").get(0);
+    return GenerationRequest.ofPixels(
+        name,
+        TinyBundle.pixelValues(c.get("images").get(0).asText()),
+        prompt.isNull() ? null : prompt.asText(),
+        null,
+        List.of(),
+        Blip2ParityTest.options(c.get("generation")),
+        0);
+  }
+
+  private static long[] expectedTokens(String name) {
+    long[] tokens = TinyBundle.longs(TinyBundle.referenceCase(name).get("new_tokens").get(0));
+    List<Integer> stops = model.manifest().tokens().stopTokenIds();
+    for (int i = 0; i < tokens.length; i++) {
+      if (stops.contains((int) tokens[i])) {
+        return java.util.Arrays.copyOf(tokens, i + 1);
+      }
+    }
+    return tokens;
+  }
+
+  /** The real model, with a gate that holds the worker and an armed decoder failure. */
+  private static final class GatedModel implements EngineModel {
+    static final String GATE = "gate";
+    final Blip2Model delegate;
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    volatile RuntimeException failNextDecode;
+    volatile int visionCalls;
+    private volatile boolean interruptSeen;
+
+    GatedModel(Blip2Model delegate) {
+      this.delegate = delegate;
+    }
+
+    void awaitGateEntered() throws InterruptedException {
+      assertThat(entered.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    }
+
+    boolean closeRequested() {
+      return interruptSeen;
+    }
+
+    @Override
+    public String modelVersion() {
+      return delegate.modelVersion();
+    }
+
+    @Override
+    public Blip2Model.Prepared prepare(GenerationRequest request) {
+      if (request.requestId().equals(GATE)) {
+        entered.countDown();
+        boolean interrupted = false;
+        while (true) {
+          try {
+            if (release.await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+              break;
+            }
+          } catch (InterruptedException e) {
+            interrupted = true; // close() interrupts the worker; hold on until released
+            interruptSeen = true;
+          }
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return delegate.prepare(request);
+    }
+
+    @Override
+    public List<float[]> encodeImages(List<float[]> pixels) {
+      visionCalls++;
+      return delegate.encodeImages(pixels);
+    }
+
+    @Override
+    public List<GenerationResult> decode(
+        List<Blip2Model.Prepared> prepared,
+        List<float[]> queryEmbeds,
+        List<Long> visionNanos,
+        List<Boolean> cacheHits) {
+      RuntimeException failure = failNextDecode;
+      if (failure != null) {
+        failNextDecode = null;
+        throw failure;
+      }
+      return delegate.decode(prepared, queryEmbeds, visionNanos, cacheHits);
+    }
+
+    @Override
+    public void close() {
+      // The shared model outlives each engine.
+    }
+  }
+}

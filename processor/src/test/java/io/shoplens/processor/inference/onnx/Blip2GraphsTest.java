@@ -1,0 +1,110 @@
+package io.shoplens.processor.inference.onnx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import ai.onnxruntime.OrtProvider;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.EngineStartupException;
+import io.shoplens.processor.inference.InferenceException;
+import io.shoplens.processor.inference.TinyBundle;
+import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.ModelBundle;
+import io.shoplens.processor.inference.bundle.ModelManifest;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Blip2GraphsTest {
+  @TempDir Path temp;
+
+  @Test
+  void shouldOpenGraphsThatAgreeWithTheManifestAndRunVision() {
+    ModelBundle bundle = ModelBundle.load(TinyBundle.dir());
+    try (Blip2Graphs graphs = Blip2Graphs.open(bundle, EngineConfig.defaults())) {
+      ModelManifest m = bundle.manifest();
+      float[] pixels = TinyBundle.pixelValues("photo.jpg");
+
+      float[] embeds = graphs.vision(pixels, 1);
+
+      assertThat(embeds).hasSize(m.numQueryTokens() * m.text().hiddenSize());
+    }
+  }
+
+  @Test
+  void shouldRejectAGraphWhoseDimensionsDisagreeWithTheManifest() throws IOException {
+    // Given a manifest claiming 8 heads of 2 (same hidden size, so the manifest is consistent)
+    Path dir = TinyBundle.copyTo(temp.resolve("b"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode manifest = (ObjectNode) json.readTree(dir.resolve("manifest.json").toFile());
+    ObjectNode text = (ObjectNode) manifest.get("text");
+    int hidden = text.get("hidden_size").asInt();
+    text.put("num_heads", hidden / 2).put("head_dim", 2);
+    json.writeValue(dir.resolve("manifest.json").toFile(), manifest);
+    ModelBundle bundle = ModelBundle.load(dir);
+
+    // When the graphs are opened, then the decoder's KV shapes are found to disagree
+    assertThatThrownBy(() -> Blip2Graphs.open(bundle, EngineConfig.defaults()))
+        .isInstanceOf(BundleException.class)
+        .hasMessageContaining("decoder.onnx")
+        .hasMessageContaining("input 'past_key_values.0.key': expected FLOAT [?, " + hidden / 2)
+        .hasMessageContaining("from manifest.json, found FLOAT");
+  }
+
+  @Test
+  void shouldRejectAManifestWithMoreLayersThanTheDecoder() throws IOException {
+    Path dir = TinyBundle.copyTo(temp.resolve("b"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode manifest = (ObjectNode) json.readTree(dir.resolve("manifest.json").toFile());
+    ObjectNode text = (ObjectNode) manifest.get("text");
+    int layers = text.get("num_layers").asInt();
+    text.put("num_layers", layers + 1);
+    json.writeValue(dir.resolve("manifest.json").toFile(), manifest);
+    ModelBundle bundle = ModelBundle.load(dir);
+
+    assertThatThrownBy(() -> Blip2Graphs.open(bundle, EngineConfig.defaults()))
+        .isInstanceOf(BundleException.class)
+        .hasMessageContaining("decoder.onnx")
+        .hasMessageContaining("expected input 'past_key_values." + layers + ".key'");
+  }
+
+  @Test
+  void shouldFailClearlyWhenCudaIsRequestedFromTheCpuBuild() {
+    assumeFalse(
+        OrtRuntime.availableProviders().contains(OrtProvider.CUDA),
+        "this ONNX Runtime has CUDA (built with -Pcuda): the CPU-build case does not apply");
+    ModelBundle bundle = ModelBundle.load(TinyBundle.dir());
+    EngineConfig cuda =
+        EngineConfig.defaults().withExecutionProvider(EngineConfig.ExecutionProvider.CUDA, 0);
+
+    assertThatThrownBy(() -> Blip2Graphs.open(bundle, cuda))
+        .isInstanceOf(EngineStartupException.class)
+        .hasMessageContaining("execution provider CUDA (device 0) was requested")
+        .hasMessageContaining("CPU build")
+        .hasMessageContaining("-Pcuda");
+  }
+
+  @Test
+  void shouldWrapOnnxRuntimeErrorsNamingModelGraphAndInputShapes() {
+    ModelBundle bundle = ModelBundle.load(TinyBundle.dir());
+    ModelManifest m = bundle.manifest();
+    try (Blip2Graphs graphs = Blip2Graphs.open(bundle, EngineConfig.defaults())) {
+      KvCache cache = graphs.newCache(1, 4);
+      float[] embeds = new float[m.text().hiddenSize()];
+      // A position far beyond the position table makes the decoder's Gather fail inside ORT.
+      long[] positions = {1_000_000};
+
+      assertThatThrownBy(
+              () -> graphs.decode(embeds, 1, new long[] {1}, positions, cache, new float[600]))
+          .isInstanceOf(InferenceException.class)
+          .hasMessageContaining("model " + m.modelVersion())
+          .hasMessageContaining("decoder.onnx failed on inputs")
+          .hasMessageContaining("position_ids[1, 1] INT64")
+          .hasMessageContaining("past_key_values.0.key[1, " + m.text().numHeads() + ", 0, ");
+    }
+  }
+}
