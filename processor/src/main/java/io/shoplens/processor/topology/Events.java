@@ -1,0 +1,271 @@
+package io.shoplens.processor.topology;
+
+import io.shoplens.events.Attribute;
+import io.shoplens.events.DeadLetter;
+import io.shoplens.events.DeadLetterHeader;
+import io.shoplens.events.DecodingStrategy;
+import io.shoplens.events.ImageCaptioned;
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.Lineage;
+import io.shoplens.events.ModelInfo;
+import io.shoplens.events.ProcessingStage;
+import io.shoplens.events.QuestionAnswered;
+import io.shoplens.events.QuestionAsked;
+import io.shoplens.events.TokenCounts;
+import io.shoplens.processor.inference.FinishReason;
+import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.GenerationResult;
+import io.shoplens.processor.inference.StageTimings;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Translation between the Avro events and the engine's requests and results. */
+final class Events {
+  private Events() {}
+
+  /** Beam width used when a question asks for BEAM without saying how many beams. */
+  static final int DEFAULT_BEAMS = 4;
+
+  /**
+   * The options for a question: the configured defaults, overridden by each field the question
+   * sets.
+   *
+   * @throws RejectedRecordException.InvalidRecordException when the result is out of range or asks
+   *     for more than {@code maxNewTokensLimit} tokens
+   */
+  static GenerationOptions answerOptions(
+      TopologyConfig config, io.shoplens.events.GenerationOptions asked) {
+    GenerationOptions d = config.answerOptions();
+    if (asked == null) {
+      return d;
+    }
+    GenerationOptions.Strategy strategy = d.strategy();
+    if (asked.getStrategy() != null && asked.getStrategy() != DecodingStrategy.UNKNOWN) {
+      strategy = GenerationOptions.Strategy.valueOf(asked.getStrategy().name());
+    }
+    boolean sameStrategy = strategy == d.strategy();
+    int numBeams =
+        asked.getNumBeams() != null
+            ? asked.getNumBeams()
+            : strategy != GenerationOptions.Strategy.BEAM
+                ? 1
+                : sameStrategy ? d.numBeams() : DEFAULT_BEAMS;
+    int numReturn =
+        asked.getNumReturnSequences() != null
+            ? asked.getNumReturnSequences()
+            : sameStrategy ? d.numReturnSequences() : 1;
+    int maxNew = asked.getMaxNewTokens() != null ? asked.getMaxNewTokens() : d.maxNewTokens();
+    if (maxNew > config.maxNewTokensLimit()) {
+      throw new RejectedRecordException.InvalidRecordException(
+          "maxNewTokens must be at most " + config.maxNewTokensLimit() + ", got " + maxNew);
+    }
+    int minNew =
+        asked.getMinNewTokens() != null
+            ? asked.getMinNewTokens()
+            : Math.min(d.minNewTokens(), Math.max(maxNew, 0));
+    GenerationOptions.EarlyStopping early =
+        asked.getEarlyStopping() == null
+            ? d.earlyStopping()
+            : asked.getEarlyStopping()
+                ? GenerationOptions.EarlyStopping.WHEN_BEAMS_FULL
+                : GenerationOptions.EarlyStopping.HEURISTIC;
+    try {
+      return new GenerationOptions(
+          strategy,
+          maxNew,
+          minNew,
+          numBeams,
+          asked.getLengthPenalty() != null ? asked.getLengthPenalty() : d.lengthPenalty(),
+          early,
+          numReturn,
+          asked.getTemperature() != null ? asked.getTemperature() : d.temperature(),
+          asked.getTopK() != null ? asked.getTopK() : d.topK(),
+          asked.getTopP() != null ? asked.getTopP() : d.topP());
+    } catch (IllegalArgumentException e) {
+      throw new RejectedRecordException.InvalidRecordException(
+          "generation options: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The seed for a request: the question's own, or one derived from a stable id, so that a replay
+   * of the same input reproduces the same sampled output.
+   */
+  static long seed(io.shoplens.events.GenerationOptions asked, String stableId) {
+    if (asked != null && asked.getSeed() != null) {
+      return asked.getSeed();
+    }
+    try {
+      byte[] d =
+          MessageDigest.getInstance("SHA-256").digest(stableId.getBytes(StandardCharsets.UTF_8));
+      return ByteBuffer.wrap(d).getLong();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  /** The options actually used, in the answer's terms (defaults filled in, seed included). */
+  static io.shoplens.events.GenerationOptions report(GenerationOptions o, long seed) {
+    return io.shoplens.events.GenerationOptions.newBuilder()
+        .setStrategy(DecodingStrategy.valueOf(o.strategy().name()))
+        .setMaxNewTokens(o.maxNewTokens())
+        .setMinNewTokens(o.minNewTokens())
+        .setNumBeams(o.numBeams())
+        .setLengthPenalty(o.lengthPenalty())
+        .setEarlyStopping(o.earlyStopping() == GenerationOptions.EarlyStopping.WHEN_BEAMS_FULL)
+        .setNumReturnSequences(o.numReturnSequences())
+        .setTemperature(o.temperature())
+        .setTopK(o.topK())
+        .setTopP(o.topP())
+        .setSeed(seed)
+        .build();
+  }
+
+  static ImageCaptioned captioned(
+      TopologyConfig config,
+      ImageUploaded upload,
+      Origin origin,
+      GenerationResult caption,
+      List<GenerationResult> attributes,
+      long elapsedNanos,
+      long now) {
+    List<Attribute> attrs = new ArrayList<>();
+    for (int i = 0; i < attributes.size(); i++) {
+      attrs.add(
+          Attribute.newBuilder()
+              .setName(config.attributePrompts().get(i).name())
+              .setValue(attributes.get(i).text())
+              .setScore(null)
+              .build());
+    }
+    return ImageCaptioned.newBuilder()
+        .setUploadId(upload.getUploadId())
+        .setUserId(upload.getUserId())
+        .setCaption(caption.text())
+        .setAlternativeCaptions(alternatives(caption))
+        .setAttributes(attrs)
+        .setFinishReason(finishReason(caption.finishReason()))
+        .setTokenCounts(tokenCounts(config, caption))
+        .setModel(model(config, caption))
+        .setLineage(lineage(config, origin))
+        .setTimings(timings(caption, elapsedNanos))
+        .setCaptionedAt(Instant.ofEpochMilli(now))
+        .build();
+  }
+
+  static QuestionAnswered answered(
+      TopologyConfig config,
+      QuestionAsked question,
+      Origin origin,
+      GenerationOptions used,
+      long seed,
+      GenerationResult answer,
+      long elapsedNanos,
+      long now) {
+    return QuestionAnswered.newBuilder()
+        .setQuestionId(question.getQuestionId())
+        .setUploadId(question.getUploadId())
+        .setUserId(question.getUserId())
+        .setConversationId(question.getConversationId())
+        .setAnswer(answer.text())
+        .setAlternatives(alternatives(answer))
+        .setFinishReason(finishReason(answer.finishReason()))
+        .setTokenCounts(tokenCounts(config, answer))
+        .setGenerationOptions(report(used, seed))
+        .setModel(model(config, answer))
+        .setLineage(lineage(config, origin))
+        .setTimings(timings(answer, elapsedNanos))
+        .setAnsweredAt(Instant.ofEpochMilli(now))
+        .build();
+  }
+
+  static DeadLetter deadLetter(
+      Origin origin, ProcessingStage stage, Throwable error, int attempts, long now) {
+    String message = error.getMessage() == null ? error.toString() : error.getMessage();
+    return deadLetter(origin, stage, error.getClass().getName(), message, attempts, now);
+  }
+
+  static DeadLetter deadLetter(
+      Origin origin,
+      ProcessingStage stage,
+      String errorClass,
+      String message,
+      int attempts,
+      long now) {
+    List<DeadLetterHeader> headers = new ArrayList<>();
+    for (Origin.RawHeader h : origin.headers()) {
+      headers.add(
+          new DeadLetterHeader(h.name(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
+    }
+    return DeadLetter.newBuilder()
+        .setSourceTopic(origin.topic())
+        .setSourcePartition(origin.partition())
+        .setSourceOffset(origin.offset())
+        .setSourceTimestamp(
+            origin.timestamp() < 0 ? null : Instant.ofEpochMilli(origin.timestamp()))
+        .setKey(origin.key() == null ? null : ByteBuffer.wrap(origin.key()))
+        .setValue(origin.value() == null ? null : ByteBuffer.wrap(origin.value()))
+        .setHeaders(headers)
+        .setErrorClass(errorClass)
+        .setErrorMessage(message)
+        .setStage(stage)
+        .setAttempts(attempts)
+        .setFailedAt(Instant.ofEpochMilli(now))
+        .build();
+  }
+
+  private static List<String> alternatives(GenerationResult r) {
+    return r.alternatives().stream().map(GenerationResult.Sequence::text).toList();
+  }
+
+  private static io.shoplens.events.FinishReason finishReason(FinishReason r) {
+    // The engine's STOP is its end-of-sequence (stop) token; the event's STOP is reserved for
+    // configured stop sequences, which the engine does not have.
+    return switch (r) {
+      case STOP -> io.shoplens.events.FinishReason.EOS;
+      case LENGTH -> io.shoplens.events.FinishReason.LENGTH;
+    };
+  }
+
+  private static TokenCounts tokenCounts(TopologyConfig config, GenerationResult r) {
+    return TokenCounts.newBuilder()
+        .setPromptTokens(Math.max(0, r.promptTokens() - config.imageTokens()))
+        .setImageTokens(config.imageTokens())
+        .setGeneratedTokens(r.generatedTokens())
+        .build();
+  }
+
+  private static ModelInfo model(TopologyConfig config, GenerationResult r) {
+    return ModelInfo.newBuilder()
+        .setModelId(config.modelId())
+        .setModelVersion(r.modelVersion())
+        .build();
+  }
+
+  static Lineage lineage(TopologyConfig config, Origin origin) {
+    return Lineage.newBuilder()
+        .setSourceTopic(origin.topic())
+        .setSourcePartition(origin.partition())
+        .setSourceOffset(origin.offset())
+        .setReplayRunId(config.replayRunId())
+        .build();
+  }
+
+  private static io.shoplens.events.StageTimings timings(GenerationResult r, long elapsedNanos) {
+    StageTimings t = r.timings();
+    long queue = Math.max(0, elapsedNanos - t.total().toNanos());
+    return io.shoplens.events.StageTimings.newBuilder()
+        .setQueueMs(queue / 1_000_000)
+        .setPreprocessMs(t.preprocess().toMillis())
+        .setVisionMs(t.vision().toMillis())
+        .setVisionCacheHit(r.visionCacheHit())
+        .setPrefillMs(t.prefill().toMillis())
+        .setDecodeMs(t.decode().toMillis())
+        .build();
+  }
+}

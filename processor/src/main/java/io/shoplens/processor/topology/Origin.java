@@ -1,0 +1,58 @@
+package io.shoplens.processor.topology;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+/**
+ * Where an input record came from and what it was, byte for byte: kept with every piece of state
+ * that may later become a dead letter or carry lineage.
+ *
+ * @param topic source topic
+ * @param partition source partition
+ * @param offset source offset
+ * @param timestamp the record's timestamp (used as the outputs' timestamp)
+ * @param key the key bytes (strict UTF-8 of the string key), or null
+ * @param value the value bytes as read, or null
+ * @param headers the record's headers in order
+ */
+record Origin(
+    String topic,
+    int partition,
+    long offset,
+    long timestamp,
+    byte[] key,
+    byte[] value,
+    List<RawHeader> headers) {
+
+  /** One header; {@code value} may be null. */
+  record RawHeader(String name, byte[] value) {}
+
+  Origin {
+    headers = headers == null ? List.of() : List.copyOf(headers);
+  }
+
+  static Origin of(
+      RecordMetadata metadata, String key, byte[] value, long timestamp, Headers headers) {
+    List<RawHeader> copied = new ArrayList<>();
+    for (Header h : headers) {
+      copied.add(new RawHeader(h.key(), h.value()));
+    }
+    return new Origin(
+        metadata.topic(),
+        metadata.partition(),
+        metadata.offset(),
+        timestamp,
+        key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+        value,
+        copied);
+  }
+
+  /** "topic-partition@offset", for messages. */
+  String coordinates() {
+    return topic + "-" + partition + "@" + offset;
+  }
+}

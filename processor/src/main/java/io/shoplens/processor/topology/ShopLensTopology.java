@@ -1,0 +1,195 @@
+package io.shoplens.processor.topology;
+
+import io.shoplens.events.DeadLetter;
+import io.shoplens.events.ImageCaptioned;
+import io.shoplens.events.QuestionAnswered;
+import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.topology.image.ImageResolver;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The ShopLens Kafka Streams topology.
+ *
+ * <pre>
+ * image-uploads ─┐                                    ┌─ captions
+ *                ├─ intake ─┬─ inference (async) ─────┼─ answers
+ * questions ─────┘          │                         └─ dead-letters
+ *                           └─ (refused) ───────────────── dead-letters
+ * </pre>
+ *
+ * <p>Intake validates, keeps uploads, and joins questions to their uploads (waiting, bounded, for
+ * uploads that come late); inference runs outside the stream thread with results forwarded by a
+ * punctuator (see {@code InferenceProcessor} for the exactly-once protocol). Records that cannot be
+ * read are dead-lettered by {@link DeadLetterDeserializationHandler}, configured through {@link
+ * #streamsConfig}.
+ *
+ * <p>State stores, all changelogged: {@value #UPLOADS_STORE}, {@value #WAITING_QUESTIONS_STORE},
+ * {@value #CONVERSATIONS_STORE}, {@value #IN_FLIGHT_STORE}, {@value #EXPIRY_STORE}.
+ */
+public final class ShopLensTopology {
+  /** Uploads by uploadId, kept {@code uploadRetention} for the questions about them. */
+  public static final String UPLOADS_STORE = "shoplens-uploads";
+
+  /** Questions waiting for their upload, by uploadId and offset. */
+  public static final String WAITING_QUESTIONS_STORE = "shoplens-waiting-questions";
+
+  /** Earlier turns by uploadId and conversationId. */
+  public static final String CONVERSATIONS_STORE = "shoplens-conversations";
+
+  /** Jobs accepted but whose result is not yet forwarded. */
+  public static final String IN_FLIGHT_STORE = "shoplens-in-flight";
+
+  /** Expiry index: keys start with the zero-padded expiry time. */
+  public static final String EXPIRY_STORE = "shoplens-expiry";
+
+  private ShopLensTopology() {}
+
+  /**
+   * Adds the ShopLens topology to {@code builder}. Pure: creates serdes and processors, does no I/O
+   * and loads no model (the engine and resolver are only called once the topology runs).
+   *
+   * @param builder the builder to add to
+   * @param config topology settings
+   * @param engine the inference engine shared by all tasks of this instance
+   * @param resolver turns upload images into bytes
+   * @return the topics used, with their serdes
+   */
+  public static Topics build(
+      StreamsBuilder builder,
+      TopologyConfig config,
+      InferenceEngine engine,
+      ImageResolver resolver) {
+    Objects.requireNonNull(builder, "builder");
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(resolver, "resolver");
+    Topics topics = Topics.create(config.serdeConfig());
+    InFlightLimiter limiter = new InFlightLimiter(config.maxInFlightRequests());
+
+    builder.addStateStore(store(config, UPLOADS_STORE, State.serde(State.StoredUpload.class)));
+    builder.addStateStore(
+        store(config, WAITING_QUESTIONS_STORE, State.serde(State.WaitingQuestion.class)));
+    builder.addStateStore(
+        store(config, CONVERSATIONS_STORE, State.serde(State.Conversation.class)));
+    builder.addStateStore(store(config, IN_FLIGHT_STORE, State.serde(State.Job.class)));
+    builder.addStateStore(store(config, EXPIRY_STORE, Serdes.String()));
+
+    KStream<String, Sourced> uploads =
+        builder.stream(
+            topics.imageUploads().name(),
+            Consumed.with(Topics.keySerde(), Sourced.serde(topics.imageUploads().valueSerde()))
+                .withName("image-uploads"));
+    KStream<String, Sourced> questions =
+        builder.stream(
+            topics.questions().name(),
+            Consumed.with(Topics.keySerde(), Sourced.serde(topics.questions().valueSerde()))
+                .withName("questions"));
+
+    KStream<String, Step> steps =
+        uploads
+            .merge(questions, Named.as("inputs"))
+            .process(
+                () -> new IntakeProcessor(config, topics),
+                Named.as("intake"),
+                UPLOADS_STORE,
+                WAITING_QUESTIONS_STORE,
+                CONVERSATIONS_STORE,
+                EXPIRY_STORE);
+
+    steps
+        .split(Named.as("intake-"))
+        .branch(
+            (key, step) -> step instanceof Step.Reject,
+            Branched.withConsumer(
+                refused ->
+                    refused
+                        .mapValues(
+                            step -> ((Step.Reject) step).deadLetter(), Named.as("refused-letter"))
+                        .to(topics.deadLetters().name(), topics.deadLetters().produced()),
+                "refused"))
+        .defaultBranch(
+            Branched.withConsumer(
+                accepted ->
+                    route(
+                        accepted
+                            .mapValues(step -> ((Step.Submit) step).job(), Named.as("job"))
+                            .process(
+                                () ->
+                                    new InferenceProcessor(
+                                        config, topics, engine, resolver, limiter),
+                                Named.as("inference"),
+                                IN_FLIGHT_STORE,
+                                UPLOADS_STORE,
+                                CONVERSATIONS_STORE,
+                                EXPIRY_STORE),
+                        topics),
+                "accepted"));
+    return topics;
+  }
+
+  private static void route(KStream<String, SpecificRecord> outputs, Topics topics) {
+    outputs
+        .split(Named.as("output-"))
+        .branch(
+            (key, value) -> value instanceof ImageCaptioned,
+            Branched.withConsumer(
+                s ->
+                    s.mapValues(v -> (ImageCaptioned) v, Named.as("as-caption"))
+                        .to(topics.captions().name(), topics.captions().produced()),
+                "captions"))
+        .branch(
+            (key, value) -> value instanceof QuestionAnswered,
+            Branched.withConsumer(
+                s ->
+                    s.mapValues(v -> (QuestionAnswered) v, Named.as("as-answer"))
+                        .to(topics.answers().name(), topics.answers().produced()),
+                "answers"))
+        .defaultBranch(
+            Branched.withConsumer(
+                s ->
+                    s.mapValues(v -> (DeadLetter) v, Named.as("as-dead-letter"))
+                        .to(topics.deadLetters().name(), topics.deadLetters().produced()),
+                "dead-letters"));
+  }
+
+  /**
+   * Streams settings the topology relies on: exactly-once (v2) processing and the dead-letter
+   * deserialization handler on {@value Topics#DEAD_LETTERS}. Merge them under the application's own
+   * settings (which must also carry the Avro serde settings, for the handler).
+   */
+  public static Map<String, Object> streamsConfig() {
+    return Map.of(
+        StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+        StreamsConfig.EXACTLY_ONCE_V2,
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DeadLetterDeserializationHandler.class.getName(),
+        StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+        Topics.DEAD_LETTERS);
+  }
+
+  private static <V> StoreBuilder<KeyValueStore<String, V>> store(
+      TopologyConfig config, String name, Serde<V> values) {
+    KeyValueBytesStoreSupplier supplier =
+        config.storeType() == TopologyConfig.StoreType.PERSISTENT
+            ? Stores.persistentKeyValueStore(name)
+            : Stores.inMemoryKeyValueStore(name);
+    // Caching would delay the in-flight writes past the results they guard; logging is the point.
+    return Stores.keyValueStoreBuilder(supplier, Serdes.String(), values)
+        .withLoggingEnabled(Map.of())
+        .withCachingDisabled();
+  }
+}

@@ -1,0 +1,109 @@
+package io.shoplens.processor.topology;
+
+import io.shoplens.events.DeadLetter;
+import io.shoplens.events.ImageCaptioned;
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.Product;
+import io.shoplens.events.QuestionAnswered;
+import io.shoplens.events.QuestionAsked;
+import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.serde.SpecificAvroSerde;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+
+/**
+ * Every ShopLens topic, typed. Keys are strings (uploadId, or productId for the catalog) encoded as
+ * strict UTF-8; values are Avro records in the Confluent wire format, read into their generated
+ * classes with the Schema Registry named in the serde configuration ({@code schema.registry.url};
+ * {@code mock://<scope>} in tests and the demo).
+ *
+ * <p>Names are {@code shoplens.<name>.v1} (see ARCHITECTURE.md); a breaking schema change makes a
+ * new topic version, not an edit here.
+ */
+public final class Topics {
+  public static final String IMAGE_UPLOADS = "shoplens.image-uploads.v1";
+  public static final String QUESTIONS = "shoplens.questions.v1";
+  public static final String CAPTIONS = "shoplens.captions.v1";
+  public static final String ANSWERS = "shoplens.answers.v1";
+  public static final String RECOMMENDATIONS = "shoplens.recommendations.v1";
+  public static final String CATALOG_PRODUCTS = "shoplens.catalog.products.v1";
+  public static final String DEAD_LETTERS = "shoplens.dead-letters.v1";
+
+  private final Topic<String, ImageUploaded> imageUploads;
+  private final Topic<String, QuestionAsked> questions;
+  private final Topic<String, ImageCaptioned> captions;
+  private final Topic<String, QuestionAnswered> answers;
+  private final Topic<String, RecommendationsIssued> recommendations;
+  private final Topic<String, Product> catalogProducts;
+  private final Topic<String, DeadLetter> deadLetters;
+
+  private Topics(Map<String, ?> serdeConfig) {
+    imageUploads = topic(IMAGE_UPLOADS, ImageUploaded.class, serdeConfig);
+    questions = topic(QUESTIONS, QuestionAsked.class, serdeConfig);
+    captions = topic(CAPTIONS, ImageCaptioned.class, serdeConfig);
+    answers = topic(ANSWERS, QuestionAnswered.class, serdeConfig);
+    recommendations = topic(RECOMMENDATIONS, RecommendationsIssued.class, serdeConfig);
+    catalogProducts = topic(CATALOG_PRODUCTS, Product.class, serdeConfig);
+    deadLetters = topic(DEAD_LETTERS, DeadLetter.class, serdeConfig);
+  }
+
+  /**
+   * Creates the topics with serdes configured from {@code serdeConfig}.
+   *
+   * @param serdeConfig Avro serde settings (see {@code io.shoplens.serde.KafkaAvroSerDeConfig}); at
+   *     least {@code schema.registry.url}
+   * @throws org.apache.kafka.common.config.ConfigException when a setting is invalid
+   */
+  public static Topics create(Map<String, ?> serdeConfig) {
+    return new Topics(Objects.requireNonNull(serdeConfig, "serdeConfig"));
+  }
+
+  /** The serde ShopLens uses for every record key: UTF-8, refusing malformed bytes on read. */
+  public static Serde<String> keySerde() {
+    return new Utf8KeySerde();
+  }
+
+  public Topic<String, ImageUploaded> imageUploads() {
+    return imageUploads;
+  }
+
+  public Topic<String, QuestionAsked> questions() {
+    return questions;
+  }
+
+  public Topic<String, ImageCaptioned> captions() {
+    return captions;
+  }
+
+  public Topic<String, QuestionAnswered> answers() {
+    return answers;
+  }
+
+  public Topic<String, RecommendationsIssued> recommendations() {
+    return recommendations;
+  }
+
+  public Topic<String, Product> catalogProducts() {
+    return catalogProducts;
+  }
+
+  public Topic<String, DeadLetter> deadLetters() {
+    return deadLetters;
+  }
+
+  /** All topics, inputs first. */
+  public List<Topic<String, ?>> all() {
+    return List.of(
+        imageUploads, questions, catalogProducts, captions, answers, recommendations, deadLetters);
+  }
+
+  private static <V extends SpecificRecord> Topic<String, V> topic(
+      String name, Class<V> type, Map<String, ?> serdeConfig) {
+    SpecificAvroSerde<V> values = new SpecificAvroSerde<>(type);
+    values.configure(serdeConfig, false);
+    return new Topic<>(name, keySerde(), values);
+  }
+}

@@ -1,0 +1,393 @@
+package io.shoplens.processor.topology;
+
+import io.shoplens.processor.inference.GenerationOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything {@link ShopLensTopology#build} needs besides the engine and the image resolver.
+ * Validated on construction; start from {@link #builder(Map)}, whose defaults suit production.
+ *
+ * @param serdeConfig Avro serde settings for every topic (at least {@code schema.registry.url})
+ * @param modelId the model bundle's {@code model_id}, reported in every output's {@code ModelInfo}
+ *     (the version comes from each result)
+ * @param imageTokens the bundle's {@code num_query_tokens}: the engine counts them in its prompt
+ *     length, outputs report them apart ({@code TokenCounts.imageTokens})
+ * @param replayRunId set for a replay run (reported in every output's lineage); null for the live
+ *     run
+ * @param captionOptions how captions are generated
+ * @param attributePrompts attribute questions asked about every upload, in output order; names
+ *     unique (default: category, colour, material, pattern, style)
+ * @param attributeOptions how attribute answers are generated
+ * @param answerOptions defaults for questions; each question's own options override field by field
+ * @param maxQuestionChars longer questions are dead-lettered (stage VALIDATE)
+ * @param maxNewTokensLimit a question asking for more new tokens is dead-lettered (VALIDATE)
+ * @param maxInlineImageBytes larger inline images are dead-lettered (VALIDATE)
+ * @param uploadRetention how long an upload is kept for questions after it arrived
+ * @param waitingQuestionTimeout how long a question waits for an upload that has not arrived yet
+ *     before it is dead-lettered as "upload not found" (stage JOIN)
+ * @param maxWaitingQuestions most questions waiting per task (input partition); a question beyond
+ *     it is dead-lettered at once
+ * @param conversationMaxTurns earlier turns of a conversation put into the prompt, newest kept
+ * @param conversationMaxTokens bound on the estimated tokens of those turns (oldest dropped first;
+ *     estimate: the larger of words and characters / 4 per turn)
+ * @param conversationTtl a conversation idle for longer is forgotten
+ * @param maxInFlightRequests engine requests in flight per application instance (all tasks and
+ *     threads); keep it at most the engine's queue capacity so that submitting never blocks
+ * @param inFlightWaitSlice when the in-flight bound is reached the stream thread waits for
+ *     completions in slices of this length
+ * @param inFlightMaxBlock longest a stream thread waits for room per record; then the request is
+ *     kept in the in-flight store and submitted by the punctuator. Keep well under {@code
+ *     max.poll.interval.ms}
+ * @param maxAttempts tries per request for retriable failures (model errors, refused references
+ *     marked retriable) before it is dead-lettered; engine rejections (queue full, closing) do not
+ *     count
+ * @param retryBackoff wait before a failed request is tried again
+ * @param punctuationInterval wall-clock interval at which completed results are forwarded
+ * @param sweepInterval wall-clock interval at which waiting questions, uploads and conversations
+ *     are expired
+ * @param storeType where state lives (changelogged either way)
+ */
+public record TopologyConfig(
+    Map<String, Object> serdeConfig,
+    String modelId,
+    int imageTokens,
+    String replayRunId,
+    GenerationOptions captionOptions,
+    List<AttributePrompt> attributePrompts,
+    GenerationOptions attributeOptions,
+    GenerationOptions answerOptions,
+    int maxQuestionChars,
+    int maxNewTokensLimit,
+    long maxInlineImageBytes,
+    Duration uploadRetention,
+    Duration waitingQuestionTimeout,
+    int maxWaitingQuestions,
+    int conversationMaxTurns,
+    int conversationMaxTokens,
+    Duration conversationTtl,
+    int maxInFlightRequests,
+    Duration inFlightWaitSlice,
+    Duration inFlightMaxBlock,
+    int maxAttempts,
+    Duration retryBackoff,
+    Duration punctuationInterval,
+    Duration sweepInterval,
+    StoreType storeType) {
+
+  /** The default attribute prompts: category, colour, material, pattern, style. */
+  public static final List<AttributePrompt> DEFAULT_ATTRIBUTE_PROMPTS =
+      List.of(
+          new AttributePrompt("category", "What type of product is this?"),
+          new AttributePrompt("colour", "What colour is it?"),
+          new AttributePrompt("material", "What material is it made of?"),
+          new AttributePrompt("pattern", "What pattern does it have?"),
+          new AttributePrompt("style", "What style is it?"));
+
+  /** Where state stores keep their data. Both are backed by changelog topics. */
+  public enum StoreType {
+    /** RocksDB on local disk: fast restarts from the local checkpoint. */
+    PERSISTENT,
+    /** In memory: restored from the changelog on every start. */
+    IN_MEMORY
+  }
+
+  /**
+   * One attribute question asked about every upload.
+   *
+   * @param name the attribute name in {@code ImageCaptioned.attributes}, e.g. {@code colour}
+   * @param question the question put to the model, e.g. "What colour is it?"
+   */
+  public record AttributePrompt(String name, String question) {
+    public AttributePrompt {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(question, "question");
+      if (name.isBlank() || question.isBlank()) {
+        throw new IllegalArgumentException("attribute prompt name and question must not be blank");
+      }
+    }
+  }
+
+  public TopologyConfig {
+    serdeConfig = Map.copyOf(Objects.requireNonNull(serdeConfig, "serdeConfig"));
+    Objects.requireNonNull(modelId, "modelId");
+    Objects.requireNonNull(captionOptions, "captionOptions");
+    Objects.requireNonNull(attributeOptions, "attributeOptions");
+    Objects.requireNonNull(answerOptions, "answerOptions");
+    attributePrompts = List.copyOf(Objects.requireNonNull(attributePrompts, "attributePrompts"));
+    Set<String> names = new HashSet<>();
+    for (AttributePrompt p : attributePrompts) {
+      require(names.add(p.name()), "attribute prompt names must be unique, repeated: " + p.name());
+    }
+    require(!modelId.isBlank(), "modelId must not be blank");
+    require(imageTokens >= 0, "imageTokens must be >= 0, got " + imageTokens);
+    require(maxQuestionChars >= 1, "maxQuestionChars must be >= 1, got " + maxQuestionChars);
+    require(
+        maxNewTokensLimit >= 1 && maxNewTokensLimit <= GenerationOptions.MAX_NEW_TOKENS_LIMIT,
+        "maxNewTokensLimit must be in [1, "
+            + GenerationOptions.MAX_NEW_TOKENS_LIMIT
+            + "], got "
+            + maxNewTokensLimit);
+    require(maxInlineImageBytes >= 1, "maxInlineImageBytes must be >= 1");
+    positive(uploadRetention, "uploadRetention");
+    positive(waitingQuestionTimeout, "waitingQuestionTimeout");
+    require(maxWaitingQuestions >= 0, "maxWaitingQuestions must be >= 0");
+    require(conversationMaxTurns >= 0, "conversationMaxTurns must be >= 0");
+    require(conversationMaxTokens >= 0, "conversationMaxTokens must be >= 0");
+    positive(conversationTtl, "conversationTtl");
+    require(
+        maxInFlightRequests >= 1 + attributePrompts.size(),
+        "maxInFlightRequests must be at least 1 + the number of attribute prompts ("
+            + (1 + attributePrompts.size())
+            + ") so that one upload fits, got "
+            + maxInFlightRequests);
+    positive(inFlightWaitSlice, "inFlightWaitSlice");
+    require(
+        !Objects.requireNonNull(inFlightMaxBlock, "inFlightMaxBlock").isNegative(),
+        "inFlightMaxBlock must not be negative");
+    require(maxAttempts >= 1, "maxAttempts must be >= 1, got " + maxAttempts);
+    require(
+        !Objects.requireNonNull(retryBackoff, "retryBackoff").isNegative(),
+        "retryBackoff must not be negative");
+    positive(punctuationInterval, "punctuationInterval");
+    positive(sweepInterval, "sweepInterval");
+    Objects.requireNonNull(storeType, "storeType");
+  }
+
+  /** A builder with production defaults and the given serde settings. */
+  public static Builder builder(Map<String, ?> serdeConfig) {
+    return new Builder(serdeConfig);
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    Builder b = new Builder(serdeConfig);
+    b.modelId = modelId;
+    b.imageTokens = imageTokens;
+    b.replayRunId = replayRunId;
+    b.captionOptions = captionOptions;
+    b.attributePrompts = attributePrompts;
+    b.attributeOptions = attributeOptions;
+    b.answerOptions = answerOptions;
+    b.maxQuestionChars = maxQuestionChars;
+    b.maxNewTokensLimit = maxNewTokensLimit;
+    b.maxInlineImageBytes = maxInlineImageBytes;
+    b.uploadRetention = uploadRetention;
+    b.waitingQuestionTimeout = waitingQuestionTimeout;
+    b.maxWaitingQuestions = maxWaitingQuestions;
+    b.conversationMaxTurns = conversationMaxTurns;
+    b.conversationMaxTokens = conversationMaxTokens;
+    b.conversationTtl = conversationTtl;
+    b.maxInFlightRequests = maxInFlightRequests;
+    b.inFlightWaitSlice = inFlightWaitSlice;
+    b.inFlightMaxBlock = inFlightMaxBlock;
+    b.maxAttempts = maxAttempts;
+    b.retryBackoff = retryBackoff;
+    b.punctuationInterval = punctuationInterval;
+    b.sweepInterval = sweepInterval;
+    b.storeType = storeType;
+    return b;
+  }
+
+  private static void positive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    require(!d.isNegative() && !d.isZero(), name + " must be positive, got " + d);
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** Builds a {@link TopologyConfig}; every setting starts at its production default. */
+  public static final class Builder {
+    private final Map<String, Object> serdeConfig;
+    private String modelId = "unknown";
+    private int imageTokens = 32;
+    private String replayRunId;
+    private GenerationOptions captionOptions = GenerationOptions.greedy().withMaxNewTokens(30);
+    private List<AttributePrompt> attributePrompts = new ArrayList<>(DEFAULT_ATTRIBUTE_PROMPTS);
+    private GenerationOptions attributeOptions = GenerationOptions.greedy().withMaxNewTokens(10);
+    private GenerationOptions answerOptions = GenerationOptions.greedy().withMaxNewTokens(30);
+    private int maxQuestionChars = 500;
+    private int maxNewTokensLimit = 128;
+    private long maxInlineImageBytes = 900_000;
+    private Duration uploadRetention = Duration.ofDays(7);
+    private Duration waitingQuestionTimeout = Duration.ofMinutes(5);
+    private int maxWaitingQuestions = 10_000;
+    private int conversationMaxTurns = 8;
+    private int conversationMaxTokens = 256;
+    private Duration conversationTtl = Duration.ofHours(1);
+    private int maxInFlightRequests = 64;
+    private Duration inFlightWaitSlice = Duration.ofMillis(50);
+    private Duration inFlightMaxBlock = Duration.ofSeconds(30);
+    private int maxAttempts = 3;
+    private Duration retryBackoff = Duration.ofSeconds(1);
+    private Duration punctuationInterval = Duration.ofMillis(10);
+    private Duration sweepInterval = Duration.ofSeconds(1);
+    private StoreType storeType = StoreType.PERSISTENT;
+
+    private Builder(Map<String, ?> serdeConfig) {
+      this.serdeConfig = new LinkedHashMap<>(Objects.requireNonNull(serdeConfig, "serdeConfig"));
+    }
+
+    public Builder modelId(String v) {
+      modelId = v;
+      return this;
+    }
+
+    public Builder imageTokens(int v) {
+      imageTokens = v;
+      return this;
+    }
+
+    public Builder replayRunId(String v) {
+      replayRunId = v;
+      return this;
+    }
+
+    public Builder captionOptions(GenerationOptions v) {
+      captionOptions = v;
+      return this;
+    }
+
+    public Builder attributePrompts(List<AttributePrompt> v) {
+      attributePrompts = v;
+      return this;
+    }
+
+    public Builder attributeOptions(GenerationOptions v) {
+      attributeOptions = v;
+      return this;
+    }
+
+    public Builder answerOptions(GenerationOptions v) {
+      answerOptions = v;
+      return this;
+    }
+
+    public Builder maxQuestionChars(int v) {
+      maxQuestionChars = v;
+      return this;
+    }
+
+    public Builder maxNewTokensLimit(int v) {
+      maxNewTokensLimit = v;
+      return this;
+    }
+
+    public Builder maxInlineImageBytes(long v) {
+      maxInlineImageBytes = v;
+      return this;
+    }
+
+    public Builder uploadRetention(Duration v) {
+      uploadRetention = v;
+      return this;
+    }
+
+    public Builder waitingQuestionTimeout(Duration v) {
+      waitingQuestionTimeout = v;
+      return this;
+    }
+
+    public Builder maxWaitingQuestions(int v) {
+      maxWaitingQuestions = v;
+      return this;
+    }
+
+    public Builder conversationMaxTurns(int v) {
+      conversationMaxTurns = v;
+      return this;
+    }
+
+    public Builder conversationMaxTokens(int v) {
+      conversationMaxTokens = v;
+      return this;
+    }
+
+    public Builder conversationTtl(Duration v) {
+      conversationTtl = v;
+      return this;
+    }
+
+    public Builder maxInFlightRequests(int v) {
+      maxInFlightRequests = v;
+      return this;
+    }
+
+    public Builder inFlightWaitSlice(Duration v) {
+      inFlightWaitSlice = v;
+      return this;
+    }
+
+    public Builder inFlightMaxBlock(Duration v) {
+      inFlightMaxBlock = v;
+      return this;
+    }
+
+    public Builder maxAttempts(int v) {
+      maxAttempts = v;
+      return this;
+    }
+
+    public Builder retryBackoff(Duration v) {
+      retryBackoff = v;
+      return this;
+    }
+
+    public Builder punctuationInterval(Duration v) {
+      punctuationInterval = v;
+      return this;
+    }
+
+    public Builder sweepInterval(Duration v) {
+      sweepInterval = v;
+      return this;
+    }
+
+    public Builder storeType(StoreType v) {
+      storeType = v;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException when a setting is out of range (the message names it)
+     */
+    public TopologyConfig build() {
+      return new TopologyConfig(
+          serdeConfig,
+          modelId,
+          imageTokens,
+          replayRunId,
+          captionOptions,
+          attributePrompts,
+          attributeOptions,
+          answerOptions,
+          maxQuestionChars,
+          maxNewTokensLimit,
+          maxInlineImageBytes,
+          uploadRetention,
+          waitingQuestionTimeout,
+          maxWaitingQuestions,
+          conversationMaxTurns,
+          conversationMaxTokens,
+          conversationTtl,
+          maxInFlightRequests,
+          inFlightWaitSlice,
+          inFlightMaxBlock,
+          maxAttempts,
+          retryBackoff,
+          punctuationInterval,
+          sweepInterval,
+          storeType);
+    }
+  }
+}

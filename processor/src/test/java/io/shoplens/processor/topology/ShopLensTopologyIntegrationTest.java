@@ -1,0 +1,306 @@
+package io.shoplens.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.shoplens.events.Attribute;
+import io.shoplens.events.DeadLetter;
+import io.shoplens.events.ImageCaptioned;
+import io.shoplens.events.ProcessingStage;
+import io.shoplens.events.QuestionAnswered;
+import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
+import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.GenerationRequest;
+import io.shoplens.processor.inference.GenerationResult;
+import io.shoplens.processor.inference.TinyBundle;
+import io.shoplens.processor.inference.Turn;
+import io.shoplens.processor.topology.image.ImageResolver;
+import io.shoplens.registry.MockSchemaRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole flow on a real in-process KRaft broker, exactly-once, with the committed tiny BLIP-2
+ * model and a {@code mock://} registry: captions and answers equal what the engine alone returns
+ * for the same requests, and poison pills between the good records are each dead-lettered once
+ * while every good record is answered.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ShopLensTopologyIntegrationTest {
+  private static final String[] IMAGES = {"tiny.png", "photo.jpg", "wide.png", "alpha.png"};
+
+  @TempDir Path stateDir;
+
+  @Test
+  void shouldAnswerEveryGoodRecordLikeTheEngineAloneAndDeadLetterEachPoisonPillOnce()
+      throws Exception {
+    String scope = "topology-it-" + UUID.randomUUID();
+    TopologyConfig config =
+        TopologyConfig.builder(TopologyHarness.serdeConfig(scope))
+            .modelId("shoplens/tiny-blip2-opt")
+            .imageTokens(10)
+            .captionOptions(GenerationOptions.greedy().withMaxNewTokens(6))
+            .attributeOptions(GenerationOptions.greedy().withMaxNewTokens(3))
+            .answerOptions(GenerationOptions.greedy().withMaxNewTokens(5))
+            .build();
+    EngineConfig engineConfig =
+        EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(5));
+
+    try (EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start();
+        BatchingInferenceEngine engine =
+            BatchingInferenceEngine.start(TinyBundle.dir(), engineConfig)) {
+      for (String topic :
+          List.of(
+              Topics.IMAGE_UPLOADS,
+              Topics.QUESTIONS,
+              Topics.CAPTIONS,
+              Topics.ANSWERS,
+              Topics.DEAD_LETTERS)) {
+        kafka.createTopics(topic, 3, Map.of());
+      }
+      Topics topics = Topics.create(config.serdeConfig());
+
+      // Given good uploads and questions (one conversation) with poison pills between them
+      Map<String, byte[]> images = new LinkedHashMap<>();
+      for (int i = 0; i < IMAGES.length; i++) {
+        images.put("up-" + i, TestEvents.image(IMAGES[i]));
+      }
+      List<QuestionAsked> questions = new ArrayList<>();
+      int q = 0;
+      for (String uploadId : images.keySet()) {
+        questions.add(TestEvents.question("q" + q++, uploadId, "what is it?"));
+        questions.add(TestEvents.question("q" + q++, uploadId, "c-" + uploadId, "is it red?"));
+        questions.add(TestEvents.question("q" + q++, uploadId, "c-" + uploadId, "and blue?"));
+      }
+      Map<String, ProcessingStage> poison = new HashMap<>();
+      try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+        List<String> ids = new ArrayList<>(images.keySet());
+        for (int i = 0; i < ids.size(); i++) {
+          String id = ids.get(i);
+          send(producer, topics.imageUploads(), id, TestEvents.upload(id, images.get(id)));
+          switch (i) {
+            case 0 -> {
+              sendRaw(producer, Topics.IMAGE_UPLOADS, "bad-garbage", "garbage".getBytes());
+              poison.put("bad-garbage", ProcessingStage.DESERIALIZE);
+              sendRaw(producer, Topics.QUESTIONS, "bad-schema", TestEvents.unknownSchemaId());
+              poison.put("bad-schema", ProcessingStage.DESERIALIZE);
+            }
+            case 1 -> {
+              send(
+                  producer,
+                  topics.imageUploads(),
+                  "bad-jpeg",
+                  TestEvents.upload("bad-jpeg", TestEvents.corruptJpeg()));
+              poison.put("bad-jpeg", ProcessingStage.PREPROCESS);
+              send(
+                  producer,
+                  topics.imageUploads(),
+                  "bad-empty",
+                  TestEvents.upload("bad-empty", new byte[0]));
+              poison.put("bad-empty", ProcessingStage.VALIDATE);
+            }
+            case 2 -> {
+              send(
+                  producer,
+                  topics.imageUploads(),
+                  "bad-huge",
+                  TestEvents.upload("bad-huge", TestEvents.hundredMegapixelPngHeader()));
+              poison.put("bad-huge", ProcessingStage.PREPROCESS);
+            }
+            default -> {}
+          }
+        }
+        for (QuestionAsked question : questions) {
+          send(producer, topics.questions(), question.getUploadId(), question);
+        }
+        producer.flush();
+      }
+
+      // When the application runs, exactly-once
+      StreamsBuilder builder = new StreamsBuilder();
+      ShopLensTopology.build(builder, config, engine, ImageResolver.inlineOnly(1_000_000));
+      Properties props = new Properties();
+      props.putAll(ShopLensTopology.streamsConfig());
+      props.putAll(config.serdeConfig());
+      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "shoplens-it-" + UUID.randomUUID());
+      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+
+      Map<String, ImageCaptioned> captions = new HashMap<>();
+      Map<String, QuestionAnswered> answers = new HashMap<>();
+      List<DeadLetter> deadLetters = new ArrayList<>();
+      try (KafkaStreams streams = new KafkaStreams(builder.build(props), props);
+          KafkaConsumer<byte[], byte[]> consumer = readCommitted(kafka)) {
+        streams.start();
+        consumer.subscribe(List.of(Topics.CAPTIONS, Topics.ANSWERS, Topics.DEAD_LETTERS));
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> {
+                  for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    switch (r.topic()) {
+                      case Topics.CAPTIONS -> {
+                        ImageCaptioned c = read(topics.captions(), r);
+                        assertThat(captions.put(c.getUploadId(), c)).as("duplicate").isNull();
+                      }
+                      case Topics.ANSWERS -> {
+                        QuestionAnswered a = read(topics.answers(), r);
+                        assertThat(answers.put(a.getQuestionId(), a)).as("duplicate").isNull();
+                      }
+                      default -> deadLetters.add(read(topics.deadLetters(), r));
+                    }
+                  }
+                  return captions.size() == images.size()
+                      && answers.size() == questions.size()
+                      && deadLetters.size() == poison.size();
+                });
+        // Nothing more arrives: no duplicate is merely late.
+        for (int i = 0; i < 5; i++) {
+          assertThat(consumer.poll(Duration.ofMillis(200))).isEmpty();
+        }
+        streams.close(Duration.ofSeconds(30));
+      }
+
+      // Then captions and answers are exactly what the engine alone returns
+      for (Map.Entry<String, byte[]> e : images.entrySet()) {
+        ImageCaptioned c = captions.get(e.getKey());
+        GenerationResult expected =
+            run(engine, GenerationRequest.caption("x", e.getValue(), config.captionOptions(), 0));
+        assertThat(c.getCaption()).isEqualTo(expected.text());
+        assertThat(c.getTokenCounts().getGeneratedTokens()).isEqualTo(expected.generatedTokens());
+        assertThat(c.getModel().getModelVersion()).isEqualTo(engine.modelVersion());
+        List<String> attributes = new ArrayList<>();
+        for (TopologyConfig.AttributePrompt p : config.attributePrompts()) {
+          attributes.add(
+              run(
+                      engine,
+                      GenerationRequest.question(
+                          "x", e.getValue(), p.question(), List.of(), config.attributeOptions(), 0))
+                  .text());
+        }
+        assertThat(c.getAttributes()).extracting(Attribute::getValue).isEqualTo(attributes);
+      }
+      Map<String, List<Turn>> history = new HashMap<>();
+      for (QuestionAsked question : questions) {
+        List<Turn> turns =
+            question.getConversationId() == null
+                ? List.of()
+                : history.computeIfAbsent(question.getConversationId(), k -> new ArrayList<>());
+        GenerationResult expected =
+            run(
+                engine,
+                GenerationRequest.question(
+                    "x",
+                    images.get(question.getUploadId()),
+                    question.getText(),
+                    turns,
+                    config.answerOptions(),
+                    0));
+        QuestionAnswered a = answers.get(question.getQuestionId());
+        assertThat(a.getAnswer()).as(question.getQuestionId()).isEqualTo(expected.text());
+        assertThat(a.getLineage().getSourceTopic()).isEqualTo(Topics.QUESTIONS);
+        if (question.getConversationId() != null) {
+          turns.add(new Turn(question.getText(), expected.text()));
+        }
+      }
+
+      // And each poison pill is dead-lettered once, at its stage
+      Map<String, ProcessingStage> stages = new HashMap<>();
+      for (DeadLetter dl : deadLetters) {
+        String key = new String(bytes(dl.getKey()), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(stages.put(key, dl.getStage())).as("dead-lettered twice: " + key).isNull();
+      }
+      assertThat(stages).isEqualTo(poison);
+    } finally {
+      MockSchemaRegistry.dropScope(scope);
+    }
+  }
+
+  private static GenerationResult run(BatchingInferenceEngine engine, GenerationRequest request)
+      throws Exception {
+    return engine.submit(request).get(60, TimeUnit.SECONDS);
+  }
+
+  private static <V> V read(Topic<String, V> topic, ConsumerRecord<byte[], byte[]> r) {
+    return topic.valueSerde().deserializer().deserialize(r.topic(), r.value());
+  }
+
+  private static <V> void send(
+      KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
+    sendRaw(
+        producer,
+        topic.name(),
+        key,
+        topic.valueSerde().serializer().serialize(topic.name(), value));
+  }
+
+  private static void sendRaw(
+      KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
+    producer.send(
+        new ProducerRecord<>(topic, key.getBytes(java.nio.charset.StandardCharsets.UTF_8), value));
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafkaCluster kafka) {
+    return new KafkaProducer<>(
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(),
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            true,
+            ProducerConfig.ACKS_CONFIG,
+            "all"),
+        new ByteArraySerializer(),
+        new ByteArraySerializer());
+  }
+
+  private static KafkaConsumer<byte[], byte[]> readCommitted(EmbeddedKafkaCluster kafka) {
+    return new KafkaConsumer<>(
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "verifier-" + UUID.randomUUID(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            IsolationLevel.READ_COMMITTED.toString().toLowerCase(java.util.Locale.ROOT)),
+        new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
+  }
+
+  private static byte[] bytes(java.nio.ByteBuffer buffer) {
+    java.nio.ByteBuffer b = buffer.duplicate();
+    byte[] out = new byte[b.remaining()];
+    b.get(out);
+    return out;
+  }
+}
