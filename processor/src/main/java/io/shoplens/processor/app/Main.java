@@ -1,0 +1,58 @@
+package io.shoplens.processor.app;
+
+import io.shoplens.processor.app.cli.ShopLensCli;
+import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The {@code shoplens} command ({@code java -jar shoplens.jar ...}). Exits 0 on success, 2 for a
+ * usage or configuration error, 1 for a runtime failure.
+ */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    chooseLogging(args, System.getenv());
+    System.exit(ShopLensCli.execute(args, System.getenv()));
+  }
+
+  /**
+   * Logback reads {@code shoplens.log.format} and {@code shoplens.log.level} once, when the first
+   * logger is created; so they are decided here, before anything logs, from the environment and the
+   * config file (a malformed file is left for validation to report).
+   */
+  static void chooseLogging(String[] args, Map<String, String> env) {
+    String format = env.get("SHOPLENS_LOG_FORMAT");
+    List<String> list = Arrays.asList(args);
+    int config = Math.max(list.indexOf("--config"), list.indexOf("-c"));
+    if (config >= 0 && config + 1 < args.length) {
+      try {
+        String fromFile =
+            ConfigSources.readProperties(Path.of(args[config + 1]))
+                .get(ShopLensConfig.LOG_FORMAT_CONFIG);
+        if (env.get("SHOPLENS_LOG_FORMAT") == null && fromFile != null) {
+          format = fromFile;
+        }
+      } catch (RuntimeException e) {
+        // Reported by validation, with everything else that is wrong.
+      }
+    }
+    if (format != null && System.getProperty(ShopLensConfig.LOG_FORMAT_CONFIG) == null) {
+      System.setProperty(ShopLensConfig.LOG_FORMAT_CONFIG, format.trim().toLowerCase(Locale.ROOT));
+    }
+    // The demo prints what matters itself; the broker's and Streams' INFO lines would bury it.
+    if (!list.isEmpty()
+        && list.get(0).equals("demo")
+        && !list.contains("--verbose")
+        && System.getProperty("shoplens.log.level") == null) {
+      System.setProperty("shoplens.log.level", "WARN");
+      System.setProperty("shoplens.kafka.log.level", "ERROR");
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package io.shoplens.processor.app.admin;
+
+import io.shoplens.processor.topology.Topics;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates ShopLens's topics with the settings they need.
+ *
+ * <ul>
+ *   <li>{@value Topics#IMAGE_UPLOADS} and {@value Topics#DEAD_LETTERS}: {@code max.message.bytes}
+ *       of 2 MiB, because uploads carry inline images (up to {@code
+ *       shoplens.image.inline.max.bytes}) and dead letters carry the failed record's bytes.
+ *   <li>{@value Topics#CATALOG_PRODUCTS}: compacted (the latest record per product is the catalog).
+ *   <li>the rest: the broker's defaults.
+ * </ul>
+ *
+ * Internal topics (changelogs, repartitions) are created by Kafka Streams itself.
+ */
+public final class TopicAdmin {
+
+  /** {@code max.message.bytes} for topics that carry image bytes: 2 MiB. */
+  public static final int LARGE_MESSAGE_BYTES = 2 * 1024 * 1024;
+
+  private TopicAdmin() {}
+
+  /** What happened to one topic. */
+  public record Outcome(String topic, boolean created, String detail) {}
+
+  /**
+   * The topics to create.
+   *
+   * @param partitions partitions of every topic (uploads and questions must match: they are
+   *     co-partitioned by uploadId)
+   * @param replicationFactor replicas, or empty for the broker's default
+   */
+  public static List<NewTopic> newTopics(int partitions, Optional<Short> replicationFactor) {
+    List<NewTopic> topics = new ArrayList<>();
+    for (String name :
+        List.of(
+            Topics.IMAGE_UPLOADS,
+            Topics.QUESTIONS,
+            Topics.CATALOG_PRODUCTS,
+            Topics.CAPTIONS,
+            Topics.ANSWERS,
+            Topics.RECOMMENDATIONS,
+            Topics.DEAD_LETTERS)) {
+      Map<String, String> configs = new LinkedHashMap<>();
+      if (name.equals(Topics.IMAGE_UPLOADS) || name.equals(Topics.DEAD_LETTERS)) {
+        configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(LARGE_MESSAGE_BYTES));
+      }
+      if (name.equals(Topics.CATALOG_PRODUCTS)) {
+        configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+      }
+      topics.add(new NewTopic(name, Optional.of(partitions), replicationFactor).configs(configs));
+    }
+    return topics;
+  }
+
+  /**
+   * Creates the topics; ones that exist already are reported, not changed.
+   *
+   * @param admin a connected admin client
+   * @param topics from {@link #newTopics}
+   * @param timeoutMs how long to wait for the cluster
+   * @return one outcome per topic, in order
+   * @throws TimeoutException if the cluster does not answer in time
+   * @throws ExecutionException for any other failure (not authorized, invalid settings ...)
+   */
+  public static List<Outcome> create(Admin admin, List<NewTopic> topics, long timeoutMs)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    var futures = admin.createTopics(topics).values();
+    List<Outcome> outcomes = new ArrayList<>();
+    for (NewTopic topic : topics) {
+      try {
+        futures.get(topic.name()).get(timeoutMs, TimeUnit.MILLISECONDS);
+        outcomes.add(
+            new Outcome(
+                topic.name(),
+                true,
+                "created: "
+                    + topic.numPartitions()
+                    + " partitions, replication "
+                    + (topic.replicationFactor() < 0 ? "broker default" : topic.replicationFactor())
+                    + (topic.configs().isEmpty() ? "" : ", " + topic.configs())));
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof TopicExistsException) {
+          outcomes.add(new Outcome(topic.name(), false, "exists already (left unchanged)"));
+        } else {
+          throw e;
+        }
+      }
+    }
+    return outcomes;
+  }
+}

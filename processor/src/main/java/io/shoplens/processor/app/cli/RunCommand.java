@@ -1,0 +1,79 @@
+package io.shoplens.processor.app.cli;
+
+import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.runtime.ShopLensApplication;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code shoplens run}: production mode. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run ShopLens against a Kafka cluster and a Schema Registry until stopped (SIGTERM/Ctrl-C).",
+      "",
+      "Settings come from, in increasing precedence: defaults, --config FILE, environment",
+      "variables (SHOPLENS_* for ShopLens settings, KAFKA_* passed to the Kafka clients), --set.",
+      "Every problem in the configuration is reported at once; the command then exits 2."
+    })
+final class RunCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+  @ParentCommand ShopLensCommand parent;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description = "Java properties file with the settings (see README: Configuration).")
+  Path config;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "A setting that wins over the file and the environment (repeatable).")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  @Option(
+      names = "--dry-run",
+      description = "Validate the configuration, print it (secrets hidden) and exit.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ConfigSources.Merged merged = ConfigSources.load(config, parent.env(), overrides);
+    for (String ignored : merged.ignoredVariables()) {
+      LOG.warn("environment variable {} names no ShopLens setting; ignored", ignored);
+    }
+    ShopLensConfig settings = ShopLensConfig.validate(merged.settings());
+    if (dryRun) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("configuration is valid:");
+      settings.describe().forEach((k, v) -> out.println("  " + k + "=" + v));
+      return ShopLensCli.OK;
+    }
+    settings.describe().forEach((k, v) -> LOG.info("config {}={}", k, v));
+    ShopLensApplication app = ShopLensApplication.start(settings);
+    Thread hook = new Thread(app::close, "shoplens-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    Throwable failure = app.awaitTermination();
+    if (failure != null) {
+      LOG.error("ShopLens stopped after a failure: {}", ShopLensCli.describe(failure));
+      app.close();
+      return ShopLensCli.FAILURE;
+    }
+    return ShopLensCli.OK;
+  }
+}

@@ -1,0 +1,111 @@
+package io.shoplens.processor.app.cli;
+
+import io.shoplens.processor.app.config.ConfigProblemsException;
+import java.io.PrintWriter;
+import java.util.Map;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * Builds and runs the {@code shoplens} command line. Exit codes: {@link #OK}, {@link #USAGE} (bad
+ * arguments or configuration: fix the input and retry) and {@link #FAILURE} (something failed at
+ * run time).
+ */
+public final class ShopLensCli {
+  public static final int OK = 0;
+  public static final int FAILURE = 1;
+  public static final int USAGE = 2;
+
+  private ShopLensCli() {}
+
+  /** Runs with the process's standard streams. */
+  public static int execute(String[] args, Map<String, String> env) {
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    return execute(args, env, out, err);
+  }
+
+  /**
+   * Runs one command.
+   *
+   * @param env environment variables (injected so tests need not change the process's)
+   * @return the exit code
+   */
+  public static int execute(
+      String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+    CommandLine cli = commandLine(env);
+    cli.setOut(out);
+    cli.setErr(err);
+    int code = cli.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  /** The configured command tree. */
+  static CommandLine commandLine(Map<String, String> env) {
+    CommandLine cli = new CommandLine(new ShopLensCommand(env));
+    cli.setExecutionExceptionHandler(ShopLensCli::onException);
+    cli.setExitCodeExceptionMapper(
+        e ->
+            e instanceof ConfigProblemsException
+                    || e instanceof UsageException
+                    || e instanceof CommandLine.ParameterException
+                ? USAGE
+                : FAILURE);
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
+    return cli;
+  }
+
+  private static int onException(
+      Exception e, CommandLine command, CommandLine.ParseResult parseResult) {
+    PrintWriter err = command.getErr();
+    if (e instanceof CommandLine.ParameterException usage) {
+      err.println(usage.getMessage());
+      usage.getCommandLine().usage(err);
+      return USAGE;
+    }
+    if (e instanceof ConfigProblemsException problems) {
+      err.println("shoplens " + command.getCommandName() + ": " + problemsHeader(problems));
+      for (String p : problems.problems()) {
+        err.println("  - " + p);
+      }
+      err.println("See the configuration reference in README.md.");
+      return USAGE;
+    }
+    if (e instanceof UsageException) {
+      err.println("shoplens " + command.getCommandName() + ": " + e.getMessage());
+      err.println("Try 'shoplens " + command.getCommandName() + " --help'.");
+      return USAGE;
+    }
+    LoggerFactory.getLogger(ShopLensCli.class)
+        .error("shoplens {} failed", command.getCommandName(), e);
+    err.println("shoplens " + command.getCommandName() + ": failed: " + describe(e));
+    return FAILURE;
+  }
+
+  private static String problemsHeader(ConfigProblemsException problems) {
+    int n = problems.problems().size();
+    return "invalid configuration (" + n + (n == 1 ? " problem)" : " problems)");
+  }
+
+  /** The exception's message, and its causes' where they add something. */
+  static String describe(Throwable e) {
+    StringBuilder out = new StringBuilder(String.valueOf(e.getMessage()));
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null && !out.toString().contains(c.getMessage())) {
+        out.append(": ").append(c.getMessage());
+      }
+    }
+    return out.toString();
+  }
+
+  /** Bad input found after parsing (exit code 2). */
+  public static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package io.shoplens.processor.app.cli;
+
+import io.shoplens.processor.app.admin.TopicAdmin;
+import io.shoplens.processor.app.config.ConfigSources;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code shoplens topics ...}. */
+@Command(
+    name = "topics",
+    mixinStandardHelpOptions = true,
+    description = "Topic tools.",
+    subcommands = {TopicsCommand.Create.class, picocli.CommandLine.HelpCommand.class})
+final class TopicsCommand implements Runnable {
+  @ParentCommand ShopLensCommand parent;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(
+        spec.commandLine(), "missing subcommand (try shoplens topics create --help)");
+  }
+
+  /** {@code shoplens topics create}. */
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Create ShopLens's topics: uploads and dead letters with max.message.bytes=2 MiB (inline",
+        "images), the catalog compacted, the rest with broker defaults. Existing topics are",
+        "reported and left unchanged."
+      })
+  static final class Create implements Callable<Integer> {
+    @ParentCommand TopicsCommand parent;
+
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = {"-b", "--bootstrap"},
+        paramLabel = "HOST:PORT",
+        description =
+            "Brokers (default: bootstrap.servers from --config or KAFKA_BOOTSTRAP_SERVERS).")
+    String bootstrap;
+
+    @Option(
+        names = {"-c", "--config"},
+        paramLabel = "FILE",
+        description = "Properties for the admin client (security settings); ShopLens keys ignored.")
+    Path config;
+
+    @Option(
+        names = {"-p", "--partitions"},
+        defaultValue = "6",
+        description =
+            "Partitions per topic (default ${DEFAULT-VALUE}); uploads and questions must match.")
+    int partitions;
+
+    @Option(
+        names = {"-r", "--replication-factor"},
+        paramLabel = "N",
+        description = "Replicas per partition (default: the broker's default.replication.factor).")
+    Short replication;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "30s",
+        converter = DurationConverter.class,
+        description = "How long to wait for the cluster (default ${DEFAULT-VALUE}).")
+    java.time.Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+      if (partitions < 1) {
+        throw new ShopLensCli.UsageException("--partitions must be at least 1, got " + partitions);
+      }
+      if (replication != null && replication < 1) {
+        throw new ShopLensCli.UsageException(
+            "--replication-factor must be at least 1, got " + replication);
+      }
+      Map<String, Object> props = new LinkedHashMap<>();
+      ConfigSources.load(config, parent.parent.env(), Map.of())
+          .settings()
+          .forEach(
+              (k, v) -> {
+                if (!k.startsWith("shoplens.")) {
+                  props.put(k, v);
+                }
+              });
+      if (bootstrap != null) {
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      }
+      if (props.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
+        throw new ShopLensCli.UsageException(
+            "no brokers: give --bootstrap, bootstrap.servers in --config, or KAFKA_BOOTSTRAP_SERVERS");
+      }
+      props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+      props.keySet().retainAll(AdminClientConfig.configNames());
+      PrintWriter out = spec.commandLine().getOut();
+      try (Admin admin = Admin.create(props)) {
+        List<TopicAdmin.Outcome> outcomes =
+            TopicAdmin.create(
+                admin,
+                TopicAdmin.newTopics(partitions, Optional.ofNullable(replication)),
+                timeout.toMillis());
+        for (TopicAdmin.Outcome o : outcomes) {
+          out.printf("%-32s %s%n", o.topic(), o.detail());
+        }
+      }
+      return ShopLensCli.OK;
+    }
+  }
+}

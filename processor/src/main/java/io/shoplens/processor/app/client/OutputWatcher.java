@@ -1,0 +1,167 @@
+package io.shoplens.processor.app.client;
+
+import io.shoplens.events.Attribute;
+import io.shoplens.events.DeadLetter;
+import io.shoplens.events.ImageCaptioned;
+import io.shoplens.events.QuestionAnswered;
+import io.shoplens.events.StageTimings;
+import io.shoplens.processor.topology.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Reads ShopLens's outputs (captions, answers, dead letters) for the command line: {@code shoplens
+ * demo} and {@code shoplens produce}. Assigns every partition itself (no consumer group, nothing
+ * committed) and reads committed records only, as downstream consumers of an exactly-once
+ * application must.
+ */
+public final class OutputWatcher implements AutoCloseable {
+  private static final List<String> TOPICS =
+      List.of(Topics.CAPTIONS, Topics.ANSWERS, Topics.DEAD_LETTERS);
+
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Deserializer<ImageCaptioned> captions;
+  private final Deserializer<QuestionAnswered> answers;
+  private final Deserializer<DeadLetter> deadLetters;
+
+  /** One output record. */
+  public sealed interface Output {
+    /** The uploadId (the record key). */
+    String uploadId();
+
+    /** One line for a terminal. */
+    String describe();
+  }
+
+  /** A caption with its attributes. */
+  public record Caption(String uploadId, ImageCaptioned value) implements Output {
+    @Override
+    public String describe() {
+      String attributes =
+          value.getAttributes().stream()
+              .map((Attribute a) -> a.getName() + "=\"" + a.getValue() + "\"")
+              .collect(Collectors.joining(", "));
+      return "caption  upload "
+          + uploadId
+          + ": \""
+          + value.getCaption()
+          + "\""
+          + (attributes.isEmpty() ? "" : "  attributes: " + attributes)
+          + "  ("
+          + timing(value.getTimings())
+          + ")";
+    }
+  }
+
+  /** An answer. */
+  public record Answer(String uploadId, QuestionAnswered value) implements Output {
+    @Override
+    public String describe() {
+      return "answer   question "
+          + value.getQuestionId()
+          + " (upload "
+          + uploadId
+          + (value.getConversationId() == null ? "" : ", conversation " + value.getConversationId())
+          + "): \""
+          + value.getAnswer()
+          + "\"  ("
+          + timing(value.getTimings())
+          + ")";
+    }
+  }
+
+  /** A record ShopLens could not process. */
+  public record DeadLettered(String uploadId, DeadLetter value) implements Output {
+    @Override
+    public String describe() {
+      return "dead letter  "
+          + value.getSourceTopic()
+          + " partition "
+          + value.getSourcePartition()
+          + " offset "
+          + value.getSourceOffset()
+          + " (key "
+          + uploadId
+          + "), stage "
+          + value.getStage()
+          + ": "
+          + value.getErrorClass()
+          + ": "
+          + value.getErrorMessage();
+    }
+  }
+
+  /**
+   * @param clientProps bootstrap servers, security settings and serde settings (registry URL)
+   * @param fromBeginning read each partition from its start; otherwise from its current end
+   */
+  public OutputWatcher(Map<String, Object> clientProps, boolean fromBeginning) {
+    Map<String, Object> props = new java.util.HashMap<>(clientProps);
+    props.keySet().retainAll(ConsumerConfig.configNames());
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "shoplens-cli-watcher");
+    consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    Topics topics = Topics.create(clientProps);
+    captions = topics.captions().valueSerde().deserializer();
+    answers = topics.answers().valueSerde().deserializer();
+    deadLetters = topics.deadLetters().valueSerde().deserializer();
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (String topic : TOPICS) {
+      consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition()))
+          .forEach(partitions::add);
+    }
+    consumer.assign(partitions);
+    if (fromBeginning) {
+      consumer.seekToBeginning(partitions);
+    } else {
+      consumer.seekToEnd(partitions);
+      // Resolve the end offsets now, before the caller produces anything.
+      partitions.forEach(consumer::position);
+    }
+  }
+
+  /** Outputs that arrived within {@code timeout}, in arrival order (may be empty). */
+  public List<Output> poll(Duration timeout) {
+    List<Output> out = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+      String key = r.key() == null ? "(none)" : new String(r.key(), StandardCharsets.UTF_8);
+      switch (r.topic()) {
+        case Topics.CAPTIONS ->
+            out.add(new Caption(key, captions.deserialize(r.topic(), r.headers(), r.value())));
+        case Topics.ANSWERS ->
+            out.add(new Answer(key, answers.deserialize(r.topic(), r.headers(), r.value())));
+        default ->
+            out.add(
+                new DeadLettered(key, deadLetters.deserialize(r.topic(), r.headers(), r.value())));
+      }
+    }
+    return out;
+  }
+
+  private static String timing(StageTimings t) {
+    return t.getPreprocessMs()
+        + t.getVisionMs()
+        + t.getPrefillMs()
+        + t.getDecodeMs()
+        + " ms"
+        + (t.getVisionCacheHit() ? ", vision cache hit" : "");
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}

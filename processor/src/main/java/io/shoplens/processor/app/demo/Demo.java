@@ -1,0 +1,366 @@
+package io.shoplens.processor.app.demo;
+
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.app.admin.TopicAdmin;
+import io.shoplens.processor.app.client.Events;
+import io.shoplens.processor.app.client.OutputWatcher;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
+import io.shoplens.processor.app.runtime.ShopLensApplication;
+import io.shoplens.processor.topology.Topics;
+import io.shoplens.registry.MockSchemaRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * {@code shoplens demo}: the whole flow on one machine with nothing else running. Starts an
+ * in-process KRaft broker, an in-memory ({@code mock://}) Schema Registry and ShopLens on the
+ * bundled tiny model, creates the topics, publishes sample uploads and questions (a multi-turn
+ * conversation and one corrupt image among them), prints captions, answers and the dead letter as
+ * they arrive, and stops.
+ */
+public final class Demo {
+  /** The command that exports a real BLIP-2, printed at the end. */
+  public static final String EXPORT_COMMAND =
+      "scripts/setup-python && (cd model-export && .venv/bin/python -m shoplens_export export"
+          + " --checkpoint Salesforce/blip2-opt-2.7b --out ../models/blip2-opt-2.7b)";
+
+  private final PrintWriter out;
+  private final Duration timeout;
+  private final int httpPort;
+  private final long started = System.nanoTime();
+
+  /**
+   * @param out where the demo talks to the user
+   * @param timeout how long to wait for all results
+   * @param httpPort port of the health and metrics endpoints (0: any free port)
+   */
+  public Demo(PrintWriter out, Duration timeout, int httpPort) {
+    this.out = out;
+    this.timeout = timeout;
+    this.httpPort = httpPort;
+  }
+
+  /** What one run saw. */
+  public record Result(
+      boolean complete, int captions, int answers, int deadLetters, List<String> missing) {}
+
+  /**
+   * Runs the demo.
+   *
+   * @param keepRunning after the samples, keep broker and ShopLens up until {@code stop} counts
+   *     down (the command line's shutdown hook)
+   * @param stop released to end a kept-running demo
+   */
+  public Result run(boolean keepRunning, CountDownLatch stop) throws Exception {
+    banner();
+    Path work = Files.createTempDirectory("shoplens-demo-");
+    String registryScope = "shoplens-demo-" + UUID.randomUUID();
+    try (EmbeddedKafkaCluster kafka = startBroker()) {
+      String bootstrap = kafka.bootstrapServers();
+      say(
+          "Kafka broker (in-process, KRaft) listening at "
+              + bootstrap
+              + " (started in "
+              + kafka.startTime().toMillis()
+              + " ms)");
+
+      Path model = DemoResources.extractModel(work.resolve("model"));
+      Map<String, String> settings = new LinkedHashMap<>();
+      settings.put(ShopLensConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      settings.put(ShopLensConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + registryScope);
+      settings.put(ShopLensConfig.APPLICATION_ID_CONFIG, "shoplens-demo");
+      settings.put(ShopLensConfig.MODEL_PATH_CONFIG, model.toString());
+      settings.put(ShopLensConfig.HTTP_PORT_CONFIG, Integer.toString(httpPort));
+      settings.put(ShopLensConfig.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
+      settings.put(ShopLensConfig.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
+      ShopLensConfig config = ShopLensConfig.validate(settings);
+
+      createTopics(bootstrap);
+      Map<String, Object> streamsOverrides = new HashMap<>();
+      streamsOverrides.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("state").toString());
+      streamsOverrides.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+      streamsOverrides.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+      streamsOverrides.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+
+      try (ShopLensApplication app = ShopLensApplication.start(config, streamsOverrides)) {
+        say(
+            "ShopLens started with model "
+                + app.engine().modelVersion()
+                + (app.httpPort() > 0
+                    ? "; health and metrics at http://localhost:" + app.httpPort() + "/metrics"
+                    : ""));
+        awaitRunning(app);
+        Map<String, Object> clients = new HashMap<>(config.kafkaProperties());
+        Result result;
+        try (OutputWatcher watcher = new OutputWatcher(clients, true)) {
+          result = publishAndWatch(clients, watcher);
+        }
+        summary(result);
+        if (keepRunning) {
+          keepRunning(bootstrap, registryScope, app);
+          stop.await();
+        }
+        return result;
+      }
+    } finally {
+      MockSchemaRegistry.dropScope(registryScope);
+      deleteRecursively(work);
+    }
+  }
+
+  private static EmbeddedKafkaCluster startBroker() {
+    EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster(EmbeddedKafkaCluster.Config.defaults());
+    try {
+      return kafka.start();
+    } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
+  }
+
+  private void banner() {
+    out.println("ShopLens demo");
+    out.println("=============");
+    out.println(
+        "An in-process Kafka broker, an in-memory Schema Registry and ShopLens running the");
+    out.println(
+        "bundled TINY BLIP-2 test model. The tiny model has RANDOM WEIGHTS: its captions and");
+    out.println(
+        "answers are gibberish by design. It shows the whole flow, not the model's quality.");
+    out.println();
+    out.flush();
+  }
+
+  private void createTopics(String bootstrap) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      TopicAdmin.create(admin, TopicAdmin.newTopics(2, Optional.of((short) 1)), 30_000);
+    }
+    say("created the ShopLens topics (2 partitions each)");
+  }
+
+  private void awaitRunning(ShopLensApplication app) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (app.state() != KafkaStreams.State.RUNNING) {
+      if (System.nanoTime() > deadline || app.state() == KafkaStreams.State.ERROR) {
+        throw new IllegalStateException(
+            "Kafka Streams did not reach RUNNING within 60 s (state " + app.state() + ")");
+      }
+      Thread.sleep(50);
+    }
+    say("Kafka Streams is RUNNING; publishing sample events");
+    out.println();
+  }
+
+  private Result publishAndWatch(Map<String, Object> clients, OutputWatcher watcher)
+      throws Exception {
+    Topics topics = Topics.create(clients);
+    Map<String, Object> producerProps = new HashMap<>(clients);
+    producerProps.keySet().retainAll(ProducerConfig.configNames());
+    producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
+    try (KafkaProducer<String, ImageUploaded> uploads =
+            new KafkaProducer<>(
+                producerProps,
+                Topics.keySerde().serializer(),
+                topics.imageUploads().valueSerde().serializer());
+        KafkaProducer<String, QuestionAsked> questions =
+            new KafkaProducer<>(
+                producerProps,
+                Topics.keySerde().serializer(),
+                topics.questions().valueSerde().serializer())) {
+      Set<String> expected = new LinkedHashSet<>();
+
+      upload(uploads, "demo-shirt", "photo.jpg", DemoResources.image("photo.jpg"), expected);
+      upload(uploads, "demo-sofa", "wide.png", DemoResources.image("wide.png"), expected);
+      upload(uploads, "demo-lamp", "alpha.png", DemoResources.image("alpha.png"), expected);
+      // One bad record: bytes that are no image at all. ShopLens dead-letters it and goes on.
+      byte[] corrupt = "this is not an image".getBytes(StandardCharsets.UTF_8);
+      uploads
+          .send(
+              new ProducerRecord<>(
+                  Topics.IMAGE_UPLOADS,
+                  "demo-corrupt",
+                  Events.inlineUpload("demo-corrupt", "shopper-2", null, corrupt, "image/jpeg")))
+          .get();
+      say("published upload demo-corrupt: " + corrupt.length + " bytes that are not an image");
+      expected.add("dead letter demo-corrupt");
+
+      ask(questions, "demo-shirt-q1", "demo-shirt", null, "what is the person wearing?", expected);
+      // A conversation: the follow-up is asked once the first answer is back, as a shopper would,
+      // and its prompt carries the first turn.
+      ask(
+          questions,
+          "demo-sofa-q1",
+          "demo-sofa",
+          "demo-chat",
+          "what colour is the sofa?",
+          expected);
+
+      int captions = 0;
+      int answers = 0;
+      int deadLetters = 0;
+      boolean followUpAsked = false;
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!expected.isEmpty() && System.nanoTime() < deadline) {
+        for (OutputWatcher.Output o : watcher.poll(Duration.ofMillis(100))) {
+          say(o.describe());
+          if (o instanceof OutputWatcher.Caption c) {
+            captions++;
+            expected.remove("caption " + c.uploadId());
+          } else if (o instanceof OutputWatcher.Answer a) {
+            answers++;
+            expected.remove("answer " + a.value().getQuestionId());
+            if (a.value().getQuestionId().equals("demo-sofa-q1") && !followUpAsked) {
+              followUpAsked = true;
+              ask(
+                  questions,
+                  "demo-sofa-q2",
+                  "demo-sofa",
+                  "demo-chat",
+                  "what is it made of?",
+                  expected);
+            }
+          } else {
+            deadLetters++;
+            expected.remove("dead letter " + o.uploadId());
+          }
+        }
+      }
+      return new Result(
+          expected.isEmpty(), captions, answers, deadLetters, new ArrayList<>(expected));
+    }
+  }
+
+  private void upload(
+      KafkaProducer<String, ImageUploaded> producer,
+      String uploadId,
+      String file,
+      byte[] image,
+      Set<String> expected)
+      throws Exception {
+    producer
+        .send(
+            new ProducerRecord<>(
+                Topics.IMAGE_UPLOADS,
+                uploadId,
+                Events.inlineUpload(
+                    uploadId, "shopper-1", "product-" + uploadId, image, Events.contentType(file))))
+        .get();
+    say("published upload " + uploadId + ": " + file + " (" + image.length + " bytes, inline)");
+    expected.add("caption " + uploadId);
+  }
+
+  private void ask(
+      KafkaProducer<String, QuestionAsked> producer,
+      String questionId,
+      String uploadId,
+      String conversationId,
+      String text,
+      Set<String> expected)
+      throws Exception {
+    producer
+        .send(
+            new ProducerRecord<>(
+                Topics.QUESTIONS,
+                uploadId,
+                Events.question(questionId, uploadId, "shopper-1", conversationId, text)))
+        .get();
+    say(
+        "published question "
+            + questionId
+            + " about "
+            + uploadId
+            + (conversationId == null ? "" : " (conversation " + conversationId + ")")
+            + ": "
+            + text);
+    expected.add("answer " + questionId);
+  }
+
+  private void summary(Result result) {
+    out.println();
+    if (result.complete()) {
+      say(
+          String.format(
+              Locale.ROOT,
+              "done: %d captions, %d answers, %d dead letter(s).",
+              result.captions(),
+              result.answers(),
+              result.deadLetters()));
+    } else {
+      say("timed out after " + timeout + "; still waiting for: " + result.missing());
+    }
+    out.println();
+    out.println("Reminder: the tiny model has random weights, so the text above is gibberish.");
+    out.println("For real captions and answers, export BLIP-2 (about 15 GB download):");
+    out.println();
+    out.println("  " + EXPORT_COMMAND);
+    out.println();
+    out.println("then run ShopLens on it: shoplens run --config shoplens.properties with");
+    out.println(
+        "  shoplens.model.path=models/blip2-opt-2.7b (see README: Running on a real model).");
+    out.flush();
+  }
+
+  private void keepRunning(String bootstrap, String registryScope, ShopLensApplication app) {
+    out.println();
+    out.println("Still running (--keep-running); Ctrl-C stops the broker and ShopLens.");
+    out.println("  Kafka bootstrap:  " + bootstrap);
+    out.println(
+        "  Schema Registry:  mock://" + registryScope + " (in-memory, inside this process only)");
+    if (app.httpPort() > 0) {
+      out.println(
+          "  Health, metrics:  http://localhost:" + app.httpPort() + "/health/ready, /metrics");
+    }
+    out.println("  Plain Kafka tools can read the topics, e.g.");
+    out.println(
+        "    kafka-console-consumer.sh --bootstrap-server "
+            + bootstrap
+            + " --topic "
+            + Topics.CAPTIONS
+            + " --from-beginning");
+    out.flush();
+  }
+
+  private void say(String line) {
+    double seconds = (System.nanoTime() - started) / 1e9;
+    out.printf(Locale.ROOT, "[%5.1fs] %s%n", seconds, line);
+    out.flush();
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // A temp directory left behind is not worth failing the demo for.
+    }
+  }
+}

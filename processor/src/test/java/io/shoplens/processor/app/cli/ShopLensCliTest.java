@@ -1,0 +1,120 @@
+package io.shoplens.processor.app.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ShopLensCliTest {
+  static final Path TINY = Path.of("src/test/resources/models/tiny-blip2-opt");
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ShopLensCli.execute(args, env, new PrintWriter(out), new PrintWriter(err));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "--help",
+        "run --help",
+        "demo --help",
+        "produce --help",
+        "topics --help",
+        "topics create --help",
+        "model --help",
+        "model info --help"
+      })
+  void shouldPrintHelpAndExitZeroForEveryCommand(String args) {
+    Run r = run(Map.of(), args.split(" "));
+
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("Usage: shoplens");
+  }
+
+  @Test
+  void shouldExitTwoOnUnknownOptionsAndMissingCommands() {
+    assertThat(run(Map.of(), "run", "--no-such-option").code()).isEqualTo(2);
+    assertThat(run(Map.of()).code()).isEqualTo(2);
+    assertThat(run(Map.of(), "produce", "--bootstrap", "x:9092").code()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldExitTwoWithOneLinePerConfigurationProblem(@TempDir Path dir) throws Exception {
+    // Given a config file with two mistakes and a missing registry
+    Path file = dir.resolve("bad.properties");
+    Files.writeString(
+        file,
+        "bootstrap.servers=kafka:9092\nshoplens.model.path="
+            + dir.resolve("missing")
+            + "\nshoplens.inference.batch.max.size=-1\n");
+
+    Run r = run(Map.of(), "run", "--config", file.toString());
+
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("invalid configuration (2 problems)")
+        .contains("  - schema.registry.url: required, not set")
+        .contains("  - shoplens.inference.batch.max.size:");
+  }
+
+  @Test
+  void shouldValidateAndPrintTheConfigurationWithoutSecretsOnDryRun() {
+    Map<String, String> env =
+        Map.of(
+            "SHOPLENS_BOOTSTRAP_SERVERS", "kafka:9092",
+            "SHOPLENS_SCHEMA_REGISTRY_URL", "http://registry:8081",
+            "SHOPLENS_MODEL_PATH", TINY.toString(),
+            "KAFKA_SASL_JAAS_CONFIG", "PlainLoginModule required password=\"hunter2\";");
+
+    Run r = run(env, "run", "--dry-run", "--set", "shoplens.http.port=9999");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("configuration is valid")
+        .contains("shoplens.http.port=9999")
+        .contains("bootstrap.servers=kafka:9092")
+        .contains("sasl.jaas.config=[hidden]")
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void shouldPrintTheManifestWithVerifiedChecksums() {
+    Run r = run(Map.of(), "model", "info", TINY.toString());
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("shoplens/tiny-blip2-opt")
+        .contains("10 query tokens")
+        .contains("decoder.onnx")
+        .contains("4 files")
+        .contains("all verified");
+  }
+
+  @Test
+  void shouldExitOneWhenABundleFileWasTamperedWith(@TempDir Path dir) throws Exception {
+    // Given a copy of the bundle with one byte of the tokenizer changed
+    for (String f : new String[] {"manifest.json", "vision.onnx", "embed.onnx", "decoder.onnx"}) {
+      Files.copy(TINY.resolve(f), dir.resolve(f));
+    }
+    byte[] tokenizer = Files.readAllBytes(TINY.resolve("tokenizer.json"));
+    tokenizer[10] ^= 1;
+    Files.write(dir.resolve("tokenizer.json"), tokenizer);
+
+    Run r = run(Map.of(), "model", "info", dir.toString());
+
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("tokenizer.json").contains("sha256 mismatch");
+  }
+}
