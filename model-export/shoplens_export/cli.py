@@ -23,6 +23,21 @@ def _parser():
     f.add_argument("--out", required=True,
                    help="test resources directory (processor/src/test/resources); writes models/ and images/")
     f.add_argument("--seed", type=int, default=None)
+    b = sub.add_parser("bench", help="benchmark a bundle on Python ONNX Runtime or the same weights in PyTorch "
+                                     "(JSON lines), or print the Markdown table of result files")
+    b.add_argument("--bundle", help="bundle directory (the bench preset)")
+    b.add_argument("--impl", choices=["ort", "torch"], help="Python ONNX Runtime loop, or Hugging Face in PyTorch")
+    b.add_argument("--batches", default="1,4,8")
+    b.add_argument("--max-new-tokens", type=int, default=16)
+    b.add_argument("--warmup", type=int, default=1)
+    b.add_argument("--reps", type=int, default=3)
+    b.add_argument("--threads", type=int, default=2, help="intra-op threads (inter-op is 1)")
+    b.add_argument("--table", nargs="+", metavar="FILE", help="print the Markdown table of these JSON-lines files")
+    c = sub.add_parser("cuda-check", help="check ONNX Runtime's CUDA provider against the CPU on a bundle")
+    c.add_argument("--bundle", required=True, help="bundle directory with reference.json (the tiny test bundle)")
+    c.add_argument("--steps", type=int, default=20, help="decoder steps timed per past length")
+    c.add_argument("--dry-run-on-cpu", action="store_true",
+                   help="test the check itself without a GPU: the CPU provider stands in for CUDA")
     return p
 
 
@@ -44,6 +59,14 @@ def main(argv=None):
                                            external_data=args.external_data)
             print(f"wrote {args.out}: {manifest['model_version']} ({manifest['dtype']}, "
                   f"{sum(f['bytes'] for f in manifest['files'].values())} bytes)")
+        elif args.command == "bench":
+            from shoplens_export import bench
+
+            return bench.main(args)
+        elif args.command == "cuda-check":
+            from shoplens_export import cuda_check
+
+            return cuda_check.main(args)
         else:
             from shoplens_export import fixtures, presets
 

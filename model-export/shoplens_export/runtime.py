@@ -17,7 +17,7 @@ NEG = -1.0e9  # what transformers uses for "impossible" beam scores
 
 
 class BundleRunner:
-    def __init__(self, bundle_dir):
+    def __init__(self, bundle_dir, providers=("CPUExecutionProvider",)):
         import onnxruntime as ort
 
         self.dir = Path(bundle_dir)
@@ -27,7 +27,7 @@ class BundleRunner:
         opts.log_severity_level = 3
 
         def session(name):
-            return ort.InferenceSession(str(self.dir / name), opts, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(self.dir / name), opts, providers=list(providers))
 
         self.vision, self.embed, self.decoder = (session(n) for n in ("vision.onnx", "embed.onnx", "decoder.onnx"))
         text = self.manifest["text"]

@@ -105,45 +105,50 @@ public final class BatchDecoder {
       ones[r] = sum;
     }
     KvCache cache = graphs.newCache(rows, length + maxNew);
-    float[] logits = new float[rows * vocab];
-    graphs.decode(embeds, length, mask, positions, cache, logits);
-    long prefillEnd = System.nanoTime();
+    long prefillEnd;
+    try {
+      float[] logits = new float[rows * vocab];
+      graphs.decode(embeds, length, mask, positions, cache, logits);
+      prefillEnd = System.nanoTime();
 
-    long[] nextTokens = new long[rows];
-    int[] sourceRows = new int[rows];
-    int total = length;
-    while (true) {
-      boolean allDone = true;
-      for (SequenceGroup group : groups) {
-        if (!group.done()) {
-          group.step(logits, vocab, nextTokens, sourceRows);
-          if (group.done()) {
-            group.doneAtNanos = System.nanoTime();
+      long[] nextTokens = new long[rows];
+      int[] sourceRows = new int[rows];
+      int total = length;
+      while (true) {
+        boolean allDone = true;
+        for (SequenceGroup group : groups) {
+          if (!group.done()) {
+            group.step(logits, vocab, nextTokens, sourceRows);
+            if (group.done()) {
+              group.doneAtNanos = System.nanoTime();
+            }
+          } else {
+            for (int j = 0; j < group.rows; j++) {
+              nextTokens[group.firstRow + j] = pad;
+              sourceRows[group.firstRow + j] = group.firstRow + j;
+            }
           }
-        } else {
-          for (int j = 0; j < group.rows; j++) {
-            nextTokens[group.firstRow + j] = pad;
-            sourceRows[group.firstRow + j] = group.firstRow + j;
-          }
+          allDone &= group.done();
         }
-        allDone &= group.done();
+        if (allDone) {
+          break;
+        }
+        cache.reorder(sourceRows);
+        total++;
+        long[] stepMask = new long[rows * total];
+        long[] stepPositions = new long[rows];
+        for (int r = 0; r < rows; r++) {
+          System.arraycopy(mask, r * (total - 1), stepMask, r * total, total - 1);
+          stepMask[r * total + total - 1] = 1;
+          ones[r]++;
+          stepPositions[r] = ones[r] - 1;
+        }
+        mask = stepMask;
+        float[] stepEmbeds = graphs.embed(nextTokens, rows, 1);
+        graphs.decode(stepEmbeds, 1, mask, stepPositions, cache, logits);
       }
-      if (allDone) {
-        break;
-      }
-      cache.reorder(sourceRows);
-      total++;
-      long[] stepMask = new long[rows * total];
-      long[] stepPositions = new long[rows];
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(mask, r * (total - 1), stepMask, r * total, total - 1);
-        stepMask[r * total + total - 1] = 1;
-        ones[r]++;
-        stepPositions[r] = ones[r] - 1;
-      }
-      mask = stepMask;
-      float[] stepEmbeds = graphs.embed(nextTokens, rows, 1);
-      graphs.decode(stepEmbeds, 1, mask, stepPositions, cache, logits);
+    } finally {
+      graphs.recycle(cache);
     }
 
     List<Output> outputs = new ArrayList<>();

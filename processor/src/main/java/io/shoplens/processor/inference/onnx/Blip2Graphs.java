@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The three ONNX Runtime sessions of a BLIP-2 bundle (vision, embed, decoder), created once and
@@ -43,6 +44,13 @@ public final class Blip2Graphs implements AutoCloseable {
 
   private static final long ANY = -1;
 
+  /**
+   * Largest KV cache storage kept idle between batches (caches, prefill logits). Typical batches (8
+   * rows of a few hundred tokens of OPT-2.7b) stay well below; a rare huge one (many beams, long
+   * outputs) is left to the garbage collector instead of being held for good.
+   */
+  static final long MAX_IDLE_CACHE_BYTES = 1L << 30;
+
   private final OrtEnvironment env;
   private final ModelManifest manifest;
   private final OrtSession vision;
@@ -50,6 +58,7 @@ public final class Blip2Graphs implements AutoCloseable {
   private final OrtSession decoder;
   private final String[] pastNames;
   private final String[] presentNames;
+  private final AtomicReference<KvCache.Storage> idleStorage = new AtomicReference<>();
 
   private Blip2Graphs(
       OrtEnvironment env,
@@ -104,10 +113,30 @@ public final class Blip2Graphs implements AutoCloseable {
     return manifest;
   }
 
-  /** A fresh KV cache for {@code batch} rows of at most {@code capacity} tokens. */
+  /**
+   * An empty KV cache for {@code batch} rows of at most {@code capacity} tokens, in the buffers of
+   * the last {@linkplain #recycle recycled} cache when they are large enough.
+   */
   public KvCache newCache(int batch, int capacity) {
     ModelManifest.Text t = manifest.text();
-    return new KvCache(t.numLayers(), batch, t.numHeads(), t.headDim(), capacity);
+    long bytes = KvCache.tensorBytes(batch, t.numHeads(), t.headDim(), capacity);
+    int tensors = 2 * t.numLayers();
+    KvCache.Storage storage = idleStorage.getAndSet(null);
+    if (storage == null || !storage.fits(tensors, bytes)) {
+      storage = new KvCache.Storage(tensors, bytes);
+    }
+    return new KvCache(t.numLayers(), batch, t.numHeads(), t.headDim(), capacity, storage);
+  }
+
+  /**
+   * Hands a cache that is no longer used back, so that the next {@link #newCache} reuses its
+   * buffers instead of allocating (the caller must not touch {@code cache} afterwards).
+   */
+  public void recycle(KvCache cache) {
+    KvCache.Storage storage = cache.storage();
+    if (storage.bytes() <= MAX_IDLE_CACHE_BYTES) {
+      idleStorage.set(storage);
+    }
   }
 
   /**

@@ -12,6 +12,11 @@ import java.nio.FloatBuffer;
  * {@code present} into the spare one (pinned outputs), then they swap. A beam reorder gathers rows
  * from the current buffer into the spare one and swaps. Layout of each tensor is [B, N, P, D].
  *
+ * <p>The direct buffers live in a {@link Storage} that {@link Blip2Graphs} hands to the next cache
+ * once this one is recycled: allocating (and zeroing) them for every batch cost tens of
+ * milliseconds and, since direct memory is only returned when the garbage collector gets to it, let
+ * the process's resident memory grow by the cache and prefill logits size per batch.
+ *
  * <p>Not thread-safe: one decoding loop owns it.
  */
 public final class KvCache {
@@ -20,17 +25,38 @@ public final class KvCache {
   private final int heads;
   private final int headDim;
   private final int capacity;
+  private final Storage storage;
   private ByteBuffer[] current;
   private ByteBuffer[] spare;
   private int length;
-  private ByteBuffer logits = ByteBuffer.allocateDirect(0);
 
-  KvCache(int layers, int batch, int heads, int headDim, int capacity) {
+  /**
+   * A cache in {@code storage}'s buffers (their old contents are never read: every step writes the
+   * whole present tensor before it becomes the past).
+   *
+   * @throws IllegalArgumentException if {@code storage} is too small ({@link Storage#fits})
+   */
+  KvCache(int layers, int batch, int heads, int headDim, int capacity, Storage storage) {
     this.layers = layers;
     this.batch = batch;
     this.heads = heads;
     this.headDim = headDim;
     this.capacity = capacity;
+    long bytes = tensorBytes(batch, heads, headDim, capacity);
+    if (!storage.fits(2 * layers, bytes)) {
+      throw new IllegalArgumentException("storage too small for " + bytes + " bytes per tensor");
+    }
+    this.storage = storage;
+    current = storage.first.clone();
+    spare = storage.second.clone();
+  }
+
+  /**
+   * Bytes of one key or value tensor of {@code capacity} tokens.
+   *
+   * @throws IllegalArgumentException above 2 GiB (a direct buffer's limit)
+   */
+  static long tensorBytes(int batch, int heads, int headDim, int capacity) {
     long bytes = 4L * batch * heads * capacity * headDim;
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
@@ -42,11 +68,44 @@ public final class KvCache {
               + capacity
               + ") exceeds 2 GiB; use smaller batches");
     }
-    current = new ByteBuffer[2 * layers];
-    spare = new ByteBuffer[2 * layers];
-    for (int i = 0; i < 2 * layers; i++) {
-      current[i] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
-      spare[i] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+    return bytes;
+  }
+
+  /** The buffers behind this cache, for reuse by a later cache once this one is done. */
+  Storage storage() {
+    return storage;
+  }
+
+  /**
+   * Direct buffers for a cache: two per key/value tensor (past and present alternate) and one for
+   * logits. Any cache whose tensors fit can use them, whatever its batch and length.
+   */
+  static final class Storage {
+    private final ByteBuffer[] first;
+    private final ByteBuffer[] second;
+    private ByteBuffer logits = ByteBuffer.allocateDirect(0);
+
+    Storage(int tensors, long bytesEach) {
+      first = new ByteBuffer[tensors];
+      second = new ByteBuffer[tensors];
+      for (int i = 0; i < tensors; i++) {
+        first[i] = ByteBuffer.allocateDirect((int) bytesEach).order(ByteOrder.nativeOrder());
+        second[i] = ByteBuffer.allocateDirect((int) bytesEach).order(ByteOrder.nativeOrder());
+      }
+    }
+
+    /** Whether a cache of {@code tensors} tensors of {@code bytesEach} bytes fits. */
+    boolean fits(int tensors, long bytesEach) {
+      return first.length == tensors && (tensors == 0 || first[0].capacity() >= bytesEach);
+    }
+
+    /** Bytes held, logits included. */
+    long bytes() {
+      long total = logits.capacity();
+      for (int i = 0; i < first.length; i++) {
+        total += first[i].capacity() + second[i].capacity();
+      }
+      return total;
     }
   }
 
@@ -87,10 +146,10 @@ public final class KvCache {
 
   /** A scratch direct buffer for logits, reused across steps. */
   FloatBuffer logitsTarget(int floats) {
-    if (logits.capacity() < 4 * floats) {
-      logits = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
+    if (storage.logits.capacity() < 4 * floats) {
+      storage.logits = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
     }
-    return floats(logits, floats);
+    return floats(storage.logits, floats);
   }
 
   int layers() {

@@ -16,6 +16,7 @@ import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,6 +106,52 @@ class Blip2GraphsTest {
           .hasMessageContaining("decoder.onnx failed on inputs")
           .hasMessageContaining("position_ids[1, 1] INT64")
           .hasMessageContaining("past_key_values.0.key[1, " + m.text().numHeads() + ", 0, ");
+    }
+  }
+
+  @Test
+  void shouldReuseRecycledCacheBuffersWithoutChangingResults() {
+    ModelBundle bundle = ModelBundle.load(TinyBundle.dir());
+    ModelManifest m = bundle.manifest();
+    int hidden = m.text().hiddenSize();
+    int vocab = m.text().vocabSize();
+    try (Blip2Graphs graphs = Blip2Graphs.open(bundle, EngineConfig.defaults())) {
+      // Given a two-row cache that ran a prefill and a step (its buffers now hold data), recycled
+      float[] prompt = new float[2 * 3 * hidden];
+      for (int i = 0; i < prompt.length; i++) {
+        prompt[i] = (float) Math.sin(i);
+      }
+      long[] mask = {1, 1, 1, 1, 1, 1};
+      long[] positions = {0, 1, 2, 0, 1, 2};
+      KvCache first = graphs.newCache(2, 8);
+      float[] firstLogits = new float[2 * vocab];
+      graphs.decode(prompt, 3, mask, positions, first, firstLogits);
+      graphs.decode(
+          new float[2 * hidden],
+          1,
+          new long[] {1, 1, 1, 1, 1, 1, 1, 1},
+          new long[] {3, 3},
+          first,
+          new float[2 * vocab]);
+      graphs.recycle(first);
+
+      // When a smaller cache is made and row 0's prompt is run again
+      KvCache second = graphs.newCache(1, 4);
+      float[] secondLogits = new float[vocab];
+      graphs.decode(
+          Arrays.copyOf(prompt, 3 * hidden),
+          3,
+          new long[] {1, 1, 1},
+          new long[] {0, 1, 2},
+          second,
+          secondLogits);
+
+      // Then it used the recycled buffers, and their old contents did not leak into the result
+      assertThat(second.storage()).isSameAs(first.storage());
+      assertThat(secondLogits).containsExactly(Arrays.copyOf(firstLogits, vocab));
+      // and a cache larger than the recycled buffers gets its own
+      graphs.recycle(second);
+      assertThat(graphs.newCache(4, 8).storage()).isNotSameAs(first.storage());
     }
   }
 }

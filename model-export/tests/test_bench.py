@@ -1,0 +1,85 @@
+"""The benchmark's Python side and the GPU check, on the committed tiny bundle (fast; no timing is
+asserted: speed is the benchmark script's business)."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import COMMITTED_BUNDLE
+from shoplens_export import bench
+
+MODEL_EXPORT = Path(__file__).resolve().parents[1]
+
+
+def test_pixels_follow_the_formula_shared_with_java():
+    # EngineBenchmark.pixels: (float) (((i * 31 + image * 17) % 255) / 127.5 - 1.0)
+    p = bench.pixels(2, 4).reshape(-1)
+    expected = [np.float32(((i * 31 + 2 * 17) % 255) / 127.5 - 1.0) for i in range(48)]
+    assert p.dtype == np.float32
+    assert p.tolist() == expected
+
+
+@pytest.mark.parametrize("impl", ["ort", "torch"])
+def test_should_decode_exactly_max_new_tokens_per_row_and_report_json_lines(impl):
+    out = io.StringIO()
+    bench.run(COMMITTED_BUNDLE, impl, batches=(1, 2), max_new_tokens=6, warmup=0, reps=1, threads=1, out=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["kind"] for line in lines] == ["setup", "result", "result"]
+    for r in lines[1:]:
+        assert len(r["tokens_row0"]) == 6
+        assert r["tokens_per_s"] > 0 and r["images_per_s"] > 0 and r["peak_rss_mib"] > 0
+    # Stop tokens (2 and 412 for the tiny model) are suppressed while min_new_tokens is not reached.
+    assert not {2, 412} & set(lines[1]["tokens_row0"])
+
+
+def test_ort_loop_and_pytorch_agree_on_tokens_for_the_same_weights():
+    runs = {}
+    for impl in ("ort", "torch"):
+        out = io.StringIO()
+        bench.run(COMMITTED_BUNDLE, impl, batches=(2,), max_new_tokens=8, warmup=0, reps=1, threads=1, out=out)
+        runs[impl] = json.loads(out.getvalue().splitlines()[1])
+    assert runs["ort"]["tokens_row0"] == runs["torch"]["tokens_row0"]
+    assert runs["ort"]["query_embeds_row0_head"] == pytest.approx(runs["torch"]["query_embeds_row0_head"], abs=1e-4)
+
+
+def _line(impl, batch, images, tokens, rss=100.0, toks=(1, 2)):
+    return json.dumps({"kind": "result", "impl": impl, "batch": batch, "images_per_s": images,
+                       "tokens_per_s": tokens, "peak_rss_mib": rss, "tokens_row0": list(toks)})
+
+
+def test_table_keeps_each_implementations_best_round_and_divides_java_by_the_others():
+    lines = [_line("java-ort", 1, 4.0, 30.0), _line("java-ort", 1, 2.0, 40.0, rss=120.0),
+             _line("python-ort", 1, 2.0, 20.0), _line("pytorch", 1, 1.0, 10.0, toks=(1, 3))]
+    table = bench.table(lines)
+    assert "| 1 | java-ort | 4.00 | 40.0 | 120 | — | — |" in table
+    assert "| 1 | python-ort | 2.00 | 20.0 | 100 | 2.00 | 2.00 |" in table
+    assert "| 1 | pytorch | 1.00 | 10.0 | 100 | 4.00 | 4.00 |" in table
+    assert "batch 1: row 0 tokens differ" in table
+
+
+def test_cuda_check_says_why_and_exits_3_without_the_cuda_provider():
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has the CUDA provider")
+    p = subprocess.run([sys.executable, "-m", "shoplens_export", "cuda-check", "--bundle", str(COMMITTED_BUNDLE)],
+                       cwd=MODEL_EXPORT, capture_output=True, text=True)
+    assert p.returncode == 3
+    lines = [json.loads(line) for line in p.stdout.splitlines()]
+    assert lines[0]["kind"] == "environment" and "CPUExecutionProvider" in lines[0]["providers"]
+    assert lines[-1]["kind"] == "error" and "offers no CUDAExecutionProvider" in lines[-1]["reason"]
+
+
+def test_cuda_check_runs_every_step_with_the_cpu_standing_in():
+    p = subprocess.run([sys.executable, "-m", "shoplens_export", "cuda-check", "--bundle", str(COMMITTED_BUNDLE),
+                        "--dry-run-on-cpu", "--steps", "2"], cwd=MODEL_EXPORT, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    kinds = [json.loads(line)["kind"] for line in p.stdout.splitlines()]
+    assert kinds.count("greedy_case") == 9
+    assert {"decoder_step", "copy_bandwidth", "bench_shape_copy"} <= set(kinds)
+    assert json.loads(p.stdout.splitlines()[-1]) == {"kind": "verdict", "tokens_identical": True}
