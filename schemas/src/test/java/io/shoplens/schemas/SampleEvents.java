@@ -255,13 +255,20 @@ public final class SampleEvents {
                     .setRank(1)
                     .setScore(0.87)
                     .setReasons(List.of("same color: navy blue", "same material: denim"))
+                    .setMatchedAttributes(List.of("color", "material"))
+                    .setSimilarity(0.74)
                     .build(),
                 RankedProduct.newBuilder()
                     .setProductId("sku-jacket-black-m")
                     .setRank(2)
                     .setScore(0.55)
                     .setReasons(List.of("same material: denim"))
+                    .setMatchedAttributes(List.of("material"))
                     .build()))
+        .setAttributes(
+            List.of(
+                Attribute.newBuilder().setName("color").setValue("navy blue").setScore(0.9).build(),
+                Attribute.newBuilder().setName("material").setValue("denim").build()))
         .setGarmentCategory(GarmentCategory.UPPER_BODY)
         .setTryOnEligible(true)
         .setModel(model())

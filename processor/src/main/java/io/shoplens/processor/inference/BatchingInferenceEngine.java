@@ -36,7 +36,26 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   // A request taken from the queue that did not fit its batch; only the worker touches it.
   private Pending carried;
 
-  private record Pending(GenerationRequest request, CompletableFuture<GenerationResult> future) {}
+  // Options of the caption request an embedding is prepared as: one row, nothing decoded.
+  private static final GenerationOptions EMBED_OPTIONS =
+      GenerationOptions.greedy().withMaxNewTokens(1);
+
+  /**
+   * A queued request: a generation ({@code future} set) or an image embedding ({@code embedding}
+   * set; its {@code request} is a caption request that is prepared and encoded but not decoded).
+   */
+  private record Pending(
+      GenerationRequest request,
+      CompletableFuture<GenerationResult> future,
+      CompletableFuture<float[]> embedding) {
+    boolean embedOnly() {
+      return embedding != null;
+    }
+
+    boolean fail(Throwable e) {
+      return embedOnly() ? embedding.completeExceptionally(e) : future.completeExceptionally(e);
+    }
+  }
 
   /**
    * Starts the worker. The engine owns the model from now on and closes it in {@link #close}.
@@ -66,10 +85,34 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   @Override
   public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
     CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+    return enqueue(new Pending(request, future, null), future);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Embeddings share the queue, the batches and the vision pass with generation requests: an
+   * image that a batch both captions and embeds goes through the vision graph once, and the pooled
+   * vector is computed from the cached query embeddings on a later hit.
+   */
+  @Override
+  public CompletableFuture<float[]> embed(String requestId, byte[] image) {
+    CompletableFuture<float[]> future = new CompletableFuture<>();
+    GenerationRequest request;
+    try {
+      request = GenerationRequest.caption(requestId, image, EMBED_OPTIONS, 0);
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+      return future;
+    }
+    return enqueue(new Pending(request, null, future), future);
+  }
+
+  private <T> CompletableFuture<T> enqueue(Pending pending, CompletableFuture<T> future) {
+    GenerationRequest request = pending.request();
     if (closed) {
       return reject(future, request, "the engine is closed");
     }
-    Pending pending = new Pending(request, future);
     boolean accepted;
     if (config.backpressure() == EngineConfig.Backpressure.REJECT) {
       accepted = queue.offer(pending);
@@ -143,8 +186,8 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     }
   }
 
-  private CompletableFuture<GenerationResult> reject(
-      CompletableFuture<GenerationResult> future, GenerationRequest request, String why) {
+  private <T> CompletableFuture<T> reject(
+      CompletableFuture<T> future, GenerationRequest request, String why) {
     stats.rejected.increment();
     future.completeExceptionally(
         new RequestRejectedException("request " + request.requestId() + " rejected: " + why));
@@ -159,10 +202,9 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     queue.drainTo(left);
     for (Pending p : left) {
       stats.failed.increment();
-      p.future()
-          .completeExceptionally(
-              new RequestRejectedException(
-                  "request " + p.request().requestId() + " not run: the engine closed"));
+      p.fail(
+          new RequestRejectedException(
+              "request " + p.request().requestId() + " not run: the engine closed"));
     }
   }
 
@@ -287,8 +329,37 @@ public final class BatchingInferenceEngine implements InferenceEngine {
           nanos.add(0L);
         }
       }
-      // 3. Decode the batch together.
-      List<GenerationResult> results = model.decode(prepared, embeds, nanos, hits);
+      // 3. Embeddings are done now; the generation requests are decoded together.
+      List<Pending> decoding = new ArrayList<>();
+      List<Blip2Model.Prepared> decodePrepared = new ArrayList<>();
+      List<float[]> decodeEmbeds = new ArrayList<>();
+      List<Long> decodeNanos = new ArrayList<>();
+      List<Boolean> decodeHits = new ArrayList<>();
+      for (int i = 0; i < live.size(); i++) {
+        Pending p = live.get(i);
+        if (p.embedOnly()) {
+          try {
+            p.embedding()
+                .complete(
+                    ImageEmbeddings.meanPoolNormalized(embeds.get(i), model.numQueryTokens()));
+            stats.completed.increment();
+          } catch (RuntimeException e) {
+            fail(List.of(p), e);
+          }
+        } else {
+          decoding.add(p);
+          decodePrepared.add(prepared.get(i));
+          decodeEmbeds.add(embeds.get(i));
+          decodeNanos.add(nanos.get(i));
+          decodeHits.add(hits.get(i));
+        }
+      }
+      if (decoding.isEmpty()) {
+        return;
+      }
+      live = decoding;
+      List<GenerationResult> results =
+          model.decode(decodePrepared, decodeEmbeds, decodeNanos, decodeHits);
       long prefill = 0;
       long decode = 0;
       for (int i = 0; i < results.size(); i++) {
@@ -308,7 +379,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
 
   private void fail(List<Pending> batch, Throwable e) {
     for (Pending p : batch) {
-      if (p.future().completeExceptionally(e)) {
+      if (p.fail(e)) {
         stats.failed.increment();
       }
     }

@@ -81,6 +81,11 @@ public final class Blip2Model implements EngineModel {
     return bundle.manifest().modelVersion();
   }
 
+  @Override
+  public int numQueryTokens() {
+    return bundle.manifest().numQueryTokens();
+  }
+
   public Blip2Tokenizer tokenizer() {
     return tokenizer;
   }

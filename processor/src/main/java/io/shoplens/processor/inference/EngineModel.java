@@ -9,6 +9,9 @@ import java.util.List;
 interface EngineModel extends AutoCloseable {
   String modelVersion();
 
+  /** The bundle's {@code num_query_tokens}: the Q of the vision graph's [B, Q, H] output. */
+  int numQueryTokens();
+
   Blip2Model.Prepared prepare(GenerationRequest request);
 
   List<float[]> encodeImages(List<float[]> pixels);

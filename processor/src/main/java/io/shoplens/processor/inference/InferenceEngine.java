@@ -22,6 +22,28 @@ public interface InferenceEngine extends AutoCloseable {
    */
   CompletableFuture<GenerationResult> submit(GenerationRequest request);
 
+  /**
+   * Queues an image embedding: the image's query embeddings from the vision graph, mean-pooled over
+   * the query tokens and L2-normalised (see {@link ImageEmbeddings#meanPoolNormalized}), so that
+   * the cosine similarity of two images is the dot product of their embeddings. The vision graph
+   * runs at most once per distinct image and model version while the image stays in the engine's
+   * vision cache: embedding an image that was just captioned (or captioning one just embedded)
+   * reuses its query embeddings.
+   *
+   * <p>The default refuses: engines that cannot embed (test stand-ins) complete exceptionally with
+   * {@link UnsupportedOperationException}.
+   *
+   * @param requestId caller's id, named in error messages
+   * @param image encoded image bytes (JPEG, PNG, ...)
+   * @return a future completed with an {@code [H]} vector (H = the language model's hidden size),
+   *     or exceptionally as {@link #submit}
+   */
+  default CompletableFuture<float[]> embed(String requestId, byte[] image) {
+    return CompletableFuture.failedFuture(
+        new UnsupportedOperationException(
+            getClass().getSimpleName() + " does not compute image embedding (" + requestId + ")"));
+  }
+
   /** Counters and gauges so far. */
   EngineStats stats();
 

@@ -1,5 +1,6 @@
 package io.shoplens.processor.topology;
 
+import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAsked;
@@ -18,6 +19,7 @@ import io.shoplens.processor.topology.State.StoredTurn;
 import io.shoplens.processor.topology.State.StoredUpload;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
+import io.shoplens.processor.topology.recommend.Recommender;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -77,6 +79,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
   private final InferenceEngine engine;
   private final ImageResolver resolver;
   private final InFlightLimiter limiter;
+  private final Recommender recommender; // null: recommendations disabled
 
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, Job> inFlight;
@@ -108,7 +111,15 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
   }
 
   private record Completion(
-      String jobId, int submission, List<GenerationResult> results, Throwable error, long nanos) {}
+      String jobId,
+      int submission,
+      List<GenerationResult> results,
+      float[] embedding,
+      Throwable error,
+      long nanos) {}
+
+  /** An upload's generation results, and its image embedding when recommending. */
+  private record Outcome(List<GenerationResult> results, float[] embedding) {}
 
   private record Failure(ProcessingStage stage, boolean retriable, boolean counts) {}
 
@@ -118,11 +129,26 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
       InferenceEngine engine,
       ImageResolver resolver,
       InFlightLimiter limiter) {
+    this(config, topics, engine, resolver, limiter, null);
+  }
+
+  /**
+   * @param recommender when not null, each upload's caption job also embeds the image, and a
+   *     RecommendationsIssued is forwarded right after its ImageCaptioned, in the same transaction
+   */
+  InferenceProcessor(
+      TopologyConfig config,
+      Topics topics,
+      InferenceEngine engine,
+      ImageResolver resolver,
+      InFlightLimiter limiter,
+      Recommender recommender) {
     this.config = config;
     this.topics = topics;
     this.engine = engine;
     this.resolver = resolver;
     this.limiter = limiter;
+    this.recommender = recommender;
   }
 
   @Override
@@ -208,7 +234,9 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
   }
 
   private int weight(Job job) {
-    return job.kind() == Kind.CAPTION ? 1 + config.attributePrompts().size() : 1;
+    return job.kind() == Kind.CAPTION
+        ? 1 + config.attributePrompts().size() + (recommender != null ? 1 : 0)
+        : 1;
   }
 
   private void submit(Active a, int weight) {
@@ -216,13 +244,24 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
     a.submitted = true;
     a.retryAt = Long.MAX_VALUE;
     a.submittedNanos = System.nanoTime();
-    CompletableFuture<List<GenerationResult>> results;
+    CompletableFuture<Outcome> results;
     try {
       List<Turn> history = prepare(a);
+      boolean embed = recommender != null && a.job.kind() == Kind.CAPTION;
       results =
           resolver
               .resolve(a.upload)
-              .thenCompose(image -> runAll(requests(a, image.bytes(), history)));
+              .thenCompose(
+                  image -> {
+                    CompletableFuture<List<GenerationResult>> generated =
+                        runAll(requests(a, image.bytes(), history));
+                    if (!embed) {
+                      return generated.thenApply(r -> new Outcome(r, null));
+                    }
+                    // Same image as the caption: the engine's vision cache makes this nearly free.
+                    return generated.thenCombine(
+                        engine.embed(a.job.id() + "/embedding", image.bytes()), Outcome::new);
+                  });
     } catch (RuntimeException e) {
       results = CompletableFuture.failedFuture(e);
     }
@@ -232,7 +271,13 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
         (done, error) -> {
           limiter.release(weight);
           completions.add(
-              new Completion(id, submission, done, unwrap(error), System.nanoTime() - start));
+              new Completion(
+                  id,
+                  submission,
+                  done == null ? null : done.results(),
+                  done == null ? null : done.embedding(),
+                  unwrap(error),
+                  System.nanoTime() - start));
         });
   }
 
@@ -363,6 +408,18 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
             : Events.answered(
                 config, a.question, job.origin(), a.options, a.seed, first, c.nanos(), now);
     forward(job, out, first.modelVersion());
+    if (recommender != null && out instanceof ImageCaptioned captioned) {
+      forward(
+          job,
+          recommender.recommend(
+              a.upload,
+              captioned.getAttributes(),
+              c.embedding(),
+              captioned.getModel(),
+              captioned.getLineage(),
+              now),
+          first.modelVersion());
+    }
   }
 
   /** Removes a settled job; a conversation's next turn becomes ready. */

@@ -3,8 +3,12 @@ package io.shoplens.processor.topology;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.QuestionAnswered;
+import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.topology.image.ImageResolver;
+import io.shoplens.processor.topology.recommend.CatalogIndex;
+import io.shoplens.processor.topology.recommend.RecommendTopology;
+import io.shoplens.processor.topology.recommend.Recommender;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;
@@ -39,6 +43,11 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p>State stores, all changelogged: {@value #UPLOADS_STORE}, {@value #WAITING_QUESTIONS_STORE},
  * {@value #CONVERSATIONS_STORE}, {@value #IN_FLIGHT_STORE}, {@value #EXPIRY_STORE}.
+ *
+ * <p>With {@code recommendations.enabled}, each upload's caption job also embeds the image and a
+ * {@code RecommendationsIssued} goes to {@value Topics#RECOMMENDATIONS} after its caption, scored
+ * against a catalog embedded from {@value Topics#CATALOG_PRODUCTS} into a global store (see {@link
+ * RecommendTopology}).
  */
 public final class ShopLensTopology {
   /** Uploads by uploadId, kept {@code uploadRetention} for the questions about them. */
@@ -79,6 +88,13 @@ public final class ShopLensTopology {
     Objects.requireNonNull(resolver, "resolver");
     Topics topics = Topics.create(config.serdeConfig());
     InFlightLimiter limiter = new InFlightLimiter(config.maxInFlightRequests());
+    Recommender recommender = null;
+    if (config.recommendations().enabled()) {
+      CatalogIndex index = new CatalogIndex(config.recommendations().vocabulary());
+      recommender = new Recommender(config.recommendations(), index);
+      RecommendTopology.addCatalog(builder, config, topics, engine, resolver, index);
+    }
+    Recommender recommending = recommender;
 
     builder.addStateStore(store(config, UPLOADS_STORE, State.serde(State.StoredUpload.class)));
     builder.addStateStore(
@@ -130,7 +146,7 @@ public final class ShopLensTopology {
                             .process(
                                 () ->
                                     new InferenceProcessor(
-                                        config, topics, engine, resolver, limiter),
+                                        config, topics, engine, resolver, limiter, recommending),
                                 Named.as("inference"),
                                 IN_FLIGHT_STORE,
                                 UPLOADS_STORE,
@@ -151,6 +167,13 @@ public final class ShopLensTopology {
                     s.mapValues(v -> (ImageCaptioned) v, Named.as("as-caption"))
                         .to(topics.captions().name(), topics.captions().produced()),
                 "captions"))
+        .branch(
+            (key, value) -> value instanceof RecommendationsIssued,
+            Branched.withConsumer(
+                s ->
+                    s.mapValues(v -> (RecommendationsIssued) v, Named.as("as-recommendations"))
+                        .to(topics.recommendations().name(), topics.recommendations().produced()),
+                "recommendations"))
         .branch(
             (key, value) -> value instanceof QuestionAnswered,
             Branched.withConsumer(

@@ -1,6 +1,7 @@
 package io.shoplens.processor.topology;
 
 import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -53,6 +54,7 @@ import java.util.Set;
  * @param sweepInterval wall-clock interval at which waiting questions, uploads and conversations
  *     are expired
  * @param storeType where state lives (changelogged either way)
+ * @param recommendations catalog recommendations (disabled by default; see {@link RecommendConfig})
  */
 public record TopologyConfig(
     Map<String, Object> serdeConfig,
@@ -79,7 +81,8 @@ public record TopologyConfig(
     Duration retryBackoff,
     Duration punctuationInterval,
     Duration sweepInterval,
-    StoreType storeType) {
+    StoreType storeType,
+    RecommendConfig recommendations) {
 
   /** The default attribute prompts: category, colour, material, pattern, style. */
   public static final List<AttributePrompt> DEFAULT_ATTRIBUTE_PROMPTS =
@@ -158,6 +161,26 @@ public record TopologyConfig(
     positive(punctuationInterval, "punctuationInterval");
     positive(sweepInterval, "sweepInterval");
     Objects.requireNonNull(storeType, "storeType");
+    Objects.requireNonNull(recommendations, "recommendations");
+    require(
+        maxInFlightRequests >= requestsPerUpload(attributePrompts, recommendations),
+        "maxInFlightRequests must be at least the engine requests of one upload ("
+            + requestsPerUpload(attributePrompts, recommendations)
+            + ": caption, attribute prompts, and the image embedding when recommending), got "
+            + maxInFlightRequests);
+  }
+
+  /**
+   * Engine requests an upload makes: its caption, one per attribute prompt, and its image embedding
+   * when recommendations are enabled.
+   */
+  public int requestsPerUpload() {
+    return requestsPerUpload(attributePrompts, recommendations);
+  }
+
+  private static int requestsPerUpload(
+      List<AttributePrompt> prompts, RecommendConfig recommendations) {
+    return 1 + prompts.size() + (recommendations.enabled() ? 1 : 0);
   }
 
   /** A builder with production defaults and the given serde settings. */
@@ -192,6 +215,7 @@ public record TopologyConfig(
     b.punctuationInterval = punctuationInterval;
     b.sweepInterval = sweepInterval;
     b.storeType = storeType;
+    b.recommendations = recommendations;
     return b;
   }
 
@@ -233,6 +257,7 @@ public record TopologyConfig(
     private Duration punctuationInterval = Duration.ofMillis(10);
     private Duration sweepInterval = Duration.ofSeconds(1);
     private StoreType storeType = StoreType.PERSISTENT;
+    private RecommendConfig recommendations = RecommendConfig.defaults();
 
     private Builder(Map<String, ?> serdeConfig) {
       this.serdeConfig = new LinkedHashMap<>(Objects.requireNonNull(serdeConfig, "serdeConfig"));
@@ -358,6 +383,11 @@ public record TopologyConfig(
       return this;
     }
 
+    public Builder recommendations(RecommendConfig v) {
+      recommendations = v;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException when a setting is out of range (the message names it)
      */
@@ -387,7 +417,8 @@ public record TopologyConfig(
           retryBackoff,
           punctuationInterval,
           sweepInterval,
-          storeType);
+          storeType,
+          recommendations);
     }
   }
 }

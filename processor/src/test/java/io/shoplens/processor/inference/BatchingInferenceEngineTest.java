@@ -314,6 +314,11 @@ class BatchingInferenceEngineTest {
     }
 
     @Override
+    public int numQueryTokens() {
+      return delegate.numQueryTokens();
+    }
+
+    @Override
     public Blip2Model.Prepared prepare(GenerationRequest request) {
       if (request.requestId().equals(GATE)) {
         entered.countDown();

@@ -1,0 +1,58 @@
+package io.shoplens.processor.topology.recommend;
+
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the global catalog store and the instance's {@link CatalogIndex} in step with the
+ * embeddings topic: an entry is put in both, a tombstone removes the product from both. Runs on the
+ * global-store thread of each instance, which reads every partition of the embeddings topic.
+ *
+ * <p>On start the index is rebuilt from the store, so it is whole whether the store was restored by
+ * re-running this processor over the topic or by copying the topic (or a local RocksDB checkpoint)
+ * into the store.
+ */
+final class CatalogStoreProcessor implements Processor<String, CatalogEntry, Void, Void> {
+  private static final Logger LOG = LoggerFactory.getLogger(CatalogStoreProcessor.class);
+
+  private final CatalogIndex index;
+  private KeyValueStore<String, CatalogEntry> store;
+
+  CatalogStoreProcessor(CatalogIndex index) {
+    this.index = index;
+  }
+
+  @Override
+  public void init(ProcessorContext<Void, Void> context) {
+    store = context.getStateStore(RecommendTopology.CATALOG_STORE);
+    index.clear();
+    try (KeyValueIterator<String, CatalogEntry> all = store.all()) {
+      while (all.hasNext()) {
+        KeyValue<String, CatalogEntry> kv = all.next();
+        index.put(kv.value);
+      }
+    }
+    LOG.info("catalog index rebuilt from the store: {} products", index.size());
+  }
+
+  @Override
+  public void process(Record<String, CatalogEntry> record) {
+    String productId = record.key();
+    if (productId == null) {
+      return; // the embedder never writes one; nothing to key it by
+    }
+    if (record.value() == null) {
+      store.delete(productId);
+      index.remove(productId);
+    } else {
+      store.put(productId, record.value());
+      index.put(record.value());
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.shoplens.processor.topology.recommend;
+
+import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.topology.Topics;
+import io.shoplens.processor.topology.TopologyConfig;
+import io.shoplens.processor.topology.image.ImageResolver;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The catalog half of recommendations, added to the ShopLens topology when recommendations are
+ * enabled.
+ *
+ * <pre>
+ * catalog.products ─ catalog-embed (async, in-flight store) ─┬─ embeddings topic ─ global store + index
+ *                                                            └─ dead-letters
+ * </pre>
+ *
+ * <p>Why two steps: embedding is the expensive part, so it runs partitioned (each product once, by
+ * whichever instance owns its catalog partition), while scoring needs the whole catalog on every
+ * instance (an upload can match any product), so the embedded products go through a topic into a
+ * global store that every instance reads completely. The upload half lives in the inference
+ * processor (its caption job also embeds the image and calls {@link Recommender}).
+ */
+public final class RecommendTopology {
+  /** Changelogged store of catalog products whose images are being embedded, by productId. */
+  public static final String CATALOG_IN_FLIGHT_STORE = "shoplens-catalog-in-flight";
+
+  /** Global store of embedded catalog products, by productId (source: the embeddings topic). */
+  public static final String CATALOG_STORE = "shoplens-catalog";
+
+  private RecommendTopology() {}
+
+  /**
+   * Adds the catalog embedder and the global catalog store to {@code builder}. Pure: no I/O.
+   *
+   * @param index the instance's index, filled by the global store's processor
+   */
+  public static void addCatalog(
+      StreamsBuilder builder,
+      TopologyConfig config,
+      Topics topics,
+      InferenceEngine engine,
+      ImageResolver resolver,
+      CatalogIndex index) {
+    RecommendConfig rc = config.recommendations();
+    KeyValueBytesStoreSupplier inFlight =
+        config.storeType() == TopologyConfig.StoreType.PERSISTENT
+            ? Stores.persistentKeyValueStore(CATALOG_IN_FLIGHT_STORE)
+            : Stores.inMemoryKeyValueStore(CATALOG_IN_FLIGHT_STORE);
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(inFlight, Serdes.String(), CatalogJob.serde())
+            .withLoggingEnabled(Map.of())
+            .withCachingDisabled());
+    // A global store is never changelogged: the embeddings topic is its log.
+    KeyValueBytesStoreSupplier global =
+        config.storeType() == TopologyConfig.StoreType.PERSISTENT
+            ? Stores.persistentKeyValueStore(CATALOG_STORE)
+            : Stores.inMemoryKeyValueStore(CATALOG_STORE);
+    builder.addGlobalStore(
+        Stores.keyValueStoreBuilder(global, Serdes.String(), CatalogEntry.serde())
+            .withLoggingDisabled()
+            .withCachingDisabled(),
+        rc.embeddingsTopic(),
+        Consumed.with(Topics.keySerde(), CatalogEntry.serde())
+            .withName("catalog-embeddings-source"),
+        () -> new CatalogStoreProcessor(index));
+
+    KStream<String, CatalogOutput> outputs =
+        builder.stream(
+                topics.catalogProducts().name(),
+                Consumed.with(Topics.keySerde(), Serdes.ByteArray()).withName("catalog-products"))
+            .process(
+                () -> new CatalogEmbeddingProcessor(config, topics, engine, resolver),
+                Named.as("catalog-embed"),
+                CATALOG_IN_FLIGHT_STORE);
+    outputs
+        .split(Named.as("catalog-"))
+        .branch(
+            (key, out) -> out instanceof CatalogOutput.Dead,
+            Branched.withConsumer(
+                dead ->
+                    dead.mapValues(
+                            out -> ((CatalogOutput.Dead) out).letter(), Named.as("catalog-letter"))
+                        .to(topics.deadLetters().name(), topics.deadLetters().produced()),
+                "dead-letters"))
+        .defaultBranch(
+            Branched.withConsumer(
+                entries ->
+                    entries
+                        .mapValues(
+                            out -> out instanceof CatalogOutput.Upsert u ? u.entry() : null,
+                            Named.as("catalog-entry"))
+                        .to(
+                            rc.embeddingsTopic(),
+                            Produced.with(Topics.keySerde(), CatalogEntry.serde())),
+                "embeddings"));
+  }
+}

@@ -1,0 +1,106 @@
+package io.shoplens.processor.topology.recommend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shoplens.processor.inference.ImageEmbeddings;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class CatalogIndexTest {
+  private static final String V = "m1";
+
+  private static CatalogEntry entry(
+      String id, boolean inStock, Map<String, String> attrs, float[] v) {
+    return new CatalogEntry(id, id, "misc", attrs, inStock, null, v == null ? null : V, v, 0, 0);
+  }
+
+  private static CatalogIndex.Query query(Map<String, String> attrs, float[] v, int k) {
+    return new CatalogIndex.Query(null, attrs, v, V, k, 0.5, 0.5, -10);
+  }
+
+  @Test
+  void shouldMatchABruteForceReferenceAfterRandomPutsAndRemoves() {
+    // Given many puts, replacements and removals (slots move on removal)
+    Random random = new Random(7);
+    CatalogIndex index = new CatalogIndex(AttributeVocabulary.empty());
+    Map<String, CatalogEntry> reference = new HashMap<>();
+    for (int i = 0; i < 2000; i++) {
+      String id = "p" + random.nextInt(300);
+      if (random.nextInt(4) == 0) {
+        index.remove(id);
+        reference.remove(id);
+      } else {
+        float[] v = new float[8];
+        for (int d = 0; d < v.length; d++) {
+          v[d] = (float) random.nextGaussian();
+        }
+        CatalogEntry e =
+            entry(
+                id,
+                random.nextInt(5) > 0,
+                Map.of("colour", "c" + random.nextInt(3)),
+                ImageEmbeddings.normalized(v));
+        index.put(e);
+        reference.put(id, e);
+      }
+    }
+    float[] q = new float[8];
+    for (int d = 0; d < q.length; d++) {
+      q[d] = (float) random.nextGaussian();
+    }
+    float[] query = ImageEmbeddings.normalized(q);
+
+    // When searching
+    CatalogIndex.Result result = index.search(query(Map.of("colour", "c1"), query, 10));
+
+    // Then it equals scoring every product the slow way
+    List<Map.Entry<String, Double>> expected = new ArrayList<>();
+    for (CatalogEntry e : reference.values()) {
+      if (!e.inStock()) {
+        continue;
+      }
+      double cos = ImageEmbeddings.dot(query, e.embedding(), 0);
+      double agreement = e.attributes().get("colour").equals("c1") ? 1 : 0;
+      expected.add(Map.entry(e.productId(), 0.5 * agreement + 0.5 * cos));
+    }
+    expected.sort(
+        Comparator.<Map.Entry<String, Double>>comparingDouble(Map.Entry::getValue)
+            .reversed()
+            .thenComparing(Map.Entry::getKey));
+    assertThat(result.catalogSize()).isEqualTo(reference.size());
+    assertThat(result.hits())
+        .extracting(CatalogIndex.Hit::productId)
+        .containsExactlyElementsOf(
+            expected.subList(0, 10).stream().map(Map.Entry::getKey).toList());
+  }
+
+  @Test
+  void shouldBreakTiesByProductIdAndKeepTopK() {
+    CatalogIndex index = new CatalogIndex(AttributeVocabulary.empty());
+    for (String id : List.of("d", "b", "a", "c")) {
+      index.put(entry(id, true, Map.of("colour", "red"), null));
+    }
+    CatalogIndex.Result r = index.search(query(Map.of("colour", "red"), null, 3));
+    assertThat(r.hits()).extracting(CatalogIndex.Hit::productId).containsExactly("a", "b", "c");
+    assertThat(r.hits()).allSatisfy(h -> assertThat(h.similarity()).isNull());
+  }
+
+  @Test
+  void shouldNotCompareEmbeddingsOfAnotherModelVersionOrDimension() {
+    CatalogIndex index = new CatalogIndex(AttributeVocabulary.empty());
+    index.put(entry("same", true, Map.of(), new float[] {1, 0}));
+    index.put(
+        new CatalogEntry(
+            "old", "old", "misc", Map.of(), true, null, "m0", new float[] {1, 0}, 0, 0));
+    index.put(entry("wide", true, Map.of(), new float[] {1, 0, 0}));
+    CatalogIndex.Result r = index.search(query(Map.of(), new float[] {1, 0}, 10));
+    // Only the comparable product is a candidate: the others share nothing measurable
+    assertThat(r.hits()).extracting(CatalogIndex.Hit::productId).containsExactly("same");
+    assertThat(r.candidates()).isEqualTo(3);
+  }
+}

@@ -1,0 +1,149 @@
+package io.shoplens.processor.topology.recommend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.InlineImage;
+import io.shoplens.events.RankedProduct;
+import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.ImageEmbeddings;
+import io.shoplens.processor.inference.TinyBundle;
+import io.shoplens.processor.topology.TopologyConfig;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Recommendations from the committed tiny BLIP-2 model through the topology: catalog images and the
+ * upload are embedded by the real engine, so the ranking is the model's, and it is the same on
+ * every run.
+ */
+class TinyModelRecommendationsTest {
+  private static final List<String> CATALOG =
+      List.of("photo.jpg", "wide.png", "alpha.png", "gray.png", "palette.png");
+  private static BatchingInferenceEngine engine;
+
+  @TempDir Path stateDir;
+
+  @BeforeAll
+  static void start() {
+    engine =
+        BatchingInferenceEngine.start(
+            TinyBundle.dir(),
+            EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(2)));
+  }
+
+  @AfterAll
+  static void stop() {
+    engine.close();
+  }
+
+  @Test
+  void shouldRankTheCatalogByTheTinyModelsImageSimilarityTheSameWayEveryRun() throws Exception {
+    List<RankedProduct> first = run(stateDir.resolve("1"));
+    List<RankedProduct> second = run(stateDir.resolve("2"));
+
+    // The identical catalog image comes first with similarity 1
+    assertThat(first.get(0).getProductId()).isEqualTo("p-photo.jpg");
+    assertThat(first.get(0).getSimilarity()).isCloseTo(1.0, within(1e-5));
+    // Every similarity is the cosine of the engine's own embeddings, best first
+    byte[] upload = TinyBundle.imageBytes("photo.jpg");
+    float[] u = engine.embed("u", upload).get(30, TimeUnit.SECONDS);
+    List<Double> similarities = new ArrayList<>();
+    for (RankedProduct p : first) {
+      String image = p.getProductId().substring(2);
+      float[] v = engine.embed(image, TinyBundle.imageBytes(image)).get(30, TimeUnit.SECONDS);
+      assertThat(p.getSimilarity()).isCloseTo(ImageEmbeddings.dot(u, v, 0), within(1e-6));
+      similarities.add(p.getSimilarity());
+    }
+    assertThat(similarities).isSortedAccordingTo((a, b) -> Double.compare(b, a));
+    assertThat(first).hasSize(CATALOG.size());
+    // And a second run issues the same list
+    assertThat(second).isEqualTo(first);
+  }
+
+  private List<RankedProduct> run(Path dir) {
+    TopologyConfig config =
+        RecommendHarness.config()
+            .modelId("shoplens/tiny-blip2-opt")
+            .imageTokens(10)
+            .captionOptions(GenerationOptions.greedy().withMaxNewTokens(4))
+            .attributeOptions(GenerationOptions.greedy().withMaxNewTokens(3))
+            .recommendations(
+                RecommendConfig.defaults()
+                    .withEnabled(true)
+                    .withTopK(10)
+                    .withWeights(0.0, 1.0)
+                    .withMinScore(-1.0))
+            .build();
+    try (RecommendHarness h = new RecommendHarness(config, engine, dir)) {
+      Map<String, byte[]> images = new LinkedHashMap<>();
+      for (String name : CATALOG) {
+        images.put(name, TinyBundle.imageBytes(name));
+      }
+      images.forEach(
+          (name, bytes) -> {
+            String uri = "https://img.test/" + name;
+            h.images.put(uri, bytes);
+            h.catalog.pipeInput(
+                "p-" + name,
+                io.shoplens.events.Product.newBuilder()
+                    .setProductId("p-" + name)
+                    .setTitle(name)
+                    .setCategory("tops")
+                    .setImage(
+                        new io.shoplens.events.ImageReference(
+                            uri,
+                            io.shoplens.processor.inference.image.ImageDigest.sha256Hex(bytes),
+                            "image/png",
+                            (long) bytes.length))
+                    .setInStock(true)
+                    .build());
+          });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                h.tick();
+                return h.catalogStore().approximateNumEntries() == CATALOG.size();
+              });
+      h.uploads.pipeInput(
+          "up-photo",
+          ImageUploaded.newBuilder()
+              .setUploadId("up-photo")
+              .setUserId("u")
+              .setProductId(null)
+              .setImage(
+                  new InlineImage(
+                      ByteBuffer.wrap(TinyBundle.imageBytes("photo.jpg")), "image/jpeg"))
+              .setUploadedAt(RecommendHarness.T0)
+              .build());
+      List<RecommendationsIssued> out = new ArrayList<>();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                h.tick();
+                out.addAll(h.recommendations.readValuesToList());
+                return !out.isEmpty();
+              });
+      assertThat(out).hasSize(1);
+      assertThat(out.get(0).getModel().getModelVersion()).isEqualTo(engine.modelVersion());
+      return out.get(0).getProducts();
+    }
+  }
+}
