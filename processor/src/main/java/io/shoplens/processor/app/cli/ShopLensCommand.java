@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
       ProduceCommand.class,
       TopicsCommand.class,
       ModelCommand.class,
+      ReplayCommand.class,
       picocli.CommandLine.HelpCommand.class
     },
     footer = {"", "Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure."})

@@ -1,0 +1,212 @@
+package io.shoplens.processor.app.cli;
+
+import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.replay.ReplayRequest;
+import io.shoplens.processor.app.replay.ReplayRunner;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code shoplens replay}: re-run inference over a time window with another model. */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Re-run inference over past uploads and questions with a model bundle, under its own",
+      "application id, beside the live application and without touching its offsets or state.",
+      "",
+      "Reads the input records stamped from --from (inclusive) to --to (exclusive; default: the",
+      "end offsets seen at start), stops by itself, and prints progress and a summary. Outputs",
+      "go to the usual topics, naming the model version and carrying lineage replayRunId and",
+      "header shoplens.replay.run-id, so consumers can tell them from the live run's.",
+      "",
+      "The cluster, registry and topology settings come from --config, the environment and",
+      "--set, as for 'shoplens run'; application.id there is the live id, which is refused."
+    })
+final class ReplayCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ReplayCommand.class);
+
+  @ParentCommand ShopLensCommand parent;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--from",
+      required = true,
+      paramLabel = "TIME",
+      converter = TimeConverter.class,
+      description =
+          "Window start, ISO-8601: 2025-01-31T12:00:00Z, 2025-01-31T13:00+01:00, or without a"
+              + " zone (read as UTC): 2025-01-31T12:00, 2025-01-31.")
+  Instant from;
+
+  @Option(
+      names = "--to",
+      paramLabel = "TIME",
+      converter = TimeConverter.class,
+      description = "Window end (exclusive), same formats; default: the end offsets seen at start.")
+  Instant to;
+
+  @Option(
+      names = "--uploads",
+      paramLabel = "ID",
+      split = ",",
+      description = "Only these upload ids (and the questions about them), comma-separated.")
+  List<String> uploads = List.of();
+
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "BUNDLE",
+      description = "Model bundle directory to replay with (checksums verified first).")
+  Path model;
+
+  @Option(
+      names = "--application-id",
+      required = true,
+      paramLabel = "ID",
+      description =
+          "The replay's own Kafka Streams application id (consumer group, internal topics, state);"
+              + " must differ from the live one and not have been used before.")
+  String applicationId;
+
+  @Option(
+      names = "--dry-run",
+      description = "Print the partitions, offsets and record counts it would process, and exit.")
+  boolean dryRun;
+
+  @Option(
+      names = "--upload-lookback",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description =
+          "Also read uploads this long before --from (stored for the window's questions, not"
+              + " captioned); default: shoplens.upload.retention.ms.")
+  Duration uploadLookback;
+
+  @Option(
+      names = "--cache-size",
+      paramLabel = "N",
+      defaultValue = "10000",
+      description = "Results kept by the replay's result cache (default: ${DEFAULT-VALUE}).")
+  int cacheSize;
+
+  @Option(
+      names = "--progress-interval",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      defaultValue = "2s",
+      description = "How often progress is printed (default: ${DEFAULT-VALUE}).")
+  Duration progressInterval;
+
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description = "Java properties file with the settings (the live application's).")
+  Path config;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "A setting that wins over the file and the environment (repeatable).")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ConfigSources.Merged merged = ConfigSources.load(config, parent.env(), overrides);
+    for (String ignored : merged.ignoredVariables()) {
+      LOG.warn("environment variable {} names no ShopLens setting; ignored", ignored);
+    }
+    ShopLensConfig live = ShopLensConfig.validate(merged.settings());
+    ReplayRequest request;
+    try {
+      Set<String> ids = new LinkedHashSet<>();
+      uploads.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ids::add);
+      request =
+          new ReplayRequest(
+              from,
+              to,
+              ids,
+              model,
+              applicationId.trim(),
+              dryRun,
+              uploadLookback != null
+                  ? uploadLookback
+                  : Duration.ofMillis(live.getLong(ShopLensConfig.UPLOAD_RETENTION_MS_CONFIG)),
+              cacheSize);
+    } catch (IllegalArgumentException e) {
+      throw new ShopLensCli.UsageException(e.getMessage());
+    }
+    ReplayRunner runner =
+        new ReplayRunner(
+            live,
+            request,
+            new ReplayRunner.Settings(progressInterval, Duration.ofSeconds(30), Map.of()),
+            spec.commandLine().getOut());
+    Duration wait = live.shutdownTimeout().plusSeconds(30);
+    Thread hook = new Thread(() -> runner.cancelAndAwait(wait), "shoplens-replay-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      ReplayRunner.Result result = runner.run();
+      return result.summary() == null || result.summary().completed()
+          ? ShopLensCli.OK
+          : ShopLensCli.FAILURE;
+    } catch (ReplayRunner.ReplayRefusedException e) {
+      throw new ShopLensCli.UsageException(e.getMessage());
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // Already shutting down: the hook is running.
+      }
+    }
+  }
+
+  /** ISO-8601 instants, offset date-times, and zone-less date-times or dates read as UTC. */
+  static final class TimeConverter implements ITypeConverter<Instant> {
+    @Override
+    public Instant convert(String value) {
+      String v = value.trim();
+      try {
+        return OffsetDateTime.parse(v).toInstant();
+      } catch (DateTimeParseException e) {
+        // try the next form
+      }
+      try {
+        return LocalDateTime.parse(v).toInstant(ZoneOffset.UTC);
+      } catch (DateTimeParseException e) {
+        // try the next form
+      }
+      try {
+        return LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant();
+      } catch (DateTimeParseException e) {
+        throw new TypeConversionException(
+            "expected an ISO-8601 time like 2025-01-31T12:00:00Z, 2025-01-31T13:00+01:00,"
+                + " 2025-01-31T12:00 (UTC) or 2025-01-31, got '"
+                + value
+                + "'");
+      }
+    }
+  }
+}
