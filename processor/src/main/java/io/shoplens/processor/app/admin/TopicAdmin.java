@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates ShopLens's topics with the settings they need.
@@ -22,6 +23,11 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *       of 2 MiB, because uploads carry inline images (up to {@code
  *       shoplens.image.inline.max.bytes}) and dead letters carry the failed record's bytes.
  *   <li>{@value Topics#CATALOG_PRODUCTS}: compacted (the latest record per product is the catalog).
+ *   <li>with recommendations, the embeddings topic ({@code
+ *       shoplens.recommendations.embeddings.topic}): compacted, because every instance reads it in
+ *       full into its global catalog store on every start, and only the latest embedding per
+ *       product matters. Kafka Streams does not create it: it is a global store's source, which
+ *       Streams treats as user input.
  *   <li>the rest: the broker's defaults.
  * </ul>
  *
@@ -45,26 +51,68 @@ public final class TopicAdmin {
    * @param replicationFactor replicas, or empty for the broker's default
    */
   public static List<NewTopic> newTopics(int partitions, Optional<Short> replicationFactor) {
+    return newTopics(partitions, replicationFactor, Optional.empty());
+  }
+
+  /**
+   * The topics to create, with the recommendations' embeddings topic when one is named.
+   *
+   * @param partitions partitions of every topic (uploads and questions must match: they are
+   *     co-partitioned by uploadId; the embeddings topic may have any number)
+   * @param replicationFactor replicas, or empty for the broker's default
+   * @param embeddingsTopic the embeddings topic ({@code shoplens.recommendations.embeddings.topic})
+   *     when recommendations are enabled, else empty
+   */
+  public static List<NewTopic> newTopics(
+      int partitions, Optional<Short> replicationFactor, Optional<String> embeddingsTopic) {
+    List<String> names =
+        new ArrayList<>(
+            List.of(
+                Topics.IMAGE_UPLOADS,
+                Topics.QUESTIONS,
+                Topics.CATALOG_PRODUCTS,
+                Topics.CAPTIONS,
+                Topics.ANSWERS,
+                Topics.RECOMMENDATIONS,
+                Topics.DEAD_LETTERS));
+    embeddingsTopic.ifPresent(names::add);
     List<NewTopic> topics = new ArrayList<>();
-    for (String name :
-        List.of(
-            Topics.IMAGE_UPLOADS,
-            Topics.QUESTIONS,
-            Topics.CATALOG_PRODUCTS,
-            Topics.CAPTIONS,
-            Topics.ANSWERS,
-            Topics.RECOMMENDATIONS,
-            Topics.DEAD_LETTERS)) {
+    for (String name : names) {
       Map<String, String> configs = new LinkedHashMap<>();
       if (name.equals(Topics.IMAGE_UPLOADS) || name.equals(Topics.DEAD_LETTERS)) {
         configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(LARGE_MESSAGE_BYTES));
       }
-      if (name.equals(Topics.CATALOG_PRODUCTS)) {
+      if (name.equals(Topics.CATALOG_PRODUCTS)
+          || embeddingsTopic.filter(name::equals).isPresent()) {
         configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
       }
       topics.add(new NewTopic(name, Optional.of(partitions), replicationFactor).configs(configs));
     }
     return topics;
+  }
+
+  /**
+   * The topics of {@code names} that do not exist on the cluster, in the given order.
+   *
+   * @throws TimeoutException if the cluster does not answer in time
+   * @throws ExecutionException for any other failure (not authorized ...)
+   */
+  public static List<String> missing(Admin admin, List<String> names, long timeoutMs)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    var futures = admin.describeTopics(names).topicNameValues();
+    List<String> missing = new ArrayList<>();
+    for (String name : names) {
+      try {
+        futures.get(name).get(timeoutMs, TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+          missing.add(name);
+        } else {
+          throw e;
+        }
+      }
+    }
+    return missing;
   }
 
   /**

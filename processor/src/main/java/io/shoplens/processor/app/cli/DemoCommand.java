@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Run the whole flow on this machine, with nothing else installed or running: an",
       "in-process Kafka broker, an in-memory Schema Registry and ShopLens with the bundled tiny",
-      "model (random weights: gibberish text). Publishes sample uploads and questions (one",
-      "multi-turn conversation, one corrupt image), prints captions, answers and the dead",
+      "model (random weights: gibberish text), recommendations on. Seeds a small catalog (one",
+      "product out of stock), publishes sample uploads and questions (one multi-turn",
+      "conversation, one corrupt image), prints captions, answers, recommendations and the dead",
       "letter as they arrive, and exits 0 when all arrived (1 on time-out)."
     })
 final class DemoCommand implements Callable<Integer> {

@@ -171,7 +171,7 @@ final class ProduceCommand implements Callable<Integer> {
           pending.remove("caption");
         } else if (o instanceof OutputWatcher.Answer a) {
           pending.remove(a.value().getQuestionId());
-        } else {
+        } else if (o instanceof OutputWatcher.DeadLettered) {
           deadLettered = true;
           // Whatever failed will not produce its output: stop waiting for everything.
           pending.clear();

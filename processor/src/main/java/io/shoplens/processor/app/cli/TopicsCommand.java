@@ -2,6 +2,8 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -11,6 +13,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,8 +44,10 @@ final class TopicsCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "Create ShopLens's topics: uploads and dead letters with max.message.bytes=2 MiB (inline",
-        "images), the catalog compacted, the rest with broker defaults. Existing topics are",
-        "reported and left unchanged."
+        "images), the catalog compacted, the rest with broker defaults; with recommendations",
+        "(--recommendations, or shoplens.recommendations.enabled=true in --config or the",
+        "environment) also the compacted embeddings topic. Existing topics are reported and left",
+        "unchanged."
       })
   static final class Create implements Callable<Integer> {
     @ParentCommand TopicsCommand parent;
@@ -75,6 +81,17 @@ final class TopicsCommand implements Runnable {
     Short replication;
 
     @Option(
+        names = "--recommendations",
+        description = {
+          "Also create the recommendations' embeddings topic (compacted), named by",
+          "shoplens.recommendations.embeddings.topic (default "
+              + RecommendConfig.DEFAULT_EMBEDDINGS_TOPIC
+              + "). On when",
+          "shoplens.recommendations.enabled=true in --config or SHOPLENS_RECOMMENDATIONS_ENABLED."
+        })
+    boolean recommendations;
+
+    @Option(
         names = "--timeout",
         defaultValue = "30s",
         converter = DurationConverter.class,
@@ -91,14 +108,15 @@ final class TopicsCommand implements Runnable {
             "--replication-factor must be at least 1, got " + replication);
       }
       Map<String, Object> props = new LinkedHashMap<>();
-      ConfigSources.load(config, parent.parent.env(), Map.of())
-          .settings()
-          .forEach(
-              (k, v) -> {
-                if (!k.startsWith("shoplens.")) {
-                  props.put(k, v);
-                }
-              });
+      Map<String, String> settings =
+          ConfigSources.load(config, parent.parent.env(), Map.of()).settings();
+      Optional<String> embeddingsTopic = embeddingsTopic(settings);
+      settings.forEach(
+          (k, v) -> {
+            if (!k.startsWith("shoplens.")) {
+              props.put(k, v);
+            }
+          });
       if (bootstrap != null) {
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       }
@@ -113,13 +131,41 @@ final class TopicsCommand implements Runnable {
         List<TopicAdmin.Outcome> outcomes =
             TopicAdmin.create(
                 admin,
-                TopicAdmin.newTopics(partitions, Optional.ofNullable(replication)),
+                TopicAdmin.newTopics(partitions, Optional.ofNullable(replication), embeddingsTopic),
                 timeout.toMillis());
         for (TopicAdmin.Outcome o : outcomes) {
           out.printf("%-32s %s%n", o.topic(), o.detail());
         }
       }
       return ShopLensCli.OK;
+    }
+
+    /** The embeddings topic when recommendations are asked for, by flag or by setting. */
+    private Optional<String> embeddingsTopic(Map<String, String> settings) {
+      boolean enabled = recommendations;
+      String flag = settings.get(ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG);
+      if (flag != null) {
+        try {
+          enabled |=
+              (Boolean)
+                  ConfigDef.parseType(
+                      ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG, flag, ConfigDef.Type.BOOLEAN);
+        } catch (ConfigException e) {
+          throw new ShopLensCli.UsageException(e.getMessage());
+        }
+      }
+      if (!enabled) {
+        return Optional.empty();
+      }
+      String topic =
+          settings.getOrDefault(
+              ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
+              ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT);
+      if (topic.isBlank()) {
+        throw new ShopLensCli.UsageException(
+            ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG + " must not be blank");
+      }
+      return Optional.of(topic.trim());
     }
   }
 }

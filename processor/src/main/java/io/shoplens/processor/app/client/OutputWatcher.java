@@ -4,12 +4,15 @@ import io.shoplens.events.Attribute;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.QuestionAnswered;
+import io.shoplens.events.RankedProduct;
+import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.events.StageTimings;
 import io.shoplens.processor.topology.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -20,18 +23,19 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * Reads ShopLens's outputs (captions, answers, dead letters) for the command line: {@code shoplens
- * demo} and {@code shoplens produce}. Assigns every partition itself (no consumer group, nothing
- * committed) and reads committed records only, as downstream consumers of an exactly-once
- * application must.
+ * Reads ShopLens's outputs (captions, answers, recommendations, dead letters) for the command line:
+ * {@code shoplens demo} and {@code shoplens produce}. Assigns every partition itself (no consumer
+ * group, nothing committed) and reads committed records only, as downstream consumers of an
+ * exactly-once application must.
  */
 public final class OutputWatcher implements AutoCloseable {
   private static final List<String> TOPICS =
-      List.of(Topics.CAPTIONS, Topics.ANSWERS, Topics.DEAD_LETTERS);
+      List.of(Topics.CAPTIONS, Topics.ANSWERS, Topics.RECOMMENDATIONS, Topics.DEAD_LETTERS);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Deserializer<ImageCaptioned> captions;
   private final Deserializer<QuestionAnswered> answers;
+  private final Deserializer<RecommendationsIssued> recommendations;
   private final Deserializer<DeadLetter> deadLetters;
 
   /** One output record. */
@@ -80,6 +84,33 @@ public final class OutputWatcher implements AutoCloseable {
     }
   }
 
+  /** Recommended catalog products for an upload. */
+  public record Recommendations(String uploadId, RecommendationsIssued value) implements Output {
+    @Override
+    public String describe() {
+      StringBuilder out =
+          new StringBuilder("recommend upload ")
+              .append(uploadId)
+              .append(": garment ")
+              .append(value.getGarmentCategory())
+              .append(value.getTryOnEligible() ? ", try-on eligible" : ", not for try-on");
+      if (value.getProducts().isEmpty()) {
+        out.append(", no products (").append(value.getEmptyReason()).append(')');
+      }
+      for (RankedProduct p : value.getProducts()) {
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "%n           %d. %s  score %.3f  %s",
+                p.getRank(),
+                p.getProductId(),
+                p.getScore(),
+                String.join("; ", p.getReasons())));
+      }
+      return out.toString();
+    }
+  }
+
   /** A record ShopLens could not process. */
   public record DeadLettered(String uploadId, DeadLetter value) implements Output {
     @Override
@@ -116,6 +147,7 @@ public final class OutputWatcher implements AutoCloseable {
     Topics topics = Topics.create(clientProps);
     captions = topics.captions().valueSerde().deserializer();
     answers = topics.answers().valueSerde().deserializer();
+    recommendations = topics.recommendations().valueSerde().deserializer();
     deadLetters = topics.deadLetters().valueSerde().deserializer();
     List<TopicPartition> partitions = new ArrayList<>();
     for (String topic : TOPICS) {
@@ -143,6 +175,10 @@ public final class OutputWatcher implements AutoCloseable {
             out.add(new Caption(key, captions.deserialize(r.topic(), r.headers(), r.value())));
         case Topics.ANSWERS ->
             out.add(new Answer(key, answers.deserialize(r.topic(), r.headers(), r.value())));
+        case Topics.RECOMMENDATIONS ->
+            out.add(
+                new Recommendations(
+                    key, recommendations.deserialize(r.topic(), r.headers(), r.value())));
         default ->
             out.add(
                 new DeadLettered(key, deadLetters.deserialize(r.topic(), r.headers(), r.value())));

@@ -1,6 +1,8 @@
 package io.shoplens.processor.app.demo;
 
+import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.Product;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.Events;
@@ -16,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -40,15 +43,64 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * {@code shoplens demo}: the whole flow on one machine with nothing else running. Starts an
  * in-process KRaft broker, an in-memory ({@code mock://}) Schema Registry and ShopLens on the
- * bundled tiny model, creates the topics, publishes sample uploads and questions (a multi-turn
- * conversation and one corrupt image among them), prints captions, answers and the dead letter as
- * they arrive, and stops.
+ * bundled tiny model with recommendations enabled, creates the topics, seeds a small catalog (one
+ * product out of stock) whose images a loopback HTTP server serves, waits until it is embedded,
+ * publishes sample uploads and questions (a multi-turn conversation and one corrupt image among
+ * them), prints captions, answers, recommendations and the dead letter as they arrive, and stops.
  */
 public final class Demo {
   /** The command that exports a real BLIP-2, printed at the end. */
   public static final String EXPORT_COMMAND =
       "scripts/setup-python && (cd model-export && .venv/bin/python -m shoplens_export export"
           + " --checkpoint Salesforce/blip2-opt-2.7b --out ../models/blip2-opt-2.7b)";
+
+  /** One catalog product of the demo, its image one of the committed sample images. */
+  record CatalogItem(
+      String productId,
+      String title,
+      String category,
+      Map<String, String> attributes,
+      String image,
+      int stock) {}
+
+  /** The demo's catalog; {@code sku-grey-hoodie} is out of stock and is never recommended. */
+  static final List<CatalogItem> CATALOG =
+      List.of(
+          new CatalogItem(
+              "sku-oxford-shirt",
+              "Oxford shirt, light blue",
+              "men/tops/shirts",
+              Map.of("colour", "light blue", "material", "cotton"),
+              "photo.jpg",
+              12),
+          new CatalogItem(
+              "sku-canvas-sneaker",
+              "Canvas sneakers, white",
+              "women/shoes/sneakers",
+              Map.of("colour", "white", "material", "canvas"),
+              "wide.png",
+              30),
+          new CatalogItem(
+              "sku-leather-handbag",
+              "Leather handbag, tan",
+              "accessories/bags/handbags",
+              Map.of("colour", "brown", "material", "leather"),
+              "alpha.png",
+              5),
+          new CatalogItem(
+              "sku-floral-dress",
+              "Summer dress, floral print",
+              "women/dresses",
+              Map.of("pattern", "floral"),
+              "palette.png",
+              8),
+          new CatalogItem(
+              "sku-grey-hoodie",
+              "Hoodie, grey",
+              "men/tops/hoodies",
+              Map.of("colour", "grey"),
+              "gray.png",
+              0));
 
   private final PrintWriter out;
   private final Duration timeout;
@@ -68,7 +120,12 @@ public final class Demo {
 
   /** What one run saw. */
   public record Result(
-      boolean complete, int captions, int answers, int deadLetters, List<String> missing) {}
+      boolean complete,
+      int captions,
+      int answers,
+      int recommendations,
+      int deadLetters,
+      List<String> missing) {}
 
   /**
    * Runs the demo.
@@ -81,7 +138,8 @@ public final class Demo {
     banner();
     Path work = Files.createTempDirectory("shoplens-demo-");
     String registryScope = "shoplens-demo-" + UUID.randomUUID();
-    try (EmbeddedKafkaCluster kafka = startBroker()) {
+    try (EmbeddedKafkaCluster kafka = startBroker();
+        DemoImageServer images = new DemoImageServer(catalogImages())) {
       String bootstrap = kafka.bootstrapServers();
       say(
           "Kafka broker (in-process, KRaft) listening at "
@@ -99,9 +157,17 @@ public final class Demo {
       settings.put(ShopLensConfig.HTTP_PORT_CONFIG, Integer.toString(httpPort));
       settings.put(ShopLensConfig.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
       settings.put(ShopLensConfig.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
+      settings.put(ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG, "true");
+      // Every in-stock product is listed, however low its score: the tiny model's random
+      // embeddings give arbitrary (often negative) similarities, and the demo shows the ranking.
+      settings.put(ShopLensConfig.RECOMMENDATIONS_MIN_SCORE_CONFIG, "-1");
+      // The catalog's images come from the demo's own loopback server, over plain http.
+      settings.put(ShopLensConfig.IMAGE_ALLOWED_HOSTS_CONFIG, images.host());
+      settings.put(ShopLensConfig.IMAGE_ALLOW_HTTP_CONFIG, "true");
+      settings.put(ShopLensConfig.IMAGE_ALLOW_PRIVATE_NETWORKS_CONFIG, "true");
       ShopLensConfig config = ShopLensConfig.validate(settings);
 
-      createTopics(bootstrap);
+      createTopics(bootstrap, config.recommendConfig().embeddingsTopic());
       Map<String, Object> streamsOverrides = new HashMap<>();
       streamsOverrides.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("state").toString());
       streamsOverrides.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
@@ -117,6 +183,8 @@ public final class Demo {
                     : ""));
         awaitRunning(app);
         Map<String, Object> clients = new HashMap<>(config.kafkaProperties());
+        publishCatalog(clients, images);
+        awaitCatalog(app);
         Result result;
         try (OutputWatcher watcher = new OutputWatcher(clients, true)) {
           result = publishAndWatch(clients, watcher);
@@ -157,12 +225,101 @@ public final class Demo {
     out.flush();
   }
 
-  private void createTopics(String bootstrap) throws Exception {
+  private void createTopics(String bootstrap, String embeddingsTopic) throws Exception {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      TopicAdmin.create(admin, TopicAdmin.newTopics(2, Optional.of((short) 1)), 30_000);
+      TopicAdmin.create(
+          admin,
+          TopicAdmin.newTopics(2, Optional.of((short) 1), Optional.of(embeddingsTopic)),
+          30_000);
     }
-    say("created the ShopLens topics (2 partitions each)");
+    say(
+        "created the ShopLens topics (2 partitions each; the catalog and "
+            + embeddingsTopic
+            + " compacted)");
+  }
+
+  private static Map<String, byte[]> catalogImages() {
+    Map<String, byte[]> images = new HashMap<>();
+    for (CatalogItem item : CATALOG) {
+      images.put(item.image(), DemoResources.image(item.image()));
+    }
+    return images;
+  }
+
+  private void publishCatalog(Map<String, Object> clients, DemoImageServer images)
+      throws Exception {
+    Topics topics = Topics.create(clients);
+    Map<String, Object> producerProps = new HashMap<>(clients);
+    producerProps.keySet().retainAll(ProducerConfig.configNames());
+    try (KafkaProducer<String, Product> producer =
+        new KafkaProducer<>(
+            producerProps,
+            Topics.keySerde().serializer(),
+            topics.catalogProducts().valueSerde().serializer())) {
+      for (CatalogItem item : CATALOG) {
+        byte[] image = DemoResources.image(item.image());
+        Product product =
+            Product.newBuilder()
+                .setProductId(item.productId())
+                .setTitle(item.title())
+                .setCategory(item.category())
+                .setAttributes(new HashMap<>(item.attributes()))
+                .setImage(
+                    ImageReference.newBuilder()
+                        .setUri(images.url(item.image()))
+                        .setSha256(Events.sha256(image))
+                        .setContentType(Events.contentType(item.image()))
+                        .setSizeBytes(image.length)
+                        .build())
+                .setStockQuantity(item.stock())
+                .setInStock(item.stock() > 0)
+                .setUpdatedAt(Instant.now())
+                .build();
+        producer.send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS, item.productId(), product));
+        say(
+            "published catalog product "
+                + item.productId()
+                + ": "
+                + item.title()
+                + " ("
+                + item.category()
+                + ", image "
+                + item.image()
+                + (item.stock() > 0
+                    ? ", " + item.stock() + " in stock)"
+                    : ", OUT OF STOCK: never recommended)"));
+      }
+      producer.flush();
+    }
+  }
+
+  private void awaitCatalog(ShopLensApplication app) throws InterruptedException {
+    // Uploads scored before the catalog is in the global store would get CATALOG_EMPTY.
+    long begin = System.nanoTime();
+    long deadline = begin + timeout.toNanos();
+    while (app.catalogProducts().orElse(0) < CATALOG.size()) {
+      if (System.nanoTime() > deadline || app.state() == KafkaStreams.State.ERROR) {
+        throw new IllegalStateException(
+            "the catalog was not embedded within "
+                + timeout
+                + " ("
+                + app.catalogProducts().orElse(0)
+                + " of "
+                + CATALOG.size()
+                + " products in the store, Kafka Streams "
+                + app.state()
+                + ")");
+      }
+      Thread.sleep(50);
+    }
+    say(
+        "catalog ready: "
+            + CATALOG.size()
+            + " products embedded by the model and loaded into the global store in "
+            + Duration.ofNanos(System.nanoTime() - begin).toMillis()
+            + " ms");
+    out.println();
   }
 
   private void awaitRunning(ShopLensApplication app) throws InterruptedException {
@@ -197,8 +354,8 @@ public final class Demo {
       Set<String> expected = new LinkedHashSet<>();
 
       upload(uploads, "demo-shirt", "photo.jpg", DemoResources.image("photo.jpg"), expected);
-      upload(uploads, "demo-sofa", "wide.png", DemoResources.image("wide.png"), expected);
-      upload(uploads, "demo-lamp", "alpha.png", DemoResources.image("alpha.png"), expected);
+      upload(uploads, "demo-sneaker", "wide.png", DemoResources.image("wide.png"), expected);
+      upload(uploads, "demo-handbag", "alpha.png", DemoResources.image("alpha.png"), expected);
       // One bad record: bytes that are no image at all. ShopLens dead-letters it and goes on.
       byte[] corrupt = "this is not an image".getBytes(StandardCharsets.UTF_8);
       uploads
@@ -216,14 +373,15 @@ public final class Demo {
       // and its prompt carries the first turn.
       ask(
           questions,
-          "demo-sofa-q1",
-          "demo-sofa",
+          "demo-sneaker-q1",
+          "demo-sneaker",
           "demo-chat",
-          "what colour is the sofa?",
+          "what colour are the sneakers?",
           expected);
 
       int captions = 0;
       int answers = 0;
+      int recommendations = 0;
       int deadLetters = 0;
       boolean followUpAsked = false;
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -236,16 +394,19 @@ public final class Demo {
           } else if (o instanceof OutputWatcher.Answer a) {
             answers++;
             expected.remove("answer " + a.value().getQuestionId());
-            if (a.value().getQuestionId().equals("demo-sofa-q1") && !followUpAsked) {
+            if (a.value().getQuestionId().equals("demo-sneaker-q1") && !followUpAsked) {
               followUpAsked = true;
               ask(
                   questions,
-                  "demo-sofa-q2",
-                  "demo-sofa",
+                  "demo-sneaker-q2",
+                  "demo-sneaker",
                   "demo-chat",
-                  "what is it made of?",
+                  "what are they made of?",
                   expected);
             }
+          } else if (o instanceof OutputWatcher.Recommendations r) {
+            recommendations++;
+            expected.remove("recommendations " + r.uploadId());
           } else {
             deadLetters++;
             expected.remove("dead letter " + o.uploadId());
@@ -253,7 +414,12 @@ public final class Demo {
         }
       }
       return new Result(
-          expected.isEmpty(), captions, answers, deadLetters, new ArrayList<>(expected));
+          expected.isEmpty(),
+          captions,
+          answers,
+          recommendations,
+          deadLetters,
+          new ArrayList<>(expected));
     }
   }
 
@@ -269,11 +435,12 @@ public final class Demo {
             new ProducerRecord<>(
                 Topics.IMAGE_UPLOADS,
                 uploadId,
-                Events.inlineUpload(
-                    uploadId, "shopper-1", "product-" + uploadId, image, Events.contentType(file))))
+                // A shopper's own photo: no catalog product (which would be excluded).
+                Events.inlineUpload(uploadId, "shopper-1", null, image, Events.contentType(file))))
         .get();
     say("published upload " + uploadId + ": " + file + " (" + image.length + " bytes, inline)");
     expected.add("caption " + uploadId);
+    expected.add("recommendations " + uploadId);
   }
 
   private void ask(
@@ -308,15 +475,19 @@ public final class Demo {
       say(
           String.format(
               Locale.ROOT,
-              "done: %d captions, %d answers, %d dead letter(s).",
+              "done: %d captions, %d answers, %d recommendation events, %d dead letter(s).",
               result.captions(),
               result.answers(),
+              result.recommendations(),
               result.deadLetters()));
     } else {
       say("timed out after " + timeout + "; still waiting for: " + result.missing());
     }
     out.println();
-    out.println("Reminder: the tiny model has random weights, so the text above is gibberish.");
+    out.println("Reminder: the tiny model has random weights, so the text above is gibberish, and");
+    out.println(
+        "so are the garment categories (taken from its answers) and the image similarities;");
+    out.println("a demo upload whose image is a product's own scores image similarity 1.000.");
     out.println("For real captions and answers, export BLIP-2 (about 15 GB download):");
     out.println();
     out.println("  " + EXPORT_COMMAND);
@@ -344,6 +515,12 @@ public final class Demo {
             + " --topic "
             + Topics.CAPTIONS
             + " --from-beginning");
+    out.println(
+        "  Catalog products (Avro Product, key productId) go to "
+            + Topics.CATALOG_PRODUCTS
+            + "; recommendations come out on "
+            + Topics.RECOMMENDATIONS
+            + ".");
     out.flush();
   }
 

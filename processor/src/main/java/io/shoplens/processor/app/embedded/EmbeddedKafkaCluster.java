@@ -50,6 +50,10 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafkaCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaCluster.class);
 
+  // What Kafka's storage Formatter prints to System.out while the test kit formats the node.
+  private static final List<String> FORMATTER_LINES =
+      List.of("Formatting ", "Bootstrap metadata: ");
+
   /**
    * How the broker is set up.
    *
@@ -164,7 +168,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
           new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(true);
       brokerProperties().forEach(builder::setConfigProp);
       cluster = builder.build();
-      cluster.format();
+      try (StdoutLineFilter quiet = new StdoutLineFilter(FORMATTER_LINES, LOG::debug)) {
+        cluster.format();
+      }
       cluster.startup();
       waitForBroker();
       admin =

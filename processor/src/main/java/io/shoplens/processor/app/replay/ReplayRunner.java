@@ -368,7 +368,13 @@ public final class ReplayRunner {
             .topologyConfig(bundle.manifest().modelId(), bundle.manifest().numQueryTokens())
             .toBuilder()
             .replayRunId(runId)
+            // The catalog embeddings topic is shared with the live application and holds one
+            // model version's vectors: a replay must not write another model's into it.
+            .recommendations(config.recommendConfig().withEnabled(false))
             .build();
+    if (config.recommendConfig().enabled()) {
+      LOG.info("replay {}: recommendations are not replayed (captions and answers only)", runId);
+    }
     Properties props = new Properties();
     props.putAll(ShopLensTopology.streamsConfig());
     props.putAll(config.kafkaProperties());

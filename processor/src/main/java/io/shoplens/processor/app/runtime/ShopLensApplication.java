@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.ops.DeadLetterMetrics;
 import io.shoplens.processor.app.ops.EngineMetrics;
@@ -22,19 +23,29 @@ import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.HttpImageResolver;
 import io.shoplens.processor.topology.image.ImageResolver;
+import io.shoplens.processor.topology.recommend.RecommendTopology;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +70,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShopLensApplication implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShopLensApplication.class);
+
+  /** Longest wait for the cluster when checking the recommendation topics at start. */
+  static final Duration TOPIC_CHECK_TIMEOUT = Duration.ofSeconds(30);
 
   private final ShopLensConfig config;
   private final Health health;
@@ -109,6 +123,8 @@ public final class ShopLensApplication implements AutoCloseable {
    * configuration (the demo and tests use it for fast commits and temporary state directories).
    */
   public static ShopLensApplication start(ShopLensConfig config, Map<String, ?> streamsOverrides) {
+    // Before the model: loading a real one takes a while, and would be wasted.
+    requireRecommendationTopics(config);
     Health health = new Health();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     OpsHttpServer http = startHttp(config, health, registry);
@@ -199,6 +215,12 @@ public final class ShopLensApplication implements AutoCloseable {
       String modelId,
       int imageTokens,
       Map<String, ?> streamsOverrides) {
+    try {
+      requireRecommendationTopics(config);
+    } catch (RuntimeException e) {
+      engine.close();
+      throw e;
+    }
     Health health = new Health();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     OpsHttpServer http = startHttp(config, health, registry);
@@ -266,6 +288,55 @@ public final class ShopLensApplication implements AutoCloseable {
     return app;
   }
 
+  /**
+   * With recommendations enabled, checks that the catalog topic and the embeddings topic exist.
+   * Without this check Kafka Streams would start and then fail in its global thread or report
+   * missing source topics, far from the setting that asked for them.
+   *
+   * @throws IllegalStateException naming the missing topics and how to create them, or when the
+   *     cluster cannot be asked within {@link #TOPIC_CHECK_TIMEOUT}
+   */
+  static void requireRecommendationTopics(ShopLensConfig config) {
+    if (!config.recommendationsEnabled()) {
+      return;
+    }
+    String embeddings = config.recommendConfig().embeddingsTopic();
+    List<String> needed = List.of(Topics.CATALOG_PRODUCTS, embeddings);
+    Map<String, Object> props = new HashMap<>(config.kafkaProperties());
+    props.keySet().retainAll(AdminClientConfig.configNames());
+    props.put(
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TOPIC_CHECK_TIMEOUT.toMillis());
+    List<String> missing;
+    try (Admin admin = Admin.create(props)) {
+      missing = TopicAdmin.missing(admin, needed, TOPIC_CHECK_TIMEOUT.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while checking the recommendation topics", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+              + "=true, but the topics it needs ("
+              + String.join(", ", needed)
+              + ") could not be checked within "
+              + TOPIC_CHECK_TIMEOUT.toSeconds()
+              + " s: "
+              + (e instanceof ExecutionException ? e.getCause() : "is Kafka reachable?"),
+          e);
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException(
+          ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+              + "=true, but "
+              + (missing.size() == 1 ? "topic " : "topics ")
+              + String.join(" and ", missing)
+              + (missing.size() == 1 ? " does" : " do")
+              + " not exist. Create them compacted (shoplens topics create --recommendations"
+              + " --bootstrap HOST:PORT), or set "
+              + ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+              + "=false");
+    }
+  }
+
   private static Map<String, Object> props(ShopLensConfig config) {
     return config.kafkaProperties();
   }
@@ -314,6 +385,27 @@ public final class ShopLensApplication implements AutoCloseable {
         Thread.currentThread().getName(),
         e);
     return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+  }
+
+  /**
+   * Products in this instance's global catalog store (embedded and ready to be recommended, out of
+   * stock ones included); empty when recommendations are off or the store is not queryable yet
+   * (Kafka Streams still starting or restoring).
+   */
+  public OptionalLong catalogProducts() {
+    if (!config.recommendationsEnabled()) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(
+          streams
+              .store(
+                  StoreQueryParameters.fromNameAndType(
+                      RecommendTopology.CATALOG_STORE, QueryableStoreTypes.keyValueStore()))
+              .approximateNumEntries());
+    } catch (InvalidStateStoreException e) {
+      return OptionalLong.empty();
+    }
   }
 
   /** What health probes report now. */

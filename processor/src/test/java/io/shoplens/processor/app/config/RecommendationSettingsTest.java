@@ -1,0 +1,187 @@
+package io.shoplens.processor.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.shoplens.events.GarmentCategory;
+import io.shoplens.processor.topology.TopologyConfig;
+import io.shoplens.processor.topology.recommend.RecommendConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code shoplens.recommendations.*} settings and their mapping into the topology. */
+class RecommendationSettingsTest {
+  @TempDir Path dir;
+
+  @Test
+  void shouldKeepRecommendationsOffWithTheTopologyDefaults() {
+    // Given no recommendation settings, When the topology config is built
+    RecommendConfig rc =
+        ShopLensConfig.validate(ShopLensConfigTest.minimal())
+            .topologyConfig("m", 10)
+            .recommendations();
+
+    // Then recommendations are off and every other value is RecommendConfig's default
+    RecommendConfig defaults = RecommendConfig.defaults();
+    assertThat(rc.enabled()).isFalse();
+    assertThat(rc.topK()).isEqualTo(defaults.topK());
+    assertThat(rc.attributeWeight()).isEqualTo(defaults.attributeWeight());
+    assertThat(rc.embeddingWeight()).isEqualTo(defaults.embeddingWeight());
+    assertThat(rc.minScore()).isEqualTo(defaults.minScore());
+    assertThat(rc.tryOnCategories()).isEqualTo(defaults.tryOnCategories());
+    assertThat(rc.embeddingsTopic()).isEqualTo(RecommendConfig.DEFAULT_EMBEDDINGS_TOPIC);
+    assertThat(rc.catalogMaxInFlight()).isEqualTo(defaults.catalogMaxInFlight());
+  }
+
+  @Test
+  void shouldMapEveryRecommendationSettingIntoTheTopologyConfig() throws Exception {
+    // Given a vocabulary file and every recommendation setting, from the environment
+    Path vocabulary = dir.resolve("vocabulary.txt");
+    Files.writeString(
+        vocabulary,
+        "category.kilt = tartan skirt\n@garment.LOWER_BODY = kilt\n",
+        StandardCharsets.UTF_8);
+    EnvironmentConfig.Result env =
+        EnvironmentConfig.parse(
+            Map.of(
+                "SHOPLENS_RECOMMENDATIONS_ENABLED", "true",
+                "SHOPLENS_RECOMMENDATIONS_TOP_K", "3",
+                "SHOPLENS_RECOMMENDATIONS_ATTRIBUTE_WEIGHT", "0.25",
+                "SHOPLENS_RECOMMENDATIONS_EMBEDDING_WEIGHT", "0.75",
+                "SHOPLENS_RECOMMENDATIONS_MIN_SCORE", "-0.5",
+                "SHOPLENS_RECOMMENDATIONS_VOCABULARY_FILE", vocabulary.toString(),
+                "SHOPLENS_RECOMMENDATIONS_TRYON_CATEGORIES", "lower_body, FOOTWEAR",
+                "SHOPLENS_RECOMMENDATIONS_EMBEDDINGS_TOPIC", "shop.embeddings.model-b",
+                "SHOPLENS_RECOMMENDATIONS_CATALOG_MAX_INFLIGHT", "2"),
+            ShopLensConfig.configDef().names());
+    assertThat(env.ignored()).isEmpty();
+    Map<String, String> s = ShopLensConfigTest.minimal();
+    s.putAll(env.settings());
+
+    // When
+    ShopLensConfig config = ShopLensConfig.validate(s);
+    TopologyConfig topology = config.topologyConfig("m", 10);
+    RecommendConfig rc = topology.recommendations();
+
+    // Then each reaches the topology
+    assertThat(config.recommendationsEnabled()).isTrue();
+    assertThat(rc.enabled()).isTrue();
+    assertThat(rc.topK()).isEqualTo(3);
+    assertThat(rc.attributeWeight()).isEqualTo(0.25);
+    assertThat(rc.embeddingWeight()).isEqualTo(0.75);
+    assertThat(rc.minScore()).isEqualTo(-0.5);
+    assertThat(rc.vocabulary().normalize("category", "a tartan skirt")).isEqualTo("kilt");
+    assertThat(rc.vocabulary().garmentCategory("kilt")).isEqualTo(GarmentCategory.LOWER_BODY);
+    assertThat(rc.tryOnCategories())
+        .isEqualTo(Set.of(GarmentCategory.LOWER_BODY, GarmentCategory.FOOTWEAR));
+    assertThat(rc.embeddingsTopic()).isEqualTo("shop.embeddings.model-b");
+    assertThat(rc.catalogMaxInFlight()).isEqualTo(2);
+    // caption + 5 attribute prompts + the image embedding
+    assertThat(topology.requestsPerUpload()).isEqualTo(7);
+  }
+
+  @Test
+  void shouldAllowAnEmptyTryOnListMeaningNothingIsEligible() {
+    Map<String, String> s = ShopLensConfigTest.minimal();
+    s.put(ShopLensConfig.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "");
+
+    assertThat(ShopLensConfig.validate(s).recommendConfig().tryOnCategories()).isEmpty();
+  }
+
+  @Test
+  void shouldReportEveryBadRecommendationSettingOneLineEach() {
+    // Given out-of-range numbers, an unknown garment category and a blank topic
+    Map<String, String> s = ShopLensConfigTest.minimal();
+    s.put(ShopLensConfig.RECOMMENDATIONS_TOP_K_CONFIG, "0");
+    s.put(ShopLensConfig.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "-1");
+    s.put(ShopLensConfig.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "NaN");
+    s.put(ShopLensConfig.RECOMMENDATIONS_MIN_SCORE_CONFIG, "Infinity");
+    s.put(ShopLensConfig.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "UPPER_BODY,HATS");
+    s.put(ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, " ");
+    s.put(ShopLensConfig.RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG, "0");
+
+    // When / Then: every one is named
+    assertThatThrownBy(() -> ShopLensConfig.validate(s))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(p -> assertThat(p).startsWith("shoplens.recommendations.top.k:"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("shoplens.recommendations.attribute.weight:"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("shoplens.recommendations.embedding.weight:")
+                                .contains("finite"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("shoplens.recommendations.min.score:"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("shoplens.recommendations.tryon.categories:")
+                                .contains("HATS")
+                                .contains("UPPER_BODY, LOWER_BODY"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("shoplens.recommendations.embeddings.topic:"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("shoplens.recommendations.catalog.max.inflight:"))
+                    .allSatisfy(p -> assertThat(p).doesNotContain("\n")));
+  }
+
+  @Test
+  void shouldRefuseBothWeightsZero() {
+    Map<String, String> s = ShopLensConfigTest.minimal();
+    s.put(ShopLensConfig.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "0");
+    s.put(ShopLensConfig.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "0.0");
+
+    assertThatThrownBy(() -> ShopLensConfig.validate(s))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "shoplens.recommendations.attribute.weight and"
+                            + " shoplens.recommendations.embedding.weight: must not both be 0"
+                            + " (every product would score 0)"));
+  }
+
+  @Test
+  void shouldNameTheMissingOrMalformedVocabularyFile() throws Exception {
+    // Given a vocabulary path that does not exist
+    Map<String, String> missing = ShopLensConfigTest.minimal();
+    missing.put(
+        ShopLensConfig.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG, dir.resolve("nope.txt").toString());
+    assertThatThrownBy(() -> ShopLensConfig.validate(missing))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .asString()
+                    .startsWith("shoplens.recommendations.vocabulary.file: expected a vocabulary")
+                    .contains("nope.txt"));
+
+    // And one whose second line is malformed
+    Path bad = dir.resolve("bad.txt");
+    Files.writeString(bad, "colour.blue = navy\nthis line has no equals sign\n");
+    Map<String, String> malformed = ShopLensConfigTest.minimal();
+    malformed.put(ShopLensConfig.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG, bad.toString());
+    assertThatThrownBy(() -> ShopLensConfig.validate(malformed))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .asString()
+                    .startsWith("shoplens.recommendations.vocabulary.file: ")
+                    .contains("bad.txt:2"));
+  }
+}
