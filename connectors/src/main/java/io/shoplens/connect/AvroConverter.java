@@ -17,7 +17,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.apache.avro.Schema;
@@ -150,27 +149,12 @@ public class AvroConverter implements Converter {
         subjectNameStrategy.usesSchema()
             ? null
             : subjectNameStrategy.subjectName(topic, isKey, null);
-    Header header =
-        headers == null
-            ? null
-            : headers.lastHeader(
-                isKey ? WireFormat.KEY_SCHEMA_ID_HEADER : WireFormat.VALUE_SCHEMA_ID_HEADER);
-    Schema writer;
+    Header header = headers == null ? null : headers.lastHeader(WireFormat.schemaIdHeader(isKey));
+    WireFormat.SchemaReference schema;
     int offset;
-    String ref;
     if (header != null && header.value() != null) {
-      byte[] h = header.value();
-      if (h.length == 17 && h[0] == WireFormat.MAGIC_BYTE_GUID) {
-        ByteBuffer b = ByteBuffer.wrap(h, 1, 16);
-        String guid = new UUID(b.getLong(), b.getLong()).toString();
-        ref = "guid " + guid;
-        writer = fetch(topic, subject, ref, () -> registry.getSchemaByGuid(guid));
-      } else if (h.length == WireFormat.PREFIX_SIZE && h[0] == WireFormat.MAGIC_BYTE) {
-        int id = ByteBuffer.wrap(h, 1, WireFormat.ID_SIZE).getInt();
-        ref = "id " + id;
-        String s = subject;
-        writer = fetch(topic, subject, ref, () -> registry.getSchemaBySubjectAndId(s, id));
-      } else {
+      schema = WireFormat.fromHeader(header.value());
+      if (schema == null) {
         throw new DataException(
             "Unknown schema id header "
                 + header.key()
@@ -191,12 +175,19 @@ public class AvroConverter implements Converter {
                     ? String.format(" starting with 0x%02x", value[0] & 0xff)
                     : ""));
       }
-      int id = ByteBuffer.wrap(value, 1, WireFormat.ID_SIZE).getInt();
-      ref = "id " + id;
-      String s = subject;
-      writer = fetch(topic, subject, ref, () -> registry.getSchemaBySubjectAndId(s, id));
+      schema = WireFormat.fromPayload(value);
       offset = WireFormat.PREFIX_SIZE;
     }
+    String ref = schema.describe();
+    Schema writer =
+        fetch(
+            topic,
+            subject,
+            ref,
+            () ->
+                schema.id() != null
+                    ? registry.getSchemaBySubjectAndId(subject, schema.id())
+                    : registry.getSchemaByGuid(schema.guid()));
     Object avroValue = decode(topic, subject, ref, writer, value, offset);
     Integer version = subject == null ? null : versionOf(topic, subject, writer);
     try {

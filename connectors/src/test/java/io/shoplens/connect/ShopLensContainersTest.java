@@ -16,6 +16,7 @@ import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.CachedSchemaRegistryClient;
 import io.shoplens.registry.SchemaRegistryClient;
+import io.shoplens.serde.ConfluentContainers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +35,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
-import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.kafka.KafkaContainer;
@@ -45,40 +45,25 @@ import org.testcontainers.kafka.KafkaContainer;
  * Confluent's TopicNameStrategy names, and the answer readable by {@link AvroConverter} from that
  * registry.
  *
- * <p>Needs Docker: where there is none, JUnit reports the class as skipped. Images can be
- * overridden with {@code -Dshoplens.it.kafka.image=...} and {@code
- * -Dshoplens.it.schema-registry.image=...}.
+ * <p>Needs Docker: where there is none, JUnit reports the class as skipped. Images: see {@link
+ * ConfluentContainers}.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class ShopLensContainersTest {
   private static final Network NETWORK = Network.newNetwork();
 
-  @Container
-  private static final KafkaContainer KAFKA =
-      new KafkaContainer(System.getProperty("shoplens.it.kafka.image", "apache/kafka:4.1.0"))
-          .withNetwork(NETWORK)
-          .withListener("kafka:19092");
+  @Container private static final KafkaContainer KAFKA = ConfluentContainers.kafka(NETWORK);
 
   @Container
   private static final GenericContainer<?> REGISTRY =
-      new GenericContainer<>(
-              System.getProperty(
-                  "shoplens.it.schema-registry.image", "confluentinc/cp-schema-registry:8.0.0"))
-          .withNetwork(NETWORK)
-          .dependsOn(KAFKA)
-          .withExposedPorts(8081)
-          .withEnv("SCHEMA_REGISTRY_HOST_NAME", "schema-registry")
-          .withEnv("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
-          .withEnv("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", "PLAINTEXT://kafka:19092")
-          .waitingFor(Wait.forHttp("/subjects").forStatusCode(200))
-          .withStartupTimeout(Duration.ofMinutes(2));
+      ConfluentContainers.schemaRegistry(NETWORK, KAFKA);
 
   @TempDir Path dir;
 
   @Test
   void shouldCaptionAndAnswerThroughRealKafkaAndSchemaRegistry() throws Exception {
     // Given ShopLens running on the tiny model against the containers
-    String registryUrl = "http://" + REGISTRY.getHost() + ":" + REGISTRY.getMappedPort(8081);
+    String registryUrl = ConfluentContainers.url(REGISTRY);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.getBootstrapServers()))) {
       TopicAdmin.create(admin, TopicAdmin.newTopics(1, Optional.of((short) 1)), 60_000);
     }

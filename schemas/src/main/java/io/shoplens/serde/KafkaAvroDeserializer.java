@@ -5,10 +5,8 @@ import io.shoplens.registry.SchemaNotFoundException;
 import io.shoplens.registry.SchemaRegistryClient;
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.apache.avro.Schema;
@@ -117,30 +115,13 @@ public class KafkaAvroDeserializer extends AbstractKafkaAvroSerDe implements Des
             ? null
             : subjectNameStrategy.subjectName(topic, isKey, null);
 
-    Header header =
-        headers == null
-            ? null
-            : headers.lastHeader(
-                isKey ? WireFormat.KEY_SCHEMA_ID_HEADER : WireFormat.VALUE_SCHEMA_ID_HEADER);
-    String ref;
-    String cacheKey;
+    Header header = headers == null ? null : headers.lastHeader(WireFormat.schemaIdHeader(isKey));
+    WireFormat.SchemaReference schema;
     int offset;
-    Integer id = null;
-    String guid = null;
     if (header != null) {
       byte[] value = header.value();
-      if (value != null && value.length == 1 + 16 && value[0] == WireFormat.MAGIC_BYTE_GUID) {
-        ByteBuffer b = ByteBuffer.wrap(value, 1, 16);
-        guid = new UUID(b.getLong(), b.getLong()).toString();
-        ref = "guid " + guid;
-        cacheKey = "guid:" + guid;
-      } else if (value != null
-          && value.length == WireFormat.PREFIX_SIZE
-          && value[0] == WireFormat.MAGIC_BYTE) {
-        id = ByteBuffer.wrap(value, 1, WireFormat.ID_SIZE).getInt();
-        ref = "id " + id;
-        cacheKey = "id:" + id;
-      } else {
+      schema = WireFormat.fromHeader(value);
+      if (schema == null) {
         throw new SerializationException(
             "Unknown schema id header "
                 + header.key()
@@ -168,15 +149,15 @@ public class KafkaAvroDeserializer extends AbstractKafkaAvroSerDe implements Des
                 "Unknown magic byte 0x%02x for %s: expected 0x00 (Confluent wire format)",
                 data[0] & 0xff, where(topic, subject, null)));
       }
-      id = ByteBuffer.wrap(data, 1, WireFormat.ID_SIZE).getInt();
-      ref = "id " + id;
-      cacheKey = "id:" + id;
+      schema = WireFormat.fromPayload(data);
       offset = WireFormat.PREFIX_SIZE;
     }
+    String ref = schema.describe();
+    String cacheKey = schema.id() != null ? "id:" + schema.id() : "guid:" + schema.guid();
 
     Resolved resolved = readers.get(cacheKey);
     if (resolved == null) {
-      resolved = resolve(topic, subject, ref, id, guid);
+      resolved = resolve(topic, subject, ref, schema.id(), schema.guid());
       readers.put(cacheKey, resolved);
     }
     if (subject == null) {

@@ -30,7 +30,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
-import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.kafka.KafkaContainer;
@@ -38,36 +37,21 @@ import org.testcontainers.kafka.KafkaContainer;
 /**
  * Our client and serde against Confluent's real Schema Registry on a real Kafka broker.
  *
- * <p>Needs Docker: where there is none, JUnit reports the class as skipped. Images can be
- * overridden with {@code -Dshoplens.it.kafka.image=...} and {@code
- * -Dshoplens.it.schema-registry.image=...}.
+ * <p>Needs Docker: where there is none, JUnit reports the class as skipped. Images: see {@link
+ * ConfluentContainers}.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class SchemaRegistryContainersTest {
   private static final Network NETWORK = Network.newNetwork();
 
-  @Container
-  private static final KafkaContainer KAFKA =
-      new KafkaContainer(System.getProperty("shoplens.it.kafka.image", "apache/kafka:4.1.0"))
-          .withNetwork(NETWORK)
-          .withListener("kafka:19092");
+  @Container private static final KafkaContainer KAFKA = ConfluentContainers.kafka(NETWORK);
 
   @Container
   private static final GenericContainer<?> REGISTRY =
-      new GenericContainer<>(
-              System.getProperty(
-                  "shoplens.it.schema-registry.image", "confluentinc/cp-schema-registry:8.0.0"))
-          .withNetwork(NETWORK)
-          .withExposedPorts(8081)
-          .withEnv("SCHEMA_REGISTRY_HOST_NAME", "schema-registry")
-          .withEnv("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
-          .withEnv("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", "PLAINTEXT://kafka:19092")
-          .dependsOn(KAFKA)
-          .waitingFor(Wait.forHttp("/subjects").forStatusCode(200))
-          .withStartupTimeout(Duration.ofMinutes(2));
+      ConfluentContainers.schemaRegistry(NETWORK, KAFKA);
 
   private static String registryUrl() {
-    return "http://" + REGISTRY.getHost() + ":" + REGISTRY.getMappedPort(8081);
+    return ConfluentContainers.url(REGISTRY);
   }
 
   @Test

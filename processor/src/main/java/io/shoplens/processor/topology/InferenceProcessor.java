@@ -32,12 +32,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,13 +158,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
     expiry = context.getStateStore(ShopLensTopology.EXPIRY_STORE);
     // Stores are restored before processors are initialised: what is left was accepted, but its
     // result was never committed. Key order is arrival order per topic, which keeps turns in order.
-    List<Job> recovered = new ArrayList<>();
-    try (KeyValueIterator<String, Job> all = inFlight.all()) {
-      while (all.hasNext()) {
-        KeyValue<String, Job> kv = all.next();
-        recovered.add(kv.value);
-      }
-    }
+    List<Job> recovered = StoreValues.all(inFlight);
     for (Job job : recovered) {
       admit(job);
     }

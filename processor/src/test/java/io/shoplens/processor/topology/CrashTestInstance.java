@@ -1,5 +1,7 @@
 package io.shoplens.processor.topology;
 
+import static io.shoplens.processor.testing.KafkaTestClients.streamsProperties;
+
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStats;
@@ -76,14 +78,9 @@ public final class CrashTestInstance {
     StreamsBuilder builder = new StreamsBuilder();
     ShopLensTopology.build(
         builder, config, new HaltingEngine(engine, haltAfter), ImageResolver.inlineOnly(1_000_000));
-    Properties props = new Properties();
-    props.putAll(ShopLensTopology.streamsConfig());
-    props.putAll(config.serdeConfig());
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, required(a, "app-id"));
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, required(a, "bootstrap"));
-    props.put(StreamsConfig.STATE_DIR_CONFIG, required(a, "state-dir"));
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    Properties props =
+        streamsProperties(
+            config, required(a, "bootstrap"), required(a, "app-id"), required(a, "state-dir"));
     // Static membership: the restarted instance takes over the killed one's place in the group at
     // once, instead of a rebalance that waits for the dead member's session to time out.
     props.put(

@@ -1,5 +1,10 @@
 package io.shoplens.processor.topology;
 
+import static io.shoplens.processor.testing.KafkaTestClients.createTopics;
+import static io.shoplens.processor.testing.KafkaTestClients.idempotentProducer;
+import static io.shoplens.processor.testing.KafkaTestClients.read;
+import static io.shoplens.processor.testing.KafkaTestClients.readCommittedConsumer;
+import static io.shoplens.processor.testing.KafkaTestClients.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -24,14 +29,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -115,15 +115,15 @@ class ExactlyOnceCrashIT {
             Run.toTheEnd());
 
     try (EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start()) {
-      for (String topic :
+      createTopics(
+          kafka,
+          PARTITIONS,
           List.of(
               Topics.IMAGE_UPLOADS,
               Topics.QUESTIONS,
               Topics.CAPTIONS,
               Topics.ANSWERS,
-              Topics.DEAD_LETTERS)) {
-        kafka.createTopics(topic, PARTITIONS, Map.of());
-      }
+              Topics.DEAD_LETTERS));
 
       // Given 24 uploads and 240 questions about them (a three-turn conversation per upload)
       Map<String, String> imageOf = new LinkedHashMap<>();
@@ -138,7 +138,7 @@ class ExactlyOnceCrashIT {
                   uploadId + "-q" + q, uploadId, conversation, TEXTS[(u + q) % TEXTS.length]));
         }
       }
-      try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+      try (KafkaProducer<byte[], byte[]> producer = idempotentProducer(kafka)) {
         for (Map.Entry<String, String> e : imageOf.entrySet()) {
           send(
               producer,
@@ -356,19 +356,7 @@ class ExactlyOnceCrashIT {
 
     Outputs(EmbeddedKafkaCluster kafka, Topics topics) {
       this.topics = topics;
-      consumer =
-          new KafkaConsumer<>(
-              Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  kafka.bootstrapServers(),
-                  ConsumerConfig.GROUP_ID_CONFIG,
-                  "crash-it-verifier-" + UUID.randomUUID(),
-                  ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                  "earliest",
-                  ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                  "read_committed"),
-              new ByteArrayDeserializer(),
-              new ByteArrayDeserializer());
+      consumer = readCommittedConsumer(kafka, "crash-it-verifier-");
       consumer.subscribe(List.of(Topics.CAPTIONS, Topics.ANSWERS, Topics.DEAD_LETTERS));
     }
 
@@ -410,35 +398,9 @@ class ExactlyOnceCrashIT {
       return deadLetters;
     }
 
-    private static <V> V read(Topic<String, V> topic, ConsumerRecord<byte[], byte[]> r) {
-      return topic.valueSerde().deserializer().deserialize(r.topic(), r.value());
-    }
-
     @Override
     public void close() {
       consumer.close();
     }
-  }
-
-  private static <V> void send(
-      KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
-    producer.send(
-        new ProducerRecord<>(
-            topic.name(),
-            key.getBytes(StandardCharsets.UTF_8),
-            topic.valueSerde().serializer().serialize(topic.name(), value)));
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafkaCluster kafka) {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            kafka.bootstrapServers(),
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-            true,
-            ProducerConfig.ACKS_CONFIG,
-            "all"),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
   }
 }

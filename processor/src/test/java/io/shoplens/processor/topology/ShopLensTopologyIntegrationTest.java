@@ -1,5 +1,12 @@
 package io.shoplens.processor.topology;
 
+import static io.shoplens.processor.testing.KafkaTestClients.createTopics;
+import static io.shoplens.processor.testing.KafkaTestClients.idempotentProducer;
+import static io.shoplens.processor.testing.KafkaTestClients.read;
+import static io.shoplens.processor.testing.KafkaTestClients.readCommittedConsumer;
+import static io.shoplens.processor.testing.KafkaTestClients.send;
+import static io.shoplens.processor.testing.KafkaTestClients.sendRaw;
+import static io.shoplens.processor.testing.KafkaTestClients.streamsProperties;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -29,18 +36,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,15 +75,15 @@ class ShopLensTopologyIntegrationTest {
     try (EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start();
         BatchingInferenceEngine engine =
             BatchingInferenceEngine.start(TinyBundle.dir(), engineConfig)) {
-      for (String topic :
+      createTopics(
+          kafka,
+          3,
           List.of(
               Topics.IMAGE_UPLOADS,
               Topics.QUESTIONS,
               Topics.CAPTIONS,
               Topics.ANSWERS,
-              Topics.DEAD_LETTERS)) {
-        kafka.createTopics(topic, 3, Map.of());
-      }
+              Topics.DEAD_LETTERS));
       Topics topics = Topics.create(config.serdeConfig());
 
       // Given good uploads and questions (one conversation) with poison pills between them
@@ -99,7 +99,7 @@ class ShopLensTopologyIntegrationTest {
         questions.add(TestEvents.question("q" + q++, uploadId, "c-" + uploadId, "and blue?"));
       }
       Map<String, ProcessingStage> poison = new HashMap<>();
-      try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+      try (KafkaProducer<byte[], byte[]> producer = idempotentProducer(kafka)) {
         List<String> ids = new ArrayList<>(images.keySet());
         for (int i = 0; i < ids.size(); i++) {
           String id = ids.get(i);
@@ -145,20 +145,18 @@ class ShopLensTopologyIntegrationTest {
       // When the application runs, exactly-once
       StreamsBuilder builder = new StreamsBuilder();
       ShopLensTopology.build(builder, config, engine, ImageResolver.inlineOnly(1_000_000));
-      Properties props = new Properties();
-      props.putAll(ShopLensTopology.streamsConfig());
-      props.putAll(config.serdeConfig());
-      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "shoplens-it-" + UUID.randomUUID());
-      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+      Properties props =
+          streamsProperties(
+              config,
+              kafka.bootstrapServers(),
+              "shoplens-it-" + UUID.randomUUID(),
+              stateDir.toString());
 
       Map<String, ImageCaptioned> captions = new HashMap<>();
       Map<String, QuestionAnswered> answers = new HashMap<>();
       List<DeadLetter> deadLetters = new ArrayList<>();
       try (KafkaStreams streams = new KafkaStreams(builder.build(props), props);
-          KafkaConsumer<byte[], byte[]> consumer = readCommitted(kafka)) {
+          KafkaConsumer<byte[], byte[]> consumer = readCommittedConsumer(kafka, "verifier-")) {
         streams.start();
         consumer.subscribe(List.of(Topics.CAPTIONS, Topics.ANSWERS, Topics.DEAD_LETTERS));
         await()
@@ -248,53 +246,6 @@ class ShopLensTopologyIntegrationTest {
   private static GenerationResult run(BatchingInferenceEngine engine, GenerationRequest request)
       throws Exception {
     return engine.submit(request).get(60, TimeUnit.SECONDS);
-  }
-
-  private static <V> V read(Topic<String, V> topic, ConsumerRecord<byte[], byte[]> r) {
-    return topic.valueSerde().deserializer().deserialize(r.topic(), r.value());
-  }
-
-  private static <V> void send(
-      KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
-    sendRaw(
-        producer,
-        topic.name(),
-        key,
-        topic.valueSerde().serializer().serialize(topic.name(), value));
-  }
-
-  private static void sendRaw(
-      KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
-    producer.send(
-        new ProducerRecord<>(topic, key.getBytes(java.nio.charset.StandardCharsets.UTF_8), value));
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafkaCluster kafka) {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            kafka.bootstrapServers(),
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-            true,
-            ProducerConfig.ACKS_CONFIG,
-            "all"),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
-  }
-
-  private static KafkaConsumer<byte[], byte[]> readCommitted(EmbeddedKafkaCluster kafka) {
-    return new KafkaConsumer<>(
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            kafka.bootstrapServers(),
-            ConsumerConfig.GROUP_ID_CONFIG,
-            "verifier-" + UUID.randomUUID(),
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-            "earliest",
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            IsolationLevel.READ_COMMITTED.toString().toLowerCase(java.util.Locale.ROOT)),
-        new ByteArrayDeserializer(),
-        new ByteArrayDeserializer());
   }
 
   private static byte[] bytes(java.nio.ByteBuffer buffer) {

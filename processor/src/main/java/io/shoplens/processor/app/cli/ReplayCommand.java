@@ -1,6 +1,5 @@
 package io.shoplens.processor.app.cli;
 
-import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.replay.ReplayRequest;
 import io.shoplens.processor.app.replay.ReplayRunner;
@@ -12,16 +11,14 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -42,11 +39,10 @@ import picocli.CommandLine.TypeConversionException;
       "header shoplens.replay.run-id, so consumers can tell them from the live run's.",
       "",
       "The cluster, registry and topology settings come from --config, the environment and",
-      "--set, as for 'shoplens run'; application.id there is the live id, which is refused."
+      "--set, as for 'shoplens run' (the live application's file); application.id there is the",
+      "live id, which is refused."
     })
 final class ReplayCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(ReplayCommand.class);
-
   @ParentCommand ShopLensCommand parent;
 
   @Spec CommandSpec spec;
@@ -120,25 +116,11 @@ final class ReplayCommand implements Callable<Integer> {
       description = "How often progress is printed (default: ${DEFAULT-VALUE}).")
   Duration progressInterval;
 
-  @Option(
-      names = {"-c", "--config"},
-      paramLabel = "FILE",
-      description = "Java properties file with the settings (the live application's).")
-  Path config;
-
-  @Option(
-      names = "--set",
-      paramLabel = "KEY=VALUE",
-      description = "A setting that wins over the file and the environment (repeatable).")
-  Map<String, String> overrides = new LinkedHashMap<>();
+  @Mixin ConfigOptions configOptions;
 
   @Override
   public Integer call() throws InterruptedException {
-    ConfigSources.Merged merged = ConfigSources.load(config, parent.env(), overrides);
-    for (String ignored : merged.ignoredVariables()) {
-      LOG.warn("environment variable {} names no ShopLens setting; ignored", ignored);
-    }
-    ShopLensConfig live = ShopLensConfig.validate(merged.settings());
+    ShopLensConfig live = configOptions.load(parent.env());
     ReplayRequest request;
     try {
       Set<String> ids = new LinkedHashSet<>();

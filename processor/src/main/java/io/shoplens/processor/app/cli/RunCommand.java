@@ -1,16 +1,13 @@
 package io.shoplens.processor.app.cli;
 
-import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -34,17 +31,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(
-      names = {"-c", "--config"},
-      paramLabel = "FILE",
-      description = "Java properties file with the settings (see README: Configuration).")
-  Path config;
-
-  @Option(
-      names = "--set",
-      paramLabel = "KEY=VALUE",
-      description = "A setting that wins over the file and the environment (repeatable).")
-  Map<String, String> overrides = new LinkedHashMap<>();
+  @Mixin ConfigOptions configOptions;
 
   @Option(
       names = "--dry-run",
@@ -53,11 +40,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    ConfigSources.Merged merged = ConfigSources.load(config, parent.env(), overrides);
-    for (String ignored : merged.ignoredVariables()) {
-      LOG.warn("environment variable {} names no ShopLens setting; ignored", ignored);
-    }
-    ShopLensConfig settings = ShopLensConfig.validate(merged.settings());
+    ShopLensConfig settings = configOptions.load(parent.env());
     if (dryRun) {
       PrintWriter out = spec.commandLine().getOut();
       out.println("configuration is valid:");

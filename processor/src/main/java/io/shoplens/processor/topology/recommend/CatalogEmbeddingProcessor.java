@@ -10,6 +10,7 @@ import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.RequestRejectedException;
 import io.shoplens.processor.inference.image.ImageDecodeException;
 import io.shoplens.processor.topology.LineageHeaders;
+import io.shoplens.processor.topology.StoreValues;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolver;
@@ -29,13 +30,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,13 +106,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     this.context = context;
     inFlight = context.getStateStore(RecommendTopology.CATALOG_IN_FLIGHT_STORE);
     catalog = context.getStateStore(RecommendTopology.CATALOG_STORE);
-    List<CatalogJob> recovered = new ArrayList<>();
-    try (KeyValueIterator<String, CatalogJob> all = inFlight.all()) {
-      while (all.hasNext()) {
-        KeyValue<String, CatalogJob> kv = all.next();
-        recovered.add(kv.value);
-      }
-    }
+    List<CatalogJob> recovered = StoreValues.all(inFlight);
     for (CatalogJob job : recovered) {
       // It was readable when it was stored; the registry is the same.
       admit(new Active(job, products.deserialize(job.topic(), job.value())));

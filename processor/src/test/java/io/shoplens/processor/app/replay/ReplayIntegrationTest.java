@@ -1,5 +1,6 @@
 package io.shoplens.processor.app.replay;
 
+import static io.shoplens.processor.testing.KafkaTestClients.producer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -40,7 +41,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -144,18 +144,8 @@ class ReplayIntegrationTest {
 
   static void produceInputs() throws Exception {
     Topics topics = Topics.create(Map.of("schema.registry.url", registry));
-    Map<String, Object> props =
-        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    try (KafkaProducer<String, ImageUploaded> uploads =
-            new KafkaProducer<>(
-                props,
-                Topics.keySerde().serializer(),
-                topics.imageUploads().valueSerde().serializer());
-        KafkaProducer<String, QuestionAsked> questions =
-            new KafkaProducer<>(
-                props,
-                Topics.keySerde().serializer(),
-                topics.questions().valueSerde().serializer())) {
+    try (KafkaProducer<String, ImageUploaded> uploads = producer(kafka, topics.imageUploads());
+        KafkaProducer<String, QuestionAsked> questions = producer(kafka, topics.questions())) {
       for (int i = 0; i < IMAGE_FILES.length; i++) {
         String uploadId = "u" + i;
         long at = t0.plusSeconds(10L * i).toEpochMilli();

@@ -1,5 +1,6 @@
 package io.shoplens.processor.app.runtime;
 
+import static io.shoplens.processor.testing.KafkaTestClients.producer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,7 +28,6 @@ import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -87,18 +87,8 @@ class ShopLensApplicationTest {
   void publish(ShopLensConfig config, ImageUploaded upload, QuestionAsked... questions)
       throws Exception {
     Topics topics = Topics.create(config.kafkaProperties());
-    Map<String, Object> props =
-        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    try (KafkaProducer<String, ImageUploaded> uploads =
-            new KafkaProducer<>(
-                props,
-                Topics.keySerde().serializer(),
-                topics.imageUploads().valueSerde().serializer());
-        KafkaProducer<String, QuestionAsked> asks =
-            new KafkaProducer<>(
-                props,
-                Topics.keySerde().serializer(),
-                topics.questions().valueSerde().serializer())) {
+    try (KafkaProducer<String, ImageUploaded> uploads = producer(kafka, topics.imageUploads());
+        KafkaProducer<String, QuestionAsked> asks = producer(kafka, topics.questions())) {
       uploads.send(new ProducerRecord<>(Topics.IMAGE_UPLOADS, upload.getUploadId(), upload)).get();
       for (QuestionAsked q : questions) {
         asks.send(new ProducerRecord<>(Topics.QUESTIONS, q.getUploadId(), q)).get();

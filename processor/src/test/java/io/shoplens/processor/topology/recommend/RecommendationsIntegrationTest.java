@@ -1,5 +1,11 @@
 package io.shoplens.processor.topology.recommend;
 
+import static io.shoplens.processor.testing.KafkaTestClients.createTopics;
+import static io.shoplens.processor.testing.KafkaTestClients.idempotentProducer;
+import static io.shoplens.processor.testing.KafkaTestClients.read;
+import static io.shoplens.processor.testing.KafkaTestClients.readCommittedConsumer;
+import static io.shoplens.processor.testing.KafkaTestClients.send;
+import static io.shoplens.processor.testing.KafkaTestClients.streamsProperties;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
@@ -17,7 +23,6 @@ import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.TinyBundle;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.ShopLensTopology;
-import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolver;
@@ -34,19 +39,13 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -98,22 +97,22 @@ class RecommendationsIntegrationTest {
             BatchingInferenceEngine.start(TinyBundle.dir(), engineConfig)) {
       Map<String, String> compacted =
           Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
-      for (String topic :
+      createTopics(
+          kafka,
+          3,
           List.of(
               Topics.IMAGE_UPLOADS,
               Topics.QUESTIONS,
               Topics.CAPTIONS,
               Topics.ANSWERS,
               Topics.RECOMMENDATIONS,
-              Topics.DEAD_LETTERS)) {
-        kafka.createTopics(topic, 3, Map.of());
-      }
+              Topics.DEAD_LETTERS));
       kafka.createTopics(Topics.CATALOG_PRODUCTS, 3, compacted);
       kafka.createTopics(config.recommendations().embeddingsTopic(), 2, compacted);
       Topics topics = Topics.create(config.serdeConfig());
 
       // Given a catalog of one product per image, one of them deleted and one out of stock
-      try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+      try (KafkaProducer<byte[], byte[]> producer = idempotentProducer(kafka)) {
         for (String name : IMAGES) {
           send(producer, topics.catalogProducts(), "p-" + name, product(name, served, true));
         }
@@ -128,18 +127,16 @@ class RecommendationsIntegrationTest {
 
       StreamsBuilder builder = new StreamsBuilder();
       ShopLensTopology.build(builder, config, engine, resolver);
-      Properties props = new Properties();
-      props.putAll(ShopLensTopology.streamsConfig());
-      props.putAll(config.serdeConfig());
-      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "shoplens-rec-it-" + UUID.randomUUID());
-      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+      Properties props =
+          streamsProperties(
+              config,
+              kafka.bootstrapServers(),
+              "shoplens-rec-it-" + UUID.randomUUID(),
+              stateDir.toString());
 
       Map<String, RecommendationsIssued> issued = new HashMap<>();
       try (KafkaStreams streams = new KafkaStreams(builder.build(props), props);
-          KafkaConsumer<byte[], byte[]> consumer = readCommitted(kafka)) {
+          KafkaConsumer<byte[], byte[]> consumer = readCommittedConsumer(kafka, "verifier-")) {
         streams.start();
         // When the catalog has reached every instance's global store (4 products)
         await()
@@ -148,7 +145,7 @@ class RecommendationsIntegrationTest {
             .until(() -> catalogSize(streams) == IMAGES.size() - 1);
 
         // And shoppers upload images
-        try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+        try (KafkaProducer<byte[], byte[]> producer = idempotentProducer(kafka)) {
           for (String name : List.of("photo.jpg", "wide.png", "gray.png")) {
             send(producer, topics.imageUploads(), "up-" + name, upload("up-" + name, name));
           }
@@ -228,46 +225,5 @@ class RecommendationsIntegrationTest {
         .setImage(new InlineImage(ByteBuffer.wrap(TinyBundle.imageBytes(image)), "image/png"))
         .setUploadedAt(Instant.parse("2025-03-14T09:26:53.589Z"))
         .build();
-  }
-
-  private static <V> V read(Topic<String, V> topic, ConsumerRecord<byte[], byte[]> r) {
-    return topic.valueSerde().deserializer().deserialize(r.topic(), r.value());
-  }
-
-  private static <V> void send(
-      KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
-    producer.send(
-        new ProducerRecord<>(
-            topic.name(),
-            key.getBytes(StandardCharsets.UTF_8),
-            value == null ? null : topic.valueSerde().serializer().serialize(topic.name(), value)));
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafkaCluster kafka) {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            kafka.bootstrapServers(),
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-            true,
-            ProducerConfig.ACKS_CONFIG,
-            "all"),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
-  }
-
-  private static KafkaConsumer<byte[], byte[]> readCommitted(EmbeddedKafkaCluster kafka) {
-    return new KafkaConsumer<>(
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            kafka.bootstrapServers(),
-            ConsumerConfig.GROUP_ID_CONFIG,
-            "verifier-" + UUID.randomUUID(),
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-            "earliest",
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            "read_committed"),
-        new ByteArrayDeserializer(),
-        new ByteArrayDeserializer());
   }
 }

@@ -1,0 +1,47 @@
+package io.shoplens.processor.app.cli;
+
+import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Option;
+
+/**
+ * The settings options of the commands that run a topology ({@code run}, {@code replay}): {@code
+ * --config FILE} and repeatable {@code --set KEY=VALUE}, merged with the environment by {@link
+ * ConfigSources} and validated as a whole. Used as a picocli {@code @Mixin}, so both commands read
+ * their settings the same way.
+ */
+final class ConfigOptions {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigOptions.class);
+
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description = "Java properties file with the settings (see README: Configuration).")
+  Path config;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "A setting that wins over the file and the environment (repeatable).")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  /**
+   * Merges defaults, the file, {@code env} and the overrides, warns about each {@code SHOPLENS_*}
+   * variable that names no setting (a typo would otherwise be silently ignored), and validates.
+   *
+   * @throws io.shoplens.processor.app.config.ConfigProblemsException if the file is unreadable, or
+   *     listing every problem in the settings at once
+   */
+  ShopLensConfig load(Map<String, String> env) {
+    ConfigSources.Merged merged = ConfigSources.load(config, env, overrides);
+    for (String ignored : merged.ignoredVariables()) {
+      LOG.warn("environment variable {} names no ShopLens setting; ignored", ignored);
+    }
+    return ShopLensConfig.validate(merged.settings());
+  }
+}
