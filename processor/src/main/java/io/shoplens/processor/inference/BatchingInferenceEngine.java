@@ -269,43 +269,56 @@ public final class BatchingInferenceEngine implements InferenceEngine {
 
   private void runBatch(List<Pending> batch) {
     stats.batch(batch.size());
-    // 1. Preprocess each request on its own: a bad image fails only its request.
-    List<Pending> live = new ArrayList<>();
-    List<Blip2Model.Prepared> prepared = new ArrayList<>();
+    // 1. Prompt and image digest of each request on its own: a bad request fails only itself.
+    List<Pending> accepted = new ArrayList<>();
+    List<Blip2Model.Prepared> acceptedPrepared = new ArrayList<>();
     for (Pending p : batch) {
       try {
-        Blip2Model.Prepared ready = model.prepare(p.request());
-        stats.preprocessNanos.add(ready.preprocessNanos());
-        live.add(p);
-        prepared.add(ready);
+        acceptedPrepared.add(model.prepare(p.request()));
+        accepted.add(p);
       } catch (RuntimeException e) {
         fail(List.of(p), e);
       }
+    }
+    // 2. Query embeddings: from the cache, or one vision pass over the distinct new images. Only a
+    // miss decodes and resizes its image (once per distinct image): a bad image fails only the
+    // requests for it, and a hit costs no image work on this thread.
+    String version = model.modelVersion();
+    List<Pending> live = new ArrayList<>();
+    List<Blip2Model.Prepared> prepared = new ArrayList<>();
+    List<float[]> embeds = new ArrayList<>();
+    List<Boolean> hits = new ArrayList<>();
+    Map<String, Integer> missing = new LinkedHashMap<>();
+    List<float[]> missingPixels = new ArrayList<>();
+    for (int i = 0; i < accepted.size(); i++) {
+      Blip2Model.Prepared p = acceptedPrepared.get(i);
+      String sha = p.imageSha256();
+      float[] cached = cache.get(new VisionCache.Key(sha, version));
+      if (cached == null && !missing.containsKey(sha)) {
+        try {
+          missingPixels.add(p.pixels());
+          missing.put(sha, missingPixels.size() - 1);
+        } catch (RuntimeException e) {
+          stats.preprocessNanos.add(p.preprocessNanos());
+          fail(List.of(accepted.get(i)), e);
+          continue;
+        }
+      }
+      stats.preprocessNanos.add(p.preprocessNanos());
+      if (cached != null) {
+        stats.cacheHits.increment();
+      } else {
+        stats.cacheMisses.increment();
+      }
+      live.add(accepted.get(i));
+      prepared.add(p);
+      embeds.add(cached);
+      hits.add(cached != null);
     }
     if (live.isEmpty()) {
       return;
     }
     try {
-      // 2. Query embeddings: from the cache, or one vision pass over the distinct new images.
-      String version = model.modelVersion();
-      List<float[]> embeds = new ArrayList<>();
-      List<Boolean> hits = new ArrayList<>();
-      Map<String, Integer> missing = new LinkedHashMap<>();
-      List<float[]> missingPixels = new ArrayList<>();
-      for (Blip2Model.Prepared p : prepared) {
-        float[] cached = cache.get(new VisionCache.Key(p.imageSha256(), version));
-        embeds.add(cached);
-        hits.add(cached != null);
-        if (cached != null) {
-          stats.cacheHits.increment();
-        } else {
-          stats.cacheMisses.increment();
-          if (!missing.containsKey(p.imageSha256())) {
-            missing.put(p.imageSha256(), missingPixels.size());
-            missingPixels.add(p.pixels());
-          }
-        }
-      }
       long visionNanos = 0;
       Map<String, float[]> fresh = new HashMap<>();
       if (!missingPixels.isEmpty()) {

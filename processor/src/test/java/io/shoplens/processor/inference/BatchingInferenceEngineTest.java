@@ -112,6 +112,46 @@ class BatchingInferenceEngineTest {
   }
 
   @Test
+  void shouldDecodeAnImageOnlyOnAVisionCacheMiss() throws Exception {
+    // Given a question about the photo, answered (its image decoded, its embeddings cached)
+    start(config());
+    byte[] photo = TinyBundle.imageBytes("photo.jpg");
+    GenerationOptions greedy = GenerationOptions.greedy().withMaxNewTokens(12);
+    engine
+        .submit(GenerationRequest.question("q1", photo, "what is it?", List.of(), greedy, 0))
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    // When a second question about the same photo is answered
+    GenerationResult second =
+        engine
+            .submit(
+                GenerationRequest.question(
+                    "q2", photo, "what color is the dress?", List.of(), greedy, 0))
+            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    // Then only the first request decoded the image, and the answer is the reference one
+    assertThat(gated.prepared).hasSize(2);
+    assertThat(gated.prepared.get(0).hasPixels()).isTrue();
+    assertThat(gated.prepared.get(1).hasPixels()).isFalse();
+    assertThat(second.visionCacheHit()).isTrue();
+    assertThat(second.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
+  }
+
+  @Test
+  void shouldDigestAnImageWithoutDecodingItUntilItsPixelsAreNeeded() {
+    // Given a corrupt image
+    byte[] corrupt = java.util.Arrays.copyOf(TinyBundle.imageBytes("photo.jpg"), 40);
+
+    // When it is prepared, then only asking for its pixels fails
+    Blip2Model.Prepared p =
+        model.prepare(GenerationRequest.caption("bad", corrupt, GenerationOptions.greedy(), 0));
+    assertThat(p.imageSha256()).hasSize(64);
+    assertThat(p.hasPixels()).isFalse();
+    assertThatThrownBy(p::pixels)
+        .isInstanceOf(io.shoplens.processor.inference.image.ImageDecodeException.class);
+  }
+
+  @Test
   void shouldRejectAtOnceWhenTheQueueIsFullUnderRejectPolicy() throws Exception {
     start(config().withQueue(1, EngineConfig.Backpressure.REJECT, Duration.ZERO));
     CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
@@ -294,6 +334,7 @@ class BatchingInferenceEngineTest {
     final CountDownLatch release = new CountDownLatch(1);
     volatile RuntimeException failNextDecode;
     volatile int visionCalls;
+    final List<Blip2Model.Prepared> prepared = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean interruptSeen;
 
     GatedModel(Blip2Model delegate) {
@@ -337,7 +378,9 @@ class BatchingInferenceEngineTest {
           Thread.currentThread().interrupt();
         }
       }
-      return delegate.prepare(request);
+      Blip2Model.Prepared p = delegate.prepare(request);
+      prepared.add(p);
+      return p;
     }
 
     @Override
