@@ -493,8 +493,7 @@ public final class Demo {
     out.println("  " + EXPORT_COMMAND);
     out.println();
     out.println("then run ShopLens on it: shoplens run --config shoplens.properties with");
-    out.println(
-        "  shoplens.model.path=models/blip2-opt-2.7b (see README: Running on a real model).");
+    out.println("  shoplens.model.path=models/blip2-opt-2.7b (see README: Running a real model).");
     out.flush();
   }
 
