@@ -18,8 +18,6 @@ final class BeamSearchGroup extends SequenceGroup {
   private static final float MASKED = -1.0e9f;
 
   private final LogitsProcessor processors;
-  private final int[] stops;
-  private final long pad;
   private final int beams;
   private final int candidates;
   private final double lengthPenalty;
@@ -39,10 +37,8 @@ final class BeamSearchGroup extends SequenceGroup {
       LogitsProcessor processors,
       List<Integer> stops,
       long pad) {
-    super(firstRow, options.numBeams(), options);
+    super(firstRow, options.numBeams(), options, stops, pad);
     this.processors = processors;
-    this.stops = stops.stream().mapToInt(Integer::intValue).toArray();
-    this.pad = pad;
     this.beams = options.numBeams();
     this.candidates = Math.max(2, 1 + this.stops.length) * beams;
     this.lengthPenalty = options.lengthPenalty();
@@ -185,15 +181,6 @@ final class BeamSearchGroup extends SequenceGroup {
       out.add(new Hypothesis(seq, reason, finishedScores[j]));
     }
     return out;
-  }
-
-  private boolean isStop(long token) {
-    for (int s : stops) {
-      if (s == token) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean allTrue(boolean[] flags) {

@@ -14,8 +14,6 @@ import java.util.random.RandomGenerator;
 final class SampledSequences extends SequenceGroup {
   private final LogitsProcessor processors;
   private final TokenSampler sampler;
-  private final int[] stops;
-  private final long pad;
   private final RandomGenerator random;
   private final long[][] tokens;
   private final FinishReason[] reasons;
@@ -29,11 +27,9 @@ final class SampledSequences extends SequenceGroup {
       List<Integer> stops,
       long pad,
       RandomGenerator random) {
-    super(firstRow, options.rows(), options);
+    super(firstRow, options.rows(), options, stops, pad);
     this.processors = processors;
     this.sampler = sampler;
-    this.stops = stops.stream().mapToInt(Integer::intValue).toArray();
-    this.pad = pad;
     this.random = random;
     this.tokens = new long[rows][options.maxNewTokens()];
     this.reasons = new FinishReason[rows];
@@ -77,14 +73,5 @@ final class SampledSequences extends SequenceGroup {
       out.add(new Hypothesis(Arrays.copyOf(tokens[j], lengths[j]), reason, Float.NaN));
     }
     return out;
-  }
-
-  private boolean isStop(long token) {
-    for (int s : stops) {
-      if (s == token) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -12,14 +12,18 @@ abstract class SequenceGroup {
   final int firstRow;
   final int rows;
   final GenerationOptions options;
+  final int[] stops;
+  final long pad;
   int generated;
   long doneAtNanos;
   private boolean done;
 
-  SequenceGroup(int firstRow, int rows, GenerationOptions options) {
+  SequenceGroup(int firstRow, int rows, GenerationOptions options, List<Integer> stops, long pad) {
     this.firstRow = firstRow;
     this.rows = rows;
     this.options = options;
+    this.stops = stops.stream().mapToInt(Integer::intValue).toArray();
+    this.pad = pad;
   }
 
   static SequenceGroup create(
@@ -55,6 +59,16 @@ abstract class SequenceGroup {
 
   /** Returned sequences, best first. */
   abstract List<Hypothesis> results();
+
+  /** Whether {@code token} ends a sequence (any of the manifest's stop token ids). */
+  final boolean isStop(long token) {
+    for (int s : stops) {
+      if (s == token) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   final boolean done() {
     return done;
