@@ -58,6 +58,8 @@ public class AvroConverter implements Converter {
 
   private record Writer(int id, Schema schema) {}
 
+  private record Latest(Writer writer, long fetchedAtNanos) {}
+
   private SchemaRegistryClient registry;
   private boolean ownsRegistry;
   private boolean isKey;
@@ -66,7 +68,16 @@ public class AvroConverter implements Converter {
   private SubjectNameStrategy subjectNameStrategy;
   private AvroData avroData;
   private final ConcurrentMap<String, Writer> writers = new ConcurrentHashMap<>();
-  private final ConcurrentMap<String, Optional<Integer>> versions = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Latest> latestBySubject = new ConcurrentHashMap<>();
+  private final ConcurrentMap<SubjectSchema, Optional<Integer>> versions =
+      new ConcurrentHashMap<>();
+  // Readers and writers per schema: built once, not per record (Schema caches its hash).
+  private final ConcurrentMap<Schema, GenericDatumReader<Object>> readers =
+      new ConcurrentHashMap<>();
+  private final ConcurrentMap<Schema, GenericDatumWriter<Object>> datumWriters =
+      new ConcurrentHashMap<>();
+
+  private record SubjectSchema(String subject, Schema schema) {}
 
   /** For Connect to construct and then {@link #configure}. */
   public AvroConverter() {}
@@ -94,6 +105,7 @@ public class AvroConverter implements Converter {
     }
     writers.clear();
     versions.clear();
+    latestBySubject.clear();
   }
 
   @Override
@@ -220,7 +232,7 @@ public class AvroConverter implements Converter {
   }
 
   private Integer versionOf(String topic, String subject, Schema writer) {
-    String key = subject + "\u0000" + writer.toString();
+    SubjectSchema key = new SubjectSchema(subject, writer);
     Optional<Integer> cached = versions.get(key);
     if (cached != null) {
       return cached.orElse(null);
@@ -252,7 +264,9 @@ public class AvroConverter implements Converter {
         DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, null);
     try {
       Object value =
-          new GenericDatumReader<>(writer, writer, GenericData.get()).read(null, decoder);
+          readers
+              .computeIfAbsent(writer, w -> new GenericDatumReader<>(w, w, GenericData.get()))
+              .read(null, decoder);
       if (!decoder.isEnd()) {
         throw new DataException(
             "Trailing bytes after the Avro record of schema "
@@ -320,15 +334,16 @@ public class AvroConverter implements Converter {
   }
 
   private Writer latest(String topic, String subject) {
-    String key = "latest\u0000" + subject;
-    Writer cached = writers.get(key);
-    if (cached != null) {
-      return cached;
+    long ttlSeconds = serdeConfig.getLong(KafkaAvroSerDeConfig.LATEST_CACHE_TTL_SEC_CONFIG);
+    Latest cached = latestBySubject.get(subject);
+    if (cached != null
+        && (ttlSeconds < 0 || System.nanoTime() - cached.fetchedAtNanos() < ttlSeconds * 1e9)) {
+      return cached.writer();
     }
     try {
       SchemaMetadata metadata = registry.getLatestSchemaMetadata(subject);
       Writer latest = new Writer(metadata.id(), metadata.avroSchema());
-      writers.put(key, latest);
+      latestBySubject.put(subject, new Latest(latest, System.nanoTime()));
       return latest;
     } catch (SubjectNotFoundException e) {
       throw new DataException(
@@ -382,7 +397,9 @@ public class AvroConverter implements Converter {
     }
     try {
       BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-      new GenericDatumWriter<>(schema, GenericData.get()).write(value, encoder);
+      datumWriters
+          .computeIfAbsent(schema, w -> new GenericDatumWriter<>(w, GenericData.get()))
+          .write(value, encoder);
       encoder.flush();
     } catch (IOException | RuntimeException e) {
       throw new DataException(

@@ -32,10 +32,6 @@ final class LruCache<K, V> {
     map.put(key, value);
   }
 
-  synchronized void remove(K key) {
-    map.remove(key);
-  }
-
   synchronized void removeIf(java.util.function.Predicate<K> keyFilter) {
     map.keySet().removeIf(keyFilter);
   }
