@@ -154,11 +154,6 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     return model.modelVersion();
   }
 
-  /** Entries in the vision cache now. */
-  public int visionCacheSize() {
-    return cache.size();
-  }
-
   @Override
   public void close() {
     if (closed) {

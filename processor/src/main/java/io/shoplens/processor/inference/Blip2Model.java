@@ -86,14 +86,6 @@ public final class Blip2Model implements EngineModel {
     return bundle.manifest().numQueryTokens();
   }
 
-  public Blip2Tokenizer tokenizer() {
-    return tokenizer;
-  }
-
-  public PromptBuilder prompts() {
-    return prompts;
-  }
-
   /**
    * A request after preprocessing: prompt ids, the image's cache key and, on demand, its pixels.
    *

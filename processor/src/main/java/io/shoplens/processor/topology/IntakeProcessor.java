@@ -44,6 +44,7 @@ import org.slf4j.LoggerFactory;
 final class IntakeProcessor implements Processor<String, Sourced, String, Step> {
   private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
   private static final char SEP = '\u0000';
+  private static final StringSerializer KEY_SERIALIZER = new StringSerializer();
 
   private final TopologyConfig config;
   private final Topics topics;
@@ -127,7 +128,7 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
     // order within the partition).
     List<KeyValue<String, WaitingQuestion>> released = new ArrayList<>();
     try (KeyValueIterator<String, WaitingQuestion> it =
-        waiting.prefixScan(key + SEP, new StringSerializer())) {
+        waiting.prefixScan(key + SEP, KEY_SERIALIZER)) {
       while (it.hasNext()) {
         KeyValue<String, WaitingQuestion> kv = it.next();
         if (kv.value.uploadId().equals(key)) {

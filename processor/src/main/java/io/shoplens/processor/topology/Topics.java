@@ -20,8 +20,8 @@ import org.apache.kafka.common.serialization.Serde;
  * classes with the Schema Registry named in the serde configuration ({@code schema.registry.url};
  * {@code mock://<scope>} in tests and the demo).
  *
- * <p>Names are {@code shoplens.<name>.v1} (see ARCHITECTURE.md); a breaking schema change makes a
- * new topic version, not an edit here.
+ * <p>Names are {@code shoplens.<name>.v1} (the README's "Events" table); a breaking schema change
+ * makes a new topic version, not an edit here.
  */
 public final class Topics {
   public static final String IMAGE_UPLOADS = "shoplens.image-uploads.v1";

@@ -2,6 +2,7 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.Events;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ConfigSources;
@@ -124,7 +125,7 @@ final class ProduceCommand implements Callable<Integer> {
       producerProps.keySet().retainAll(ProducerConfig.configNames());
       producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
       producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-      producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024);
+      producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
       Set<String> pending = new LinkedHashSet<>();
       try (KafkaProducer<String, ImageUploaded> uploads =
               new KafkaProducer<>(

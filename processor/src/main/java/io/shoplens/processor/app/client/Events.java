@@ -4,11 +4,9 @@ import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.inference.image.ImageDigest;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Locale;
 
 /** Builds the input events the command line publishes (demo and produce). */
@@ -46,7 +44,7 @@ public final class Events {
         .setImage(
             ImageReference.newBuilder()
                 .setUri(uri)
-                .setSha256(sha256(image))
+                .setSha256(ImageDigest.sha256Hex(image))
                 .setContentType(contentType)
                 .setSizeBytes(image.length)
                 .build())
@@ -86,14 +84,5 @@ public final class Events {
       return "image/bmp";
     }
     return "application/octet-stream";
-  }
-
-  /** Lower-case hex SHA-256. */
-  public static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JVM", e);
-    }
   }
 }

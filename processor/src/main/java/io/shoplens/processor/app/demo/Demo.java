@@ -10,6 +10,7 @@ import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
+import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.io.IOException;
@@ -268,7 +269,7 @@ public final class Demo {
                 .setImage(
                     ImageReference.newBuilder()
                         .setUri(images.url(item.image()))
-                        .setSha256(Events.sha256(image))
+                        .setSha256(ImageDigest.sha256Hex(image))
                         .setContentType(Events.contentType(item.image()))
                         .setSizeBytes(image.length)
                         .build())

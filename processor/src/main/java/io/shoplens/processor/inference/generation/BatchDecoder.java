@@ -157,9 +157,4 @@ public final class BatchDecoder {
     }
     return outputs;
   }
-
-  /** Rows a list of inputs occupies (for batch sizing). */
-  public static int rows(List<Input> inputs) {
-    return inputs.stream().mapToInt(i -> i.options().rows()).sum();
-  }
 }

@@ -56,13 +56,6 @@ final class BeamSearchGroup extends SequenceGroup {
 
   @Override
   void step(float[] logits, int vocab, long[] nextTokens, int[] sourceRows) {
-    if (done()) {
-      for (int j = 0; j < beams; j++) {
-        nextTokens[firstRow + j] = pad;
-        sourceRows[firstRow + j] = firstRow + j;
-      }
-      return;
-    }
     int g = generated;
     // b. log_softmax, processors, plus the running beam score, over beams * V candidates.
     float[] accumulated = new float[beams * vocab];

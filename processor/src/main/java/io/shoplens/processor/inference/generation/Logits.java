@@ -80,10 +80,7 @@ public final class Logits {
    * @param k how many
    */
   public static int[] topK(float[] values, int k) {
-    Integer[] order = new Integer[values.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
+    Integer[] order;
     if (k * 8 < values.length) {
       // Partial selection keeps large vocabularies (num_beams * V candidates) cheap.
       PriorityQueue<Integer> heap =
@@ -105,6 +102,11 @@ public final class Logits {
         }
       }
       order = heap.toArray(new Integer[0]);
+    } else {
+      order = new Integer[values.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
     }
     Arrays.sort(
         order,

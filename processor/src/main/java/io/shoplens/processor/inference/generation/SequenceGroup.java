@@ -47,7 +47,8 @@ abstract class SequenceGroup {
   }
 
   /**
-   * Picks the next token of each row.
+   * Picks the next token of each row. Called only while the group is not done; the decoder pads the
+   * rows of finished groups itself.
    *
    * @param logits [batch, V] last-position logits of the whole batch
    * @param vocab V

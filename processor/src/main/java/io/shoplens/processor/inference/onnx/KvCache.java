@@ -119,11 +119,6 @@ public final class KvCache {
     return length;
   }
 
-  /** Most tokens per row this cache holds. */
-  public int capacity() {
-    return capacity;
-  }
-
   /** Past tensor {@code i} (2*layer for key, 2*layer+1 for value) of the current length. */
   FloatBuffer past(int i) {
     return view(current[i], length);
@@ -150,10 +145,6 @@ public final class KvCache {
       storage.logits = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
     }
     return floats(storage.logits, floats);
-  }
-
-  int layers() {
-    return layers;
   }
 
   /**

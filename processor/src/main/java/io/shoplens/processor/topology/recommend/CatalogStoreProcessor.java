@@ -1,10 +1,9 @@
 package io.shoplens.processor.topology.recommend;
 
-import org.apache.kafka.streams.KeyValue;
+import io.shoplens.processor.topology.StoreValues;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,12 +31,7 @@ final class CatalogStoreProcessor implements Processor<String, CatalogEntry, Voi
   public void init(ProcessorContext<Void, Void> context) {
     store = context.getStateStore(RecommendTopology.CATALOG_STORE);
     index.clear();
-    try (KeyValueIterator<String, CatalogEntry> all = store.all()) {
-      while (all.hasNext()) {
-        KeyValue<String, CatalogEntry> kv = all.next();
-        index.put(kv.value);
-      }
-    }
+    StoreValues.all(store).forEach(index::put);
     LOG.info("catalog index rebuilt from the store: {} products", index.size());
   }
 
