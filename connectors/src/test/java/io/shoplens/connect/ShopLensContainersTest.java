@@ -8,7 +8,7 @@ import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
-import io.shoplens.processor.app.client.Events;
+import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.demo.DemoResources;
@@ -104,14 +104,15 @@ class ShopLensContainersTest {
                 new ProducerRecord<>(
                     Topics.IMAGE_UPLOADS,
                     uploadId,
-                    Events.inlineUpload(uploadId, "shopper-1", null, photo, "image/jpeg")))
+                    InputEvents.inlineUpload(uploadId, "shopper-1", null, photo, "image/jpeg")))
             .get();
         questions
             .send(
                 new ProducerRecord<>(
                     Topics.QUESTIONS,
                     uploadId,
-                    Events.question(uploadId + "-q", uploadId, "shopper-1", null, "what is it?")))
+                    InputEvents.question(
+                        uploadId + "-q", uploadId, "shopper-1", null, "what is it?")))
             .get();
       }
 

@@ -37,8 +37,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   private Pending carried;
 
   // Options of the caption request an embedding is prepared as: one row, nothing decoded.
-  private static final GenerationOptions EMBED_OPTIONS =
-      GenerationOptions.greedy().withMaxNewTokens(1);
+  private static final DecodingOptions EMBED_OPTIONS = DecodingOptions.greedy().withMaxNewTokens(1);
 
   /**
    * A queued request: a generation ({@code future} set) or an image embedding ({@code embedding}

@@ -69,7 +69,7 @@ public final class CachingInferenceEngine implements InferenceEngine {
       String prompt,
       String question,
       List<Turn> history,
-      GenerationOptions options,
+      DecodingOptions options,
       long seed,
       String modelVersion) {}
 
@@ -77,7 +77,7 @@ public final class CachingInferenceEngine implements InferenceEngine {
     if (r.image() == null) {
       return null;
     }
-    long seed = r.options().strategy() == GenerationOptions.Strategy.SAMPLE ? r.seed() : 0L;
+    long seed = r.options().strategy() == DecodingOptions.Strategy.SAMPLE ? r.seed() : 0L;
     return new Key(
         ImageDigest.sha256Hex(r.image()),
         r.prompt(),

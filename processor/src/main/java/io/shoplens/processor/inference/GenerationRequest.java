@@ -29,7 +29,7 @@ public record GenerationRequest(
     String prompt,
     String question,
     List<Turn> history,
-    GenerationOptions options,
+    DecodingOptions options,
     long seed) {
 
   public GenerationRequest {
@@ -61,7 +61,7 @@ public record GenerationRequest(
 
   /** A caption request for encoded image bytes. */
   public static GenerationRequest caption(
-      String requestId, byte[] image, GenerationOptions options, long seed) {
+      String requestId, byte[] image, DecodingOptions options, long seed) {
     return new GenerationRequest(requestId, image, null, null, null, List.of(), options, seed);
   }
 
@@ -71,7 +71,7 @@ public record GenerationRequest(
       byte[] image,
       String question,
       List<Turn> history,
-      GenerationOptions options,
+      DecodingOptions options,
       long seed) {
     return new GenerationRequest(requestId, image, null, null, question, history, options, seed);
   }
@@ -83,7 +83,7 @@ public record GenerationRequest(
       String prompt,
       String question,
       List<Turn> history,
-      GenerationOptions options,
+      DecodingOptions options,
       long seed) {
     return new GenerationRequest(
         requestId, null, pixelValues, prompt, question, history, options, seed);

@@ -4,6 +4,7 @@ import io.shoplens.events.Attribute;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.DeadLetterHeader;
 import io.shoplens.events.DecodingStrategy;
+import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Lineage;
@@ -12,8 +13,8 @@ import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.TokenCounts;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.FinishReason;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.StageTimings;
 import java.nio.ByteBuffer;
@@ -38,21 +39,20 @@ final class Events {
    * @throws RejectedRecordException.InvalidRecordException when the result is out of range or asks
    *     for more than {@code maxNewTokensLimit} tokens
    */
-  static GenerationOptions answerOptions(
-      TopologyConfig config, io.shoplens.events.GenerationOptions asked) {
-    GenerationOptions d = config.answerOptions();
+  static DecodingOptions answerOptions(ShopLensTopologyConfig config, GenerationOptions asked) {
+    DecodingOptions d = config.answerOptions();
     if (asked == null) {
       return d;
     }
-    GenerationOptions.Strategy strategy = d.strategy();
+    DecodingOptions.Strategy strategy = d.strategy();
     if (asked.getStrategy() != null && asked.getStrategy() != DecodingStrategy.UNKNOWN) {
-      strategy = GenerationOptions.Strategy.valueOf(asked.getStrategy().name());
+      strategy = DecodingOptions.Strategy.valueOf(asked.getStrategy().name());
     }
     boolean sameStrategy = strategy == d.strategy();
     int numBeams =
         asked.getNumBeams() != null
             ? asked.getNumBeams()
-            : strategy != GenerationOptions.Strategy.BEAM
+            : strategy != DecodingOptions.Strategy.BEAM
                 ? 1
                 : sameStrategy ? d.numBeams() : DEFAULT_BEAMS;
     int numReturn =
@@ -68,14 +68,14 @@ final class Events {
         asked.getMinNewTokens() != null
             ? asked.getMinNewTokens()
             : Math.min(d.minNewTokens(), Math.max(maxNew, 0));
-    GenerationOptions.EarlyStopping early =
+    DecodingOptions.EarlyStopping early =
         asked.getEarlyStopping() == null
             ? d.earlyStopping()
             : asked.getEarlyStopping()
-                ? GenerationOptions.EarlyStopping.WHEN_BEAMS_FULL
-                : GenerationOptions.EarlyStopping.HEURISTIC;
+                ? DecodingOptions.EarlyStopping.WHEN_BEAMS_FULL
+                : DecodingOptions.EarlyStopping.HEURISTIC;
     try {
-      return new GenerationOptions(
+      return new DecodingOptions(
           strategy,
           maxNew,
           minNew,
@@ -96,7 +96,7 @@ final class Events {
    * The seed for a request: the question's own, or one derived from a stable id, so that a replay
    * of the same input reproduces the same sampled output.
    */
-  static long seed(io.shoplens.events.GenerationOptions asked, String stableId) {
+  static long seed(GenerationOptions asked, String stableId) {
     if (asked != null && asked.getSeed() != null) {
       return asked.getSeed();
     }
@@ -110,14 +110,14 @@ final class Events {
   }
 
   /** The options actually used, in the answer's terms (defaults filled in, seed included). */
-  static io.shoplens.events.GenerationOptions report(GenerationOptions o, long seed) {
-    return io.shoplens.events.GenerationOptions.newBuilder()
+  static GenerationOptions report(DecodingOptions o, long seed) {
+    return GenerationOptions.newBuilder()
         .setStrategy(DecodingStrategy.valueOf(o.strategy().name()))
         .setMaxNewTokens(o.maxNewTokens())
         .setMinNewTokens(o.minNewTokens())
         .setNumBeams(o.numBeams())
         .setLengthPenalty(o.lengthPenalty())
-        .setEarlyStopping(o.earlyStopping() == GenerationOptions.EarlyStopping.WHEN_BEAMS_FULL)
+        .setEarlyStopping(o.earlyStopping() == DecodingOptions.EarlyStopping.WHEN_BEAMS_FULL)
         .setNumReturnSequences(o.numReturnSequences())
         .setTemperature(o.temperature())
         .setTopK(o.topK())
@@ -127,7 +127,7 @@ final class Events {
   }
 
   static ImageCaptioned captioned(
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       ImageUploaded upload,
       Origin origin,
       GenerationResult caption,
@@ -159,10 +159,10 @@ final class Events {
   }
 
   static QuestionAnswered answered(
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       QuestionAsked question,
       Origin origin,
-      GenerationOptions used,
+      DecodingOptions used,
       long seed,
       GenerationResult answer,
       long elapsedNanos,
@@ -232,7 +232,7 @@ final class Events {
     };
   }
 
-  private static TokenCounts tokenCounts(TopologyConfig config, GenerationResult r) {
+  private static TokenCounts tokenCounts(ShopLensTopologyConfig config, GenerationResult r) {
     return TokenCounts.newBuilder()
         .setPromptTokens(Math.max(0, r.promptTokens() - config.imageTokens()))
         .setImageTokens(config.imageTokens())
@@ -240,14 +240,14 @@ final class Events {
         .build();
   }
 
-  private static ModelInfo model(TopologyConfig config, GenerationResult r) {
+  private static ModelInfo model(ShopLensTopologyConfig config, GenerationResult r) {
     return ModelInfo.newBuilder()
         .setModelId(config.modelId())
         .setModelVersion(r.modelVersion())
         .build();
   }
 
-  static Lineage lineage(TopologyConfig config, Origin origin) {
+  static Lineage lineage(ShopLensTopologyConfig config, Origin origin) {
     return Lineage.newBuilder()
         .setSourceTopic(origin.topic())
         .setSourcePartition(origin.partition())

@@ -4,7 +4,7 @@ import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAsked;
-import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.InferenceEngine;
@@ -72,7 +72,7 @@ import org.slf4j.LoggerFactory;
 final class InferenceProcessor implements Processor<String, Job, String, SpecificRecord> {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceProcessor.class);
 
-  private final TopologyConfig config;
+  private final ShopLensTopologyConfig config;
   private final Topics topics;
   private final InferenceEngine engine;
   private final ImageResolver resolver;
@@ -99,7 +99,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
     long retryAt = Long.MAX_VALUE;
     ImageUploaded upload;
     QuestionAsked question;
-    GenerationOptions options;
+    DecodingOptions options;
     long seed;
     long submittedNanos;
 
@@ -122,7 +122,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
   private record Failure(ProcessingStage stage, boolean retriable, boolean counts) {}
 
   InferenceProcessor(
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       Topics topics,
       InferenceEngine engine,
       ImageResolver resolver,
@@ -135,7 +135,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
    *     RecommendationsIssued is forwarded right after its ImageCaptioned, in the same transaction
    */
   InferenceProcessor(
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       Topics topics,
       InferenceEngine engine,
       ImageResolver resolver,
@@ -313,7 +313,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
             image,
             config.captionOptions(),
             Events.seed(null, "caption/" + uploadId)));
-    for (TopologyConfig.AttributePrompt p : config.attributePrompts()) {
+    for (ShopLensTopologyConfig.AttributePrompt p : config.attributePrompts()) {
       requests.add(
           GenerationRequest.question(
               job.id() + "/attribute/" + p.name(),

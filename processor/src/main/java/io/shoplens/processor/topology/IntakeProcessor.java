@@ -46,7 +46,7 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
   private static final char SEP = '\u0000';
   private static final StringSerializer KEY_SERIALIZER = new StringSerializer();
 
-  private final TopologyConfig config;
+  private final ShopLensTopologyConfig config;
   private final Topics topics;
   private ProcessorContext<String, Step> context;
   private KeyValueStore<String, StoredUpload> uploads;
@@ -55,7 +55,7 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
   private KeyValueStore<String, String> expiry;
   private int waitingCount;
 
-  IntakeProcessor(TopologyConfig config, Topics topics) {
+  IntakeProcessor(ShopLensTopologyConfig config, Topics topics) {
     this.config = config;
     this.topics = topics;
   }

@@ -79,7 +79,7 @@ public final class ShopLensTopology {
    */
   public static Topics build(
       StreamsBuilder builder,
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       InferenceEngine engine,
       ImageResolver resolver) {
     Objects.requireNonNull(builder, "builder");
@@ -205,9 +205,9 @@ public final class ShopLensTopology {
   }
 
   private static <V> StoreBuilder<KeyValueStore<String, V>> store(
-      TopologyConfig config, String name, Serde<V> values) {
+      ShopLensTopologyConfig config, String name, Serde<V> values) {
     KeyValueBytesStoreSupplier supplier =
-        config.storeType() == TopologyConfig.StoreType.PERSISTENT
+        config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
             ? Stores.persistentKeyValueStore(name)
             : Stores.inMemoryKeyValueStore(name);
     // Caching would delay the in-flight writes past the results they guard; logging is the point.

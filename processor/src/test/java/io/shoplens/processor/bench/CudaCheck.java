@@ -9,9 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shoplens.processor.bench.EngineBenchmark.Json;
 import io.shoplens.processor.inference.Blip2Model;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.bundle.ModelBundle;
@@ -143,8 +143,8 @@ public final class CudaCheck {
       if (g.path("do_sample").asBoolean(false) || g.path("num_beams").asInt(1) != 1) {
         continue;
       }
-      GenerationOptions options =
-          GenerationOptions.greedy().withMaxNewTokens(g.get("max_new_tokens").asInt());
+      DecodingOptions options =
+          DecodingOptions.greedy().withMaxNewTokens(g.get("max_new_tokens").asInt());
       List<GenerationRequest> requests = new ArrayList<>();
       for (int i = 0; i < c.get("images").size(); i++) {
         JsonNode values =

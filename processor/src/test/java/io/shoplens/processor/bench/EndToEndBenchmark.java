@@ -5,15 +5,15 @@ import io.shoplens.events.InlineImage;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStats;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.topology.ShopLensTopology;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.awt.image.BufferedImage;
@@ -117,17 +117,17 @@ public final class EndToEndBenchmark {
             .withThreads(a.intraOp, 1)
             .withBatching(a.batch, Duration.ofMillis(a.batchWaitMs));
     String scope = "bench-e2e-" + UUID.randomUUID();
-    TopologyConfig.Builder tb =
-        TopologyConfig.builder(
+    ShopLensTopologyConfig.Builder tb =
+        ShopLensTopologyConfig.builder(
             Map.of("schema.registry.url", MockSchemaRegistry.MOCK_URL_PREFIX + scope));
     try (BatchingInferenceEngine engine = BatchingInferenceEngine.start(a.bundle, engineConfig)) {
       tb.modelId(engine.modelVersion());
       if (a.maxNewTokens > 0) {
-        tb.captionOptions(GenerationOptions.greedy().withMaxNewTokens(a.maxNewTokens))
-            .attributeOptions(GenerationOptions.greedy().withMaxNewTokens(a.maxNewTokens))
-            .answerOptions(GenerationOptions.greedy().withMaxNewTokens(a.maxNewTokens));
+        tb.captionOptions(DecodingOptions.greedy().withMaxNewTokens(a.maxNewTokens))
+            .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(a.maxNewTokens))
+            .answerOptions(DecodingOptions.greedy().withMaxNewTokens(a.maxNewTokens));
       }
-      TopologyConfig config = tb.build();
+      ShopLensTopologyConfig config = tb.build();
       int perUpload = 1 + config.attributePrompts().size() + a.questions;
       log(
           "model %s, %d uploads x (1 caption + %d attributes + %d questions) = %d requests per"
@@ -352,7 +352,7 @@ public final class EndToEndBenchmark {
 
   /** The requests the topology makes for {@code units}, at most the topology's bound in flight. */
   private static double runEngineAlone(
-      BatchingInferenceEngine engine, TopologyConfig config, List<Unit> units)
+      BatchingInferenceEngine engine, ShopLensTopologyConfig config, List<Unit> units)
       throws InterruptedException {
     Semaphore inFlight = new Semaphore(config.maxInFlightRequests());
     List<CompletableFuture<GenerationResult>> all = new ArrayList<>();
@@ -361,7 +361,7 @@ public final class EndToEndBenchmark {
       List<GenerationRequest> requests = new ArrayList<>();
       requests.add(
           GenerationRequest.caption(u.uploadId() + "/c", u.image(), config.captionOptions(), 0));
-      for (TopologyConfig.AttributePrompt p : config.attributePrompts()) {
+      for (ShopLensTopologyConfig.AttributePrompt p : config.attributePrompts()) {
         requests.add(
             GenerationRequest.question(
                 u.uploadId() + "/" + p.name(),
@@ -517,7 +517,7 @@ public final class EndToEndBenchmark {
   private static String table(
       Args a,
       BatchingInferenceEngine engine,
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       long commitIntervalMs,
       int requests,
       List<Phase> alone,

@@ -1,8 +1,8 @@
 package io.shoplens.processor.bench;
 
 import io.shoplens.processor.inference.Blip2Model;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import java.io.IOException;
@@ -72,8 +72,8 @@ public final class EngineBenchmark {
         double[] visionMs =
             time(a.warmup, a.reps, () -> checkSize(model.encodeImages(pixels), batch));
 
-        GenerationOptions options =
-            GenerationOptions.greedy()
+        DecodingOptions options =
+            DecodingOptions.greedy()
                 .withMaxNewTokens(a.maxNewTokens)
                 .withMinNewTokens(a.maxNewTokens);
         List<Blip2Model.Prepared> prepared = new ArrayList<>();

@@ -86,7 +86,7 @@ class BatchingInferenceEngineTest {
   void shouldSkipTheVisionGraphForASecondQuestionAboutTheSameImage() throws Exception {
     start(config());
     byte[] photo = TinyBundle.imageBytes("photo.jpg");
-    GenerationOptions greedy = GenerationOptions.greedy().withMaxNewTokens(12);
+    DecodingOptions greedy = DecodingOptions.greedy().withMaxNewTokens(12);
 
     GenerationResult first =
         engine
@@ -116,7 +116,7 @@ class BatchingInferenceEngineTest {
     // Given a question about the photo, answered (its image decoded, its embeddings cached)
     start(config());
     byte[] photo = TinyBundle.imageBytes("photo.jpg");
-    GenerationOptions greedy = GenerationOptions.greedy().withMaxNewTokens(12);
+    DecodingOptions greedy = DecodingOptions.greedy().withMaxNewTokens(12);
     engine
         .submit(GenerationRequest.question("q1", photo, "what is it?", List.of(), greedy, 0))
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -144,7 +144,7 @@ class BatchingInferenceEngineTest {
 
     // When it is prepared, then only asking for its pixels fails
     Blip2Model.Prepared p =
-        model.prepare(GenerationRequest.caption("bad", corrupt, GenerationOptions.greedy(), 0));
+        model.prepare(GenerationRequest.caption("bad", corrupt, DecodingOptions.greedy(), 0));
     assertThat(p.imageSha256()).hasSize(64);
     assertThat(p.hasPixels()).isFalse();
     assertThatThrownBy(p::pixels)
@@ -224,7 +224,7 @@ class BatchingInferenceEngineTest {
     gated.awaitGateEntered();
     byte[] corrupt = java.util.Arrays.copyOf(TinyBundle.imageBytes("photo.jpg"), 40);
     CompletableFuture<GenerationResult> bad =
-        engine.submit(GenerationRequest.caption("bad", corrupt, GenerationOptions.greedy(), 0));
+        engine.submit(GenerationRequest.caption("bad", corrupt, DecodingOptions.greedy(), 0));
     CompletableFuture<GenerationResult> good = engine.submit(fromReference("caption_alpha"));
     await().atMost(WAIT).until(() -> engine.stats().queueDepth() == 2);
 
@@ -241,7 +241,7 @@ class BatchingInferenceEngineTest {
   @Test
   void shouldSampleTheSameTokensForTheSameSeedWhateverElseIsInTheBatch() throws Exception {
     start(config());
-    GenerationOptions sampling = GenerationOptions.sampling().withMaxNewTokens(12);
+    DecodingOptions sampling = DecodingOptions.sampling().withMaxNewTokens(12);
     byte[] photo = TinyBundle.imageBytes("photo.jpg");
     GenerationRequest request =
         GenerationRequest.question("s", photo, "what is it?", List.of(), sampling, 7);
@@ -298,7 +298,7 @@ class BatchingInferenceEngineTest {
         null,
         null,
         List.of(),
-        GenerationOptions.greedy().withMaxNewTokens(4),
+        DecodingOptions.greedy().withMaxNewTokens(4),
         0);
   }
 

@@ -187,14 +187,14 @@ class Blip2ParityTest {
     return out;
   }
 
-  static GenerationOptions options(JsonNode g) {
+  static DecodingOptions options(JsonNode g) {
     int beams = g.path("num_beams").asInt(1);
-    GenerationOptions o =
+    DecodingOptions o =
         beams > 1
-            ? GenerationOptions.beam(beams)
+            ? DecodingOptions.beam(beams)
                 .withNumReturnSequences(g.path("num_return_sequences").asInt(1))
                 .withLengthPenalty(g.path("length_penalty").asDouble(1.0))
-            : GenerationOptions.greedy();
+            : DecodingOptions.greedy();
     return o.withMaxNewTokens(g.get("max_new_tokens").asInt());
   }
 }

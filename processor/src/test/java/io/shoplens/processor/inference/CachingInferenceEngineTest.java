@@ -61,7 +61,7 @@ class CachingInferenceEngineTest {
     }
   }
 
-  static GenerationRequest ask(String id, byte[] image, String q, GenerationOptions o, long seed) {
+  static GenerationRequest ask(String id, byte[] image, String q, DecodingOptions o, long seed) {
     return GenerationRequest.question(id, image, q, List.of(), o, seed);
   }
 
@@ -70,7 +70,7 @@ class CachingInferenceEngineTest {
     // Given
     CountingEngine inner = new CountingEngine();
     try (CachingInferenceEngine engine = new CachingInferenceEngine(inner, 10)) {
-      GenerationOptions greedy = GenerationOptions.greedy();
+      DecodingOptions greedy = DecodingOptions.greedy();
 
       // When
       GenerationResult first = engine.submit(ask("q1", IMAGE, "what?", greedy, 1)).join();
@@ -91,8 +91,8 @@ class CachingInferenceEngineTest {
     // Given
     CountingEngine inner = new CountingEngine();
     try (CachingInferenceEngine engine = new CachingInferenceEngine(inner, 10)) {
-      GenerationOptions greedy = GenerationOptions.greedy();
-      GenerationOptions sampling = GenerationOptions.sampling();
+      DecodingOptions greedy = DecodingOptions.greedy();
+      DecodingOptions sampling = DecodingOptions.sampling();
 
       // When
       engine.submit(ask("a", IMAGE, "what?", greedy, 1)).join();
@@ -123,7 +123,7 @@ class CachingInferenceEngineTest {
     CountingEngine inner = new CountingEngine();
     inner.holdResults = true;
     try (CachingInferenceEngine engine = new CachingInferenceEngine(inner, 10)) {
-      GenerationOptions greedy = GenerationOptions.greedy();
+      DecodingOptions greedy = DecodingOptions.greedy();
 
       // When: two identical requests while the first is running, and it fails
       CompletableFuture<GenerationResult> a = engine.submit(ask("a", IMAGE, "q", greedy, 0));
@@ -145,7 +145,7 @@ class CachingInferenceEngineTest {
     // Given
     CountingEngine inner = new CountingEngine();
     CachingInferenceEngine engine = new CachingInferenceEngine(inner, 2);
-    GenerationOptions greedy = GenerationOptions.greedy();
+    DecodingOptions greedy = DecodingOptions.greedy();
 
     // When
     engine.submit(ask("1", IMAGE, "a", greedy, 0)).join();

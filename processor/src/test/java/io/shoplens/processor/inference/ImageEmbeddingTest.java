@@ -34,14 +34,14 @@ class ImageEmbeddingTest {
     float[] expected;
     try (Blip2Model model = Blip2Model.open(TinyBundle.dir(), config)) {
       Blip2Model.Prepared p =
-          model.prepare(GenerationRequest.caption("x", photo, GenerationOptions.greedy(), 0));
+          model.prepare(GenerationRequest.caption("x", photo, DecodingOptions.greedy(), 0));
       float[] query = model.encodeImages(List.of(p.pixels())).get(0);
       expected = ImageEmbeddings.meanPoolNormalized(query, model.numQueryTokens());
     }
     try (BatchingInferenceEngine engine = BatchingInferenceEngine.start(TinyBundle.dir(), config)) {
       // Given a caption of the photo (one vision run)
       engine
-          .submit(GenerationRequest.caption("c", photo, GenerationOptions.greedy(), 0))
+          .submit(GenerationRequest.caption("c", photo, DecodingOptions.greedy(), 0))
           .get(30, TimeUnit.SECONDS);
       long runs = engine.stats().visionRuns();
 

@@ -2,8 +2,8 @@ package io.shoplens.processor.testing;
 
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.topology.ShopLensTopology;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
-import io.shoplens.processor.topology.TopologyConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +117,10 @@ public final class KafkaTestClients {
    * so that a {@code read_committed} consumer sees results within a test's patience.
    */
   public static Properties streamsProperties(
-      TopologyConfig config, String bootstrapServers, String applicationId, String stateDir) {
+      ShopLensTopologyConfig config,
+      String bootstrapServers,
+      String applicationId,
+      String stateDir) {
     Properties props = new Properties();
     props.putAll(ShopLensTopology.streamsConfig());
     props.putAll(config.serdeConfig());

@@ -3,9 +3,9 @@ package io.shoplens.processor.topology;
 import static io.shoplens.processor.testing.KafkaTestClients.streamsProperties;
 
 import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStats;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.InferenceEngine;
@@ -40,14 +40,14 @@ public final class CrashTestInstance {
   public static final int HALT_EXIT_CODE = 86;
 
   /** Settings shared with the parent, which computes expected outputs with the same ones. */
-  static TopologyConfig topologyConfig(String scope) {
-    return TopologyConfig.builder(FixedSchemaIds.serdeConfig(scope))
+  static ShopLensTopologyConfig topologyConfig(String scope) {
+    return ShopLensTopologyConfig.builder(FixedSchemaIds.serdeConfig(scope))
         .modelId("shoplens/tiny-blip2-opt")
         .imageTokens(10)
-        .captionOptions(GenerationOptions.greedy().withMaxNewTokens(6))
-        .attributePrompts(TopologyConfig.DEFAULT_ATTRIBUTE_PROMPTS.subList(0, 2))
-        .attributeOptions(GenerationOptions.greedy().withMaxNewTokens(3))
-        .answerOptions(GenerationOptions.greedy().withMaxNewTokens(5))
+        .captionOptions(DecodingOptions.greedy().withMaxNewTokens(6))
+        .attributePrompts(ShopLensTopologyConfig.DEFAULT_ATTRIBUTE_PROMPTS.subList(0, 2))
+        .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
+        .answerOptions(DecodingOptions.greedy().withMaxNewTokens(5))
         // Small enough that each kill cuts through a few batches, not the whole backlog.
         .maxInFlightRequests(16)
         .build();
@@ -71,7 +71,7 @@ public final class CrashTestInstance {
     String scope = required(a, "scope");
     int haltAfter = Integer.parseInt(a.getOrDefault("halt-after", "0"));
     FixedSchemaIds.register(scope);
-    TopologyConfig config = topologyConfig(scope);
+    ShopLensTopologyConfig config = topologyConfig(scope);
 
     BatchingInferenceEngine engine =
         BatchingInferenceEngine.start(TinyBundle.dir(), engineConfig());

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class InferenceProcessorTest {
   private final String scope = "inference-processor-" + UUID.randomUUID();
-  private TopologyConfig config;
+  private ShopLensTopologyConfig config;
   private Topics topics;
   private KeyValueStore<String, Job> inFlight;
   private KeyValueStore<String, StoredUpload> uploads;
@@ -44,9 +44,9 @@ class InferenceProcessorTest {
   @BeforeEach
   void setUp() {
     config =
-        TopologyConfig.builder(TopologyHarness.serdeConfig(scope))
+        ShopLensTopologyConfig.builder(TopologyHarness.serdeConfig(scope))
             .modelId("shoplens/fake")
-            .storeType(TopologyConfig.StoreType.IN_MEMORY)
+            .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
             .inFlightMaxBlock(Duration.ZERO)
             .build();
     topics = Topics.create(config.serdeConfig());

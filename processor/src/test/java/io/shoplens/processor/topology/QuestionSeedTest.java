@@ -34,11 +34,11 @@ class QuestionSeedTest {
 
   private Map<String, Long> seedsSentFor(String... questionIds) {
     FakeEngine engine = new FakeEngine();
-    TopologyConfig config =
-        TopologyConfig.builder(TopologyHarness.serdeConfig(scope))
+    ShopLensTopologyConfig config =
+        ShopLensTopologyConfig.builder(TopologyHarness.serdeConfig(scope))
             .modelId("shoplens/fake")
             .imageTokens(10)
-            .storeType(TopologyConfig.StoreType.IN_MEMORY)
+            .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
             .inFlightMaxBlock(Duration.ofMillis(20))
             .build();
     try (TopologyHarness t =

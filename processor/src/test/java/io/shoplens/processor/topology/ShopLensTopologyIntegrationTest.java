@@ -18,8 +18,8 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.TinyBundle;
@@ -61,13 +61,13 @@ class ShopLensTopologyIntegrationTest {
   void shouldAnswerEveryGoodRecordLikeTheEngineAloneAndDeadLetterEachPoisonPillOnce()
       throws Exception {
     String scope = "topology-it-" + UUID.randomUUID();
-    TopologyConfig config =
-        TopologyConfig.builder(TopologyHarness.serdeConfig(scope))
+    ShopLensTopologyConfig config =
+        ShopLensTopologyConfig.builder(TopologyHarness.serdeConfig(scope))
             .modelId("shoplens/tiny-blip2-opt")
             .imageTokens(10)
-            .captionOptions(GenerationOptions.greedy().withMaxNewTokens(6))
-            .attributeOptions(GenerationOptions.greedy().withMaxNewTokens(3))
-            .answerOptions(GenerationOptions.greedy().withMaxNewTokens(5))
+            .captionOptions(DecodingOptions.greedy().withMaxNewTokens(6))
+            .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
+            .answerOptions(DecodingOptions.greedy().withMaxNewTokens(5))
             .build();
     EngineConfig engineConfig =
         EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(5));
@@ -197,7 +197,7 @@ class ShopLensTopologyIntegrationTest {
         assertThat(c.getTokenCounts().getGeneratedTokens()).isEqualTo(expected.generatedTokens());
         assertThat(c.getModel().getModelVersion()).isEqualTo(engine.modelVersion());
         List<String> attributes = new ArrayList<>();
-        for (TopologyConfig.AttributePrompt p : config.attributePrompts()) {
+        for (ShopLensTopologyConfig.AttributePrompt p : config.attributePrompts()) {
           attributes.add(
               run(
                       engine,

@@ -37,16 +37,16 @@ class ShopLensTopologyTest {
     MockSchemaRegistry.dropScope(scope);
   }
 
-  private TopologyConfig.Builder config() {
-    return TopologyConfig.builder(TopologyHarness.serdeConfig(scope))
+  private ShopLensTopologyConfig.Builder config() {
+    return ShopLensTopologyConfig.builder(TopologyHarness.serdeConfig(scope))
         .modelId("shoplens/fake")
         .imageTokens(10)
-        .storeType(TopologyConfig.StoreType.IN_MEMORY)
+        .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
         .inFlightMaxBlock(Duration.ofMillis(20))
         .retryBackoff(Duration.ofMillis(100));
   }
 
-  private TopologyHarness start(TopologyConfig config) {
+  private TopologyHarness start(ShopLensTopologyConfig config) {
     return new TopologyHarness(config, engine, ImageResolver.inlineOnly(10_000_000), stateDir);
   }
 

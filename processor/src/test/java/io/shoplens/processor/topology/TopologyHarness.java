@@ -22,7 +22,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 
 /** A TopologyTestDriver running ShopLensTopology, with typed input and output topics. */
 final class TopologyHarness implements AutoCloseable {
-  final TopologyConfig config;
+  final ShopLensTopologyConfig config;
   final Topics topics;
   final TopologyTestDriver driver;
   final TestInputTopic<String, ImageUploaded> uploads;
@@ -35,7 +35,10 @@ final class TopologyHarness implements AutoCloseable {
   final TestOutputTopic<byte[], DeadLetter> rawKeyedDeadLetters;
 
   TopologyHarness(
-      TopologyConfig config, InferenceEngine engine, ImageResolver resolver, Path stateDir) {
+      ShopLensTopologyConfig config,
+      InferenceEngine engine,
+      ImageResolver resolver,
+      Path stateDir) {
     this(config, engine, resolver, stateDir, StreamsConfig.EXACTLY_ONCE_V2);
   }
 
@@ -46,7 +49,7 @@ final class TopologyHarness implements AutoCloseable {
    *     at_least_once here and exactly-once on a real broker
    */
   TopologyHarness(
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       InferenceEngine engine,
       ImageResolver resolver,
       Path stateDir,

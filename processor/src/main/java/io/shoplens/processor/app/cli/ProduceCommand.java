@@ -3,7 +3,7 @@ package io.shoplens.processor.app.cli;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
-import io.shoplens.processor.app.client.Events;
+import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.topology.Topics;
@@ -149,7 +149,7 @@ final class ProduceCommand implements Callable<Integer> {
                   new ProducerRecord<>(
                       Topics.QUESTIONS,
                       uploadId,
-                      Events.question(questionId, uploadId, user, conversationId, text)))
+                      InputEvents.question(questionId, uploadId, user, conversationId, text)))
               .get();
           out.println("published question " + questionId + ": " + text);
           pending.add(questionId);
@@ -204,8 +204,8 @@ final class ProduceCommand implements Callable<Integer> {
               .headers()
               .firstValue("Content-Type")
               .map(t -> t.split(";")[0].trim())
-              .orElse(Events.contentType(image));
-      return Events.referenceUpload(uploadId, user, product, image, response.body(), type);
+              .orElse(InputEvents.contentType(image));
+      return InputEvents.referenceUpload(uploadId, user, product, image, response.body(), type);
     }
     Path file = Path.of(image);
     byte[] bytes;
@@ -214,7 +214,7 @@ final class ProduceCommand implements Callable<Integer> {
     } catch (NoSuchFileException e) {
       throw new ShopLensCli.UsageException("--image " + image + ": no such file");
     }
-    return Events.inlineUpload(
-        uploadId, user, product, bytes, Events.contentType(file.getFileName().toString()));
+    return InputEvents.inlineUpload(
+        uploadId, user, product, bytes, InputEvents.contentType(file.getFileName().toString()));
   }
 }

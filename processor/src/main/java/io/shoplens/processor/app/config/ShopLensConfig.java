@@ -1,10 +1,10 @@
 package io.shoplens.processor.app.config;
 
 import io.shoplens.events.GarmentCategory;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
-import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolverConfig;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
@@ -193,7 +193,7 @@ public final class ShopLensConfig extends AbstractConfig {
   public static final String ATTRIBUTE_PROMPTS_DEFAULT =
       String.join(
           ",",
-          TopologyConfig.DEFAULT_ATTRIBUTE_PROMPTS.stream()
+          ShopLensTopologyConfig.DEFAULT_ATTRIBUTE_PROMPTS.stream()
               .map(p -> p.name() + "=" + p.question())
               .toList());
   public static final String ATTRIBUTE_PROMPTS_DOC =
@@ -533,7 +533,7 @@ public final class ShopLensConfig extends AbstractConfig {
               + getInt(QUEUE_CAPACITY_CONFIG)
               + "): submitting to a full engine queue would block the stream threads");
     }
-    List<TopologyConfig.AttributePrompt> prompts = null;
+    List<ShopLensTopologyConfig.AttributePrompt> prompts = null;
     try {
       prompts = attributePrompts();
     } catch (IllegalArgumentException e) {
@@ -633,8 +633,8 @@ public final class ShopLensConfig extends AbstractConfig {
    *
    * @throws IllegalArgumentException for an entry that is not name=question, or a repeated name
    */
-  public List<TopologyConfig.AttributePrompt> attributePrompts() {
-    List<TopologyConfig.AttributePrompt> prompts = new ArrayList<>();
+  public List<ShopLensTopologyConfig.AttributePrompt> attributePrompts() {
+    List<ShopLensTopologyConfig.AttributePrompt> prompts = new ArrayList<>();
     Set<String> names = new java.util.HashSet<>();
     for (String entry : getList(ATTRIBUTE_PROMPTS_CONFIG)) {
       if (entry.isBlank()) {
@@ -653,7 +653,7 @@ public final class ShopLensConfig extends AbstractConfig {
       if (!names.add(name)) {
         throw new IllegalArgumentException("attribute '" + name + "' is given twice");
       }
-      prompts.add(new TopologyConfig.AttributePrompt(name, question));
+      prompts.add(new ShopLensTopologyConfig.AttributePrompt(name, question));
     }
     return prompts;
   }
@@ -665,17 +665,17 @@ public final class ShopLensConfig extends AbstractConfig {
    * @param imageTokens the loaded bundle's number of query tokens
    * @throws IllegalArgumentException if the settings do not fit together
    */
-  public TopologyConfig topologyConfig(String modelId, int imageTokens) {
-    return TopologyConfig.builder(kafkaProperties())
+  public ShopLensTopologyConfig topologyConfig(String modelId, int imageTokens) {
+    return ShopLensTopologyConfig.builder(kafkaProperties())
         .modelId(modelId)
         .imageTokens(imageTokens)
         .captionOptions(
-            GenerationOptions.greedy().withMaxNewTokens(getInt(CAPTION_MAX_NEW_TOKENS_CONFIG)))
+            DecodingOptions.greedy().withMaxNewTokens(getInt(CAPTION_MAX_NEW_TOKENS_CONFIG)))
         .attributePrompts(attributePrompts())
         .attributeOptions(
-            GenerationOptions.greedy().withMaxNewTokens(getInt(ATTRIBUTE_MAX_NEW_TOKENS_CONFIG)))
+            DecodingOptions.greedy().withMaxNewTokens(getInt(ATTRIBUTE_MAX_NEW_TOKENS_CONFIG)))
         .answerOptions(
-            GenerationOptions.greedy().withMaxNewTokens(getInt(ANSWER_MAX_NEW_TOKENS_CONFIG)))
+            DecodingOptions.greedy().withMaxNewTokens(getInt(ANSWER_MAX_NEW_TOKENS_CONFIG)))
         .maxQuestionChars(getInt(QUESTION_MAX_LENGTH_CONFIG))
         .maxNewTokensLimit(getInt(QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG))
         .maxInlineImageBytes(getLong(IMAGE_INLINE_MAX_BYTES_CONFIG))
@@ -689,7 +689,7 @@ public final class ShopLensConfig extends AbstractConfig {
         .maxAttempts(getInt(MAX_ATTEMPTS_CONFIG))
         .retryBackoff(Duration.ofMillis(getLong(RETRY_BACKOFF_MS_CONFIG)))
         .storeType(
-            TopologyConfig.StoreType.valueOf(
+            ShopLensTopologyConfig.StoreType.valueOf(
                 getString(STATE_STORE_TYPE_CONFIG).toUpperCase(Locale.ROOT)))
         .recommendations(recommendConfig())
         .build();
@@ -1027,7 +1027,7 @@ public final class ShopLensConfig extends AbstractConfig {
             CAPTION_MAX_NEW_TOKENS_CONFIG,
             Type.INT,
             CAPTION_MAX_NEW_TOKENS_DEFAULT,
-            Range.between(1, GenerationOptions.MAX_NEW_TOKENS_LIMIT),
+            Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
             Importance.LOW,
             CAPTION_MAX_NEW_TOKENS_DOC)
         .define(
@@ -1041,21 +1041,21 @@ public final class ShopLensConfig extends AbstractConfig {
             ATTRIBUTE_MAX_NEW_TOKENS_CONFIG,
             Type.INT,
             ATTRIBUTE_MAX_NEW_TOKENS_DEFAULT,
-            Range.between(1, GenerationOptions.MAX_NEW_TOKENS_LIMIT),
+            Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
             Importance.LOW,
             ATTRIBUTE_MAX_NEW_TOKENS_DOC)
         .define(
             ANSWER_MAX_NEW_TOKENS_CONFIG,
             Type.INT,
             ANSWER_MAX_NEW_TOKENS_DEFAULT,
-            Range.between(1, GenerationOptions.MAX_NEW_TOKENS_LIMIT),
+            Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
             Importance.LOW,
             ANSWER_MAX_NEW_TOKENS_DOC)
         .define(
             QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG,
             Type.INT,
             QUESTION_MAX_NEW_TOKENS_LIMIT_DEFAULT,
-            Range.between(1, GenerationOptions.MAX_NEW_TOKENS_LIMIT),
+            Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
             Importance.LOW,
             QUESTION_MAX_NEW_TOKENS_LIMIT_DOC)
         .define(

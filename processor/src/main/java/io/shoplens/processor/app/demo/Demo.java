@@ -5,7 +5,7 @@ import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Product;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
-import io.shoplens.processor.app.client.Events;
+import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
@@ -270,7 +270,7 @@ public final class Demo {
                     ImageReference.newBuilder()
                         .setUri(images.url(item.image()))
                         .setSha256(ImageDigest.sha256Hex(image))
-                        .setContentType(Events.contentType(item.image()))
+                        .setContentType(InputEvents.contentType(item.image()))
                         .setSizeBytes(image.length)
                         .build())
                 .setStockQuantity(item.stock())
@@ -364,7 +364,8 @@ public final class Demo {
               new ProducerRecord<>(
                   Topics.IMAGE_UPLOADS,
                   "demo-corrupt",
-                  Events.inlineUpload("demo-corrupt", "shopper-2", null, corrupt, "image/jpeg")))
+                  InputEvents.inlineUpload(
+                      "demo-corrupt", "shopper-2", null, corrupt, "image/jpeg")))
           .get();
       say("published upload demo-corrupt: " + corrupt.length + " bytes that are not an image");
       expected.add("dead letter demo-corrupt");
@@ -437,7 +438,8 @@ public final class Demo {
                 Topics.IMAGE_UPLOADS,
                 uploadId,
                 // A shopper's own photo: no catalog product (which would be excluded).
-                Events.inlineUpload(uploadId, "shopper-1", null, image, Events.contentType(file))))
+                InputEvents.inlineUpload(
+                    uploadId, "shopper-1", null, image, InputEvents.contentType(file))))
         .get();
     say("published upload " + uploadId + ": " + file + " (" + image.length + " bytes, inline)");
     expected.add("caption " + uploadId);
@@ -457,7 +459,7 @@ public final class Demo {
             new ProducerRecord<>(
                 Topics.QUESTIONS,
                 uploadId,
-                Events.question(questionId, uploadId, "shopper-1", conversationId, text)))
+                InputEvents.question(questionId, uploadId, "shopper-1", conversationId, text)))
         .get();
     say(
         "published question "

@@ -1,7 +1,7 @@
 package io.shoplens.processor.app.demo;
 
 import com.sun.net.httpserver.HttpServer;
-import io.shoplens.processor.app.client.Events;
+import io.shoplens.processor.app.client.InputEvents;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -61,7 +61,7 @@ final class DemoImageServer implements AutoCloseable {
   }
 
   private static String contentType(String name) {
-    return Events.contentType(name);
+    return InputEvents.contentType(name);
   }
 
   @Override

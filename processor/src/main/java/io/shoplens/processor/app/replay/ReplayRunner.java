@@ -8,8 +8,8 @@ import io.shoplens.processor.inference.bundle.BundleException;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.ShopLensTopology;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.HttpImageResolver;
 import io.shoplens.processor.topology.image.ImageResolver;
 import java.io.PrintWriter;
@@ -363,7 +363,7 @@ public final class ReplayRunner {
       ImageResolver resolver,
       ReplayWindow window,
       String runId) {
-    TopologyConfig topologyConfig =
+    ShopLensTopologyConfig topologyConfig =
         config
             .topologyConfig(bundle.manifest().modelId(), bundle.manifest().numQueryTokens())
             .toBuilder()

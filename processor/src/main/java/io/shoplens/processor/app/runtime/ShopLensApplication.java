@@ -19,8 +19,8 @@ import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.topology.ShopLensTopology;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.HttpImageResolver;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
@@ -247,7 +247,7 @@ public final class ShopLensApplication implements AutoCloseable {
     ImageResolver resolver = new HttpImageResolver(config.imageResolverConfig());
     KafkaStreams streams;
     try {
-      TopologyConfig topologyConfig = config.topologyConfig(modelId, imageTokens);
+      ShopLensTopologyConfig topologyConfig = config.topologyConfig(modelId, imageTokens);
       Properties props = streamsProperties(config, streamsOverrides);
       StreamsBuilder builder = new StreamsBuilder();
       ShopLensTopology.build(builder, topologyConfig, engine, resolver);

@@ -1,6 +1,6 @@
 package io.shoplens.processor.inference.generation;
 
-import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.onnx.Blip2Graphs;
 import io.shoplens.processor.inference.onnx.KvCache;
@@ -34,8 +34,7 @@ public final class BatchDecoder {
    * @param options generation options
    * @param seed the request's seed (sampling)
    */
-  public record Input(
-      long[] promptIds, float[] queryEmbeds, GenerationOptions options, long seed) {}
+  public record Input(long[] promptIds, float[] queryEmbeds, DecodingOptions options, long seed) {}
 
   /**
    * What came out for one request.

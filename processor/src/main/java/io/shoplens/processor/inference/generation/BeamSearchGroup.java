@@ -1,8 +1,8 @@
 package io.shoplens.processor.inference.generation;
 
+import io.shoplens.processor.inference.DecodingOptions;
+import io.shoplens.processor.inference.DecodingOptions.EarlyStopping;
 import io.shoplens.processor.inference.FinishReason;
-import io.shoplens.processor.inference.GenerationOptions;
-import io.shoplens.processor.inference.GenerationOptions.EarlyStopping;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +33,7 @@ final class BeamSearchGroup extends SequenceGroup {
 
   BeamSearchGroup(
       int firstRow,
-      GenerationOptions options,
+      DecodingOptions options,
       LogitsProcessor processors,
       List<Integer> stops,
       long pad) {

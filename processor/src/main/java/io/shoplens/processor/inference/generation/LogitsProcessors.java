@@ -1,6 +1,6 @@
 package io.shoplens.processor.inference.generation;
 
-import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.DecodingOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,12 +86,12 @@ public final class LogitsProcessors {
    * min-new-tokens, then (sampling only) temperature, top-k, top-p. For beam search they act on
    * log-probabilities, otherwise on raw logits.
    */
-  public static LogitsProcessor forOptions(GenerationOptions options, List<Integer> stopTokenIds) {
+  public static LogitsProcessor forOptions(DecodingOptions options, List<Integer> stopTokenIds) {
     List<LogitsProcessor> chain = new ArrayList<>();
     if (options.minNewTokens() > 0) {
       chain.add(minNewTokens(options.minNewTokens(), stopTokenIds));
     }
-    if (options.strategy() == GenerationOptions.Strategy.SAMPLE) {
+    if (options.strategy() == DecodingOptions.Strategy.SAMPLE) {
       int minTokensToKeep = 1;
       if (options.temperature() != 1.0) {
         chain.add(temperature(options.temperature()));

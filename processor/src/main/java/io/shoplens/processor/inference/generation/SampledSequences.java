@@ -1,7 +1,7 @@
 package io.shoplens.processor.inference.generation;
 
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.FinishReason;
-import io.shoplens.processor.inference.GenerationOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +21,7 @@ final class SampledSequences extends SequenceGroup {
 
   SampledSequences(
       int firstRow,
-      GenerationOptions options,
+      DecodingOptions options,
       LogitsProcessor processors,
       TokenSampler sampler,
       List<Integer> stops,

@@ -1,6 +1,6 @@
 package io.shoplens.processor.inference.generation;
 
-import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.DecodingOptions;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -11,14 +11,14 @@ import java.util.SplittableRandom;
 abstract class SequenceGroup {
   final int firstRow;
   final int rows;
-  final GenerationOptions options;
+  final DecodingOptions options;
   final int[] stops;
   final long pad;
   int generated;
   long doneAtNanos;
   private boolean done;
 
-  SequenceGroup(int firstRow, int rows, GenerationOptions options, List<Integer> stops, long pad) {
+  SequenceGroup(int firstRow, int rows, DecodingOptions options, List<Integer> stops, long pad) {
     this.firstRow = firstRow;
     this.rows = rows;
     this.options = options;
@@ -27,7 +27,7 @@ abstract class SequenceGroup {
   }
 
   static SequenceGroup create(
-      int firstRow, GenerationOptions options, List<Integer> stops, long pad, long seed) {
+      int firstRow, DecodingOptions options, List<Integer> stops, long pad, long seed) {
     LogitsProcessor processors = LogitsProcessors.forOptions(options, stops);
     return switch (options.strategy()) {
       case BEAM -> new BeamSearchGroup(firstRow, options, processors, stops, pad);

@@ -10,9 +10,9 @@ import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.RequestRejectedException;
 import io.shoplens.processor.inference.image.ImageDecodeException;
 import io.shoplens.processor.topology.LineageHeaders;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.StoreValues;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
 import java.nio.ByteBuffer;
@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
 final class CatalogEmbeddingProcessor implements Processor<String, byte[], String, CatalogOutput> {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogEmbeddingProcessor.class);
 
-  private final TopologyConfig config;
+  private final ShopLensTopologyConfig config;
   private final Deserializer<Product> products;
   private final InferenceEngine engine;
   private final ImageResolver resolver;
@@ -94,7 +94,10 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       String productId, long submission, float[] embedding, Throwable error) {}
 
   CatalogEmbeddingProcessor(
-      TopologyConfig config, Topics topics, InferenceEngine engine, ImageResolver resolver) {
+      ShopLensTopologyConfig config,
+      Topics topics,
+      InferenceEngine engine,
+      ImageResolver resolver) {
     this.config = config;
     this.products = topics.catalogProducts().valueSerde().deserializer();
     this.engine = engine;

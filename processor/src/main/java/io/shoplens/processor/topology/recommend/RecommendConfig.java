@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Recommendation settings of the topology (part of {@code TopologyConfig}). Validated on
+ * Recommendation settings of the topology (part of {@code ShopLensTopologyConfig}). Validated on
  * construction; {@link #defaults()} is production's starting point, disabled.
  *
  * <p>Scoring (see {@link Recommender}): {@code score = attributeWeight * agreement +

@@ -1,8 +1,8 @@
 package io.shoplens.processor.topology.recommend;
 
 import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolver;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
@@ -46,14 +46,14 @@ public final class RecommendTopology {
    */
   public static void addCatalog(
       StreamsBuilder builder,
-      TopologyConfig config,
+      ShopLensTopologyConfig config,
       Topics topics,
       InferenceEngine engine,
       ImageResolver resolver,
       CatalogIndex index) {
     RecommendConfig rc = config.recommendations();
     KeyValueBytesStoreSupplier inFlight =
-        config.storeType() == TopologyConfig.StoreType.PERSISTENT
+        config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
             ? Stores.persistentKeyValueStore(CATALOG_IN_FLIGHT_STORE)
             : Stores.inMemoryKeyValueStore(CATALOG_IN_FLIGHT_STORE);
     builder.addStateStore(
@@ -62,7 +62,7 @@ public final class RecommendTopology {
             .withCachingDisabled());
     // A global store is never changelogged: the embeddings topic is its log.
     KeyValueBytesStoreSupplier global =
-        config.storeType() == TopologyConfig.StoreType.PERSISTENT
+        config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
             ? Stores.persistentKeyValueStore(CATALOG_STORE)
             : Stores.inMemoryKeyValueStore(CATALOG_STORE);
     builder.addGlobalStore(

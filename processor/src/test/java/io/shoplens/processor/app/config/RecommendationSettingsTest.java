@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.shoplens.events.GarmentCategory;
-import io.shoplens.processor.topology.TopologyConfig;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -65,7 +65,7 @@ class RecommendationSettingsTest {
 
     // When
     ShopLensConfig config = ShopLensConfig.validate(s);
-    TopologyConfig topology = config.topologyConfig("m", 10);
+    ShopLensTopologyConfig topology = config.topologyConfig("m", 10);
     RecommendConfig rc = topology.recommendations();
 
     // Then each reaches the topology

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.shoplens.processor.inference.EngineConfig;
-import io.shoplens.processor.topology.TopologyConfig;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolverConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,7 +101,7 @@ class ShopLensConfigTest {
     // When
     ShopLensConfig config = ShopLensConfig.validate(s);
     EngineConfig engine = config.engineConfig();
-    TopologyConfig topology = config.topologyConfig("model-x", 32);
+    ShopLensTopologyConfig topology = config.topologyConfig("model-x", 32);
     ImageResolverConfig resolver = config.imageResolverConfig();
 
     // Then
@@ -113,13 +113,13 @@ class ShopLensConfigTest {
     assertThat(engine.executionProvider()).isEqualTo(EngineConfig.ExecutionProvider.CUDA);
     assertThat(topology.attributePrompts())
         .containsExactly(
-            new TopologyConfig.AttributePrompt("colour", "what colour is it?"),
-            new TopologyConfig.AttributePrompt("fit", "how does it fit?"));
+            new ShopLensTopologyConfig.AttributePrompt("colour", "what colour is it?"),
+            new ShopLensTopologyConfig.AttributePrompt("fit", "how does it fit?"));
     assertThat(topology.maxQuestionChars()).isEqualTo(200);
     assertThat(topology.conversationMaxTurns()).isEqualTo(3);
     assertThat(topology.waitingQuestionTimeout()).isEqualTo(Duration.ofMinutes(1));
     assertThat(topology.maxInlineImageBytes()).isEqualTo(500_000);
-    assertThat(topology.storeType()).isEqualTo(TopologyConfig.StoreType.IN_MEMORY);
+    assertThat(topology.storeType()).isEqualTo(ShopLensTopologyConfig.StoreType.IN_MEMORY);
     assertThat(topology.serdeConfig())
         .containsEntry("schema.registry.url", "https://registry.example.com");
     assertThat(resolver.allowedHosts()).containsExactly("images.example.com", "*.cdn.example.com");

@@ -12,7 +12,7 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.cli.ShopLensCli;
-import io.shoplens.processor.app.client.Events;
+import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
@@ -157,8 +157,8 @@ class ReplayIntegrationTest {
                     null,
                     at,
                     uploadId,
-                    Events.inlineUpload(
-                        uploadId, "user", null, image, Events.contentType(IMAGE_FILES[i]))))
+                    InputEvents.inlineUpload(
+                        uploadId, "user", null, image, InputEvents.contentType(IMAGE_FILES[i]))))
             .get();
         ask(questions, "q" + i + "a", uploadId, "what is it?", null, at + 1000);
         ask(
@@ -184,7 +184,7 @@ class ReplayIntegrationTest {
       GenerationOptions options,
       long at)
       throws Exception {
-    QuestionAsked q = Events.question(questionId, uploadId, "user", null, text);
+    QuestionAsked q = InputEvents.question(questionId, uploadId, "user", null, text);
     q.setGenerationOptions(options);
     producer.send(new ProducerRecord<>(Topics.QUESTIONS, null, at, uploadId, q)).get();
     ALL_QUESTIONS.add(questionId);

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
-import io.shoplens.processor.app.client.Events;
+import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
@@ -131,11 +131,11 @@ class ShopLensApplicationTest {
       // When: a good upload with a question, and a corrupt one
       publish(
           config,
-          Events.inlineUpload(id, "u", null, photo, "image/jpeg"),
-          Events.question(id + "-q", id, "u", null, "what is it?"));
+          InputEvents.inlineUpload(id, "u", null, photo, "image/jpeg"),
+          InputEvents.question(id + "-q", id, "u", null, "what is it?"));
       publish(
           config,
-          Events.inlineUpload(
+          InputEvents.inlineUpload(
               bad, "u", null, "junk".getBytes(StandardCharsets.UTF_8), "image/png"));
       List<OutputWatcher.Output> good = new ArrayList<>();
       List<OutputWatcher.Output> dead = new ArrayList<>();
@@ -191,7 +191,8 @@ class ShopLensApplicationTest {
       await("first instance running")
           .atMost(Duration.ofSeconds(60))
           .until(() -> first.state() == KafkaStreams.State.RUNNING);
-      publish(config, Events.inlineUpload(id, "u", null, Files.readAllBytes(PHOTO), "image/jpeg"));
+      publish(
+          config, InputEvents.inlineUpload(id, "u", null, Files.readAllBytes(PHOTO), "image/jpeg"));
       await("request in the engine")
           .atMost(Duration.ofSeconds(30))
           .until(() -> !holding.requests.isEmpty());

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.TinyBundle;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import java.util.List;
@@ -22,7 +22,7 @@ class LogitsProcessorsTest {
       if (!c.has("sampling_steps")) {
         continue;
       }
-      GenerationOptions options = options(c.get("generation"));
+      DecodingOptions options = options(c.get("generation"));
       LogitsProcessor processors = LogitsProcessors.forOptions(options, stops);
       for (JsonNode step : c.get("sampling_steps")) {
         JsonNode raw = step.get("raw_logits");
@@ -64,7 +64,7 @@ class LogitsProcessorsTest {
       scores[i] = i;
     }
 
-    LogitsProcessors.forOptions(GenerationOptions.sampling(), List.of(0)).process(scores, 5);
+    LogitsProcessors.forOptions(DecodingOptions.sampling(), List.of(0)).process(scores, 5);
 
     long kept = 0;
     for (float s : scores) {
@@ -114,9 +114,9 @@ class LogitsProcessorsTest {
     assertThat(Logits.topK(values, 4)).containsExactly(4, 1, 2, 6);
   }
 
-  private static GenerationOptions options(JsonNode g) {
-    GenerationOptions o =
-        GenerationOptions.sampling().withMaxNewTokens(g.get("max_new_tokens").asInt());
+  private static DecodingOptions options(JsonNode g) {
+    DecodingOptions o =
+        DecodingOptions.sampling().withMaxNewTokens(g.get("max_new_tokens").asInt());
     double temperature = g.has("temperature") ? g.get("temperature").asDouble() : 1.0;
     int topK = g.has("top_k") ? g.get("top_k").asInt() : 50;
     double topP = g.has("top_p") ? g.get("top_p").asDouble() : 1.0;

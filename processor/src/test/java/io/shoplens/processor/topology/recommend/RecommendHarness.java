@@ -10,9 +10,9 @@ import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.ShopLensTopology;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolver;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class RecommendHarness implements AutoCloseable {
   static final Instant T0 = Instant.parse("2025-03-14T09:26:53.589Z");
 
-  final TopologyConfig config;
+  final ShopLensTopologyConfig config;
   final Topics topics;
   final TopologyTestDriver driver;
   final TestInputTopic<String, ImageUploaded> uploads;
@@ -53,7 +53,7 @@ final class RecommendHarness implements AutoCloseable {
 
   final AtomicInteger resolved = new AtomicInteger();
 
-  RecommendHarness(TopologyConfig config, InferenceEngine engine, Path stateDir) {
+  RecommendHarness(ShopLensTopologyConfig config, InferenceEngine engine, Path stateDir) {
     this.config = config;
     StreamsBuilder builder = new StreamsBuilder();
     ImageResolver inline = ImageResolver.inlineOnly(1_000_000);
@@ -89,11 +89,12 @@ final class RecommendHarness implements AutoCloseable {
   }
 
   /** Recommendations on, topK 3, no minimum score, registry scope of its own. */
-  static TopologyConfig.Builder config() {
-    return TopologyConfig.builder(Map.of("schema.registry.url", "mock://rec-" + UUID.randomUUID()))
+  static ShopLensTopologyConfig.Builder config() {
+    return ShopLensTopologyConfig.builder(
+            Map.of("schema.registry.url", "mock://rec-" + UUID.randomUUID()))
         .modelId("spec/model")
         .imageTokens(0)
-        .storeType(TopologyConfig.StoreType.IN_MEMORY)
+        .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
         .recommendations(
             RecommendConfig.defaults().withEnabled(true).withTopK(3).withMinScore(-1.0));
   }

@@ -18,13 +18,13 @@ import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.TinyBundle;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.ShopLensTopology;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.TopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.ByteBuffer;
@@ -68,13 +68,13 @@ class RecommendationsIntegrationTest {
   @Test
   void shouldIssueOneRecommendationEventPerUploadFromTheEmbeddedCatalog() throws Exception {
     String scope = "recommend-it-" + UUID.randomUUID();
-    TopologyConfig config =
-        TopologyConfig.builder(Map.of("schema.registry.url", "mock://" + scope))
+    ShopLensTopologyConfig config =
+        ShopLensTopologyConfig.builder(Map.of("schema.registry.url", "mock://" + scope))
             .modelId("shoplens/tiny-blip2-opt")
             .imageTokens(10)
-            .captionOptions(GenerationOptions.greedy().withMaxNewTokens(4))
-            .attributeOptions(GenerationOptions.greedy().withMaxNewTokens(3))
-            .storeType(TopologyConfig.StoreType.IN_MEMORY)
+            .captionOptions(DecodingOptions.greedy().withMaxNewTokens(4))
+            .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
+            .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
             .recommendations(
                 RecommendConfig.defaults().withEnabled(true).withTopK(10).withMinScore(-1.0))
             .build();

@@ -6,7 +6,7 @@ import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.ImageEmbeddings;
 import io.shoplens.processor.inference.InferenceEngine;
-import io.shoplens.processor.topology.TopologyConfig;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -27,8 +27,8 @@ final class SpecEngine implements InferenceEngine {
   final List<String> embedded = new CopyOnWriteArrayList<>();
   private final Map<String, String> attributeByQuestion = new HashMap<>();
 
-  SpecEngine(TopologyConfig config) {
-    for (TopologyConfig.AttributePrompt p : config.attributePrompts()) {
+  SpecEngine(ShopLensTopologyConfig config) {
+    for (ShopLensTopologyConfig.AttributePrompt p : config.attributePrompts()) {
       attributeByQuestion.put(p.question(), p.name());
     }
   }

@@ -9,11 +9,11 @@ import io.shoplens.events.InlineImage;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
-import io.shoplens.processor.inference.GenerationOptions;
 import io.shoplens.processor.inference.ImageEmbeddings;
 import io.shoplens.processor.inference.TinyBundle;
-import io.shoplens.processor.topology.TopologyConfig;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,12 +77,12 @@ class TinyModelRecommendationsTest {
   }
 
   private List<RankedProduct> run(Path dir) {
-    TopologyConfig config =
+    ShopLensTopologyConfig config =
         RecommendHarness.config()
             .modelId("shoplens/tiny-blip2-opt")
             .imageTokens(10)
-            .captionOptions(GenerationOptions.greedy().withMaxNewTokens(4))
-            .attributeOptions(GenerationOptions.greedy().withMaxNewTokens(3))
+            .captionOptions(DecodingOptions.greedy().withMaxNewTokens(4))
+            .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
             .recommendations(
                 RecommendConfig.defaults()
                     .withEnabled(true)

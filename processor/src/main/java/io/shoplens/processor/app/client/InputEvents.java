@@ -10,8 +10,8 @@ import java.time.Instant;
 import java.util.Locale;
 
 /** Builds the input events the command line publishes (demo and produce). */
-public final class Events {
-  private Events() {}
+public final class InputEvents {
+  private InputEvents() {}
 
   /** An upload carrying its image inline. */
   public static ImageUploaded inlineUpload(

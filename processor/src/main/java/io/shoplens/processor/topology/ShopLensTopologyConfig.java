@@ -1,6 +1,6 @@
 package io.shoplens.processor.topology;
 
-import io.shoplens.processor.inference.GenerationOptions;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,15 +56,15 @@ import java.util.Set;
  * @param storeType where state lives (changelogged either way)
  * @param recommendations catalog recommendations (disabled by default; see {@link RecommendConfig})
  */
-public record TopologyConfig(
+public record ShopLensTopologyConfig(
     Map<String, Object> serdeConfig,
     String modelId,
     int imageTokens,
     String replayRunId,
-    GenerationOptions captionOptions,
+    DecodingOptions captionOptions,
     List<AttributePrompt> attributePrompts,
-    GenerationOptions attributeOptions,
-    GenerationOptions answerOptions,
+    DecodingOptions attributeOptions,
+    DecodingOptions answerOptions,
     int maxQuestionChars,
     int maxNewTokensLimit,
     long maxInlineImageBytes,
@@ -117,7 +117,7 @@ public record TopologyConfig(
     }
   }
 
-  public TopologyConfig {
+  public ShopLensTopologyConfig {
     serdeConfig = Map.copyOf(Objects.requireNonNull(serdeConfig, "serdeConfig"));
     Objects.requireNonNull(modelId, "modelId");
     Objects.requireNonNull(captionOptions, "captionOptions");
@@ -132,9 +132,9 @@ public record TopologyConfig(
     require(imageTokens >= 0, "imageTokens must be >= 0, got " + imageTokens);
     require(maxQuestionChars >= 1, "maxQuestionChars must be >= 1, got " + maxQuestionChars);
     require(
-        maxNewTokensLimit >= 1 && maxNewTokensLimit <= GenerationOptions.MAX_NEW_TOKENS_LIMIT,
+        maxNewTokensLimit >= 1 && maxNewTokensLimit <= DecodingOptions.MAX_NEW_TOKENS_LIMIT,
         "maxNewTokensLimit must be in [1, "
-            + GenerationOptions.MAX_NEW_TOKENS_LIMIT
+            + DecodingOptions.MAX_NEW_TOKENS_LIMIT
             + "], got "
             + maxNewTokensLimit);
     require(maxInlineImageBytes >= 1, "maxInlineImageBytes must be >= 1");
@@ -230,16 +230,16 @@ public record TopologyConfig(
     }
   }
 
-  /** Builds a {@link TopologyConfig}; every setting starts at its production default. */
+  /** Builds a {@link ShopLensTopologyConfig}; every setting starts at its production default. */
   public static final class Builder {
     private final Map<String, Object> serdeConfig;
     private String modelId = "unknown";
     private int imageTokens = 32;
     private String replayRunId;
-    private GenerationOptions captionOptions = GenerationOptions.greedy().withMaxNewTokens(30);
+    private DecodingOptions captionOptions = DecodingOptions.greedy().withMaxNewTokens(30);
     private List<AttributePrompt> attributePrompts = new ArrayList<>(DEFAULT_ATTRIBUTE_PROMPTS);
-    private GenerationOptions attributeOptions = GenerationOptions.greedy().withMaxNewTokens(10);
-    private GenerationOptions answerOptions = GenerationOptions.greedy().withMaxNewTokens(30);
+    private DecodingOptions attributeOptions = DecodingOptions.greedy().withMaxNewTokens(10);
+    private DecodingOptions answerOptions = DecodingOptions.greedy().withMaxNewTokens(30);
     private int maxQuestionChars = 500;
     private int maxNewTokensLimit = 128;
     private long maxInlineImageBytes = 900_000;
@@ -278,7 +278,7 @@ public record TopologyConfig(
       return this;
     }
 
-    public Builder captionOptions(GenerationOptions v) {
+    public Builder captionOptions(DecodingOptions v) {
       captionOptions = v;
       return this;
     }
@@ -288,12 +288,12 @@ public record TopologyConfig(
       return this;
     }
 
-    public Builder attributeOptions(GenerationOptions v) {
+    public Builder attributeOptions(DecodingOptions v) {
       attributeOptions = v;
       return this;
     }
 
-    public Builder answerOptions(GenerationOptions v) {
+    public Builder answerOptions(DecodingOptions v) {
       answerOptions = v;
       return this;
     }
@@ -391,8 +391,8 @@ public record TopologyConfig(
     /**
      * @throws IllegalArgumentException when a setting is out of range (the message names it)
      */
-    public TopologyConfig build() {
-      return new TopologyConfig(
+    public ShopLensTopologyConfig build() {
+      return new ShopLensTopologyConfig(
           serdeConfig,
           modelId,
           imageTokens,

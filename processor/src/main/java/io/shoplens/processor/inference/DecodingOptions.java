@@ -18,7 +18,7 @@ import java.util.Objects;
  *     50, and so is {@link #sampling()})
  * @param topP nucleus sampling threshold; 1 disables
  */
-public record GenerationOptions(
+public record DecodingOptions(
     Strategy strategy,
     int maxNewTokens,
     int minNewTokens,
@@ -50,7 +50,7 @@ public record GenerationOptions(
     NEVER
   }
 
-  public GenerationOptions {
+  public DecodingOptions {
     Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(earlyStopping, "earlyStopping");
     require(
@@ -84,25 +84,25 @@ public record GenerationOptions(
   }
 
   /** Greedy decoding of at most 20 new tokens (Hugging Face's default length). */
-  public static GenerationOptions greedy() {
-    return new GenerationOptions(
+  public static DecodingOptions greedy() {
+    return new DecodingOptions(
         Strategy.GREEDY, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
   }
 
   /** Beam search with {@code numBeams} beams, length penalty 1, heuristic early stopping. */
-  public static GenerationOptions beam(int numBeams) {
-    return new GenerationOptions(
+  public static DecodingOptions beam(int numBeams) {
+    return new DecodingOptions(
         Strategy.BEAM, 20, 0, numBeams, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
   }
 
   /** Sampling with Hugging Face's defaults: temperature 1, top-k 50, top-p 1. */
-  public static GenerationOptions sampling() {
-    return new GenerationOptions(
+  public static DecodingOptions sampling() {
+    return new DecodingOptions(
         Strategy.SAMPLE, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
   }
 
-  public GenerationOptions withMaxNewTokens(int max) {
-    return new GenerationOptions(
+  public DecodingOptions withMaxNewTokens(int max) {
+    return new DecodingOptions(
         strategy,
         max,
         Math.min(minNewTokens, max),
@@ -115,8 +115,8 @@ public record GenerationOptions(
         topP);
   }
 
-  public GenerationOptions withMinNewTokens(int min) {
-    return new GenerationOptions(
+  public DecodingOptions withMinNewTokens(int min) {
+    return new DecodingOptions(
         strategy,
         maxNewTokens,
         min,
@@ -129,8 +129,8 @@ public record GenerationOptions(
         topP);
   }
 
-  public GenerationOptions withLengthPenalty(double penalty) {
-    return new GenerationOptions(
+  public DecodingOptions withLengthPenalty(double penalty) {
+    return new DecodingOptions(
         strategy,
         maxNewTokens,
         minNewTokens,
@@ -143,8 +143,8 @@ public record GenerationOptions(
         topP);
   }
 
-  public GenerationOptions withEarlyStopping(EarlyStopping rule) {
-    return new GenerationOptions(
+  public DecodingOptions withEarlyStopping(EarlyStopping rule) {
+    return new DecodingOptions(
         strategy,
         maxNewTokens,
         minNewTokens,
@@ -157,8 +157,8 @@ public record GenerationOptions(
         topP);
   }
 
-  public GenerationOptions withNumReturnSequences(int n) {
-    return new GenerationOptions(
+  public DecodingOptions withNumReturnSequences(int n) {
+    return new DecodingOptions(
         strategy,
         maxNewTokens,
         minNewTokens,
@@ -171,8 +171,8 @@ public record GenerationOptions(
         topP);
   }
 
-  public GenerationOptions withSampling(double temperature, int topK, double topP) {
-    return new GenerationOptions(
+  public DecodingOptions withSampling(double temperature, int topK, double topP) {
+    return new DecodingOptions(
         strategy,
         maxNewTokens,
         minNewTokens,
