@@ -1,4 +1,4 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,9 +9,9 @@ import com.sun.net.httpserver.HttpServer;
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException.Reason;
-import io.shoplens.processor.topology.image.ImageResolver.ResolvedImage;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException.Reason;
+import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.shoplens.events.ImageReference;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException.Reason;
-import io.shoplens.processor.topology.image.ImageResolver.ResolvedImage;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException.Reason;
+import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;

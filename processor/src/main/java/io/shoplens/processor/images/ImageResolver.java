@@ -1,4 +1,4 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;

@@ -1,9 +1,9 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import io.shoplens.events.ImageReference;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException.Reason;
-import io.shoplens.processor.topology.image.ImageResolver.ResolvedImage;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException.Reason;
+import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
