@@ -242,7 +242,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
       boolean embed = recommender != null && a.job.kind() == Kind.CAPTION;
       results =
           resolver
-              .resolve(a.upload)
+              .resolve(a.upload.getImage())
               .thenCompose(
                   image -> {
                     CompletableFuture<List<GenerationResult>> generated =

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.shoplens.events.ImageReference;
-import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
 import io.shoplens.processor.images.ImageResolver.ImageRefusedException.Reason;
@@ -20,7 +19,6 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -148,7 +146,7 @@ class HttpImageResolverTest {
     HttpImageResolver resolver = resolver(loopbackConfig());
 
     // When
-    ResolvedImage image = resolver.resolveNow(upload(ref(url("/img.png"), PNG_SHA, PNG.length)));
+    ResolvedImage image = resolver.resolveNow(ref(url("/img.png"), PNG_SHA, PNG.length));
 
     // Then
     assertThat(image.bytes()).isEqualTo(PNG);
@@ -160,9 +158,9 @@ class HttpImageResolverTest {
   void shouldFetchReferencesOnItsOwnThreadsAndCompleteTheFuture() {
     try (HttpImageResolver resolver = resolver(loopbackConfig())) {
       CompletableFuture<ResolvedImage> ok =
-          resolver.resolve(upload(ref(url("/img.png"), PNG_SHA, PNG.length)));
+          resolver.resolve(ref(url("/img.png"), PNG_SHA, PNG.length));
       CompletableFuture<ResolvedImage> refused =
-          resolver.resolve(upload(ref(url("/html"), PNG_SHA, PNG.length)));
+          resolver.resolve(ref(url("/html"), PNG_SHA, PNG.length));
 
       assertThat(ok.join().bytes()).isEqualTo(PNG);
       assertThat(refusal(refused).reason()).isEqualTo(Reason.CONTENT_TYPE_MISMATCH);
@@ -186,8 +184,7 @@ class HttpImageResolverTest {
 
     // When the server redirects within the host
     ResolvedImage image =
-        resolver.resolveNow(
-            upload(ref("http://images.test:" + port + "/same-host", PNG_SHA, PNG.length)));
+        resolver.resolveNow(ref("http://images.test:" + port + "/same-host", PNG_SHA, PNG.length));
 
     // Then both requests went to the pinned address, under the reference's host name
     assertThat(image.bytes()).isEqualTo(PNG);
@@ -531,7 +528,7 @@ class HttpImageResolverTest {
   void shouldAcceptAnInlineImageWithinTheLimit() {
     HttpImageResolver resolver = resolver(ImageResolverConfig.defaults().withMaxInlineBytes(4096));
 
-    ResolvedImage image = resolver.resolve(upload(inline(PNG, "image/png"))).join();
+    ResolvedImage image = resolver.resolve(inline(PNG, "image/png")).join();
 
     assertThat(image.bytes()).isEqualTo(PNG);
     assertThat(image.contentType()).isEqualTo("image/png");
@@ -541,7 +538,7 @@ class HttpImageResolverTest {
   void shouldRefuseAnInlineImageOverTheLimit() {
     HttpImageResolver resolver = resolver(ImageResolverConfig.defaults().withMaxInlineBytes(2999));
 
-    ImageRefusedException e = refusal(resolver.resolve(upload(inline(PNG, "image/png"))));
+    ImageRefusedException e = refusal(resolver.resolve(inline(PNG, "image/png")));
 
     assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
     assertThat(e.retriable()).isFalse();
@@ -553,10 +550,29 @@ class HttpImageResolverTest {
   void shouldRefuseAnEmptyOrNonImageInlineImage() {
     HttpImageResolver resolver = resolver(ImageResolverConfig.defaults());
 
-    assertThat(refusal(resolver.resolve(upload(inline(new byte[0], "image/png")))).reason())
+    assertThat(refusal(resolver.resolve(inline(new byte[0], "image/png"))).reason())
         .isEqualTo(Reason.EMPTY);
-    assertThat(refusal(resolver.resolve(upload(inline(PNG, "text/plain")))).reason())
+    assertThat(refusal(resolver.resolve(inline(PNG, "text/plain"))).reason())
         .isEqualTo(Reason.CONTENT_TYPE_MISMATCH);
+  }
+
+  @Test
+  void shouldRefuseAValueThatIsNeitherInlineNorAReference() {
+    // Given the resolver takes the image union alone, typed Object as Avro types it
+    HttpImageResolver resolver = resolver(ImageResolverConfig.defaults());
+
+    // When it is handed nothing, or something else
+    ImageRefusedException none = refusal(resolver.resolve(null));
+    ImageRefusedException other = refusal(resolver.resolve("https://img.test/a.png"));
+
+    // Then both are refused for good, saying what came instead
+    assertThat(none.reason()).isEqualTo(Reason.INVALID_REFERENCE);
+    assertThat(none.retriable()).isFalse();
+    assertThat(none.getMessage())
+        .contains("expected an InlineImage or an ImageReference, got null");
+    assertThat(other.reason()).isEqualTo(Reason.INVALID_REFERENCE);
+    assertThat(other.getMessage()).contains("got String");
+    assertThat(requests).hasValue(0);
   }
 
   // ---- capacity ----
@@ -567,13 +583,13 @@ class HttpImageResolverTest {
     ImageResolverConfig config = loopbackConfig().withFetchThreads(1, 1);
     try (HttpImageResolver resolver = resolver(config)) {
       CompletableFuture<ResolvedImage> running =
-          resolver.resolve(upload(ref(url("/stall"), PNG_SHA, PNG.length)));
+          resolver.resolve(ref(url("/stall"), PNG_SHA, PNG.length));
       CompletableFuture<ResolvedImage> waiting =
-          resolver.resolve(upload(ref(url("/img.png"), PNG_SHA, PNG.length)));
+          resolver.resolve(ref(url("/img.png"), PNG_SHA, PNG.length));
 
       // When a third arrives
       CompletableFuture<ResolvedImage> third =
-          resolver.resolve(upload(ref(url("/img.png"), PNG_SHA, PNG.length)));
+          resolver.resolve(ref(url("/img.png"), PNG_SHA, PNG.length));
 
       // Then it is refused at once, as retriable; the others finish once the server moves on
       ImageRefusedException e = refusal(third);
@@ -591,8 +607,7 @@ class HttpImageResolverTest {
     HttpImageResolver resolver = resolver(loopbackConfig());
     resolver.close();
 
-    ImageRefusedException e =
-        refusal(resolver.resolve(upload(ref(url("/img.png"), PNG_SHA, PNG.length))));
+    ImageRefusedException e = refusal(resolver.resolve(ref(url("/img.png"), PNG_SHA, PNG.length)));
 
     assertThat(e.getMessage()).contains("the resolver is closed");
   }
@@ -650,7 +665,7 @@ class HttpImageResolverTest {
     HttpImageResolver resolver =
         new HttpImageResolver(config, fetcher(config, dns, countingSockets()));
     ImageRefusedException e =
-        catchThrowableOfType(ImageRefusedException.class, () -> resolver.resolveNow(upload(ref)));
+        catchThrowableOfType(ImageRefusedException.class, () -> resolver.resolveNow(ref));
     assertThat(e).as("expected %s to be refused", ref.getUri()).isNotNull();
     return e;
   }
@@ -672,15 +687,6 @@ class HttpImageResolverTest {
 
   private static InlineImage inline(byte[] data, String type) {
     return new InlineImage(ByteBuffer.wrap(data), type);
-  }
-
-  private static ImageUploaded upload(Object image) {
-    return ImageUploaded.newBuilder()
-        .setUploadId("u-1")
-        .setUserId("user-1")
-        .setImage(image)
-        .setUploadedAt(Instant.parse("2026-01-01T00:00:00Z"))
-        .build();
   }
 
   @FunctionalInterface

@@ -58,9 +58,9 @@ final class RecommendHarness implements AutoCloseable {
     StreamsBuilder builder = new StreamsBuilder();
     ImageResolver inline = ImageResolver.inlineOnly(1_000_000);
     ImageResolver resolver =
-        upload -> {
+        image -> {
           resolved.incrementAndGet();
-          if (upload.getImage() instanceof ImageReference ref) {
+          if (image instanceof ImageReference ref) {
             byte[] bytes = images.get(ref.getUri());
             return bytes == null
                 ? CompletableFuture.failedFuture(
@@ -71,7 +71,7 @@ final class RecommendHarness implements AutoCloseable {
                 : CompletableFuture.completedFuture(
                     new ImageResolver.ResolvedImage(bytes, ref.getContentType()));
           }
-          return inline.resolve(upload);
+          return inline.resolve(image);
         };
     topics = ShopLensTopology.build(builder, config, engine, resolver);
     Properties props = new Properties();

@@ -84,11 +84,11 @@ class RecommendationsIntegrationTest {
     }
     ImageResolver inline = ImageResolver.inlineOnly(1_000_000);
     ImageResolver resolver =
-        upload ->
-            upload.getImage() instanceof ImageReference ref
+        image ->
+            image instanceof ImageReference ref
                 ? CompletableFuture.completedFuture(
                     new ImageResolver.ResolvedImage(served.get(ref.getUri()), "image/png"))
-                : inline.resolve(upload);
+                : inline.resolve(image);
     EngineConfig engineConfig =
         EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(5));
 
