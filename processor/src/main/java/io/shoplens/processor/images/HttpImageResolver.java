@@ -12,7 +12,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,9 +53,8 @@ public final class HttpImageResolver implements ImageResolver {
         config,
         new ReferenceFetcher(
             config,
-            ReferenceFetcher.SYSTEM_DNS,
-            ReferenceFetcher.PLAIN_SOCKETS,
-            (SSLSocketFactory) SSLSocketFactory.getDefault(),
+            FetchPolicy.SYSTEM_DNS,
+            HttpClientTransport.withDefaultTrust(),
             System::nanoTime));
   }
 
@@ -126,7 +124,7 @@ public final class HttpImageResolver implements ImageResolver {
         result.completeExceptionally(
             new ImageRefusedException(
                 ImageRefusedException.Reason.IO_ERROR,
-                ReferenceFetcher.redact(ref.getUri()) + ": unexpected " + e,
+                FetchPolicy.redact(ref.getUri()) + ": unexpected " + e,
                 true,
                 e));
       }
@@ -136,7 +134,7 @@ public final class HttpImageResolver implements ImageResolver {
       result.completeExceptionally(
           new ImageRefusedException(
               ImageRefusedException.Reason.IO_ERROR,
-              ReferenceFetcher.redact(ref.getUri()) + ": not fetched, " + why,
+              FetchPolicy.redact(ref.getUri()) + ": not fetched, " + why,
               true,
               cause));
     }

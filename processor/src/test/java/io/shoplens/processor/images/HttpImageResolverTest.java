@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +33,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLSocketFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,7 +172,7 @@ class HttpImageResolverTest {
     // Given a name whose DNS answer changes after the first lookup (DNS rebinding)
     ImageResolverConfig config = loopbackConfig().withAllowedHosts("images.test");
     AtomicInteger answers = new AtomicInteger();
-    ReferenceFetcher.HostResolver rebinding =
+    FetchPolicy.HostResolver rebinding =
         host -> {
           lookups.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
           return answers.getAndIncrement() == 0
@@ -180,7 +180,8 @@ class HttpImageResolverTest {
               : new InetAddress[] {InetAddress.getByName("10.0.0.1")};
         };
     HttpImageResolver resolver =
-        new HttpImageResolver(config, fetcher(config, rebinding, ReferenceFetcher.PLAIN_SOCKETS));
+        new HttpImageResolver(
+            config, fetcher(config, rebinding, HttpClientTransport.withDefaultTrust()));
 
     // When the server redirects within the host
     ResolvedImage image =
@@ -355,8 +356,7 @@ class HttpImageResolverTest {
   void shouldRefuseANameThatResolvesToLoopbackByDefault() {
     ImageResolverConfig config =
         ImageResolverConfig.defaults().withAllowedHosts("localhost").withHttpAllowed(true);
-    ReferenceFetcher.HostResolver dns =
-        host -> new InetAddress[] {InetAddress.getLoopbackAddress()};
+    FetchPolicy.HostResolver dns = host -> new InetAddress[] {InetAddress.getLoopbackAddress()};
 
     ImageRefusedException e =
         refusedNow(config, dns, ref("http://localhost:" + port + "/img.png", PNG_SHA, PNG.length));
@@ -482,14 +482,22 @@ class HttpImageResolverTest {
         ImageResolverConfig.defaults().withAllowedHosts("cdn.shop.example");
     InetAddress publicAddress = InetAddress.getByName("93.184.216.34");
     List<InetSocketAddress> attempts = new CopyOnWriteArrayList<>();
+    ImageTransport connectsNowhere =
+        (host, address) ->
+            new ImageTransport.Session() {
+              @Override
+              public ImageTransport.Response get(URI uri, Duration connect, Duration read)
+                  throws IOException {
+                int port = uri.getPort() != -1 ? uri.getPort() : 443;
+                attempts.add(new InetSocketAddress(address, port));
+                throw new IOException("test transport: no traffic leaves this machine");
+              }
+
+              @Override
+              public void close() {}
+            };
     ReferenceFetcher fetcher =
-        fetcher(
-            config,
-            host -> new InetAddress[] {publicAddress},
-            (address, timeout) -> {
-              attempts.add(address);
-              throw new IOException("test connector: no traffic leaves this machine");
-            });
+        fetcher(config, host -> new InetAddress[] {publicAddress}, connectsNowhere);
 
     ImageRefusedException e =
         catchThrowableOfType(
@@ -499,6 +507,57 @@ class HttpImageResolverTest {
     assertThat(e.reason()).isEqualTo(Reason.IO_ERROR);
     assertThat(e.retriable()).isTrue();
     assertThat(attempts).containsExactly(new InetSocketAddress(publicAddress, 443));
+  }
+
+  @Test
+  void shouldRefuseAsARetriableTimeoutWhenNoConnectionIsMadeInTime() throws UnknownHostException {
+    // Given a transport that cannot connect within the connect time-out
+    ImageResolverConfig config =
+        ImageResolverConfig.defaults()
+            .withAllowedHosts("cdn.shop.example")
+            .withTimeouts(Duration.ofMillis(700), Duration.ofSeconds(2), Duration.ofSeconds(5));
+    InetAddress publicAddress = InetAddress.getByName("93.184.216.34");
+    ImageTransport neverConnects =
+        (host, address) ->
+            new ImageTransport.Session() {
+              @Override
+              public ImageTransport.Response get(URI uri, Duration connect, Duration read)
+                  throws IOException {
+                throw new ImageTransport.ConnectTimeout("test transport: connect timed out", null);
+              }
+
+              @Override
+              public void close() {}
+            };
+
+    // When
+    ImageRefusedException e =
+        catchThrowableOfType(
+            ImageRefusedException.class,
+            () ->
+                fetcher(config, host -> new InetAddress[] {publicAddress}, neverConnects)
+                    .fetch(ref("https://cdn.shop.example/a.png", PNG_SHA, 10)));
+
+    // Then
+    assertThat(e.reason()).isEqualTo(Reason.TIMEOUT);
+    assertThat(e.retriable()).isTrue();
+    assertThat(e.getMessage()).contains("no connection to 93.184.216.34 within 700 ms");
+  }
+
+  @Test
+  void shouldPinTheHttpClientsResolverToTheCheckedAddressAndLookNothingUp() throws Exception {
+    // Given the resolver hook the HTTP client connects through, pinned to a checked address
+    InetAddress checked = InetAddress.getByName("93.184.216.34");
+    HttpClientTransport.PinnedDnsResolver pinned =
+        new HttpClientTransport.PinnedDnsResolver("CDN.Shop.Example.", checked);
+
+    // Then the fetch's host gets that address, whatever its spelling, and any other name none
+    assertThat(pinned.resolve("cdn.shop.example")).containsExactly(checked);
+    assertThat(pinned.resolve("cdn.shop.example", 8443))
+        .containsExactly(new InetSocketAddress(checked, 8443));
+    assertThatThrownBy(() -> pinned.resolve("metadata.internal"))
+        .isInstanceOf(UnknownHostException.class)
+        .hasMessageContaining("connects to cdn.shop.example only");
   }
 
   @Test
@@ -627,29 +686,40 @@ class HttpImageResolverTest {
 
   private HttpImageResolver resolver(ImageResolverConfig config) {
     return new HttpImageResolver(
-        config, fetcher(config, ReferenceFetcher.SYSTEM_DNS, countingSockets()));
+        config, fetcher(config, FetchPolicy.SYSTEM_DNS, countingTransport()));
   }
 
   private ReferenceFetcher fetcher(
-      ImageResolverConfig config,
-      ReferenceFetcher.HostResolver dns,
-      ReferenceFetcher.Connector connector) {
-    return new ReferenceFetcher(
-        config, dns, connector, (SSLSocketFactory) SSLSocketFactory.getDefault(), System::nanoTime);
+      ImageResolverConfig config, FetchPolicy.HostResolver dns, ImageTransport transport) {
+    return new ReferenceFetcher(config, dns, transport, System::nanoTime);
   }
 
-  private ReferenceFetcher.Connector countingSockets() {
-    return (address, timeout) -> {
-      connections.incrementAndGet();
-      assertThat(address.getAddress().isLoopbackAddress())
+  /** The real transport, counting the requests it is sent and allowing loopback targets only. */
+  private ImageTransport countingTransport() {
+    ImageTransport real = HttpClientTransport.withDefaultTrust();
+    return (host, address) -> {
+      assertThat(address.isLoopbackAddress())
           .as("tests connect to loopback only, not %s", address)
           .isTrue();
-      return ReferenceFetcher.PLAIN_SOCKETS.connect(address, timeout);
+      ImageTransport.Session session = real.open(host, address);
+      return new ImageTransport.Session() {
+        @Override
+        public ImageTransport.Response get(URI uri, Duration connect, Duration read)
+            throws IOException {
+          connections.incrementAndGet();
+          return session.get(uri, connect, read);
+        }
+
+        @Override
+        public void close() throws IOException {
+          session.close();
+        }
+      };
     };
   }
 
   /** DNS that must not be asked: records the question and fails. */
-  private ReferenceFetcher.HostResolver failingDns() {
+  private FetchPolicy.HostResolver failingDns() {
     return host -> {
       lookups.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
       throw new UnknownHostException("test DNS: " + host + " must not be looked up");
@@ -657,13 +727,13 @@ class HttpImageResolverTest {
   }
 
   private ImageRefusedException refusedNow(ImageResolverConfig config, ImageReference ref) {
-    return refusedNow(config, ReferenceFetcher.SYSTEM_DNS, ref);
+    return refusedNow(config, FetchPolicy.SYSTEM_DNS, ref);
   }
 
   private ImageRefusedException refusedNow(
-      ImageResolverConfig config, ReferenceFetcher.HostResolver dns, ImageReference ref) {
+      ImageResolverConfig config, FetchPolicy.HostResolver dns, ImageReference ref) {
     HttpImageResolver resolver =
-        new HttpImageResolver(config, fetcher(config, dns, countingSockets()));
+        new HttpImageResolver(config, fetcher(config, dns, countingTransport()));
     ImageRefusedException e =
         catchThrowableOfType(ImageRefusedException.class, () -> resolver.resolveNow(ref));
     assertThat(e).as("expected %s to be refused", ref.getUri()).isNotNull();
@@ -741,7 +811,7 @@ class HttpImageResolverTest {
   }
 
   private static String sha256(byte[] bytes) {
-    return HexFormat.of().formatHex(ReferenceFetcher.sha256().digest(bytes));
+    return HexFormat.of().formatHex(FetchPolicy.sha256().digest(bytes));
   }
 
   @Test

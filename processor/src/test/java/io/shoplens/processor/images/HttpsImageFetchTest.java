@@ -136,13 +136,12 @@ class HttpsImageFetchTest {
     return new ReferenceFetcher(
         config,
         name -> new InetAddress[] {InetAddress.getLoopbackAddress()},
-        ReferenceFetcher.PLAIN_SOCKETS,
-        clientTls.getSocketFactory(),
+        new HttpClientTransport(clientTls),
         System::nanoTime);
   }
 
   private static ImageReference ref(String host) {
-    String sha = HexFormat.of().formatHex(ReferenceFetcher.sha256().digest(IMAGE));
+    String sha = HexFormat.of().formatHex(FetchPolicy.sha256().digest(IMAGE));
     String uri = "https://" + host + ":" + server.getAddress().getPort() + "/img.png";
     return new ImageReference(uri, sha, "image/png", (long) IMAGE.length);
   }
