@@ -4,6 +4,8 @@ import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.images.ImageResolver;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
@@ -17,8 +19,6 @@ import io.shoplens.processor.topology.State.Job;
 import io.shoplens.processor.topology.State.Kind;
 import io.shoplens.processor.topology.State.StoredTurn;
 import io.shoplens.processor.topology.State.StoredUpload;
-import io.shoplens.processor.topology.image.ImageResolver;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
 import io.shoplens.processor.topology.recommend.Recommender;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -242,7 +242,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
       boolean embed = recommender != null && a.job.kind() == Kind.CAPTION;
       results =
           resolver
-              .resolve(a.upload)
+              .resolve(a.upload.getImage())
               .thenCompose(
                   image -> {
                     CompletableFuture<List<GenerationResult>> generated =

@@ -38,11 +38,26 @@ class ArchitectureGuardTest {
   }
 
   @Test
+  void shouldKeepImageFetchingFreeOfKafkaAndOnnxRuntime() throws IOException {
+    // Fetching images is HTTP and policy: the topology uses it, not the other way round, and it
+    // needs neither Kafka nor the model.
+    List<String> violations =
+        scan(
+            "images",
+            Pattern.compile(
+                "\\b(org\\.apache\\.kafka|ai\\.onnxruntime|io\\.shoplens\\.processor\\.topology)\\b"));
+    assertThat(violations)
+        .as("image fetching sources naming Kafka, ONNX Runtime or the topology")
+        .isEmpty();
+  }
+
+  @Test
   void shouldScanRealSourcesSoThatTheGuardCanFail() throws IOException {
     // The guards above pass vacuously if the directories moved: check they still find code, and
     // that the same patterns do find what they look for where it is allowed.
     assertThat(scan("topology", Pattern.compile("\\borg\\.apache\\.kafka\\b"))).isNotEmpty();
     assertThat(scan("inference", Pattern.compile("\\bai\\.onnxruntime\\b"))).isNotEmpty();
+    assertThat(scan("images", Pattern.compile("\\bio\\.shoplens\\.events\\b"))).isNotEmpty();
   }
 
   private static List<String> scan(String pkg, Pattern forbidden) throws IOException {

@@ -2,6 +2,7 @@ package io.shoplens.processor.topology;
 
 import static io.shoplens.processor.testing.KafkaTestClients.streamsProperties;
 
+import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
@@ -10,7 +11,6 @@ import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.TinyBundle;
-import io.shoplens.processor.topology.image.ImageResolver;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

@@ -3,10 +3,10 @@ package io.shoplens.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.shoplens.events.QuestionAnswered;
+import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.topology.State.Job;
 import io.shoplens.processor.topology.State.Kind;
 import io.shoplens.processor.topology.State.StoredUpload;
-import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.time.Duration;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.shoplens.processor.app.config;
 
 import io.shoplens.events.GarmentCategory;
+import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.image.ImageResolverConfig;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.registry.SchemaRegistryClientConfig;

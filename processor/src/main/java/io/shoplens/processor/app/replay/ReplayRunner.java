@@ -2,6 +2,8 @@ package io.shoplens.processor.app.replay;
 
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
+import io.shoplens.processor.images.HttpImageResolver;
+import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.CachingInferenceEngine;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.bundle.BundleException;
@@ -10,8 +12,6 @@ import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.image.HttpImageResolver;
-import io.shoplens.processor.topology.image.ImageResolver;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;

@@ -3,9 +3,10 @@ package io.shoplens.processor.topology.recommend;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.DeadLetterHeader;
 import io.shoplens.events.ImageReference;
-import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.Product;
+import io.shoplens.processor.images.ImageResolver;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.RequestRejectedException;
 import io.shoplens.processor.inference.image.ImageDecodeException;
@@ -13,8 +14,6 @@ import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.StoreValues;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.image.ImageResolver;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -219,17 +218,9 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     String productId = a.job.productId();
     CompletableFuture<float[]> embedding;
     try {
-      ImageUploaded asUpload =
-          ImageUploaded.newBuilder()
-              .setUploadId("catalog/" + productId)
-              .setUserId("catalog")
-              .setProductId(productId)
-              .setImage(a.product.getImage())
-              .setUploadedAt(Instant.ofEpochMilli(Math.max(0, a.job.timestamp())))
-              .build();
       embedding =
           resolver
-              .resolve(asUpload)
+              .resolve(a.product.getImage())
               .thenCompose(image -> engine.embed("catalog/" + productId, image.bytes()));
     } catch (RuntimeException e) {
       embedding = CompletableFuture.failedFuture(e);

@@ -1,9 +1,9 @@
 package io.shoplens.processor.topology.recommend;
 
+import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.image.ImageResolver;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;

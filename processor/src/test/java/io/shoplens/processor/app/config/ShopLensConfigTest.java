@@ -3,9 +3,9 @@ package io.shoplens.processor.app.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
-import io.shoplens.processor.topology.image.ImageResolverConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;

@@ -7,13 +7,13 @@ import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.Product;
 import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.image.ImageResolver;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,9 +58,9 @@ final class RecommendHarness implements AutoCloseable {
     StreamsBuilder builder = new StreamsBuilder();
     ImageResolver inline = ImageResolver.inlineOnly(1_000_000);
     ImageResolver resolver =
-        upload -> {
+        image -> {
           resolved.incrementAndGet();
-          if (upload.getImage() instanceof ImageReference ref) {
+          if (image instanceof ImageReference ref) {
             byte[] bytes = images.get(ref.getUri());
             return bytes == null
                 ? CompletableFuture.failedFuture(
@@ -71,7 +71,7 @@ final class RecommendHarness implements AutoCloseable {
                 : CompletableFuture.completedFuture(
                     new ImageResolver.ResolvedImage(bytes, ref.getContentType()));
           }
-          return inline.resolve(upload);
+          return inline.resolve(image);
         };
     topics = ShopLensTopology.build(builder, config, engine, resolver);
     Properties props = new Properties();

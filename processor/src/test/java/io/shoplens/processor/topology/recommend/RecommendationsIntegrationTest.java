@@ -17,6 +17,7 @@ import io.shoplens.events.Product;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
+import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
@@ -25,7 +26,6 @@ import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -84,11 +84,11 @@ class RecommendationsIntegrationTest {
     }
     ImageResolver inline = ImageResolver.inlineOnly(1_000_000);
     ImageResolver resolver =
-        upload ->
-            upload.getImage() instanceof ImageReference ref
+        image ->
+            image instanceof ImageReference ref
                 ? CompletableFuture.completedFuture(
                     new ImageResolver.ResolvedImage(served.get(ref.getUri()), "image/png"))
-                : inline.resolve(upload);
+                : inline.resolve(image);
     EngineConfig engineConfig =
         EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(5));
 

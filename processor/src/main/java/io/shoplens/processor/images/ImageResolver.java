@@ -1,15 +1,16 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import io.shoplens.events.ImageReference;
-import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Turns the image of an {@link ImageUploaded} (inline bytes, or a reference to fetch) into image
- * bytes, or into a typed refusal.
+ * Turns an image (inline bytes, or a reference to fetch) into image bytes, or into a typed refusal.
+ * It takes the image alone, the value of the Avro union that an upload's {@code image} field holds
+ * and a catalog product's {@code image} is one branch of, so that every caller can pass what it
+ * has.
  *
  * <p>The topology calls {@link #resolve} on the stream thread and chains the inference request on
  * the returned future, so implementations must not block the caller: network I/O (fetching a
@@ -27,14 +28,15 @@ import java.util.concurrent.CompletableFuture;
 public interface ImageResolver extends AutoCloseable {
 
   /**
-   * Starts resolving the upload's image.
+   * Starts resolving an image.
    *
-   * @param upload a validated upload (its image is an {@link InlineImage} or an {@link
-   *     ImageReference})
+   * @param image an {@link InlineImage} or an {@link ImageReference} (typed {@code Object} because
+   *     that is how Avro types the union); anything else, {@code null} included, is refused with
+   *     {@link ImageRefusedException.Reason#INVALID_REFERENCE}
    * @return a future completed with the image bytes, or exceptionally with {@link
    *     ImageRefusedException}
    */
-  CompletableFuture<ResolvedImage> resolve(ImageUploaded upload);
+  CompletableFuture<ResolvedImage> resolve(Object image);
 
   /** Releases threads and connections; the default does nothing. */
   @Override
@@ -46,8 +48,7 @@ public interface ImageResolver extends AutoCloseable {
    * do not fetch images.
    */
   static ImageResolver inlineOnly(long maxInlineBytes) {
-    return upload -> {
-      Object image = upload.getImage();
+    return image -> {
       if (image instanceof InlineImage inline) {
         ByteBuffer data = inline.getData().duplicate();
         byte[] bytes = new byte[data.remaining()];
@@ -69,20 +70,22 @@ public interface ImageResolver extends AutoCloseable {
         }
         return CompletableFuture.completedFuture(new ResolvedImage(bytes, inline.getContentType()));
       }
-      String uri = image instanceof ImageReference ref ? ref.getUri() : String.valueOf(image);
+      if (!(image instanceof ImageReference ref)) {
+        return CompletableFuture.failedFuture(HttpImageResolver.notAnImage(image));
+      }
       return CompletableFuture.failedFuture(
           new ImageRefusedException(
               ImageRefusedException.Reason.SCHEME_NOT_ALLOWED,
-              "image references are not fetched by this resolver: " + uri,
+              "image references are not fetched by this resolver: " + ref.getUri(),
               false));
     };
   }
 
   /**
-   * The image bytes of an upload.
+   * The bytes of an image.
    *
    * @param bytes the encoded image file (not copied: callers must not modify it)
-   * @param contentType its media type as declared by the upload or the server
+   * @param contentType its media type as declared inline or by the server
    */
   record ResolvedImage(byte[] bytes, String contentType) {
     public ResolvedImage {

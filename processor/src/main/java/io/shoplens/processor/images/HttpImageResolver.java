@@ -1,7 +1,6 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import io.shoplens.events.ImageReference;
-import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import java.nio.ByteBuffer;
 import java.util.Locale;
@@ -13,7 +12,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,9 +53,8 @@ public final class HttpImageResolver implements ImageResolver {
         config,
         new ReferenceFetcher(
             config,
-            ReferenceFetcher.SYSTEM_DNS,
-            ReferenceFetcher.PLAIN_SOCKETS,
-            (SSLSocketFactory) SSLSocketFactory.getDefault(),
+            FetchPolicy.SYSTEM_DNS,
+            HttpClientTransport.withDefaultTrust(),
             System::nanoTime));
   }
 
@@ -87,11 +84,10 @@ public final class HttpImageResolver implements ImageResolver {
   }
 
   @Override
-  public CompletableFuture<ResolvedImage> resolve(ImageUploaded upload) {
-    Object image = upload.getImage();
+  public CompletableFuture<ResolvedImage> resolve(Object image) {
     if (!(image instanceof ImageReference ref)) {
       try {
-        return CompletableFuture.completedFuture(resolveNow(upload));
+        return CompletableFuture.completedFuture(resolveNow(image));
       } catch (ImageRefusedException e) {
         return CompletableFuture.failedFuture(e);
       }
@@ -128,7 +124,7 @@ public final class HttpImageResolver implements ImageResolver {
         result.completeExceptionally(
             new ImageRefusedException(
                 ImageRefusedException.Reason.IO_ERROR,
-                ReferenceFetcher.redact(ref.getUri()) + ": unexpected " + e,
+                FetchPolicy.redact(ref.getUri()) + ": unexpected " + e,
                 true,
                 e));
       }
@@ -138,7 +134,7 @@ public final class HttpImageResolver implements ImageResolver {
       result.completeExceptionally(
           new ImageRefusedException(
               ImageRefusedException.Reason.IO_ERROR,
-              ReferenceFetcher.redact(ref.getUri()) + ": not fetched, " + why,
+              FetchPolicy.redact(ref.getUri()) + ": not fetched, " + why,
               true,
               cause));
     }
@@ -150,17 +146,24 @@ public final class HttpImageResolver implements ImageResolver {
    *
    * @throws ImageRefusedException why the image was refused
    */
-  public ResolvedImage resolveNow(ImageUploaded upload) throws ImageRefusedException {
-    Object image = upload.getImage();
+  public ResolvedImage resolveNow(Object image) throws ImageRefusedException {
     if (image instanceof InlineImage inline) {
       return resolveInline(inline);
     }
     if (image instanceof ImageReference ref) {
       return fetcher.fetch(ref);
     }
-    throw new ImageRefusedException(
+    throw notAnImage(image);
+  }
+
+  /**
+   * The refusal for a value that is neither an {@link InlineImage} nor an {@link ImageReference}.
+   */
+  static ImageRefusedException notAnImage(Object image) {
+    return new ImageRefusedException(
         ImageRefusedException.Reason.INVALID_REFERENCE,
-        "upload " + upload.getUploadId() + " has no image",
+        "no image: expected an InlineImage or an ImageReference, got "
+            + (image == null ? "null" : image.getClass().getSimpleName()),
         false);
   }
 

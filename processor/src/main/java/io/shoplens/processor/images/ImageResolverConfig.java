@@ -1,4 +1,4 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import java.time.Duration;
 import java.util.List;

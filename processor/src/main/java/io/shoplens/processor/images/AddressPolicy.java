@@ -1,4 +1,4 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;

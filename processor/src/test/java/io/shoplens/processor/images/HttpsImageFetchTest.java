@@ -1,4 +1,4 @@
-package io.shoplens.processor.topology.image;
+package io.shoplens.processor.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.shoplens.events.ImageReference;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
-import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException.Reason;
-import io.shoplens.processor.topology.image.ImageResolver.ResolvedImage;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
+import io.shoplens.processor.images.ImageResolver.ImageRefusedException.Reason;
+import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -136,13 +136,12 @@ class HttpsImageFetchTest {
     return new ReferenceFetcher(
         config,
         name -> new InetAddress[] {InetAddress.getLoopbackAddress()},
-        ReferenceFetcher.PLAIN_SOCKETS,
-        clientTls.getSocketFactory(),
+        new HttpClientTransport(clientTls),
         System::nanoTime);
   }
 
   private static ImageReference ref(String host) {
-    String sha = HexFormat.of().formatHex(ReferenceFetcher.sha256().digest(IMAGE));
+    String sha = HexFormat.of().formatHex(FetchPolicy.sha256().digest(IMAGE));
     String uri = "https://" + host + ":" + server.getAddress().getPort() + "/img.png";
     return new ImageReference(uri, sha, "image/png", (long) IMAGE.length);
   }
