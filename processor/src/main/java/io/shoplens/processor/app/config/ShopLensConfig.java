@@ -711,20 +711,20 @@ public final class ShopLensConfig extends AbstractConfig {
         tryOn.add(GarmentCategory.valueOf(category.trim().toUpperCase(Locale.ROOT)));
       }
     }
-    return RecommendConfig.defaults()
-        .withEnabled(getBoolean(RECOMMENDATIONS_ENABLED_CONFIG))
-        .withTopK(getInt(RECOMMENDATIONS_TOP_K_CONFIG))
-        .withWeights(
-            getDouble(RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG),
-            getDouble(RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG))
-        .withMinScore(getDouble(RECOMMENDATIONS_MIN_SCORE_CONFIG))
-        .withVocabulary(
+    return RecommendConfig.builder()
+        .enabled(getBoolean(RECOMMENDATIONS_ENABLED_CONFIG))
+        .topK(getInt(RECOMMENDATIONS_TOP_K_CONFIG))
+        .attributeWeight(getDouble(RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG))
+        .embeddingWeight(getDouble(RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG))
+        .minScore(getDouble(RECOMMENDATIONS_MIN_SCORE_CONFIG))
+        .vocabulary(
             vocabularyFile.isEmpty()
                 ? AttributeVocabulary.defaults()
                 : AttributeVocabulary.load(Path.of(vocabularyFile)))
-        .withTryOnCategories(tryOn)
-        .withEmbeddingsTopic(getString(RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG).trim())
-        .withCatalogMaxInFlight(getInt(RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG));
+        .tryOnCategories(tryOn)
+        .embeddingsTopic(getString(RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG).trim())
+        .catalogMaxInFlight(getInt(RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG))
+        .build();
   }
 
   /** Whether recommendations are on. */
@@ -740,17 +740,20 @@ public final class ShopLensConfig extends AbstractConfig {
     ImageResolverConfig defaults = ImageResolverConfig.defaults();
     Duration total = Duration.ofMillis(getLong(IMAGE_FETCH_TIMEOUT_MS_CONFIG));
     boolean privateAllowed = getBoolean(IMAGE_ALLOW_PRIVATE_NETWORKS_CONFIG);
-    return defaults
-        .withMaxInlineBytes(getLong(IMAGE_INLINE_MAX_BYTES_CONFIG))
-        .withMaxFetchBytes(getLong(IMAGE_FETCH_MAX_BYTES_CONFIG))
-        .withAllowedHosts(
+    return defaults.toBuilder()
+        .maxInlineBytes(getLong(IMAGE_INLINE_MAX_BYTES_CONFIG))
+        .maxFetchBytes(getLong(IMAGE_FETCH_MAX_BYTES_CONFIG))
+        .allowedHosts(
             getList(IMAGE_ALLOWED_HOSTS_CONFIG).stream().filter(h -> !h.isBlank()).toList())
-        .withHttpAllowed(getBoolean(IMAGE_ALLOW_HTTP_CONFIG))
-        .withLoopbackAllowed(privateAllowed)
-        .withPrivateNetworksAllowed(privateAllowed)
-        .withTimeouts(
-            min(defaults.connectTimeout(), total), min(defaults.readTimeout(), total), total)
-        .withFetchThreads(getInt(IMAGE_FETCH_THREADS_CONFIG), defaults.maxQueuedFetches());
+        .allowHttp(getBoolean(IMAGE_ALLOW_HTTP_CONFIG))
+        .allowLoopback(privateAllowed)
+        .allowPrivateNetworks(privateAllowed)
+        .connectTimeout(min(defaults.connectTimeout(), total))
+        .readTimeout(min(defaults.readTimeout(), total))
+        .totalTimeout(total)
+        .fetchThreads(getInt(IMAGE_FETCH_THREADS_CONFIG))
+        .maxQueuedFetches(defaults.maxQueuedFetches())
+        .build();
   }
 
   private static Duration min(Duration a, Duration b) {
@@ -760,17 +763,21 @@ public final class ShopLensConfig extends AbstractConfig {
   /** The engine's settings; the rest keep {@link EngineConfig#defaults()}. */
   public EngineConfig engineConfig() {
     EngineConfig defaults = EngineConfig.defaults();
-    return defaults
-        .withExecutionProvider(
+    return defaults.toBuilder()
+        .executionProvider(
             EngineConfig.ExecutionProvider.valueOf(
-                getString(EXECUTION_PROVIDER_CONFIG).toUpperCase(Locale.ROOT)),
-            getInt(CUDA_DEVICE_ID_CONFIG))
-        .withThreads(getInt(INTRA_OP_THREADS_CONFIG), getInt(INTER_OP_THREADS_CONFIG))
-        .withBatching(
-            getInt(BATCH_MAX_SIZE_CONFIG), Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS_CONFIG)))
-        .withQueue(getInt(QUEUE_CAPACITY_CONFIG), defaults.backpressure(), defaults.offerTimeout())
-        .withVisionCacheEntries(getInt(VISION_CACHE_SIZE_CONFIG))
-        .withCloseTimeout(shutdownTimeout());
+                getString(EXECUTION_PROVIDER_CONFIG).toUpperCase(Locale.ROOT)))
+        .cudaDeviceId(getInt(CUDA_DEVICE_ID_CONFIG))
+        .intraOpThreads(getInt(INTRA_OP_THREADS_CONFIG))
+        .interOpThreads(getInt(INTER_OP_THREADS_CONFIG))
+        .maxBatchSize(getInt(BATCH_MAX_SIZE_CONFIG))
+        .maxBatchWait(Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS_CONFIG)))
+        .queueCapacity(getInt(QUEUE_CAPACITY_CONFIG))
+        .backpressure(defaults.backpressure())
+        .offerTimeout(defaults.offerTimeout())
+        .visionCacheEntries(getInt(VISION_CACHE_SIZE_CONFIG))
+        .closeTimeout(shutdownTimeout())
+        .build();
   }
 
   /**

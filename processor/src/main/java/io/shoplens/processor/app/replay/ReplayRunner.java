@@ -370,7 +370,7 @@ public final class ReplayRunner {
             .replayRunId(runId)
             // The catalog embeddings topic is shared with the live application and holds one
             // model version's vectors: a replay must not write another model's into it.
-            .recommendations(config.recommendConfig().withEnabled(false))
+            .recommendations(config.recommendConfig().toBuilder().enabled(false).build())
             .build();
     if (config.recommendConfig().enabled()) {
       LOG.info("replay {}: recommendations are not replayed (captions and answers only)", runId);

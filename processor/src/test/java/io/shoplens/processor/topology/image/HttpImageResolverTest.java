@@ -172,7 +172,7 @@ class HttpImageResolverTest {
   @Test
   void shouldFollowSameHostRedirectsToTheAddressResolvedOnce() {
     // Given a name whose DNS answer changes after the first lookup (DNS rebinding)
-    ImageResolverConfig config = loopbackConfig().withAllowedHosts("images.test");
+    ImageResolverConfig config = loopbackConfig().toBuilder().allowedHosts("images.test").build();
     AtomicInteger answers = new AtomicInteger();
     ReferenceFetcher.HostResolver rebinding =
         host -> {
@@ -237,7 +237,7 @@ class HttpImageResolverTest {
   @Test
   void shouldCountTheBodyWhileStreamingAndStopAtTheLimitWithoutContentLength() {
     // Given a server that streams without end, and a declared size equal to the limit
-    ImageResolverConfig config = loopbackConfig().withMaxFetchBytes(64 * 1024);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxFetchBytes(64 * 1024).build();
 
     // When
     ImageRefusedException e = refusedNow(config, ref(url("/endless"), PNG_SHA, 64 * 1024));
@@ -249,7 +249,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseAContentLengthAboveTheLimitBeforeReadingTheBody() {
-    ImageResolverConfig config = loopbackConfig().withMaxFetchBytes(64 * 1024);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxFetchBytes(64 * 1024).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/huge-length"), PNG_SHA, 64 * 1024));
 
@@ -259,7 +259,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseADeclaredSizeAboveTheLimitWithoutConnecting() {
-    ImageResolverConfig config = loopbackConfig().withMaxFetchBytes(1024);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxFetchBytes(1024).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/img.png"), PNG_SHA, PNG.length));
 
@@ -286,8 +286,11 @@ class HttpImageResolverTest {
   @Test
   void shouldTimeOutWhenTheServerStopsSending() {
     ImageResolverConfig config =
-        loopbackConfig()
-            .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(300), Duration.ofSeconds(10));
+        loopbackConfig().toBuilder()
+            .connectTimeout(Duration.ofSeconds(1))
+            .readTimeout(Duration.ofMillis(300))
+            .totalTimeout(Duration.ofSeconds(10))
+            .build();
 
     long start = System.nanoTime();
     ImageRefusedException e = refusedNow(config, ref(url("/stall"), PNG_SHA, PNG.length));
@@ -303,8 +306,11 @@ class HttpImageResolverTest {
   void shouldEnforceTheTotalDeadlineAgainstATricklingServer() {
     // Each byte arrives well within the read time-out; the whole image would take 150 s.
     ImageResolverConfig config =
-        loopbackConfig()
-            .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(500));
+        loopbackConfig().toBuilder()
+            .connectTimeout(Duration.ofSeconds(1))
+            .readTimeout(Duration.ofSeconds(2))
+            .totalTimeout(Duration.ofMillis(500))
+            .build();
 
     long start = System.nanoTime();
     ImageRefusedException e = refusedNow(config, ref(url("/trickle"), PNG_SHA, PNG.length));
@@ -319,7 +325,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseARedirectToAnotherHostEvenWhenThatHostIsAllowListed() {
-    ImageResolverConfig config = loopbackConfig().withAllowedHosts("127.0.0.1", "localhost");
+    ImageResolverConfig config =
+        loopbackConfig().toBuilder().allowedHosts("127.0.0.1", "localhost").build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/other-host"), PNG_SHA, PNG.length));
 
@@ -330,7 +337,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldStopAfterTheConfiguredNumberOfRedirects() {
-    ImageResolverConfig config = loopbackConfig().withMaxRedirects(2);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxRedirects(2).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/loop"), PNG_SHA, PNG.length));
 
@@ -345,7 +352,7 @@ class HttpImageResolverTest {
   void shouldRefuseLoopbackByDefaultWithoutConnecting() {
     // Given the default address rules: only the host is allow-listed, http enabled
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("127.0.0.1").withHttpAllowed(true);
+        ImageResolverConfig.builder().allowedHosts("127.0.0.1").allowHttp(true).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/img.png"), PNG_SHA, PNG.length));
 
@@ -357,7 +364,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseANameThatResolvesToLoopbackByDefault() {
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("localhost").withHttpAllowed(true);
+        ImageResolverConfig.builder().allowedHosts("localhost").allowHttp(true).build();
     ReferenceFetcher.HostResolver dns =
         host -> new InetAddress[] {InetAddress.getLoopbackAddress()};
 
@@ -371,7 +378,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseHttpUnlessEnabled() {
-    ImageResolverConfig config = loopbackConfig().withHttpAllowed(false);
+    ImageResolverConfig config = loopbackConfig().toBuilder().allowHttp(false).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/img.png"), PNG_SHA, PNG.length));
 
@@ -390,7 +397,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseAHostOffTheAllowListWithoutLookingItUp() {
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts("*.shop.example");
+    ImageResolverConfig config =
+        ImageResolverConfig.builder().allowedHosts("*.shop.example").build();
 
     ImageRefusedException e =
         refusedNow(config, failingDns(), ref("https://evil.example.org/a.png", PNG_SHA, 10));
@@ -403,7 +411,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseUserInfoThatDisguisesTheHost() {
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts("shop.example");
+    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts("shop.example").build();
 
     ImageRefusedException e =
         refusedNow(
@@ -433,7 +441,7 @@ class HttpImageResolverTest {
       })
   void shouldRefuseNonPublicAddressLiteralsByAddressWithoutConnecting(String address) {
     // Given the literal is allow-listed as a host, so only the address check stands in the way
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts(address);
+    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts(address).build();
     String host = address.contains(":") ? "[" + address + "]" : address;
 
     ImageRefusedException e =
@@ -448,7 +456,8 @@ class HttpImageResolverTest {
   @ValueSource(strings = {"10.0.0.7", "192.168.0.2", "169.254.169.254", "fc00::7", "::1"})
   void shouldRefuseAnAllowListedNameThatResolvesToANonPublicAddress(String address)
       throws UnknownHostException {
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts("*.shop.example");
+    ImageResolverConfig config =
+        ImageResolverConfig.builder().allowedHosts("*.shop.example").build();
     InetAddress answer = InetAddress.getByName(address);
 
     ImageRefusedException e =
@@ -465,7 +474,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseANameWhoseAnswersMixPublicAndPrivateAddresses() throws UnknownHostException {
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("cdn.shop.example");
+        ImageResolverConfig.builder().allowedHosts("cdn.shop.example").build();
     InetAddress[] answers = {
       InetAddress.getByName("93.184.216.34"), InetAddress.getByName("10.0.0.1")
     };
@@ -482,7 +491,7 @@ class HttpImageResolverTest {
   void shouldConnectToThePublicAddressItChecked() throws UnknownHostException {
     // Given a public answer; the connector records where it was asked to go and refuses
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("cdn.shop.example");
+        ImageResolverConfig.builder().allowedHosts("cdn.shop.example").build();
     InetAddress publicAddress = InetAddress.getByName("93.184.216.34");
     List<InetSocketAddress> attempts = new CopyOnWriteArrayList<>();
     ReferenceFetcher fetcher =
@@ -529,7 +538,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldAcceptAnInlineImageWithinTheLimit() {
-    HttpImageResolver resolver = resolver(ImageResolverConfig.defaults().withMaxInlineBytes(4096));
+    HttpImageResolver resolver =
+        resolver(ImageResolverConfig.builder().maxInlineBytes(4096).build());
 
     ResolvedImage image = resolver.resolve(upload(inline(PNG, "image/png"))).join();
 
@@ -539,7 +549,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseAnInlineImageOverTheLimit() {
-    HttpImageResolver resolver = resolver(ImageResolverConfig.defaults().withMaxInlineBytes(2999));
+    HttpImageResolver resolver =
+        resolver(ImageResolverConfig.builder().maxInlineBytes(2999).build());
 
     ImageRefusedException e = refusal(resolver.resolve(upload(inline(PNG, "image/png"))));
 
@@ -564,7 +575,8 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseAsRetriableWhenTheFetchQueueIsFull() {
     // Given one fetch thread busy on a stalled server and one fetch waiting
-    ImageResolverConfig config = loopbackConfig().withFetchThreads(1, 1);
+    ImageResolverConfig config =
+        loopbackConfig().toBuilder().fetchThreads(1).maxQueuedFetches(1).build();
     try (HttpImageResolver resolver = resolver(config)) {
       CompletableFuture<ResolvedImage> running =
           resolver.resolve(upload(ref(url("/stall"), PNG_SHA, PNG.length)));
@@ -603,11 +615,14 @@ class HttpImageResolverTest {
 
   /** http to 127.0.0.1 with loopback explicitly allowed: the only traffic these tests send. */
   private static ImageResolverConfig loopbackConfig() {
-    return ImageResolverConfig.defaults()
-        .withAllowedHosts("127.0.0.1")
-        .withHttpAllowed(true)
-        .withLoopbackAllowed(true)
-        .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5));
+    return ImageResolverConfig.builder()
+        .allowedHosts("127.0.0.1")
+        .allowHttp(true)
+        .allowLoopback(true)
+        .connectTimeout(Duration.ofSeconds(2))
+        .readTimeout(Duration.ofSeconds(2))
+        .totalTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   private HttpImageResolver resolver(ImageResolverConfig config) {
@@ -740,24 +755,27 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRejectInvalidConfiguration() {
-    assertThatThrownBy(() -> ImageResolverConfig.defaults().withAllowedHosts("*"))
+    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts("*").build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("allowedHosts entry");
-    assertThatThrownBy(() -> ImageResolverConfig.defaults().withAllowedHosts("*.com"))
+    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts("*.com").build())
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> ImageResolverConfig.defaults().withMaxRedirects(-1))
+    assertThatThrownBy(() -> ImageResolverConfig.builder().maxRedirects(-1).build())
         .hasMessage("maxRedirects must be >= 0, got -1");
     assertThatThrownBy(
             () ->
-                ImageResolverConfig.defaults()
-                    .withTimeouts(Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(1)))
+                ImageResolverConfig.builder()
+                    .connectTimeout(Duration.ZERO)
+                    .readTimeout(Duration.ofSeconds(1))
+                    .totalTimeout(Duration.ofSeconds(1))
+                    .build())
         .hasMessageContaining("connectTimeout must be positive");
   }
 
   @Test
   void shouldMatchExactHostsAndSubdomainWildcardsCaseInsensitively() {
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("Images.Shop.Example.", "*.cdn.example");
+        ImageResolverConfig.builder().allowedHosts("Images.Shop.Example.", "*.cdn.example").build();
 
     assertThat(config.allowedHosts()).containsExactly("images.shop.example", "*.cdn.example");
     assertThat(config.hostAllowed("images.shop.example")).isTrue();
