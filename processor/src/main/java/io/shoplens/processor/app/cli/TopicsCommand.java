@@ -2,7 +2,7 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.config.ConfigSources;
-import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -143,13 +143,15 @@ final class TopicsCommand implements Runnable {
     /** The embeddings topic when recommendations are asked for, by flag or by setting. */
     private Optional<String> embeddingsTopic(Map<String, String> settings) {
       boolean enabled = recommendations;
-      String flag = settings.get(ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG);
+      String flag = settings.get(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG);
       if (flag != null) {
         try {
           enabled |=
               (Boolean)
                   ConfigDef.parseType(
-                      ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG, flag, ConfigDef.Type.BOOLEAN);
+                      RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG,
+                      flag,
+                      ConfigDef.Type.BOOLEAN);
         } catch (ConfigException e) {
           throw new ShopLensCli.UsageException(e.getMessage());
         }
@@ -159,11 +161,11 @@ final class TopicsCommand implements Runnable {
       }
       String topic =
           settings.getOrDefault(
-              ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
-              ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT);
+              RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
+              RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT);
       if (topic.isBlank()) {
         throw new ShopLensCli.UsageException(
-            ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG + " must not be blank");
+            RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG + " must not be blank");
       }
       return Optional.of(topic.trim());
     }

@@ -1,5 +1,7 @@
 package io.shoplens.processor.app.replay;
 
+import io.shoplens.processor.app.config.KafkaSettings;
+import io.shoplens.processor.app.config.ModelSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.inference.CachingInferenceEngine;
@@ -351,8 +353,8 @@ public final class ReplayRunner {
   /** The live configuration with the replay's application id and model. */
   private ShopLensConfig replayConfig() {
     Map<String, Object> s = new LinkedHashMap<>(live.originals());
-    s.put(ShopLensConfig.APPLICATION_ID_CONFIG, request.applicationId());
-    s.put(ShopLensConfig.MODEL_PATH_CONFIG, request.modelPath().toString());
+    s.put(KafkaSettings.APPLICATION_ID_CONFIG, request.applicationId());
+    s.put(ModelSettings.MODEL_PATH_CONFIG, request.modelPath().toString());
     return ShopLensConfig.validate(s);
   }
 

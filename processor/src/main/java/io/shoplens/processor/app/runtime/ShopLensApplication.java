@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shoplens.processor.app.admin.TopicAdmin;
+import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.ops.DeadLetterMetrics;
 import io.shoplens.processor.app.ops.EngineMetrics;
@@ -314,7 +315,7 @@ public final class ShopLensApplication implements AutoCloseable {
       throw new IllegalStateException("interrupted while checking the recommendation topics", e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException(
-          ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+          RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
               + "=true, but the topics it needs ("
               + String.join(", ", needed)
               + ") could not be checked within "
@@ -325,14 +326,14 @@ public final class ShopLensApplication implements AutoCloseable {
     }
     if (!missing.isEmpty()) {
       throw new IllegalStateException(
-          ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+          RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
               + "=true, but "
               + (missing.size() == 1 ? "topic " : "topics ")
               + String.join(" and ", missing)
               + (missing.size() == 1 ? " does" : " do")
               + " not exist. Create them compacted (shoplens topics create --recommendations"
               + " --bootstrap HOST:PORT), or set "
-              + ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+              + RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
               + "=false");
     }
   }
