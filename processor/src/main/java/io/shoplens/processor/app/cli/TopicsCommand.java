@@ -2,6 +2,7 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.io.PrintWriter;
@@ -125,9 +126,8 @@ final class TopicsCommand implements Runnable {
             "no brokers: give --bootstrap, bootstrap.servers in --config, or KAFKA_BOOTSTRAP_SERVERS");
       }
       props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-      props.keySet().retainAll(AdminClientConfig.configNames());
       PrintWriter out = spec.commandLine().getOut();
-      try (Admin admin = Admin.create(props)) {
+      try (Admin admin = Admin.create(KafkaClientConfigs.admin(props))) {
         List<TopicAdmin.Outcome> outcomes =
             TopicAdmin.create(
                 admin,

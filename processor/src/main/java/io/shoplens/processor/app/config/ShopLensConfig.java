@@ -1,6 +1,7 @@
 package io.shoplens.processor.app.config;
 
 import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.image.ImageResolverConfig;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -238,6 +240,35 @@ public final class ShopLensConfig extends AbstractConfig {
     out.put(KafkaSettings.APPLICATION_ID_CONFIG, applicationId());
     RegistrySettings.putClientSettings(this, out);
     return out;
+  }
+
+  /** What a plain {@code KafkaProducer} needs of {@link #kafkaProperties()}. */
+  public Map<String, Object> producerConfigs() {
+    return KafkaClientConfigs.producer(kafkaProperties());
+  }
+
+  /** What a plain {@code KafkaConsumer} needs of {@link #kafkaProperties()}. */
+  public Map<String, Object> consumerConfigs() {
+    return KafkaClientConfigs.consumer(kafkaProperties());
+  }
+
+  /** What an {@code Admin} client needs of {@link #kafkaProperties()}. */
+  public Map<String, Object> adminConfigs() {
+    return KafkaClientConfigs.admin(kafkaProperties());
+  }
+
+  /**
+   * The Kafka Streams settings: what the topology relies on ({@link
+   * ShopLensTopology#streamsConfig()}: exactly-once, dead-lettering of unreadable records), then
+   * {@link #kafkaProperties()} (Streams hands the serde settings to the serdes), then {@code
+   * overrides} (the demo and tests: state directories, fast commits).
+   */
+  public Properties streamsConfigs(Map<String, ?> overrides) {
+    Properties props = new Properties();
+    props.putAll(ShopLensTopology.streamsConfig());
+    props.putAll(kafkaProperties());
+    props.putAll(overrides);
+    return props;
   }
 
   /**

@@ -8,6 +8,7 @@ import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ImageSettings;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.app.config.KafkaSettings;
 import io.shoplens.processor.app.config.ModelSettings;
 import io.shoplens.processor.app.config.OperationsSettings;
@@ -258,8 +259,7 @@ public final class Demo {
   private void publishCatalog(Map<String, Object> clients, DemoImageServer images)
       throws Exception {
     Topics topics = Topics.create(clients);
-    Map<String, Object> producerProps = new HashMap<>(clients);
-    producerProps.keySet().retainAll(ProducerConfig.configNames());
+    Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
     try (KafkaProducer<String, Product> producer =
         new KafkaProducer<>(
             producerProps,
@@ -346,8 +346,7 @@ public final class Demo {
   private Result publishAndWatch(Map<String, Object> clients, OutputWatcher watcher)
       throws Exception {
     Topics topics = Topics.create(clients);
-    Map<String, Object> producerProps = new HashMap<>(clients);
-    producerProps.keySet().retainAll(ProducerConfig.configNames());
+    Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
     producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
     try (KafkaProducer<String, ImageUploaded> uploads =
             new KafkaProducer<>(
