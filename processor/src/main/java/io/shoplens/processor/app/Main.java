@@ -2,7 +2,7 @@ package io.shoplens.processor.app;
 
 import io.shoplens.processor.app.cli.ShopLensCli;
 import io.shoplens.processor.app.config.ConfigSources;
-import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.config.OperationsSettings;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -35,7 +35,7 @@ public final class Main {
       try {
         String fromFile =
             ConfigSources.readProperties(Path.of(args[config + 1]))
-                .get(ShopLensConfig.LOG_FORMAT_CONFIG);
+                .get(OperationsSettings.LOG_FORMAT_CONFIG);
         if (env.get("SHOPLENS_LOG_FORMAT") == null && fromFile != null) {
           format = fromFile;
         }
@@ -43,8 +43,9 @@ public final class Main {
         // Reported by validation, with everything else that is wrong.
       }
     }
-    if (format != null && System.getProperty(ShopLensConfig.LOG_FORMAT_CONFIG) == null) {
-      System.setProperty(ShopLensConfig.LOG_FORMAT_CONFIG, format.trim().toLowerCase(Locale.ROOT));
+    if (format != null && System.getProperty(OperationsSettings.LOG_FORMAT_CONFIG) == null) {
+      System.setProperty(
+          OperationsSettings.LOG_FORMAT_CONFIG, format.trim().toLowerCase(Locale.ROOT));
     }
     // The demo prints what matters itself; the broker's and Streams' INFO lines would bury it.
     if (!list.isEmpty()

@@ -7,10 +7,11 @@ import java.util.Objects;
 
 /**
  * What {@link HttpImageResolver} accepts and how long it waits. Validated on construction; start
- * from {@link #defaults()} and change single settings with the {@code with...} methods.
+ * from {@link #builder()} (the {@link #defaults()}) or {@link #toBuilder()} to change single
+ * settings.
  *
  * <p>The defaults are closed: no host is allow-listed (every reference is refused until {@link
- * #withAllowedHosts} names some), only https, no loopback or private addresses.
+ * Builder#allowedHosts(List)} names some), only https, no loopback or private addresses.
  *
  * @param maxInlineBytes largest inline image accepted, in bytes
  * @param maxFetchBytes largest fetched image accepted, in bytes; counted while streaming
@@ -44,8 +45,15 @@ public record ImageResolverConfig(
     int fetchThreads,
     int maxQueuedFetches) {
 
-  /** 1 MiB: Kafka's default message size limit leaves no room for larger inline images. */
-  public static final long DEFAULT_MAX_INLINE_BYTES = 1024L * 1024;
+  /**
+   * 900,000 bytes. The image travels inside a record whose other fields, key, headers and batch
+   * framing need room too, and that record must fit where Kafka's defaults stop at 1 MiB: the
+   * storefront's producer ({@code max.request.size} 1,048,576), and the topics ShopLens does not
+   * create itself (the changelog of the uploads store). {@code shoplens topics create} gives the
+   * uploads and dead-letter topics {@code max.message.bytes} 2 MiB, so that an inline image at this
+   * limit is also accepted there when it comes back wrapped in a dead letter.
+   */
+  public static final long DEFAULT_MAX_INLINE_BYTES = 900_000L;
 
   /** 20 MiB: a generous product photo; the model sees it downscaled anyway. */
   public static final long DEFAULT_MAX_FETCH_BYTES = 20L * 1024 * 1024;
@@ -71,8 +79,8 @@ public record ImageResolverConfig(
   }
 
   /**
-   * No allow-listed host, https only, public addresses only, 1 MiB inline, 20 MiB fetched, 3
-   * redirects, 2 s connect, 5 s read, 15 s in all, 4 fetch threads with 256 queued.
+   * No allow-listed host, https only, public addresses only, 900,000 bytes inline, 20 MiB fetched,
+   * 3 redirects, 2 s connect, 5 s read, 15 s in all, 4 fetch threads with 256 queued.
    */
   public static ImageResolverConfig defaults() {
     return new ImageResolverConfig(
@@ -130,152 +138,129 @@ public record ImageResolverConfig(
     return p;
   }
 
-  public ImageResolverConfig withMaxInlineBytes(long bytes) {
-    return new ImageResolverConfig(
-        bytes,
-        maxFetchBytes,
-        allowedHosts,
-        allowHttp,
-        allowLoopback,
-        allowPrivateNetworks,
-        maxRedirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        fetchThreads,
-        maxQueuedFetches);
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return defaults().toBuilder();
   }
 
-  public ImageResolverConfig withMaxFetchBytes(long bytes) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        bytes,
-        allowedHosts,
-        allowHttp,
-        allowLoopback,
-        allowPrivateNetworks,
-        maxRedirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        fetchThreads,
-        maxQueuedFetches);
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
-  public ImageResolverConfig withAllowedHosts(String... hosts) {
-    return withAllowedHosts(List.of(hosts));
-  }
+  /** Changes single settings; {@link #build()} validates them together. */
+  public static final class Builder {
+    private long maxInlineBytes;
+    private long maxFetchBytes;
+    private List<String> allowedHosts;
+    private boolean allowHttp;
+    private boolean allowLoopback;
+    private boolean allowPrivateNetworks;
+    private int maxRedirects;
+    private Duration connectTimeout;
+    private Duration readTimeout;
+    private Duration totalTimeout;
+    private int fetchThreads;
+    private int maxQueuedFetches;
 
-  public ImageResolverConfig withAllowedHosts(List<String> hosts) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        maxFetchBytes,
-        hosts,
-        allowHttp,
-        allowLoopback,
-        allowPrivateNetworks,
-        maxRedirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        fetchThreads,
-        maxQueuedFetches);
-  }
+    private Builder(ImageResolverConfig c) {
+      maxInlineBytes = c.maxInlineBytes;
+      maxFetchBytes = c.maxFetchBytes;
+      allowedHosts = c.allowedHosts;
+      allowHttp = c.allowHttp;
+      allowLoopback = c.allowLoopback;
+      allowPrivateNetworks = c.allowPrivateNetworks;
+      maxRedirects = c.maxRedirects;
+      connectTimeout = c.connectTimeout;
+      readTimeout = c.readTimeout;
+      totalTimeout = c.totalTimeout;
+      fetchThreads = c.fetchThreads;
+      maxQueuedFetches = c.maxQueuedFetches;
+    }
 
-  public ImageResolverConfig withHttpAllowed(boolean allowed) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        maxFetchBytes,
-        allowedHosts,
-        allowed,
-        allowLoopback,
-        allowPrivateNetworks,
-        maxRedirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        fetchThreads,
-        maxQueuedFetches);
-  }
+    public Builder maxInlineBytes(long v) {
+      maxInlineBytes = v;
+      return this;
+    }
 
-  public ImageResolverConfig withLoopbackAllowed(boolean allowed) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        maxFetchBytes,
-        allowedHosts,
-        allowHttp,
-        allowed,
-        allowPrivateNetworks,
-        maxRedirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        fetchThreads,
-        maxQueuedFetches);
-  }
+    public Builder maxFetchBytes(long v) {
+      maxFetchBytes = v;
+      return this;
+    }
 
-  public ImageResolverConfig withPrivateNetworksAllowed(boolean allowed) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        maxFetchBytes,
-        allowedHosts,
-        allowHttp,
-        allowLoopback,
-        allowed,
-        maxRedirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        fetchThreads,
-        maxQueuedFetches);
-  }
+    public Builder allowedHosts(List<String> v) {
+      allowedHosts = v;
+      return this;
+    }
 
-  public ImageResolverConfig withMaxRedirects(int redirects) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        maxFetchBytes,
-        allowedHosts,
-        allowHttp,
-        allowLoopback,
-        allowPrivateNetworks,
-        redirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        fetchThreads,
-        maxQueuedFetches);
-  }
+    public Builder allowHttp(boolean v) {
+      allowHttp = v;
+      return this;
+    }
 
-  public ImageResolverConfig withTimeouts(Duration connect, Duration read, Duration total) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        maxFetchBytes,
-        allowedHosts,
-        allowHttp,
-        allowLoopback,
-        allowPrivateNetworks,
-        maxRedirects,
-        connect,
-        read,
-        total,
-        fetchThreads,
-        maxQueuedFetches);
-  }
+    public Builder allowLoopback(boolean v) {
+      allowLoopback = v;
+      return this;
+    }
 
-  public ImageResolverConfig withFetchThreads(int threads, int maxQueued) {
-    return new ImageResolverConfig(
-        maxInlineBytes,
-        maxFetchBytes,
-        allowedHosts,
-        allowHttp,
-        allowLoopback,
-        allowPrivateNetworks,
-        maxRedirects,
-        connectTimeout,
-        readTimeout,
-        totalTimeout,
-        threads,
-        maxQueued);
+    public Builder allowPrivateNetworks(boolean v) {
+      allowPrivateNetworks = v;
+      return this;
+    }
+
+    public Builder maxRedirects(int v) {
+      maxRedirects = v;
+      return this;
+    }
+
+    public Builder connectTimeout(Duration v) {
+      connectTimeout = v;
+      return this;
+    }
+
+    public Builder readTimeout(Duration v) {
+      readTimeout = v;
+      return this;
+    }
+
+    public Builder totalTimeout(Duration v) {
+      totalTimeout = v;
+      return this;
+    }
+
+    public Builder fetchThreads(int v) {
+      fetchThreads = v;
+      return this;
+    }
+
+    public Builder maxQueuedFetches(int v) {
+      maxQueuedFetches = v;
+      return this;
+    }
+
+    /** As {@link #allowedHosts(List)}. */
+    public Builder allowedHosts(String... v) {
+      return allowedHosts(List.of(v));
+    }
+
+    /**
+     * @throws IllegalArgumentException when a setting is out of range (the message names it)
+     */
+    public ImageResolverConfig build() {
+      return new ImageResolverConfig(
+          maxInlineBytes,
+          maxFetchBytes,
+          allowedHosts,
+          allowHttp,
+          allowLoopback,
+          allowPrivateNetworks,
+          maxRedirects,
+          connectTimeout,
+          readTimeout,
+          totalTimeout,
+          fetchThreads,
+          maxQueuedFetches);
+    }
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How the inference engine runs. Validated on construction; use {@link #defaults()} and the {@code
- * with...} methods to change single settings.
+ * How the inference engine runs. Validated on construction; start from {@link #builder()} (the
+ * {@link #defaults()}) or {@link #toBuilder()} to change single settings.
  *
  * @param executionProvider CPU (default) or CUDA; CUDA needs the {@code -Pcuda} build
  * @param cudaDeviceId GPU ordinal when {@code executionProvider} is CUDA
@@ -81,94 +81,116 @@ public record EngineConfig(
         Duration.ofSeconds(30));
   }
 
-  public EngineConfig withExecutionProvider(ExecutionProvider provider, int deviceId) {
-    return new EngineConfig(
-        provider,
-        deviceId,
-        intraOpThreads,
-        interOpThreads,
-        maxBatchSize,
-        maxBatchWait,
-        queueCapacity,
-        backpressure,
-        offerTimeout,
-        visionCacheEntries,
-        closeTimeout);
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return defaults().toBuilder();
   }
 
-  public EngineConfig withThreads(int intraOp, int interOp) {
-    return new EngineConfig(
-        executionProvider,
-        cudaDeviceId,
-        intraOp,
-        interOp,
-        maxBatchSize,
-        maxBatchWait,
-        queueCapacity,
-        backpressure,
-        offerTimeout,
-        visionCacheEntries,
-        closeTimeout);
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
-  public EngineConfig withBatching(int maxSize, Duration maxWait) {
-    return new EngineConfig(
-        executionProvider,
-        cudaDeviceId,
-        intraOpThreads,
-        interOpThreads,
-        maxSize,
-        maxWait,
-        queueCapacity,
-        backpressure,
-        offerTimeout,
-        visionCacheEntries,
-        closeTimeout);
-  }
+  /** Changes single settings; {@link #build()} validates them together. */
+  public static final class Builder {
+    private ExecutionProvider executionProvider;
+    private int cudaDeviceId;
+    private int intraOpThreads;
+    private int interOpThreads;
+    private int maxBatchSize;
+    private Duration maxBatchWait;
+    private int queueCapacity;
+    private Backpressure backpressure;
+    private Duration offerTimeout;
+    private int visionCacheEntries;
+    private Duration closeTimeout;
 
-  public EngineConfig withQueue(int capacity, Backpressure policy, Duration timeout) {
-    return new EngineConfig(
-        executionProvider,
-        cudaDeviceId,
-        intraOpThreads,
-        interOpThreads,
-        maxBatchSize,
-        maxBatchWait,
-        capacity,
-        policy,
-        timeout,
-        visionCacheEntries,
-        closeTimeout);
-  }
+    private Builder(EngineConfig c) {
+      executionProvider = c.executionProvider;
+      cudaDeviceId = c.cudaDeviceId;
+      intraOpThreads = c.intraOpThreads;
+      interOpThreads = c.interOpThreads;
+      maxBatchSize = c.maxBatchSize;
+      maxBatchWait = c.maxBatchWait;
+      queueCapacity = c.queueCapacity;
+      backpressure = c.backpressure;
+      offerTimeout = c.offerTimeout;
+      visionCacheEntries = c.visionCacheEntries;
+      closeTimeout = c.closeTimeout;
+    }
 
-  public EngineConfig withVisionCacheEntries(int entries) {
-    return new EngineConfig(
-        executionProvider,
-        cudaDeviceId,
-        intraOpThreads,
-        interOpThreads,
-        maxBatchSize,
-        maxBatchWait,
-        queueCapacity,
-        backpressure,
-        offerTimeout,
-        entries,
-        closeTimeout);
-  }
+    public Builder executionProvider(ExecutionProvider v) {
+      executionProvider = v;
+      return this;
+    }
 
-  public EngineConfig withCloseTimeout(Duration timeout) {
-    return new EngineConfig(
-        executionProvider,
-        cudaDeviceId,
-        intraOpThreads,
-        interOpThreads,
-        maxBatchSize,
-        maxBatchWait,
-        queueCapacity,
-        backpressure,
-        offerTimeout,
-        visionCacheEntries,
-        timeout);
+    public Builder cudaDeviceId(int v) {
+      cudaDeviceId = v;
+      return this;
+    }
+
+    public Builder intraOpThreads(int v) {
+      intraOpThreads = v;
+      return this;
+    }
+
+    public Builder interOpThreads(int v) {
+      interOpThreads = v;
+      return this;
+    }
+
+    public Builder maxBatchSize(int v) {
+      maxBatchSize = v;
+      return this;
+    }
+
+    public Builder maxBatchWait(Duration v) {
+      maxBatchWait = v;
+      return this;
+    }
+
+    public Builder queueCapacity(int v) {
+      queueCapacity = v;
+      return this;
+    }
+
+    public Builder backpressure(Backpressure v) {
+      backpressure = v;
+      return this;
+    }
+
+    public Builder offerTimeout(Duration v) {
+      offerTimeout = v;
+      return this;
+    }
+
+    public Builder visionCacheEntries(int v) {
+      visionCacheEntries = v;
+      return this;
+    }
+
+    public Builder closeTimeout(Duration v) {
+      closeTimeout = v;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException when a setting is out of range (the message names it)
+     */
+    public EngineConfig build() {
+      return new EngineConfig(
+          executionProvider,
+          cudaDeviceId,
+          intraOpThreads,
+          interOpThreads,
+          maxBatchSize,
+          maxBatchWait,
+          queueCapacity,
+          backpressure,
+          offerTimeout,
+          visionCacheEntries,
+          closeTimeout);
+    }
   }
 
   private static void require(boolean condition, String message) {

@@ -1,9 +1,9 @@
 package io.shoplens.processor.topology;
 
+import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * Everything {@link ShopLensTopology#build} needs besides the engine and the image resolver.
- * Validated on construction; start from {@link #builder(Map)}, whose defaults suit production.
+ * Validated on construction; start from {@link #builder(Map)} (the {@link #defaults()} with serde
+ * settings), or change single settings with {@link #toBuilder()}.
  *
  * @param serdeConfig Avro serde settings for every topic (at least {@code schema.registry.url})
  * @param modelId the model bundle's {@code model_id}, reported in every output's {@code ModelInfo}
@@ -183,84 +184,119 @@ public record ShopLensTopologyConfig(
     return 1 + prompts.size() + (recommendations.enabled() ? 1 : 0);
   }
 
-  /** A builder with production defaults and the given serde settings. */
+  /**
+   * Production's defaults: no serde settings (a caller gives at least {@code schema.registry.url}),
+   * model id "unknown" with 32 image tokens, greedy captions of up to 30 tokens, the five {@link
+   * #DEFAULT_ATTRIBUTE_PROMPTS} answered in up to 10 tokens, answers of up to 30 tokens, inline
+   * images up to {@link ImageResolverConfig#DEFAULT_MAX_INLINE_BYTES}, 64 requests in flight,
+   * RocksDB stores, recommendations off.
+   */
+  public static ShopLensTopologyConfig defaults() {
+    return new ShopLensTopologyConfig(
+        Map.of(),
+        "unknown",
+        32,
+        null,
+        DecodingOptions.greedy().withMaxNewTokens(30),
+        DEFAULT_ATTRIBUTE_PROMPTS,
+        DecodingOptions.greedy().withMaxNewTokens(10),
+        DecodingOptions.greedy().withMaxNewTokens(30),
+        500,
+        128,
+        ImageResolverConfig.DEFAULT_MAX_INLINE_BYTES,
+        Duration.ofDays(7),
+        Duration.ofMinutes(5),
+        10_000,
+        8,
+        256,
+        Duration.ofHours(1),
+        64,
+        Duration.ofMillis(50),
+        Duration.ofSeconds(30),
+        3,
+        Duration.ofSeconds(1),
+        Duration.ofMillis(10),
+        Duration.ofSeconds(1),
+        StoreType.PERSISTENT,
+        RecommendConfig.defaults());
+  }
+
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return defaults().toBuilder();
+  }
+
+  /** A builder starting from {@link #defaults()} with the given serde settings. */
   public static Builder builder(Map<String, ?> serdeConfig) {
-    return new Builder(serdeConfig);
+    return builder().serdeConfig(serdeConfig);
   }
 
   /** A builder starting from this configuration. */
   public Builder toBuilder() {
-    Builder b = new Builder(serdeConfig);
-    b.modelId = modelId;
-    b.imageTokens = imageTokens;
-    b.replayRunId = replayRunId;
-    b.captionOptions = captionOptions;
-    b.attributePrompts = attributePrompts;
-    b.attributeOptions = attributeOptions;
-    b.answerOptions = answerOptions;
-    b.maxQuestionChars = maxQuestionChars;
-    b.maxNewTokensLimit = maxNewTokensLimit;
-    b.maxInlineImageBytes = maxInlineImageBytes;
-    b.uploadRetention = uploadRetention;
-    b.waitingQuestionTimeout = waitingQuestionTimeout;
-    b.maxWaitingQuestions = maxWaitingQuestions;
-    b.conversationMaxTurns = conversationMaxTurns;
-    b.conversationMaxTokens = conversationMaxTokens;
-    b.conversationTtl = conversationTtl;
-    b.maxInFlightRequests = maxInFlightRequests;
-    b.inFlightWaitSlice = inFlightWaitSlice;
-    b.inFlightMaxBlock = inFlightMaxBlock;
-    b.maxAttempts = maxAttempts;
-    b.retryBackoff = retryBackoff;
-    b.punctuationInterval = punctuationInterval;
-    b.sweepInterval = sweepInterval;
-    b.storeType = storeType;
-    b.recommendations = recommendations;
-    return b;
+    return new Builder(this);
   }
 
-  private static void positive(Duration d, String name) {
-    Objects.requireNonNull(d, name);
-    require(!d.isNegative() && !d.isZero(), name + " must be positive, got " + d);
-  }
-
-  private static void require(boolean condition, String message) {
-    if (!condition) {
-      throw new IllegalArgumentException(message);
-    }
-  }
-
-  /** Builds a {@link ShopLensTopologyConfig}; every setting starts at its production default. */
+  /** Changes single settings; {@link #build()} validates them together. */
   public static final class Builder {
-    private final Map<String, Object> serdeConfig;
-    private String modelId = "unknown";
-    private int imageTokens = 32;
+    private Map<String, Object> serdeConfig;
+    private String modelId;
+    private int imageTokens;
     private String replayRunId;
-    private DecodingOptions captionOptions = DecodingOptions.greedy().withMaxNewTokens(30);
-    private List<AttributePrompt> attributePrompts = new ArrayList<>(DEFAULT_ATTRIBUTE_PROMPTS);
-    private DecodingOptions attributeOptions = DecodingOptions.greedy().withMaxNewTokens(10);
-    private DecodingOptions answerOptions = DecodingOptions.greedy().withMaxNewTokens(30);
-    private int maxQuestionChars = 500;
-    private int maxNewTokensLimit = 128;
-    private long maxInlineImageBytes = 900_000;
-    private Duration uploadRetention = Duration.ofDays(7);
-    private Duration waitingQuestionTimeout = Duration.ofMinutes(5);
-    private int maxWaitingQuestions = 10_000;
-    private int conversationMaxTurns = 8;
-    private int conversationMaxTokens = 256;
-    private Duration conversationTtl = Duration.ofHours(1);
-    private int maxInFlightRequests = 64;
-    private Duration inFlightWaitSlice = Duration.ofMillis(50);
-    private Duration inFlightMaxBlock = Duration.ofSeconds(30);
-    private int maxAttempts = 3;
-    private Duration retryBackoff = Duration.ofSeconds(1);
-    private Duration punctuationInterval = Duration.ofMillis(10);
-    private Duration sweepInterval = Duration.ofSeconds(1);
-    private StoreType storeType = StoreType.PERSISTENT;
-    private RecommendConfig recommendations = RecommendConfig.defaults();
+    private DecodingOptions captionOptions;
+    private List<AttributePrompt> attributePrompts;
+    private DecodingOptions attributeOptions;
+    private DecodingOptions answerOptions;
+    private int maxQuestionChars;
+    private int maxNewTokensLimit;
+    private long maxInlineImageBytes;
+    private Duration uploadRetention;
+    private Duration waitingQuestionTimeout;
+    private int maxWaitingQuestions;
+    private int conversationMaxTurns;
+    private int conversationMaxTokens;
+    private Duration conversationTtl;
+    private int maxInFlightRequests;
+    private Duration inFlightWaitSlice;
+    private Duration inFlightMaxBlock;
+    private int maxAttempts;
+    private Duration retryBackoff;
+    private Duration punctuationInterval;
+    private Duration sweepInterval;
+    private StoreType storeType;
+    private RecommendConfig recommendations;
 
-    private Builder(Map<String, ?> serdeConfig) {
-      this.serdeConfig = new LinkedHashMap<>(Objects.requireNonNull(serdeConfig, "serdeConfig"));
+    private Builder(ShopLensTopologyConfig c) {
+      serdeConfig = c.serdeConfig;
+      modelId = c.modelId;
+      imageTokens = c.imageTokens;
+      replayRunId = c.replayRunId;
+      captionOptions = c.captionOptions;
+      attributePrompts = c.attributePrompts;
+      attributeOptions = c.attributeOptions;
+      answerOptions = c.answerOptions;
+      maxQuestionChars = c.maxQuestionChars;
+      maxNewTokensLimit = c.maxNewTokensLimit;
+      maxInlineImageBytes = c.maxInlineImageBytes;
+      uploadRetention = c.uploadRetention;
+      waitingQuestionTimeout = c.waitingQuestionTimeout;
+      maxWaitingQuestions = c.maxWaitingQuestions;
+      conversationMaxTurns = c.conversationMaxTurns;
+      conversationMaxTokens = c.conversationMaxTokens;
+      conversationTtl = c.conversationTtl;
+      maxInFlightRequests = c.maxInFlightRequests;
+      inFlightWaitSlice = c.inFlightWaitSlice;
+      inFlightMaxBlock = c.inFlightMaxBlock;
+      maxAttempts = c.maxAttempts;
+      retryBackoff = c.retryBackoff;
+      punctuationInterval = c.punctuationInterval;
+      sweepInterval = c.sweepInterval;
+      storeType = c.storeType;
+      recommendations = c.recommendations;
+    }
+
+    public Builder serdeConfig(Map<String, ?> v) {
+      serdeConfig = new LinkedHashMap<>(Objects.requireNonNull(v, "serdeConfig"));
+      return this;
     }
 
     public Builder modelId(String v) {
@@ -419,6 +455,17 @@ public record ShopLensTopologyConfig(
           sweepInterval,
           storeType,
           recommendations);
+    }
+  }
+
+  private static void positive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    require(!d.isNegative() && !d.isZero(), name + " must be positive, got " + d);
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
     }
   }
 }

@@ -91,11 +91,14 @@ public final class CudaCheck {
             .put("onnxruntime", OrtEnvironment.getEnvironment().getVersion())
             .put("providers", providers.toString())
             .put("cuda_visible_devices", String.valueOf(System.getenv("CUDA_VISIBLE_DEVICES"))));
-    EngineConfig cpuConfig = EngineConfig.defaults().withThreads(1, 1);
+    EngineConfig cpuConfig = EngineConfig.builder().intraOpThreads(1).interOpThreads(1).build();
     EngineConfig cudaConfig =
         onCpu
             ? cpuConfig
-            : cpuConfig.withExecutionProvider(EngineConfig.ExecutionProvider.CUDA, device);
+            : cpuConfig.toBuilder()
+                .executionProvider(EngineConfig.ExecutionProvider.CUDA)
+                .cudaDeviceId(device)
+                .build();
     ModelBundle bundle = ModelBundle.load(bundleDir);
     boolean allSame = true;
     try (Blip2Model cpu = Blip2Model.open(bundle, cpuConfig);

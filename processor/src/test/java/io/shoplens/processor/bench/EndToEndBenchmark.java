@@ -113,9 +113,12 @@ public final class EndToEndBenchmark {
     java.io.PrintStream out = System.out;
     System.setOut(System.err);
     EngineConfig engineConfig =
-        EngineConfig.defaults()
-            .withThreads(a.intraOp, 1)
-            .withBatching(a.batch, Duration.ofMillis(a.batchWaitMs));
+        EngineConfig.builder()
+            .intraOpThreads(a.intraOp)
+            .interOpThreads(1)
+            .maxBatchSize(a.batch)
+            .maxBatchWait(Duration.ofMillis(a.batchWaitMs))
+            .build();
     String scope = "bench-e2e-" + UUID.randomUUID();
     ShopLensTopologyConfig.Builder tb =
         ShopLensTopologyConfig.builder(

@@ -47,7 +47,8 @@ public final class EngineBenchmark {
 
   public static void main(String[] args) {
     Args a = Args.parse(args);
-    EngineConfig config = EngineConfig.defaults().withThreads(a.intraOp, a.interOp);
+    EngineConfig config =
+        EngineConfig.builder().intraOpThreads(a.intraOp).interOpThreads(a.interOp).build();
     long loadStart = System.nanoTime();
     try (Blip2Model model = Blip2Model.open(a.bundle, config)) {
       double loadSeconds = (System.nanoTime() - loadStart) / 1e9;

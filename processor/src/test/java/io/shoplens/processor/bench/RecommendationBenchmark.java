@@ -86,7 +86,7 @@ public final class RecommendationBenchmark {
   private static String run(int n, int dim, int queries, int warmup) {
     System.err.printf(Locale.ROOT, "indexing %d products of dim %d%n", n, dim);
     Random random = new Random(42L * n + dim);
-    RecommendConfig config = RecommendConfig.defaults().withEnabled(true).withTopK(10);
+    RecommendConfig config = RecommendConfig.builder().enabled(true).topK(10).build();
     CatalogIndex index = new CatalogIndex(AttributeVocabulary.defaults());
     long start = System.nanoTime();
     for (int i = 0; i < n; i++) {

@@ -187,7 +187,7 @@ class HttpImageResolverTest {
   @Test
   void shouldFollowSameHostRedirectsToTheAddressResolvedOnce() {
     // Given a name whose DNS answer changes after the first lookup (DNS rebinding)
-    ImageResolverConfig config = loopbackConfig().withAllowedHosts("images.test");
+    ImageResolverConfig config = loopbackConfig().toBuilder().allowedHosts("images.test").build();
     AtomicInteger answers = new AtomicInteger();
     FetchPolicy.HostResolver rebinding =
         host -> {
@@ -252,7 +252,7 @@ class HttpImageResolverTest {
   @Test
   void shouldCountTheBodyWhileStreamingAndStopAtTheLimitWithoutContentLength() {
     // Given a server that streams without end, and a declared size equal to the limit
-    ImageResolverConfig config = loopbackConfig().withMaxFetchBytes(64 * 1024);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxFetchBytes(64 * 1024).build();
 
     // When
     ImageRefusedException e = refusedNow(config, ref(url("/endless"), PNG_SHA, 64 * 1024));
@@ -264,7 +264,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseAContentLengthAboveTheLimitBeforeReadingTheBody() {
-    ImageResolverConfig config = loopbackConfig().withMaxFetchBytes(64 * 1024);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxFetchBytes(64 * 1024).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/huge-length"), PNG_SHA, 64 * 1024));
 
@@ -274,7 +274,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseADeclaredSizeAboveTheLimitWithoutConnecting() {
-    ImageResolverConfig config = loopbackConfig().withMaxFetchBytes(1024);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxFetchBytes(1024).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/img.png"), PNG_SHA, PNG.length));
 
@@ -301,8 +301,11 @@ class HttpImageResolverTest {
   @Test
   void shouldTimeOutWhenTheServerStopsSending() {
     ImageResolverConfig config =
-        loopbackConfig()
-            .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(300), Duration.ofSeconds(10));
+        loopbackConfig().toBuilder()
+            .connectTimeout(Duration.ofSeconds(1))
+            .readTimeout(Duration.ofMillis(300))
+            .totalTimeout(Duration.ofSeconds(10))
+            .build();
 
     // The clock stands still: the 10 s deadline cannot end this fetch, only the read time-out.
     ImageRefusedException e = refusedNow(config, ref(url("/stall"), PNG_SHA, PNG.length));
@@ -320,8 +323,11 @@ class HttpImageResolverTest {
     // Given a server whose every byte arrives well within the read time-out, and a clock that
     // passes the 500 ms budget while the body is still coming
     ImageResolverConfig config =
-        loopbackConfig()
-            .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(500));
+        loopbackConfig().toBuilder()
+            .connectTimeout(Duration.ofSeconds(1))
+            .readTimeout(Duration.ofSeconds(2))
+            .totalTimeout(Duration.ofMillis(500))
+            .build();
     trickleClockJump = Duration.ofMillis(500);
 
     // When
@@ -337,7 +343,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseARedirectToAnotherHostEvenWhenThatHostIsAllowListed() {
-    ImageResolverConfig config = loopbackConfig().withAllowedHosts("127.0.0.1", "localhost");
+    ImageResolverConfig config =
+        loopbackConfig().toBuilder().allowedHosts("127.0.0.1", "localhost").build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/other-host"), PNG_SHA, PNG.length));
 
@@ -348,7 +355,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldStopAfterTheConfiguredNumberOfRedirects() {
-    ImageResolverConfig config = loopbackConfig().withMaxRedirects(2);
+    ImageResolverConfig config = loopbackConfig().toBuilder().maxRedirects(2).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/loop"), PNG_SHA, PNG.length));
 
@@ -363,7 +370,7 @@ class HttpImageResolverTest {
   void shouldRefuseLoopbackByDefaultWithoutConnecting() {
     // Given the default address rules: only the host is allow-listed, http enabled
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("127.0.0.1").withHttpAllowed(true);
+        ImageResolverConfig.builder().allowedHosts("127.0.0.1").allowHttp(true).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/img.png"), PNG_SHA, PNG.length));
 
@@ -375,7 +382,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseANameThatResolvesToLoopbackByDefault() {
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("localhost").withHttpAllowed(true);
+        ImageResolverConfig.builder().allowedHosts("localhost").allowHttp(true).build();
     FetchPolicy.HostResolver dns = host -> new InetAddress[] {InetAddress.getLoopbackAddress()};
 
     ImageRefusedException e =
@@ -388,7 +395,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseHttpUnlessEnabled() {
-    ImageResolverConfig config = loopbackConfig().withHttpAllowed(false);
+    ImageResolverConfig config = loopbackConfig().toBuilder().allowHttp(false).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/img.png"), PNG_SHA, PNG.length));
 
@@ -407,7 +414,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseAHostOffTheAllowListWithoutLookingItUp() {
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts("*.shop.example");
+    ImageResolverConfig config =
+        ImageResolverConfig.builder().allowedHosts("*.shop.example").build();
 
     ImageRefusedException e =
         refusedNow(config, failingDns(), ref("https://evil.example.org/a.png", PNG_SHA, 10));
@@ -420,7 +428,7 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseUserInfoThatDisguisesTheHost() {
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts("shop.example");
+    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts("shop.example").build();
 
     ImageRefusedException e =
         refusedNow(
@@ -450,7 +458,7 @@ class HttpImageResolverTest {
       })
   void shouldRefuseNonPublicAddressLiteralsByAddressWithoutConnecting(String address) {
     // Given the literal is allow-listed as a host, so only the address check stands in the way
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts(address);
+    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts(address).build();
     String host = address.contains(":") ? "[" + address + "]" : address;
 
     ImageRefusedException e =
@@ -465,7 +473,8 @@ class HttpImageResolverTest {
   @ValueSource(strings = {"10.0.0.7", "192.168.0.2", "169.254.169.254", "fc00::7", "::1"})
   void shouldRefuseAnAllowListedNameThatResolvesToANonPublicAddress(String address)
       throws UnknownHostException {
-    ImageResolverConfig config = ImageResolverConfig.defaults().withAllowedHosts("*.shop.example");
+    ImageResolverConfig config =
+        ImageResolverConfig.builder().allowedHosts("*.shop.example").build();
     InetAddress answer = InetAddress.getByName(address);
 
     ImageRefusedException e =
@@ -482,7 +491,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseANameWhoseAnswersMixPublicAndPrivateAddresses() throws UnknownHostException {
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("cdn.shop.example");
+        ImageResolverConfig.builder().allowedHosts("cdn.shop.example").build();
     InetAddress[] answers = {
       InetAddress.getByName("93.184.216.34"), InetAddress.getByName("10.0.0.1")
     };
@@ -499,7 +508,7 @@ class HttpImageResolverTest {
   void shouldConnectToThePublicAddressItChecked() throws UnknownHostException {
     // Given a public answer; the connector records where it was asked to go and refuses
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("cdn.shop.example");
+        ImageResolverConfig.builder().allowedHosts("cdn.shop.example").build();
     InetAddress publicAddress = InetAddress.getByName("93.184.216.34");
     List<InetSocketAddress> attempts = new CopyOnWriteArrayList<>();
     ImageTransport connectsNowhere =
@@ -533,9 +542,12 @@ class HttpImageResolverTest {
   void shouldRefuseAsARetriableTimeoutWhenNoConnectionIsMadeInTime() throws UnknownHostException {
     // Given a transport that cannot connect within the connect time-out
     ImageResolverConfig config =
-        ImageResolverConfig.defaults()
-            .withAllowedHosts("cdn.shop.example")
-            .withTimeouts(Duration.ofMillis(700), Duration.ofSeconds(2), Duration.ofSeconds(5));
+        ImageResolverConfig.builder()
+            .allowedHosts("cdn.shop.example")
+            .connectTimeout(Duration.ofMillis(700))
+            .readTimeout(Duration.ofSeconds(2))
+            .totalTimeout(Duration.ofSeconds(5))
+            .build();
     InetAddress publicAddress = InetAddress.getByName("93.184.216.34");
     ImageTransport neverConnects =
         (host, address) ->
@@ -605,7 +617,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldAcceptAnInlineImageWithinTheLimit() {
-    HttpImageResolver resolver = resolver(ImageResolverConfig.defaults().withMaxInlineBytes(4096));
+    HttpImageResolver resolver =
+        resolver(ImageResolverConfig.builder().maxInlineBytes(4096).build());
 
     ResolvedImage image = resolver.resolve(inline(PNG, "image/png")).join();
 
@@ -615,7 +628,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseAnInlineImageOverTheLimit() {
-    HttpImageResolver resolver = resolver(ImageResolverConfig.defaults().withMaxInlineBytes(2999));
+    HttpImageResolver resolver =
+        resolver(ImageResolverConfig.builder().maxInlineBytes(2999).build());
 
     ImageRefusedException e = refusal(resolver.resolve(inline(PNG, "image/png")));
 
@@ -659,7 +673,8 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseAsRetriableWhenTheFetchQueueIsFull() {
     // Given one fetch thread busy on a stalled server and one fetch waiting
-    ImageResolverConfig config = loopbackConfig().withFetchThreads(1, 1);
+    ImageResolverConfig config =
+        loopbackConfig().toBuilder().fetchThreads(1).maxQueuedFetches(1).build();
     try (HttpImageResolver resolver = resolver(config)) {
       CompletableFuture<ResolvedImage> running =
           resolver.resolve(ref(url("/stall"), PNG_SHA, PNG.length));
@@ -697,11 +712,14 @@ class HttpImageResolverTest {
 
   /** http to 127.0.0.1 with loopback explicitly allowed: the only traffic these tests send. */
   private static ImageResolverConfig loopbackConfig() {
-    return ImageResolverConfig.defaults()
-        .withAllowedHosts("127.0.0.1")
-        .withHttpAllowed(true)
-        .withLoopbackAllowed(true)
-        .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5));
+    return ImageResolverConfig.builder()
+        .allowedHosts("127.0.0.1")
+        .allowHttp(true)
+        .allowLoopback(true)
+        .connectTimeout(Duration.ofSeconds(2))
+        .readTimeout(Duration.ofSeconds(2))
+        .totalTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   private HttpImageResolver resolver(ImageResolverConfig config) {
@@ -836,24 +854,27 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRejectInvalidConfiguration() {
-    assertThatThrownBy(() -> ImageResolverConfig.defaults().withAllowedHosts("*"))
+    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts("*").build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("allowedHosts entry");
-    assertThatThrownBy(() -> ImageResolverConfig.defaults().withAllowedHosts("*.com"))
+    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts("*.com").build())
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> ImageResolverConfig.defaults().withMaxRedirects(-1))
+    assertThatThrownBy(() -> ImageResolverConfig.builder().maxRedirects(-1).build())
         .hasMessage("maxRedirects must be >= 0, got -1");
     assertThatThrownBy(
             () ->
-                ImageResolverConfig.defaults()
-                    .withTimeouts(Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(1)))
+                ImageResolverConfig.builder()
+                    .connectTimeout(Duration.ZERO)
+                    .readTimeout(Duration.ofSeconds(1))
+                    .totalTimeout(Duration.ofSeconds(1))
+                    .build())
         .hasMessageContaining("connectTimeout must be positive");
   }
 
   @Test
   void shouldMatchExactHostsAndSubdomainWildcardsCaseInsensitively() {
     ImageResolverConfig config =
-        ImageResolverConfig.defaults().withAllowedHosts("Images.Shop.Example.", "*.cdn.example");
+        ImageResolverConfig.builder().allowedHosts("Images.Shop.Example.", "*.cdn.example").build();
 
     assertThat(config.allowedHosts()).containsExactly("images.shop.example", "*.cdn.example");
     assertThat(config.hostAllowed("images.shop.example")).isTrue();

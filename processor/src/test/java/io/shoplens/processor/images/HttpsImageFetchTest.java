@@ -129,10 +129,13 @@ class HttpsImageFetchTest {
 
   private static ReferenceFetcher fetcher(String host) {
     ImageResolverConfig config =
-        ImageResolverConfig.defaults()
-            .withAllowedHosts(host)
-            .withLoopbackAllowed(true)
-            .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(10));
+        ImageResolverConfig.builder()
+            .allowedHosts(host)
+            .allowLoopback(true)
+            .connectTimeout(Duration.ofSeconds(5))
+            .readTimeout(Duration.ofSeconds(5))
+            .totalTimeout(Duration.ofSeconds(10))
+            .build();
     return new ReferenceFetcher(
         config,
         name -> new InetAddress[] {InetAddress.getLoopbackAddress()},

@@ -24,7 +24,9 @@ class BatchingInferenceEngineTest {
 
   @BeforeAll
   static void open() {
-    model = Blip2Model.open(TinyBundle.dir(), EngineConfig.defaults().withThreads(1, 1));
+    model =
+        Blip2Model.open(
+            TinyBundle.dir(), EngineConfig.builder().intraOpThreads(1).interOpThreads(1).build());
   }
 
   @AfterAll
@@ -49,7 +51,7 @@ class BatchingInferenceEngineTest {
   }
 
   private static EngineConfig config() {
-    return EngineConfig.defaults().withBatching(8, Duration.ofMillis(50));
+    return EngineConfig.builder().maxBatchSize(8).maxBatchWait(Duration.ofMillis(50)).build();
   }
 
   @Test
@@ -153,7 +155,12 @@ class BatchingInferenceEngineTest {
 
   @Test
   void shouldRejectAtOnceWhenTheQueueIsFullUnderRejectPolicy() throws Exception {
-    start(config().withQueue(1, EngineConfig.Backpressure.REJECT, Duration.ZERO));
+    start(
+        config().toBuilder()
+            .queueCapacity(1)
+            .backpressure(EngineConfig.Backpressure.REJECT)
+            .offerTimeout(Duration.ZERO)
+            .build());
     CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
     gated.awaitGateEntered();
     CompletableFuture<GenerationResult> queued = engine.submit(fromReference("caption_photo"));
@@ -175,7 +182,12 @@ class BatchingInferenceEngineTest {
 
   @Test
   void shouldBlockForTheOfferTimeoutThenRejectUnderBlockPolicy() throws Exception {
-    start(config().withQueue(1, EngineConfig.Backpressure.BLOCK, Duration.ofMillis(100)));
+    start(
+        config().toBuilder()
+            .queueCapacity(1)
+            .backpressure(EngineConfig.Backpressure.BLOCK)
+            .offerTimeout(Duration.ofMillis(100))
+            .build());
     engine.submit(gateRequest());
     gated.awaitGateEntered();
     engine.submit(fromReference("caption_photo"));
@@ -273,7 +285,7 @@ class BatchingInferenceEngineTest {
 
   @Test
   void shouldFailQueuedRequestsOnCloseAndRejectLaterOnes() throws Exception {
-    start(config().withCloseTimeout(Duration.ofSeconds(20)));
+    start(config().toBuilder().closeTimeout(Duration.ofSeconds(20)).build());
     CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
     gated.awaitGateEntered();
     CompletableFuture<GenerationResult> queued = engine.submit(fromReference("caption_photo"));

@@ -28,7 +28,9 @@ class Blip2ParityTest {
 
   @BeforeAll
   static void open() {
-    model = Blip2Model.open(TinyBundle.dir(), EngineConfig.defaults().withThreads(1, 1));
+    model =
+        Blip2Model.open(
+            TinyBundle.dir(), EngineConfig.builder().intraOpThreads(1).interOpThreads(1).build());
     ModelManifest.Tokens t = model.manifest().tokens();
     stops = t.stopTokenIds().stream().map(Integer::longValue).collect(Collectors.toSet());
   }

@@ -30,7 +30,12 @@ class ImageEmbeddingTest {
     byte[] photo = TinyBundle.imageBytes("photo.jpg");
     byte[] wide = TinyBundle.imageBytes("wide.png");
     EngineConfig config =
-        EngineConfig.defaults().withThreads(1, 1).withBatching(4, Duration.ofMillis(1));
+        EngineConfig.builder()
+            .intraOpThreads(1)
+            .interOpThreads(1)
+            .maxBatchSize(4)
+            .maxBatchWait(Duration.ofMillis(1))
+            .build();
     float[] expected;
     try (Blip2Model model = Blip2Model.open(TinyBundle.dir(), config)) {
       Blip2Model.Prepared p =

@@ -54,7 +54,12 @@ public final class CrashTestInstance {
   }
 
   static EngineConfig engineConfig() {
-    return EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(5));
+    return EngineConfig.builder()
+        .intraOpThreads(1)
+        .interOpThreads(1)
+        .maxBatchSize(8)
+        .maxBatchWait(Duration.ofMillis(5))
+        .build();
   }
 
   private CrashTestInstance() {}

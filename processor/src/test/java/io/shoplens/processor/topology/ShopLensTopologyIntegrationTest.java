@@ -70,7 +70,12 @@ class ShopLensTopologyIntegrationTest {
             .answerOptions(DecodingOptions.greedy().withMaxNewTokens(5))
             .build();
     EngineConfig engineConfig =
-        EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(5));
+        EngineConfig.builder()
+            .intraOpThreads(1)
+            .interOpThreads(1)
+            .maxBatchSize(8)
+            .maxBatchWait(Duration.ofMillis(5))
+            .build();
 
     try (EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start();
         BatchingInferenceEngine engine =

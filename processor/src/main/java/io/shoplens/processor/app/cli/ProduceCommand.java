@@ -6,6 +6,7 @@ import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -121,8 +122,7 @@ final class ProduceCommand implements Callable<Integer> {
     Topics topics = Topics.create(props);
 
     try (OutputWatcher watcher = new OutputWatcher(props, false)) {
-      Map<String, Object> producerProps = new HashMap<>(props);
-      producerProps.keySet().retainAll(ProducerConfig.configNames());
+      Map<String, Object> producerProps = KafkaClientConfigs.producer(props);
       producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
       producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
       producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);

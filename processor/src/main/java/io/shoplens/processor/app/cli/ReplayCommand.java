@@ -1,6 +1,7 @@
 package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.config.TopologySettings;
 import io.shoplens.processor.app.replay.ReplayRequest;
 import io.shoplens.processor.app.replay.ReplayRunner;
 import java.nio.file.Path;
@@ -135,7 +136,7 @@ final class ReplayCommand implements Callable<Integer> {
               dryRun,
               uploadLookback != null
                   ? uploadLookback
-                  : Duration.ofMillis(live.getLong(ShopLensConfig.UPLOAD_RETENTION_MS_CONFIG)),
+                  : Duration.ofMillis(live.getLong(TopologySettings.UPLOAD_RETENTION_MS_CONFIG)),
               cacheSize);
     } catch (IllegalArgumentException e) {
       throw new ShopLensCli.UsageException(e.getMessage());

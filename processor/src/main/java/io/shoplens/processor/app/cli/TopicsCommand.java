@@ -2,7 +2,8 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.config.ConfigSources;
-import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
+import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -125,9 +126,8 @@ final class TopicsCommand implements Runnable {
             "no brokers: give --bootstrap, bootstrap.servers in --config, or KAFKA_BOOTSTRAP_SERVERS");
       }
       props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-      props.keySet().retainAll(AdminClientConfig.configNames());
       PrintWriter out = spec.commandLine().getOut();
-      try (Admin admin = Admin.create(props)) {
+      try (Admin admin = Admin.create(KafkaClientConfigs.admin(props))) {
         List<TopicAdmin.Outcome> outcomes =
             TopicAdmin.create(
                 admin,
@@ -143,13 +143,15 @@ final class TopicsCommand implements Runnable {
     /** The embeddings topic when recommendations are asked for, by flag or by setting. */
     private Optional<String> embeddingsTopic(Map<String, String> settings) {
       boolean enabled = recommendations;
-      String flag = settings.get(ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG);
+      String flag = settings.get(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG);
       if (flag != null) {
         try {
           enabled |=
               (Boolean)
                   ConfigDef.parseType(
-                      ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG, flag, ConfigDef.Type.BOOLEAN);
+                      RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG,
+                      flag,
+                      ConfigDef.Type.BOOLEAN);
         } catch (ConfigException e) {
           throw new ShopLensCli.UsageException(e.getMessage());
         }
@@ -159,11 +161,11 @@ final class TopicsCommand implements Runnable {
       }
       String topic =
           settings.getOrDefault(
-              ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
-              ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT);
+              RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
+              RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT);
       if (topic.isBlank()) {
         throw new ShopLensCli.UsageException(
-            ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG + " must not be blank");
+            RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG + " must not be blank");
       }
       return Optional.of(topic.trim());
     }

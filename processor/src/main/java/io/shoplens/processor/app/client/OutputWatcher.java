@@ -7,6 +7,7 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.events.StageTimings;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.topology.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -137,8 +138,7 @@ public final class OutputWatcher implements AutoCloseable {
    * @param fromBeginning read each partition from its start; otherwise from its current end
    */
   public OutputWatcher(Map<String, Object> clientProps, boolean fromBeginning) {
-    Map<String, Object> props = new java.util.HashMap<>(clientProps);
-    props.keySet().retainAll(ConsumerConfig.configNames());
+    Map<String, Object> props = KafkaClientConfigs.consumer(clientProps);
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

@@ -7,7 +7,15 @@ import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
+import io.shoplens.processor.app.config.ImageSettings;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
+import io.shoplens.processor.app.config.KafkaSettings;
+import io.shoplens.processor.app.config.ModelSettings;
+import io.shoplens.processor.app.config.OperationsSettings;
+import io.shoplens.processor.app.config.RecommendationSettings;
+import io.shoplens.processor.app.config.RegistrySettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.config.TopologySettings;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.inference.image.ImageDigest;
@@ -151,21 +159,21 @@ public final class Demo {
 
       Path model = DemoResources.extractModel(work.resolve("model"));
       Map<String, String> settings = new LinkedHashMap<>();
-      settings.put(ShopLensConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      settings.put(ShopLensConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + registryScope);
-      settings.put(ShopLensConfig.APPLICATION_ID_CONFIG, "shoplens-demo");
-      settings.put(ShopLensConfig.MODEL_PATH_CONFIG, model.toString());
-      settings.put(ShopLensConfig.HTTP_PORT_CONFIG, Integer.toString(httpPort));
-      settings.put(ShopLensConfig.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
-      settings.put(ShopLensConfig.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
-      settings.put(ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG, "true");
+      settings.put(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      settings.put(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + registryScope);
+      settings.put(KafkaSettings.APPLICATION_ID_CONFIG, "shoplens-demo");
+      settings.put(ModelSettings.MODEL_PATH_CONFIG, model.toString());
+      settings.put(OperationsSettings.HTTP_PORT_CONFIG, Integer.toString(httpPort));
+      settings.put(TopologySettings.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
+      settings.put(OperationsSettings.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
+      settings.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
       // Every in-stock product is listed, however low its score: the tiny model's random
       // embeddings give arbitrary (often negative) similarities, and the demo shows the ranking.
-      settings.put(ShopLensConfig.RECOMMENDATIONS_MIN_SCORE_CONFIG, "-1");
+      settings.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE_CONFIG, "-1");
       // The catalog's images come from the demo's own loopback server, over plain http.
-      settings.put(ShopLensConfig.IMAGE_ALLOWED_HOSTS_CONFIG, images.host());
-      settings.put(ShopLensConfig.IMAGE_ALLOW_HTTP_CONFIG, "true");
-      settings.put(ShopLensConfig.IMAGE_ALLOW_PRIVATE_NETWORKS_CONFIG, "true");
+      settings.put(ImageSettings.IMAGE_ALLOWED_HOSTS_CONFIG, images.host());
+      settings.put(ImageSettings.IMAGE_ALLOW_HTTP_CONFIG, "true");
+      settings.put(ImageSettings.IMAGE_ALLOW_PRIVATE_NETWORKS_CONFIG, "true");
       ShopLensConfig config = ShopLensConfig.validate(settings);
 
       createTopics(bootstrap, config.recommendConfig().embeddingsTopic());
@@ -251,8 +259,7 @@ public final class Demo {
   private void publishCatalog(Map<String, Object> clients, DemoImageServer images)
       throws Exception {
     Topics topics = Topics.create(clients);
-    Map<String, Object> producerProps = new HashMap<>(clients);
-    producerProps.keySet().retainAll(ProducerConfig.configNames());
+    Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
     try (KafkaProducer<String, Product> producer =
         new KafkaProducer<>(
             producerProps,
@@ -339,8 +346,7 @@ public final class Demo {
   private Result publishAndWatch(Map<String, Object> clients, OutputWatcher watcher)
       throws Exception {
     Topics topics = Topics.create(clients);
-    Map<String, Object> producerProps = new HashMap<>(clients);
-    producerProps.keySet().retainAll(ProducerConfig.configNames());
+    Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
     producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
     try (KafkaProducer<String, ImageUploaded> uploads =
             new KafkaProducer<>(

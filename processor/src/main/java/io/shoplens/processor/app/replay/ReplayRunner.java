@@ -1,7 +1,10 @@
 package io.shoplens.processor.app.replay;
 
+import io.shoplens.processor.app.config.KafkaSettings;
+import io.shoplens.processor.app.config.ModelSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
+import io.shoplens.processor.app.runtime.StreamsRunner;
 import io.shoplens.processor.images.HttpImageResolver;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.CachingInferenceEngine;
@@ -26,12 +29,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -41,14 +44,13 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -220,8 +222,7 @@ public final class ReplayRunner {
           "model %s version %s (%s)%n",
           bundle.manifest().modelId(), bundle.manifest().modelVersion(), bundle.directory());
       if (!request.uploadIds().isEmpty()) {
-        out.printf(
-            "only uploads %s%n", String.join(",", new java.util.TreeSet<>(request.uploadIds())));
+        out.printf("only uploads %s%n", String.join(",", new TreeSet<>(request.uploadIds())));
       }
       plan.print(out);
       if (request.dryRun()) {
@@ -290,7 +291,7 @@ public final class ReplayRunner {
     CachingInferenceEngine engine = new CachingInferenceEngine(model, request.cacheSize());
     ReplayWindow window = new ReplayWindow(plan, request.uploadIds());
     ImageResolver resolver = new HttpImageResolver(config.imageResolverConfig());
-    KafkaStreams streams;
+    StreamsRunner streams;
     try {
       streams = streams(config, bundle, engine, resolver, window, runId);
     } catch (RuntimeException | Error e) {
@@ -303,18 +304,14 @@ public final class ReplayRunner {
     try {
       streams.start();
       completed = awaitEnd(admin, streams, window, t0);
-      unanswered = Math.max(0, count(streams, ShopLensTopology.WAITING_QUESTIONS_STORE));
+      unanswered = Math.max(0, count(streams.streams(), ShopLensTopology.WAITING_QUESTIONS_STORE));
     } finally {
-      Duration timeout = config.shutdownTimeout();
-      if (!streams.close(
-          CloseOptions.timeout(timeout)
-              .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP))) {
-        LOG.warn("Kafka Streams did not close within {}", timeout);
-      }
+      // Stopping commits the last transaction; the runner logs a close that outlasts its timeout.
+      streams.stop();
       resolver.close();
       engine.close();
     }
-    Throwable failed = failure.get();
+    Throwable failed = failure.get() != null ? failure.get() : streams.failure().orElse(null);
     if (failed != null) {
       throw new IllegalStateException(
           "replay " + runId + " failed: " + failed.getMessage(), failed);
@@ -351,12 +348,12 @@ public final class ReplayRunner {
   /** The live configuration with the replay's application id and model. */
   private ShopLensConfig replayConfig() {
     Map<String, Object> s = new LinkedHashMap<>(live.originals());
-    s.put(ShopLensConfig.APPLICATION_ID_CONFIG, request.applicationId());
-    s.put(ShopLensConfig.MODEL_PATH_CONFIG, request.modelPath().toString());
+    s.put(KafkaSettings.APPLICATION_ID_CONFIG, request.applicationId());
+    s.put(ModelSettings.MODEL_PATH_CONFIG, request.modelPath().toString());
     return ShopLensConfig.validate(s);
   }
 
-  private KafkaStreams streams(
+  private StreamsRunner streams(
       ShopLensConfig config,
       ModelBundle bundle,
       InferenceEngine engine,
@@ -370,23 +367,19 @@ public final class ReplayRunner {
             .replayRunId(runId)
             // The catalog embeddings topic is shared with the live application and holds one
             // model version's vectors: a replay must not write another model's into it.
-            .recommendations(config.recommendConfig().withEnabled(false))
+            .recommendations(config.recommendConfig().toBuilder().enabled(false).build())
             .build();
     if (config.recommendConfig().enabled()) {
       LOG.info("replay {}: recommendations are not replayed (captions and answers only)", runId);
     }
-    Properties props = new Properties();
-    props.putAll(ShopLensTopology.streamsConfig());
-    props.putAll(config.kafkaProperties());
-    props.putAll(settings.streamsOverrides());
+    Properties props = config.streamsConfigs(settings.streamsOverrides());
     // The wrapper and its window go only to the builder: the clients need not see them.
     Properties builderProps = new Properties();
     builderProps.putAll(props);
     builderProps.put(StreamsConfig.PROCESSOR_WRAPPER_CLASS_CONFIG, ReplayProcessorWrapper.class);
     builderProps.put(ReplayProcessorWrapper.WINDOW_CONFIG, window);
     StreamsBuilder builder =
-        new StreamsBuilder(
-            new org.apache.kafka.streams.TopologyConfig(new StreamsConfig(builderProps)));
+        new StreamsBuilder(new TopologyConfig(new StreamsConfig(builderProps)));
     ShopLensTopology.build(builder, topologyConfig, engine, resolver);
     Topology topology = builder.build(props);
     if (!window.wrappedProcessors().containsAll(ReplayProcessorWrapper.REQUIRED)) {
@@ -398,34 +391,32 @@ public final class ReplayRunner {
               + "); update ReplayProcessorWrapper");
     }
     LOG.debug("replay topology:\n{}", topology.describe());
-    KafkaStreams streams = new KafkaStreams(topology, props);
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          failure.compareAndSet(null, e);
-          LOG.error("replay stream thread failed", e);
-          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
-    return streams;
+    return new StreamsRunner(
+        "replay " + runId, topology, props, config.shutdownTimeout(), (newState, oldState) -> {});
   }
 
   /** Waits for the end of the window; false when cancelled first. */
-  private boolean awaitEnd(Admin admin, KafkaStreams streams, ReplayWindow window, long t0)
+  private boolean awaitEnd(Admin admin, StreamsRunner streams, ReplayWindow window, long t0)
       throws InterruptedException {
     ReplayProgress progress = new ReplayProgress(out);
     while (true) {
       KafkaStreams.State state = streams.state();
-      if (failure.get() != null
+      if (streams.failure().isPresent()
           || state == KafkaStreams.State.ERROR
           || state == KafkaStreams.State.PENDING_ERROR
           || state == KafkaStreams.State.NOT_RUNNING) {
-        failure.compareAndSet(null, new IllegalStateException("Kafka Streams stopped: " + state));
+        failure.compareAndSet(
+            null,
+            streams
+                .failure()
+                .orElseGet(() -> new IllegalStateException("Kafka Streams stopped: " + state)));
         return false;
       }
       boolean done =
           state == KafkaStreams.State.RUNNING
               && window.inputsDone(committed(admin))
               // Checked after the inputs: a job is in the store before its input counts as read.
-              && count(streams, ShopLensTopology.IN_FLIGHT_STORE) == 0;
+              && count(streams.streams(), ShopLensTopology.IN_FLIGHT_STORE) == 0;
       progress.print(window.counts(), System.nanoTime() - t0, done);
       if (done) {
         return true;
@@ -504,8 +495,7 @@ public final class ReplayRunner {
 
   /** Outputs of this run per topic: records after {@code starts} with this run's header. */
   private Map<String, Long> countOutputs(Map<TopicPartition, Long> starts, String runId) {
-    Map<String, Object> props = new HashMap<>(live.kafkaProperties());
-    props.keySet().retainAll(ConsumerConfig.configNames());
+    Map<String, Object> props = live.consumerConfigs();
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -534,8 +524,6 @@ public final class ReplayRunner {
   }
 
   private Map<String, Object> adminProps() {
-    Map<String, Object> props = new HashMap<>(live.kafkaProperties());
-    props.keySet().retainAll(AdminClientConfig.configNames());
-    return props;
+    return live.adminConfigs();
   }
 }

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shoplens.processor.app.admin.TopicAdmin;
+import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.ops.DeadLetterMetrics;
 import io.shoplens.processor.app.ops.EngineMetrics;
@@ -25,7 +26,6 @@ import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -37,14 +37,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,20 +51,13 @@ import org.slf4j.LoggerFactory;
  * One running ShopLens instance: the HTTP endpoints, the inference engine, the image resolver and
  * Kafka Streams, started in that order and closed in reverse.
  *
- * <p>Lifecycle, after streams-bootstrap's {@code StreamsRunner}:
- *
- * <ul>
- *   <li>A state listener feeds {@link Health} and logs every transition.
- *   <li>An uncaught exception in a stream thread is logged with the thread and shuts this client
- *       down ({@code SHUTDOWN_CLIENT}); {@link #awaitTermination} then reports a failure. Bad
- *       records never get here: the topology dead-letters them.
- *   <li>{@link #close} (on SIGTERM through the command line's shutdown hook) stops taking records
- *       and closes Kafka Streams with {@code shoplens.shutdown.timeout.ms}, logging when that wait
- *       expires; requests still in the engine stay in the topology's changelogged in-flight store
- *       and are submitted again by whichever instance restores it. Only then is the engine closed,
- *       so no result is computed for a store that is gone.
- *   <li>An interrupt during any wait is kept: the flag is restored for the caller.
- * </ul>
+ * <p>Kafka Streams runs in a {@link StreamsRunner} (state listener, uncaught-exception handler,
+ * close with a logged timeout); its state changes feed {@link Health}, and a stream-thread failure
+ * ends {@link #awaitTermination}. {@link #close} (on SIGTERM through the command line's shutdown
+ * hook) stops Kafka Streams first, within {@code shoplens.shutdown.timeout.ms}; requests still in
+ * the engine stay in the topology's changelogged in-flight store and are submitted again by
+ * whichever instance restores it. Only then is the engine closed, so no result is computed for a
+ * store that is gone. An interrupt during any wait is kept: the flag is restored for the caller.
  */
 public final class ShopLensApplication implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShopLensApplication.class);
@@ -80,12 +71,12 @@ public final class ShopLensApplication implements AutoCloseable {
   private final OpsHttpServer http;
   private final InferenceEngine engine;
   private final ImageResolver resolver;
-  private final KafkaStreams streams;
+  private final StreamsRunner streams;
   // Micrometer references meter state weakly; these binders own it, so the app keeps them.
   private final List<MeterBinder> meterBinders;
-  private final CountDownLatch terminated = new CountDownLatch(1);
-  private final AtomicReference<Throwable> failure = new AtomicReference<>();
-  private volatile boolean closing;
+  // Counted down at the end of close(): after an orderly stop, awaitTermination returns only once
+  // the engine and HTTP are closed too, not as soon as Kafka Streams is.
+  private final CountDownLatch closeDone = new CountDownLatch(1);
   private boolean closed;
 
   private ShopLensApplication(
@@ -95,7 +86,7 @@ public final class ShopLensApplication implements AutoCloseable {
       OpsHttpServer http,
       InferenceEngine engine,
       ImageResolver resolver,
-      KafkaStreams streams,
+      StreamsRunner streams,
       List<MeterBinder> meterBinders) {
     this.config = config;
     this.health = health;
@@ -245,15 +236,21 @@ public final class ShopLensApplication implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
 
     ImageResolver resolver = new HttpImageResolver(config.imageResolverConfig());
-    KafkaStreams streams;
+    StreamsRunner streams;
     try {
       ShopLensTopologyConfig topologyConfig = config.topologyConfig(modelId, imageTokens);
-      Properties props = streamsProperties(config, streamsOverrides);
+      Properties props = config.streamsConfigs(streamsOverrides);
       StreamsBuilder builder = new StreamsBuilder();
       ShopLensTopology.build(builder, topologyConfig, engine, resolver);
       Topology topology = builder.build(props);
       LOG.debug("topology:\n{}", topology.describe());
-      streams = new KafkaStreams(topology, props);
+      streams =
+          new StreamsRunner(
+              "ShopLens",
+              topology,
+              props,
+              config.shutdownTimeout(),
+              (newState, oldState) -> health.streamsState(newState));
     } catch (RuntimeException | Error e) {
       resolver.close();
       engine.close();
@@ -264,7 +261,7 @@ public final class ShopLensApplication implements AutoCloseable {
       throw e;
     }
     DeadLetterMetrics deadLetterMetrics =
-        new DeadLetterMetrics(streams::metrics, Topics.DEAD_LETTERS);
+        new DeadLetterMetrics(streams.streams()::metrics, Topics.DEAD_LETTERS);
     ShopLensApplication app =
         new ShopLensApplication(
             config,
@@ -275,14 +272,12 @@ public final class ShopLensApplication implements AutoCloseable {
             resolver,
             streams,
             List.of(engineMetrics, deadLetterMetrics));
-    streams.setStateListener(app::onStateChange);
-    streams.setUncaughtExceptionHandler(app::onUncaughtException);
-    new KafkaStreamsMetrics(streams).bindTo(registry);
+    new KafkaStreamsMetrics(streams.streams()).bindTo(registry);
     deadLetterMetrics.bindTo(registry);
     LOG.info(
         "starting Kafka Streams: application.id={} bootstrap.servers={} model={}",
         config.applicationId(),
-        props(config).get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG),
+        config.kafkaProperties().get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG),
         engine.modelVersion());
     streams.start();
     return app;
@@ -302,8 +297,7 @@ public final class ShopLensApplication implements AutoCloseable {
     }
     String embeddings = config.recommendConfig().embeddingsTopic();
     List<String> needed = List.of(Topics.CATALOG_PRODUCTS, embeddings);
-    Map<String, Object> props = new HashMap<>(config.kafkaProperties());
-    props.keySet().retainAll(AdminClientConfig.configNames());
+    Map<String, Object> props = config.adminConfigs();
     props.put(
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TOPIC_CHECK_TIMEOUT.toMillis());
     List<String> missing;
@@ -314,7 +308,7 @@ public final class ShopLensApplication implements AutoCloseable {
       throw new IllegalStateException("interrupted while checking the recommendation topics", e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException(
-          ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+          RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
               + "=true, but the topics it needs ("
               + String.join(", ", needed)
               + ") could not be checked within "
@@ -325,33 +319,16 @@ public final class ShopLensApplication implements AutoCloseable {
     }
     if (!missing.isEmpty()) {
       throw new IllegalStateException(
-          ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+          RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
               + "=true, but "
               + (missing.size() == 1 ? "topic " : "topics ")
               + String.join(" and ", missing)
               + (missing.size() == 1 ? " does" : " do")
               + " not exist. Create them compacted (shoplens topics create --recommendations"
               + " --bootstrap HOST:PORT), or set "
-              + ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG
+              + RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
               + "=false");
     }
-  }
-
-  private static Map<String, Object> props(ShopLensConfig config) {
-    return config.kafkaProperties();
-  }
-
-  /**
-   * The Kafka Streams settings: what the topology relies on ({@link
-   * ShopLensTopology#streamsConfig()}: exactly-once, dead-lettering of unreadable records), then
-   * every Kafka setting of the configuration, then {@code overrides}.
-   */
-  static Properties streamsProperties(ShopLensConfig config, Map<String, ?> overrides) {
-    Properties props = new Properties();
-    props.putAll(ShopLensTopology.streamsConfig());
-    props.putAll(config.kafkaProperties());
-    props.putAll(overrides);
-    return props;
   }
 
   private static OpsHttpServer startHttp(
@@ -368,25 +345,6 @@ public final class ShopLensApplication implements AutoCloseable {
     }
   }
 
-  private void onStateChange(KafkaStreams.State newState, KafkaStreams.State oldState) {
-    health.streamsState(newState);
-    LOG.info("Kafka Streams state {} -> {}", oldState, newState);
-    if (newState == KafkaStreams.State.ERROR
-        || (newState == KafkaStreams.State.NOT_RUNNING && !closing)) {
-      terminated.countDown();
-    }
-  }
-
-  private StreamThreadExceptionResponse onUncaughtException(Throwable e) {
-    failure.compareAndSet(null, e);
-    LOG.error(
-        "stream thread {} failed; shutting this instance down (a bad record would have been"
-            + " dead-lettered, so this is a bug or an infrastructure failure)",
-        Thread.currentThread().getName(),
-        e);
-    return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-  }
-
   /**
    * Products in this instance's global catalog store (embedded and ready to be recommended, out of
    * stock ones included); empty when recommendations are off or the store is not queryable yet
@@ -399,6 +357,7 @@ public final class ShopLensApplication implements AutoCloseable {
     try {
       return OptionalLong.of(
           streams
+              .streams()
               .store(
                   StoreQueryParameters.fromNameAndType(
                       RecommendTopology.CATALOG_STORE, QueryableStoreTypes.keyValueStore()))
@@ -441,12 +400,11 @@ public final class ShopLensApplication implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   public Throwable awaitTermination() throws InterruptedException {
-    terminated.await();
-    Throwable e = failure.get();
-    if (e == null && !closing) {
-      e = new IllegalStateException("Kafka Streams stopped: " + streams.state());
+    Throwable failure = streams.awaitTermination();
+    if (failure == null) {
+      closeDone.await();
     }
-    return e;
+    return failure;
   }
 
   /**
@@ -459,26 +417,13 @@ public final class ShopLensApplication implements AutoCloseable {
       return;
     }
     closed = true;
-    closing = true;
     boolean interrupted = Thread.interrupted();
-    Duration timeout = config.shutdownTimeout();
-    LOG.info("shutting down: closing Kafka Streams (waiting at most {})", timeout);
-    long t0 = System.nanoTime();
-    // Leaving the group hands this instance's tasks to the others at once, instead of after
-    // session.timeout.ms (45 s by default) with those partitions standing still.
-    boolean streamsClosed =
-        streams.close(
-            CloseOptions.timeout(timeout)
-                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
-    if (streamsClosed) {
-      LOG.info(
-          "Kafka Streams closed in {} ms; in-flight requests stay in the in-flight store",
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    if (streams.stop()) {
+      LOG.info("in-flight requests stay in the in-flight store for whichever instance restores it");
     } else {
       LOG.warn(
-          "Kafka Streams did not close within {} (shoplens.shutdown.timeout.ms); stream threads"
-              + " may still be running. Uncommitted input will be processed again after restart.",
-          timeout);
+          "waited {} (shoplens.shutdown.timeout.ms) for Kafka Streams; closing the engine anyway",
+          config.shutdownTimeout());
     }
     resolver.close();
     engine.close();
@@ -487,7 +432,7 @@ public final class ShopLensApplication implements AutoCloseable {
       http.close();
     }
     registry.close();
-    terminated.countDown();
+    closeDone.countDown();
     LOG.info("ShopLens stopped");
     if (interrupted) {
       Thread.currentThread().interrupt();

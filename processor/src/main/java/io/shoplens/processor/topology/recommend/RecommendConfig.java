@@ -7,7 +7,8 @@ import java.util.Set;
 
 /**
  * Recommendation settings of the topology (part of {@code ShopLensTopologyConfig}). Validated on
- * construction; {@link #defaults()} is production's starting point, disabled.
+ * construction; {@link #defaults()} is production's starting point, disabled; change single
+ * settings with {@link #builder()} or {@link #toBuilder()}.
  *
  * <p>Scoring (see {@link Recommender}): {@code score = attributeWeight * agreement +
  * embeddingWeight * cosine}, where {@code agreement} in [0, 1] is the share of the upload's known
@@ -51,6 +52,9 @@ public record RecommendConfig(
           EnumSet.of(
               GarmentCategory.UPPER_BODY, GarmentCategory.LOWER_BODY, GarmentCategory.FULL_BODY));
 
+  // Parsed once: the vocabulary is immutable, and one instance lets defaults() equal itself.
+  private static final AttributeVocabulary DEFAULT_VOCABULARY = AttributeVocabulary.defaults();
+
   public RecommendConfig {
     Objects.requireNonNull(vocabulary, "vocabulary");
     Objects.requireNonNull(tryOnCategories, "tryOnCategories");
@@ -83,114 +87,106 @@ public record RecommendConfig(
         0.5,
         0.5,
         0.0,
-        AttributeVocabulary.defaults(),
+        DEFAULT_VOCABULARY,
         DEFAULT_TRY_ON_CATEGORIES,
         DEFAULT_EMBEDDINGS_TOPIC,
         8);
   }
 
-  public RecommendConfig withEnabled(boolean v) {
-    return new RecommendConfig(
-        v,
-        topK,
-        attributeWeight,
-        embeddingWeight,
-        minScore,
-        vocabulary,
-        tryOnCategories,
-        embeddingsTopic,
-        catalogMaxInFlight);
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return defaults().toBuilder();
   }
 
-  public RecommendConfig withTopK(int v) {
-    return new RecommendConfig(
-        enabled,
-        v,
-        attributeWeight,
-        embeddingWeight,
-        minScore,
-        vocabulary,
-        tryOnCategories,
-        embeddingsTopic,
-        catalogMaxInFlight);
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
-  public RecommendConfig withWeights(double attribute, double embedding) {
-    return new RecommendConfig(
-        enabled,
-        topK,
-        attribute,
-        embedding,
-        minScore,
-        vocabulary,
-        tryOnCategories,
-        embeddingsTopic,
-        catalogMaxInFlight);
-  }
+  /** Changes single settings; {@link #build()} validates them together. */
+  public static final class Builder {
+    private boolean enabled;
+    private int topK;
+    private double attributeWeight;
+    private double embeddingWeight;
+    private double minScore;
+    private AttributeVocabulary vocabulary;
+    private Set<GarmentCategory> tryOnCategories;
+    private String embeddingsTopic;
+    private int catalogMaxInFlight;
 
-  public RecommendConfig withMinScore(double v) {
-    return new RecommendConfig(
-        enabled,
-        topK,
-        attributeWeight,
-        embeddingWeight,
-        v,
-        vocabulary,
-        tryOnCategories,
-        embeddingsTopic,
-        catalogMaxInFlight);
-  }
+    private Builder(RecommendConfig c) {
+      enabled = c.enabled;
+      topK = c.topK;
+      attributeWeight = c.attributeWeight;
+      embeddingWeight = c.embeddingWeight;
+      minScore = c.minScore;
+      vocabulary = c.vocabulary;
+      tryOnCategories = c.tryOnCategories;
+      embeddingsTopic = c.embeddingsTopic;
+      catalogMaxInFlight = c.catalogMaxInFlight;
+    }
 
-  public RecommendConfig withVocabulary(AttributeVocabulary v) {
-    return new RecommendConfig(
-        enabled,
-        topK,
-        attributeWeight,
-        embeddingWeight,
-        minScore,
-        v,
-        tryOnCategories,
-        embeddingsTopic,
-        catalogMaxInFlight);
-  }
+    public Builder enabled(boolean v) {
+      enabled = v;
+      return this;
+    }
 
-  public RecommendConfig withTryOnCategories(Set<GarmentCategory> v) {
-    return new RecommendConfig(
-        enabled,
-        topK,
-        attributeWeight,
-        embeddingWeight,
-        minScore,
-        vocabulary,
-        v,
-        embeddingsTopic,
-        catalogMaxInFlight);
-  }
+    public Builder topK(int v) {
+      topK = v;
+      return this;
+    }
 
-  public RecommendConfig withEmbeddingsTopic(String v) {
-    return new RecommendConfig(
-        enabled,
-        topK,
-        attributeWeight,
-        embeddingWeight,
-        minScore,
-        vocabulary,
-        tryOnCategories,
-        v,
-        catalogMaxInFlight);
-  }
+    public Builder attributeWeight(double v) {
+      attributeWeight = v;
+      return this;
+    }
 
-  public RecommendConfig withCatalogMaxInFlight(int v) {
-    return new RecommendConfig(
-        enabled,
-        topK,
-        attributeWeight,
-        embeddingWeight,
-        minScore,
-        vocabulary,
-        tryOnCategories,
-        embeddingsTopic,
-        v);
+    public Builder embeddingWeight(double v) {
+      embeddingWeight = v;
+      return this;
+    }
+
+    public Builder minScore(double v) {
+      minScore = v;
+      return this;
+    }
+
+    public Builder vocabulary(AttributeVocabulary v) {
+      vocabulary = v;
+      return this;
+    }
+
+    public Builder tryOnCategories(Set<GarmentCategory> v) {
+      tryOnCategories = v;
+      return this;
+    }
+
+    public Builder embeddingsTopic(String v) {
+      embeddingsTopic = v;
+      return this;
+    }
+
+    public Builder catalogMaxInFlight(int v) {
+      catalogMaxInFlight = v;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException when a setting is out of range (the message names it)
+     */
+    public RecommendConfig build() {
+      return new RecommendConfig(
+          enabled,
+          topK,
+          attributeWeight,
+          embeddingWeight,
+          minScore,
+          vocabulary,
+          tryOnCategories,
+          embeddingsTopic,
+          catalogMaxInFlight);
+    }
   }
 
   private static void require(boolean condition, String message) {

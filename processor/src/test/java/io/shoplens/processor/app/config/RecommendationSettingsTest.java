@@ -88,7 +88,7 @@ class RecommendationSettingsTest {
   @Test
   void shouldAllowAnEmptyTryOnListMeaningNothingIsEligible() {
     Map<String, String> s = ShopLensConfigTest.minimal();
-    s.put(ShopLensConfig.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "");
+    s.put(RecommendationSettings.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "");
 
     assertThat(ShopLensConfig.validate(s).recommendConfig().tryOnCategories()).isEmpty();
   }
@@ -97,13 +97,13 @@ class RecommendationSettingsTest {
   void shouldReportEveryBadRecommendationSettingOneLineEach() {
     // Given out-of-range numbers, an unknown garment category and a blank topic
     Map<String, String> s = ShopLensConfigTest.minimal();
-    s.put(ShopLensConfig.RECOMMENDATIONS_TOP_K_CONFIG, "0");
-    s.put(ShopLensConfig.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "-1");
-    s.put(ShopLensConfig.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "NaN");
-    s.put(ShopLensConfig.RECOMMENDATIONS_MIN_SCORE_CONFIG, "Infinity");
-    s.put(ShopLensConfig.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "UPPER_BODY,HATS");
-    s.put(ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, " ");
-    s.put(ShopLensConfig.RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG, "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_TOP_K_CONFIG, "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "-1");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "NaN");
+    s.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE_CONFIG, "Infinity");
+    s.put(RecommendationSettings.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "UPPER_BODY,HATS");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, " ");
+    s.put(RecommendationSettings.RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG, "0");
 
     // When / Then: every one is named
     assertThatThrownBy(() -> ShopLensConfig.validate(s))
@@ -139,8 +139,8 @@ class RecommendationSettingsTest {
   @Test
   void shouldRefuseBothWeightsZero() {
     Map<String, String> s = ShopLensConfigTest.minimal();
-    s.put(ShopLensConfig.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "0");
-    s.put(ShopLensConfig.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "0.0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "0.0");
 
     assertThatThrownBy(() -> ShopLensConfig.validate(s))
         .isInstanceOfSatisfying(
@@ -158,7 +158,8 @@ class RecommendationSettingsTest {
     // Given a vocabulary path that does not exist
     Map<String, String> missing = ShopLensConfigTest.minimal();
     missing.put(
-        ShopLensConfig.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG, dir.resolve("nope.txt").toString());
+        RecommendationSettings.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG,
+        dir.resolve("nope.txt").toString());
     assertThatThrownBy(() -> ShopLensConfig.validate(missing))
         .isInstanceOfSatisfying(
             ConfigProblemsException.class,
@@ -173,7 +174,7 @@ class RecommendationSettingsTest {
     Path bad = dir.resolve("bad.txt");
     Files.writeString(bad, "colour.blue = navy\nthis line has no equals sign\n");
     Map<String, String> malformed = ShopLensConfigTest.minimal();
-    malformed.put(ShopLensConfig.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG, bad.toString());
+    malformed.put(RecommendationSettings.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG, bad.toString());
     assertThatThrownBy(() -> ShopLensConfig.validate(malformed))
         .isInstanceOfSatisfying(
             ConfigProblemsException.class,

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.cli.ShopLensCli;
+import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.topology.Topics;
@@ -59,8 +60,8 @@ class RecommendationTopicsTest {
     s.put("schema.registry.url", "mock://rec-topics-" + UUID.randomUUID());
     s.put("shoplens.model.path", ShopLensApplicationTest.TINY.toString());
     s.put("shoplens.http.port", "-1");
-    s.put(ShopLensConfig.RECOMMENDATIONS_ENABLED_CONFIG, "true");
-    s.put(ShopLensConfig.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, embeddingsTopic);
+    s.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, embeddingsTopic);
     return ShopLensConfig.validate(s);
   }
 

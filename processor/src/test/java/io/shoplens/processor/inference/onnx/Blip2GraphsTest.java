@@ -80,7 +80,10 @@ class Blip2GraphsTest {
         "this ONNX Runtime has CUDA (built with -Pcuda): the CPU-build case does not apply");
     ModelBundle bundle = ModelBundle.load(TinyBundle.dir());
     EngineConfig cuda =
-        EngineConfig.defaults().withExecutionProvider(EngineConfig.ExecutionProvider.CUDA, 0);
+        EngineConfig.builder()
+            .executionProvider(EngineConfig.ExecutionProvider.CUDA)
+            .cudaDeviceId(0)
+            .build();
 
     assertThatThrownBy(() -> Blip2Graphs.open(bundle, cuda))
         .isInstanceOf(EngineStartupException.class)

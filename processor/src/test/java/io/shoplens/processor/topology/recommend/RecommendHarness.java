@@ -95,8 +95,7 @@ final class RecommendHarness implements AutoCloseable {
         .modelId("spec/model")
         .imageTokens(0)
         .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
-        .recommendations(
-            RecommendConfig.defaults().withEnabled(true).withTopK(3).withMinScore(-1.0));
+        .recommendations(RecommendConfig.builder().enabled(true).topK(3).minScore(-1.0).build());
   }
 
   /** Publishes a product whose image (served by the resolver) is {@code spec}. */

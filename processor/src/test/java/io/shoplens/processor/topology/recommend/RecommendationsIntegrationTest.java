@@ -76,7 +76,7 @@ class RecommendationsIntegrationTest {
             .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
             .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
             .recommendations(
-                RecommendConfig.defaults().withEnabled(true).withTopK(10).withMinScore(-1.0))
+                RecommendConfig.builder().enabled(true).topK(10).minScore(-1.0).build())
             .build();
     Map<String, byte[]> served = new HashMap<>();
     for (String name : IMAGES) {
@@ -90,7 +90,12 @@ class RecommendationsIntegrationTest {
                     new ImageResolver.ResolvedImage(served.get(ref.getUri()), "image/png"))
                 : inline.resolve(image);
     EngineConfig engineConfig =
-        EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(5));
+        EngineConfig.builder()
+            .intraOpThreads(1)
+            .interOpThreads(1)
+            .maxBatchSize(8)
+            .maxBatchWait(Duration.ofMillis(5))
+            .build();
 
     try (EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start();
         BatchingInferenceEngine engine =

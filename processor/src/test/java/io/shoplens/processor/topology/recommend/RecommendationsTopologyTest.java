@@ -270,9 +270,10 @@ class RecommendationsTopologyTest {
     var config =
         RecommendHarness.config()
             .recommendations(
-                RecommendConfig.defaults()
-                    .withEnabled(true)
-                    .withTryOnCategories(java.util.Set.of(GarmentCategory.FOOTWEAR)))
+                RecommendConfig.builder()
+                    .enabled(true)
+                    .tryOnCategories(java.util.Set.of(GarmentCategory.FOOTWEAR))
+                    .build())
             .build();
     try (RecommendHarness h = new RecommendHarness(config, new SpecEngine(config), stateDir)) {
       assertThat(h.upload("up-1", null, "category=sneakers;vec=1").getTryOnEligible()).isTrue();

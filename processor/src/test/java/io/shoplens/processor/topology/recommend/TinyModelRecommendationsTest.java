@@ -44,7 +44,12 @@ class TinyModelRecommendationsTest {
     engine =
         BatchingInferenceEngine.start(
             TinyBundle.dir(),
-            EngineConfig.defaults().withThreads(1, 1).withBatching(8, Duration.ofMillis(2)));
+            EngineConfig.builder()
+                .intraOpThreads(1)
+                .interOpThreads(1)
+                .maxBatchSize(8)
+                .maxBatchWait(Duration.ofMillis(2))
+                .build());
   }
 
   @AfterAll
@@ -84,11 +89,13 @@ class TinyModelRecommendationsTest {
             .captionOptions(DecodingOptions.greedy().withMaxNewTokens(4))
             .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
             .recommendations(
-                RecommendConfig.defaults()
-                    .withEnabled(true)
-                    .withTopK(10)
-                    .withWeights(0.0, 1.0)
-                    .withMinScore(-1.0))
+                RecommendConfig.builder()
+                    .enabled(true)
+                    .topK(10)
+                    .attributeWeight(0.0)
+                    .embeddingWeight(1.0)
+                    .minScore(-1.0)
+                    .build())
             .build();
     try (RecommendHarness h = new RecommendHarness(config, engine, dir)) {
       Map<String, byte[]> images = new LinkedHashMap<>();

@@ -1,0 +1,196 @@
+package io.shoplens.processor.app.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The one way ShopLens runs a Kafka Streams client, on a real in-process broker. */
+class StreamsRunnerTest {
+  static EmbeddedKafkaCluster kafka;
+
+  @TempDir Path stateDir;
+
+  @BeforeAll
+  static void startKafka() {
+    kafka = new EmbeddedKafkaCluster(EmbeddedKafkaCluster.Config.defaults()).start();
+  }
+
+  @AfterAll
+  static void stopKafka() {
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  Properties props() {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "runner-test-" + UUID.randomUUID());
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    return p;
+  }
+
+  /** A topology that hands every record of a new topic to {@code action}. */
+  static Topology topology(String topic, Runnable action) {
+    kafka.createTopics(topic, 1, Map.of());
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+        .foreach((k, v) -> action.run());
+    return builder.build();
+  }
+
+  static void send(String topic) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topic, "k".getBytes(StandardCharsets.UTF_8), new byte[1]));
+    }
+  }
+
+  @Test
+  void shouldKeepTheStreamThreadFailureAndStopTheClient() throws Exception {
+    // Given a topology whose processor fails on the first record
+    String topic = "runner-fail-" + UUID.randomUUID();
+    IllegalStateException boom = new IllegalStateException("boom");
+    List<KafkaStreams.State> seen = new CopyOnWriteArrayList<>();
+    try (StreamsRunner runner =
+        new StreamsRunner(
+            "test",
+            topology(
+                topic,
+                () -> {
+                  throw boom;
+                }),
+            props(),
+            Duration.ofSeconds(10),
+            (now, before) -> seen.add(now))) {
+      runner.start();
+
+      // When a record arrives
+      send(topic);
+
+      // Then the failure ends the wait, is kept, and the caller's listener saw the client stop
+      Throwable failure = runner.awaitTermination();
+      assertThat(failure).hasRootCause(boom);
+      assertThat(runner.failure()).containsSame(failure);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(seen).contains(KafkaStreams.State.ERROR));
+    }
+  }
+
+  @Test
+  void shouldReportAnOrderlyStopAsNoFailureAndStopOnlyOnce() throws Exception {
+    // Given a running client
+    List<KafkaStreams.State> seen = new CopyOnWriteArrayList<>();
+    StreamsRunner runner =
+        new StreamsRunner(
+            "test",
+            topology("runner-stop-" + UUID.randomUUID(), () -> {}),
+            props(),
+            Duration.ofSeconds(30),
+            (now, before) -> seen.add(now));
+    runner.start();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> runner.state() == KafkaStreams.State.RUNNING);
+
+    // When it is stopped twice
+    boolean first = runner.stop();
+    boolean second = runner.stop();
+
+    // Then it closed in time, once, and the wait for it reports no failure
+    assertThat(first).isTrue();
+    assertThat(second).isTrue();
+    assertThat(runner.awaitTermination()).isNull();
+    assertThat(runner.state()).isEqualTo(KafkaStreams.State.NOT_RUNNING);
+    assertThat(seen).containsOnlyOnce(KafkaStreams.State.NOT_RUNNING);
+  }
+
+  @Test
+  void shouldSayWhenTheCloseTimeoutExpires() throws Exception {
+    // Given a stream thread stuck in a record
+    String topic = "runner-stuck-" + UUID.randomUUID();
+    CountDownLatch inRecord = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    StreamsRunner runner =
+        new StreamsRunner(
+            "test",
+            topology(
+                topic,
+                () -> {
+                  inRecord.countDown();
+                  try {
+                    release.await(60, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }),
+            props(),
+            Duration.ofMillis(200),
+            (now, before) -> {});
+    try {
+      runner.start();
+      send(topic);
+      assertThat(inRecord.await(60, TimeUnit.SECONDS)).isTrue();
+
+      // When it is stopped
+      boolean inTime = runner.stop();
+
+      // Then the stop says it did not finish within the timeout
+      assertThat(inTime).isFalse();
+    } finally {
+      release.countDown();
+      runner.streams().close(Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
+  void shouldRestoreTheInterruptFlagAfterStopping() {
+    // Given a client that was never started, and an interrupted caller
+    StreamsRunner runner =
+        new StreamsRunner(
+            "test",
+            topology("runner-interrupt-" + UUID.randomUUID(), () -> {}),
+            props(),
+            Duration.ofSeconds(10),
+            (now, before) -> {});
+    Thread.currentThread().interrupt();
+
+    // When
+    boolean inTime = runner.stop();
+
+    // Then the close was not cut short, and the caller still sees its interrupt
+    assertThat(inTime).isTrue();
+    assertThat(Thread.interrupted()).isTrue();
+  }
+}
