@@ -56,7 +56,7 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
             record.value(),
             headers(record.headers()));
     DeadLetter dl =
-        Events.deadLetter(
+        InferenceEvents.deadLetter(
             origin, ProcessingStage.DESERIALIZE, exception, 1, System.currentTimeMillis());
     byte[] value;
     try {

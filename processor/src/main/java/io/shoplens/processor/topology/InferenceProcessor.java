@@ -12,11 +12,11 @@ import io.shoplens.processor.inference.RequestRejectedException;
 import io.shoplens.processor.inference.Turn;
 import io.shoplens.processor.inference.image.ImageDecodeException;
 import io.shoplens.processor.topology.RejectedRecordException.UploadNotFoundException;
-import io.shoplens.processor.topology.State.Conversation;
-import io.shoplens.processor.topology.State.Job;
-import io.shoplens.processor.topology.State.Kind;
-import io.shoplens.processor.topology.State.StoredTurn;
-import io.shoplens.processor.topology.State.StoredUpload;
+import io.shoplens.processor.topology.StoredState.Conversation;
+import io.shoplens.processor.topology.StoredState.Job;
+import io.shoplens.processor.topology.StoredState.Kind;
+import io.shoplens.processor.topology.StoredState.StoredTurn;
+import io.shoplens.processor.topology.StoredState.StoredUpload;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.processor.topology.image.ImageResolver.ImageRefusedException;
 import io.shoplens.processor.topology.recommend.Recommender;
@@ -281,8 +281,8 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
       return List.of();
     }
     a.question = read(topics.questions().valueSerde().deserializer(), job.origin());
-    a.options = Events.answerOptions(config, a.question.getGenerationOptions());
-    a.seed = Events.seed(a.question.getGenerationOptions(), a.question.getQuestionId());
+    a.options = InferenceEvents.answerOptions(config, a.question.getGenerationOptions());
+    a.seed = InferenceEvents.seed(a.question.getGenerationOptions(), a.question.getQuestionId());
     StoredUpload stored = uploads.get(job.uploadId());
     if (stored == null) {
       throw new UploadNotFoundException(
@@ -312,7 +312,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
             job.id() + "/caption",
             image,
             config.captionOptions(),
-            Events.seed(null, "caption/" + uploadId)));
+            InferenceEvents.seed(null, "caption/" + uploadId)));
     for (ShopLensTopologyConfig.AttributePrompt p : config.attributePrompts()) {
       requests.add(
           GenerationRequest.question(
@@ -321,7 +321,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
               p.question(),
               List.of(),
               config.attributeOptions(),
-              Events.seed(null, "attribute/" + p.name() + "/" + uploadId)));
+              InferenceEvents.seed(null, "attribute/" + p.name() + "/" + uploadId)));
     }
     return requests;
   }
@@ -372,7 +372,8 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
           c.error().toString());
       forward(
           job,
-          Events.deadLetter(job.origin(), f.stage(), c.error(), Math.max(1, attempts), now),
+          InferenceEvents.deadLetter(
+              job.origin(), f.stage(), c.error(), Math.max(1, attempts), now),
           null);
       finish(a, null);
       return;
@@ -389,7 +390,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
     GenerationResult first = c.results().get(0);
     SpecificRecord out =
         job.kind() == Kind.CAPTION
-            ? Events.captioned(
+            ? InferenceEvents.captioned(
                 config,
                 a.upload,
                 job.origin(),
@@ -397,7 +398,7 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
                 c.results().subList(1, c.results().size()),
                 c.nanos(),
                 now)
-            : Events.answered(
+            : InferenceEvents.answered(
                 config, a.question, job.origin(), a.options, a.seed, first, c.nanos(), now);
     forward(job, out, first.modelVersion());
     if (recommender != null && out instanceof ImageCaptioned captioned) {
@@ -442,7 +443,9 @@ final class InferenceProcessor implements Processor<String, Job, String, Specifi
     }
     StoredTurn turn =
         new StoredTurn(
-            question, answer, State.estimateTokens(question) + State.estimateTokens(answer));
+            question,
+            answer,
+            StoredState.estimateTokens(question) + StoredState.estimateTokens(answer));
     conversations.put(
         conversationKey,
         c.append(turn, config.conversationMaxTurns(), config.conversationMaxTokens(), now));

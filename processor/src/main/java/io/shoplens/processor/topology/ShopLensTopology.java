@@ -96,26 +96,29 @@ public final class ShopLensTopology {
     }
     Recommender recommending = recommender;
 
-    builder.addStateStore(store(config, UPLOADS_STORE, State.serde(State.StoredUpload.class)));
     builder.addStateStore(
-        store(config, WAITING_QUESTIONS_STORE, State.serde(State.WaitingQuestion.class)));
+        store(config, UPLOADS_STORE, StoredState.serde(StoredState.StoredUpload.class)));
     builder.addStateStore(
-        store(config, CONVERSATIONS_STORE, State.serde(State.Conversation.class)));
-    builder.addStateStore(store(config, IN_FLIGHT_STORE, State.serde(State.Job.class)));
+        store(
+            config, WAITING_QUESTIONS_STORE, StoredState.serde(StoredState.WaitingQuestion.class)));
+    builder.addStateStore(
+        store(config, CONVERSATIONS_STORE, StoredState.serde(StoredState.Conversation.class)));
+    builder.addStateStore(store(config, IN_FLIGHT_STORE, StoredState.serde(StoredState.Job.class)));
     builder.addStateStore(store(config, EXPIRY_STORE, Serdes.String()));
 
-    KStream<String, Sourced> uploads =
+    KStream<String, ValueWithBytes> uploads =
         builder.stream(
             topics.imageUploads().name(),
-            Consumed.with(Topics.keySerde(), Sourced.serde(topics.imageUploads().valueSerde()))
+            Consumed.with(
+                    Topics.keySerde(), ValueWithBytes.serde(topics.imageUploads().valueSerde()))
                 .withName("image-uploads"));
-    KStream<String, Sourced> questions =
+    KStream<String, ValueWithBytes> questions =
         builder.stream(
             topics.questions().name(),
-            Consumed.with(Topics.keySerde(), Sourced.serde(topics.questions().valueSerde()))
+            Consumed.with(Topics.keySerde(), ValueWithBytes.serde(topics.questions().valueSerde()))
                 .withName("questions"));
 
-    KStream<String, Step> steps =
+    KStream<String, IntakeDecision> decisions =
         uploads
             .merge(questions, Named.as("inputs"))
             .process(
@@ -126,15 +129,16 @@ public final class ShopLensTopology {
                 CONVERSATIONS_STORE,
                 EXPIRY_STORE);
 
-    steps
+    decisions
         .split(Named.as("intake-"))
         .branch(
-            (key, step) -> step instanceof Step.Reject,
+            (key, decision) -> decision instanceof IntakeDecision.Reject,
             Branched.withConsumer(
                 refused ->
                     refused
                         .mapValues(
-                            step -> ((Step.Reject) step).deadLetter(), Named.as("refused-letter"))
+                            decision -> ((IntakeDecision.Reject) decision).deadLetter(),
+                            Named.as("refused-letter"))
                         .to(topics.deadLetters().name(), topics.deadLetters().produced()),
                 "refused"))
         .defaultBranch(
@@ -142,7 +146,9 @@ public final class ShopLensTopology {
                 accepted ->
                     route(
                         accepted
-                            .mapValues(step -> ((Step.Submit) step).job(), Named.as("job"))
+                            .mapValues(
+                                decision -> ((IntakeDecision.Submit) decision).job(),
+                                Named.as("job"))
                             .process(
                                 () ->
                                     new InferenceProcessor(

@@ -3,9 +3,9 @@ package io.shoplens.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.shoplens.events.QuestionAnswered;
-import io.shoplens.processor.topology.State.Job;
-import io.shoplens.processor.topology.State.Kind;
-import io.shoplens.processor.topology.State.StoredUpload;
+import io.shoplens.processor.topology.StoredState.Job;
+import io.shoplens.processor.topology.StoredState.Kind;
+import io.shoplens.processor.topology.StoredState.StoredUpload;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.time.Duration;
@@ -51,14 +51,16 @@ class InferenceProcessorTest {
             .build();
     topics = Topics.create(config.serdeConfig());
     MockProcessorContext<String, SpecificRecord> first = new MockProcessorContext<>();
-    inFlight = store(first, ShopLensTopology.IN_FLIGHT_STORE, State.serde(Job.class));
-    uploads = store(first, ShopLensTopology.UPLOADS_STORE, State.serde(StoredUpload.class));
+    inFlight = store(first, ShopLensTopology.IN_FLIGHT_STORE, StoredState.serde(Job.class));
+    uploads = store(first, ShopLensTopology.UPLOADS_STORE, StoredState.serde(StoredUpload.class));
     stores =
         List.of(
             inFlight,
             uploads,
             store(
-                first, ShopLensTopology.CONVERSATIONS_STORE, State.serde(State.Conversation.class)),
+                first,
+                ShopLensTopology.CONVERSATIONS_STORE,
+                StoredState.serde(StoredState.Conversation.class)),
             store(first, ShopLensTopology.EXPIRY_STORE, Serdes.String()));
   }
 

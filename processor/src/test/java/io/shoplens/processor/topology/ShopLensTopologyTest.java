@@ -129,7 +129,7 @@ class ShopLensTopologyTest {
 
       QuestionAnswered a = t.answers.readValue();
       assertThat(a.getGenerationOptions().getStrategy()).isEqualTo(DecodingStrategy.BEAM);
-      assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(Events.DEFAULT_BEAMS);
+      assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(InferenceEvents.DEFAULT_BEAMS);
       assertThat(a.getGenerationOptions().getMaxNewTokens()).isEqualTo(12);
       assertThat(a.getGenerationOptions().getSeed()).isEqualTo(99L);
       GenerationRequest sent =
@@ -138,7 +138,7 @@ class ShopLensTopologyTest {
               .findFirst()
               .orElseThrow();
       assertThat(sent.seed()).isEqualTo(99L);
-      assertThat(sent.options().numBeams()).isEqualTo(Events.DEFAULT_BEAMS);
+      assertThat(sent.options().numBeams()).isEqualTo(InferenceEvents.DEFAULT_BEAMS);
     }
   }
 

@@ -26,8 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Translation between the Avro events and the engine's requests and results. */
-final class Events {
-  private Events() {}
+final class InferenceEvents {
+  private InferenceEvents() {}
 
   /** Beam width used when a question asks for BEAM without saying how many beams. */
   static final int DEFAULT_BEAMS = 4;

@@ -16,8 +16,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * changelog topics, tolerant of added fields). Source records are kept as their raw bytes in an
  * {@link Origin}: re-read with the topic's serde when needed.
  */
-final class State {
-  private State() {}
+final class StoredState {
+  private StoredState() {}
 
   /** What a {@link Job} asks the engine for. */
   enum Kind {
