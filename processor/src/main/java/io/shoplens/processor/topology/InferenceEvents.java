@@ -1,15 +1,12 @@
 package io.shoplens.processor.topology;
 
 import io.shoplens.events.Attribute;
-import io.shoplens.events.DeadLetter;
-import io.shoplens.events.DeadLetterHeader;
 import io.shoplens.events.DecodingStrategy;
 import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Lineage;
 import io.shoplens.events.ModelInfo;
-import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.TokenCounts;
@@ -181,41 +178,6 @@ final class InferenceEvents {
         .setLineage(lineage(config, origin))
         .setTimings(timings(answer, elapsedNanos))
         .setAnsweredAt(Instant.ofEpochMilli(now))
-        .build();
-  }
-
-  static DeadLetter deadLetter(
-      Origin origin, ProcessingStage stage, Throwable error, int attempts, long now) {
-    String message = error.getMessage() == null ? error.toString() : error.getMessage();
-    return deadLetter(origin, stage, error.getClass().getName(), message, attempts, now);
-  }
-
-  static DeadLetter deadLetter(
-      Origin origin,
-      ProcessingStage stage,
-      String errorClass,
-      String message,
-      int attempts,
-      long now) {
-    List<DeadLetterHeader> headers = new ArrayList<>();
-    for (Origin.RawHeader h : origin.headers()) {
-      headers.add(
-          new DeadLetterHeader(h.name(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
-    }
-    return DeadLetter.newBuilder()
-        .setSourceTopic(origin.topic())
-        .setSourcePartition(origin.partition())
-        .setSourceOffset(origin.offset())
-        .setSourceTimestamp(
-            origin.timestamp() < 0 ? null : Instant.ofEpochMilli(origin.timestamp()))
-        .setKey(origin.key() == null ? null : ByteBuffer.wrap(origin.key()))
-        .setValue(origin.value() == null ? null : ByteBuffer.wrap(origin.value()))
-        .setHeaders(headers)
-        .setErrorClass(errorClass)
-        .setErrorMessage(message)
-        .setStage(stage)
-        .setAttempts(attempts)
-        .setFailedAt(Instant.ofEpochMilli(now))
         .build();
   }
 

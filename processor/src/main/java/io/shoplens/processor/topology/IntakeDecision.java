@@ -5,7 +5,7 @@ import io.shoplens.events.DeadLetter;
 /** What intake decided for an input record: inference work, or a dead letter. */
 sealed interface IntakeDecision {
   /** Work for the inference processor. */
-  record Submit(StoredState.Job job) implements IntakeDecision {}
+  record Submit(InferenceJob job) implements IntakeDecision {}
 
   /** A record refused before inference. */
   record Reject(DeadLetter deadLetter) implements IntakeDecision {}

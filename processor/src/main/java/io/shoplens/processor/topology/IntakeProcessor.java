@@ -6,13 +6,13 @@ import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.topology.InferenceJob.Kind;
 import io.shoplens.processor.topology.RejectedRecordException.InvalidRecordException;
 import io.shoplens.processor.topology.RejectedRecordException.UploadNotFoundException;
 import io.shoplens.processor.topology.StoredState.Conversation;
-import io.shoplens.processor.topology.StoredState.Job;
-import io.shoplens.processor.topology.StoredState.Kind;
 import io.shoplens.processor.topology.StoredState.StoredUpload;
 import io.shoplens.processor.topology.StoredState.WaitingQuestion;
+import io.shoplens.processor.topology.jobs.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,7 +120,7 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
     long now = context.currentSystemTimeMs();
     uploads.put(key, new StoredUpload(origin, now));
     index(now + config.uploadRetention().toMillis(), 'U', key);
-    forward(new IntakeDecision.Submit(Job.of(Kind.CAPTION, key, null, origin)), origin);
+    forward(new IntakeDecision.Submit(InferenceJob.of(Kind.CAPTION, key, null, origin)), origin);
 
     // Questions that came first now follow the upload, in arrival order (key order is offset
     // order within the partition).
@@ -139,7 +139,8 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
       waitingCount--;
       WaitingQuestion w = kv.value;
       forward(
-          new IntakeDecision.Submit(Job.of(Kind.ANSWER, key, w.conversationKey(), w.origin())),
+          new IntakeDecision.Submit(
+              InferenceJob.of(Kind.ANSWER, key, w.conversationKey(), w.origin())),
           w.origin());
     }
   }
@@ -149,7 +150,9 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
     String conversationKey =
         question.getConversationId() == null ? null : key + SEP + question.getConversationId();
     if (uploads.get(key) != null) {
-      forward(new IntakeDecision.Submit(Job.of(Kind.ANSWER, key, conversationKey, origin)), origin);
+      forward(
+          new IntakeDecision.Submit(InferenceJob.of(Kind.ANSWER, key, conversationKey, origin)),
+          origin);
       return;
     }
     if (waitingCount >= config.maxWaitingQuestions()) {
@@ -263,19 +266,13 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
 
   private void reject(Origin origin, ProcessingStage stage, Throwable error) {
     LOG.info("dead-lettering {} at stage {}: {}", origin.coordinates(), stage, error.getMessage());
-    DeadLetter dl =
-        InferenceEvents.deadLetter(origin, stage, error, 1, context.currentSystemTimeMs());
+    DeadLetter dl = DeadLetters.of(origin, stage, error, 1, context.currentSystemTimeMs());
     forward(new IntakeDecision.Reject(dl), origin);
   }
 
   private void forward(IntakeDecision decision, Origin origin) {
-    context.forward(
-        new Record<>(
-            origin.key() == null ? null : new String(origin.key(), StandardCharsets.UTF_8),
-            decision,
-            origin.timestamp(),
-            LineageHeaders.of(
-                origin.topic(), origin.partition(), origin.offset(), null, config.replayRunId())));
+    String key = origin.key() == null ? null : new String(origin.key(), StandardCharsets.UTF_8);
+    context.forward(origin.output(key, decision, null, config.replayRunId()));
   }
 
   private void index(long expiresAt, char tag, String key) {

@@ -6,6 +6,7 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.topology.image.ImageResolver;
+import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
 import io.shoplens.processor.topology.recommend.Recommender;
@@ -37,9 +38,9 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p>Intake validates, keeps uploads, and joins questions to their uploads (waiting, bounded, for
  * uploads that come late); inference runs outside the stream thread with results forwarded by a
- * punctuator (see {@code InferenceProcessor} for the exactly-once protocol). Records that cannot be
- * read are dead-lettered by {@link DeadLetterDeserializationHandler}, configured through {@link
- * #streamsConfig}.
+ * punctuator (see {@link io.shoplens.processor.topology.jobs.AsyncJobs} for the exactly-once
+ * protocol). Records that cannot be read are dead-lettered by {@link
+ * DeadLetterDeserializationHandler}, configured through {@link #streamsConfig}.
  *
  * <p>State stores, all changelogged: {@value #UPLOADS_STORE}, {@value #WAITING_QUESTIONS_STORE},
  * {@value #CONVERSATIONS_STORE}, {@value #IN_FLIGHT_STORE}, {@value #EXPIRY_STORE}.
@@ -97,13 +98,13 @@ public final class ShopLensTopology {
     Recommender recommending = recommender;
 
     builder.addStateStore(
-        store(config, UPLOADS_STORE, StoredState.serde(StoredState.StoredUpload.class)));
+        store(config, UPLOADS_STORE, JsonStoreSerde.of(StoredState.StoredUpload.class)));
     builder.addStateStore(
         store(
-            config, WAITING_QUESTIONS_STORE, StoredState.serde(StoredState.WaitingQuestion.class)));
+            config, WAITING_QUESTIONS_STORE, JsonStoreSerde.of(StoredState.WaitingQuestion.class)));
     builder.addStateStore(
-        store(config, CONVERSATIONS_STORE, StoredState.serde(StoredState.Conversation.class)));
-    builder.addStateStore(store(config, IN_FLIGHT_STORE, StoredState.serde(StoredState.Job.class)));
+        store(config, CONVERSATIONS_STORE, JsonStoreSerde.of(StoredState.Conversation.class)));
+    builder.addStateStore(store(config, IN_FLIGHT_STORE, JsonStoreSerde.of(InferenceJob.class)));
     builder.addStateStore(store(config, EXPIRY_STORE, Serdes.String()));
 
     KStream<String, ValueWithBytes> uploads =
@@ -210,13 +211,17 @@ public final class ShopLensTopology {
         Topics.DEAD_LETTERS);
   }
 
-  private static <V> StoreBuilder<KeyValueStore<String, V>> store(
+  /**
+   * A changelogged, uncached key-value store by string key, of the configured type: what every
+   * ShopLens processor store is (caching would delay the in-flight writes past the results they
+   * guard; logging is the point).
+   */
+  public static <V> StoreBuilder<KeyValueStore<String, V>> store(
       ShopLensTopologyConfig config, String name, Serde<V> values) {
     KeyValueBytesStoreSupplier supplier =
         config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
             ? Stores.persistentKeyValueStore(name)
             : Stores.inMemoryKeyValueStore(name);
-    // Caching would delay the in-flight writes past the results they guard; logging is the point.
     return Stores.keyValueStoreBuilder(supplier, Serdes.String(), values)
         .withLoggingEnabled(Map.of())
         .withCachingDisabled();

@@ -3,11 +3,12 @@ package io.shoplens.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.shoplens.events.QuestionAnswered;
-import io.shoplens.processor.topology.StoredState.Job;
-import io.shoplens.processor.topology.StoredState.Kind;
+import io.shoplens.processor.topology.InferenceJob.Kind;
 import io.shoplens.processor.topology.StoredState.StoredUpload;
 import io.shoplens.processor.topology.image.ImageResolver;
+import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.registry.MockSchemaRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -37,9 +38,9 @@ class InferenceProcessorTest {
   private final String scope = "inference-processor-" + UUID.randomUUID();
   private ShopLensTopologyConfig config;
   private Topics topics;
-  private KeyValueStore<String, Job> inFlight;
+  private KeyValueStore<String, InferenceJob> inFlight;
   private KeyValueStore<String, StoredUpload> uploads;
-  private List<KeyValueStore<String, ?>> stores;
+  private List<KeyValueStore<?, ?>> stores;
 
   @BeforeEach
   void setUp() {
@@ -51,8 +52,9 @@ class InferenceProcessorTest {
             .build();
     topics = Topics.create(config.serdeConfig());
     MockProcessorContext<String, SpecificRecord> first = new MockProcessorContext<>();
-    inFlight = store(first, ShopLensTopology.IN_FLIGHT_STORE, StoredState.serde(Job.class));
-    uploads = store(first, ShopLensTopology.UPLOADS_STORE, StoredState.serde(StoredUpload.class));
+    inFlight =
+        store(first, ShopLensTopology.IN_FLIGHT_STORE, JsonStoreSerde.of(InferenceJob.class));
+    uploads = store(first, ShopLensTopology.UPLOADS_STORE, JsonStoreSerde.of(StoredUpload.class));
     stores =
         List.of(
             inFlight,
@@ -60,7 +62,7 @@ class InferenceProcessorTest {
             store(
                 first,
                 ShopLensTopology.CONVERSATIONS_STORE,
-                StoredState.serde(StoredState.Conversation.class)),
+                JsonStoreSerde.of(StoredState.Conversation.class)),
             store(first, ShopLensTopology.EXPIRY_STORE, Serdes.String()));
   }
 
@@ -89,8 +91,8 @@ class InferenceProcessorTest {
             .valueSerde()
             .serializer()
             .serialize(Topics.QUESTIONS, TestEvents.question("q1", "u1", "what?"));
-    Job job =
-        Job.of(
+    InferenceJob job =
+        InferenceJob.of(
             Kind.ANSWER,
             "u1",
             null,
@@ -139,7 +141,8 @@ class InferenceProcessorTest {
         topics,
         engine,
         ImageResolver.inlineOnly(1_000_000),
-        new InFlightLimiter(config.maxInFlightRequests()));
+        new InFlightLimiter(config.maxInFlightRequests()),
+        null);
   }
 
   private MockProcessorContext<String, SpecificRecord> context() {
@@ -155,8 +158,16 @@ class InferenceProcessorTest {
 
   private static <V> KeyValueStore<String, V> store(
       MockProcessorContext<String, SpecificRecord> ctx, String name, Serde<V> values) {
-    KeyValueStore<String, V> store =
-        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
+    return store(ctx, name, Serdes.String(), values);
+  }
+
+  private static <K, V> KeyValueStore<K, V> store(
+      MockProcessorContext<String, SpecificRecord> ctx,
+      String name,
+      Serde<K> keys,
+      Serde<V> values) {
+    KeyValueStore<K, V> store =
+        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), keys, values)
             .withLoggingDisabled()
             .build();
     store.init(ctx.getStateStoreContext(), store);
@@ -164,6 +175,6 @@ class InferenceProcessorTest {
   }
 
   private static byte[] bytes(String s) {
-    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 }
