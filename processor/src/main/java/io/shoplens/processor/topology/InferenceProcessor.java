@@ -3,7 +3,9 @@ package io.shoplens.processor.topology;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
@@ -22,7 +24,6 @@ import io.shoplens.processor.topology.recommend.Recommender;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -43,7 +44,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Engine requests in flight per instance are bounded by a {@link InFlightLimiter} shared by
  * every task; a caption job weighs one request per caption, attribute prompt and embedding.
  */
-final class InferenceProcessor implements Processor<String, InferenceJob, String, SpecificRecord> {
+final class InferenceProcessor implements Processor<String, InferenceJob, String, InferenceOutput> {
   private final ShopLensTopologyConfig config;
   private final Topics topics;
   private final InferenceEngine engine;
@@ -51,10 +52,10 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   private final Recommender recommender; // null: recommendations disabled
   private final AsyncJobs<InferenceJob, Outcome> jobs;
 
-  private ProcessorContext<String, SpecificRecord> context;
+  private ProcessorContext<String, InferenceOutput> context;
   private KeyValueStore<String, StoredUpload> uploads;
   private KeyValueStore<String, Conversation> conversations;
-  private KeyValueStore<String, String> expiry;
+  private KeyValueStore<ExpiryKey, String> expiry;
 
   /** What a job's submission read from its input and the stores. */
   private record Inputs(
@@ -94,7 +95,7 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   }
 
   @Override
-  public void init(ProcessorContext<String, SpecificRecord> context) {
+  public void init(ProcessorContext<String, InferenceOutput> context) {
     this.context = context;
     uploads = context.getStateStore(ShopLensTopology.UPLOADS_STORE);
     conversations = context.getStateStore(ShopLensTopology.CONVERSATIONS_STORE);
@@ -157,7 +158,7 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
 
     @Override
     public void failed(InferenceJob job, DeadLetter letter, Throwable error, long now) {
-      forward(job, letter, null);
+      forward(job, new InferenceOutput.DeadLettered(letter), null);
     }
   }
 
@@ -235,37 +236,34 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   private void forwardResult(InferenceJob job, Outcome o, long now) {
     Inputs in = o.inputs();
     GenerationResult first = o.results().get(0);
-    SpecificRecord out =
-        job.kind() == Kind.CAPTION
-            ? InferenceEvents.captioned(
-                config,
-                in.upload(),
-                job.origin(),
-                first,
-                o.results().subList(1, o.results().size()),
-                o.nanos(),
-                now)
-            : InferenceEvents.answered(
-                config,
-                in.question(),
-                job.origin(),
-                in.options(),
-                in.seed(),
-                first,
-                o.nanos(),
-                now);
-    forward(job, out, first.modelVersion());
-    if (recommender != null && out instanceof ImageCaptioned captioned) {
-      forward(
-          job,
+    String version = first.modelVersion();
+    if (job.kind() == Kind.ANSWER) {
+      QuestionAnswered answered =
+          InferenceEvents.answered(
+              config, in.question(), job.origin(), in.options(), in.seed(), first, o.nanos(), now);
+      forward(job, new InferenceOutput.Answered(answered), version);
+      return;
+    }
+    ImageCaptioned captioned =
+        InferenceEvents.captioned(
+            config,
+            in.upload(),
+            job.origin(),
+            first,
+            o.results().subList(1, o.results().size()),
+            o.nanos(),
+            now);
+    forward(job, new InferenceOutput.Captioned(captioned), version);
+    if (recommender != null) {
+      RecommendationsIssued recommended =
           recommender.recommend(
               in.upload(),
               captioned.getAttributes(),
               o.embedding(),
               captioned.getModel(),
               captioned.getLineage(),
-              now),
-          first.modelVersion());
+              now);
+      forward(job, new InferenceOutput.Recommended(recommended), version);
     }
   }
 
@@ -284,7 +282,10 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
         conversationKey,
         c.append(turn, config.conversationMaxTurns(), config.conversationMaxTokens(), now));
     expiry.put(
-        IntakeProcessor.indexKey(now + config.conversationTtl().toMillis(), 'C', conversationKey),
+        new ExpiryKey(
+            now + config.conversationTtl().toMillis(),
+            ExpiryKey.Kind.CONVERSATION,
+            conversationKey),
         "");
   }
 
@@ -297,7 +298,7 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
     return c;
   }
 
-  private void forward(InferenceJob job, SpecificRecord value, String modelVersion) {
+  private void forward(InferenceJob job, InferenceOutput value, String modelVersion) {
     context.forward(job.origin().output(job.uploadId(), value, modelVersion, config.replayRunId()));
   }
 

@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * every refused one a {@link IntakeDecision.Reject}; both are forwarded in the same transaction as
  * the store writes.
  *
- * <p>Expiry (uploads, waiting questions, idle conversations) is driven by an index store whose keys
- * start with the zero-padded expiry time, so a sweep reads only what has expired.
+ * <p>Expiry (uploads, waiting questions, idle conversations) is driven by an index store keyed by
+ * {@link ExpiryKey}, in expiry order, so a sweep reads only what has expired.
  */
 final class IntakeProcessor implements Processor<String, ValueWithBytes, String, IntakeDecision> {
   private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
@@ -53,7 +53,7 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
   private KeyValueStore<String, StoredUpload> uploads;
   private KeyValueStore<String, WaitingQuestion> waiting;
   private KeyValueStore<String, Conversation> conversations;
-  private KeyValueStore<String, String> expiry;
+  private KeyValueStore<ExpiryKey, String> expiry;
   private int waitingCount;
 
   IntakeProcessor(ShopLensTopologyConfig config, Topics topics) {
@@ -119,7 +119,7 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
     validate(key, upload);
     long now = context.currentSystemTimeMs();
     uploads.put(key, new StoredUpload(origin, now));
-    index(now + config.uploadRetention().toMillis(), 'U', key);
+    index(now + config.uploadRetention().toMillis(), ExpiryKey.Kind.UPLOAD, key);
     forward(new IntakeDecision.Submit(InferenceJob.of(Kind.CAPTION, key, null, origin)), origin);
 
     // Questions that came first now follow the upload, in arrival order (key order is offset
@@ -169,7 +169,8 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
     String waitKey = waitKey(key, origin.offset());
     waiting.put(waitKey, new WaitingQuestion(key, conversationKey, origin, now));
     waitingCount++;
-    index(now + config.waitingQuestionTimeout().toMillis(), 'W', waitKey);
+    index(
+        now + config.waitingQuestionTimeout().toMillis(), ExpiryKey.Kind.WAITING_QUESTION, waitKey);
   }
 
   private void validate(String key, ImageUploaded upload) {
@@ -220,24 +221,28 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
   }
 
   private void sweepExpired(long now) {
-    List<String> due = new ArrayList<>();
-    try (KeyValueIterator<String, String> it = expiry.range(indexKey(0, ' ', ""), upTo(now))) {
+    List<ExpiryKey> due = new ArrayList<>();
+    // Key order is expiry order (see ExpiryKey): stop at the first entry not yet due.
+    try (KeyValueIterator<ExpiryKey, String> it = expiry.all()) {
       while (it.hasNext()) {
-        due.add(it.next().key);
+        ExpiryKey next = it.next().key;
+        if (next.expiresAt() > now) {
+          break;
+        }
+        due.add(next);
       }
     }
-    for (String indexKey : due) {
-      expiry.delete(indexKey);
-      char tag = indexKey.charAt(20);
-      String key = indexKey.substring(22);
-      switch (tag) {
-        case 'U' -> {
+    for (ExpiryKey entry : due) {
+      expiry.delete(entry);
+      String key = entry.key();
+      switch (entry.kind()) {
+        case UPLOAD -> {
           StoredUpload u = uploads.get(key);
           if (u != null && u.storedAt() + config.uploadRetention().toMillis() <= now) {
             uploads.delete(key);
           }
         }
-        case 'W' -> {
+        case WAITING_QUESTION -> {
           WaitingQuestion w = waiting.get(key);
           if (w != null && w.arrivedAt() + config.waitingQuestionTimeout().toMillis() <= now) {
             waiting.delete(key);
@@ -253,13 +258,12 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
                         + " of the question"));
           }
         }
-        case 'C' -> {
+        case CONVERSATION -> {
           Conversation c = conversations.get(key);
           if (c != null && c.updatedAt() + config.conversationTtl().toMillis() <= now) {
             conversations.delete(key);
           }
         }
-        default -> LOG.warn("unknown expiry index entry {}", indexKey);
       }
     }
   }
@@ -275,18 +279,8 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
     context.forward(origin.output(key, decision, null, config.replayRunId()));
   }
 
-  private void index(long expiresAt, char tag, String key) {
-    expiry.put(indexKey(expiresAt, tag, key), "");
-  }
-
-  /** Index keys sort by expiry time: 19 zero-padded digits, '|', tag, '|', store key. */
-  static String indexKey(long expiresAt, char tag, String key) {
-    return String.format("%019d|%c|%s", Math.max(0, expiresAt), tag, key);
-  }
-
-  /** Inclusive upper bound of index keys expiring at or before {@code now}. */
-  private static String upTo(long now) {
-    return String.format("%019d|%c", Math.max(0, now), '\uffff');
+  private void index(long expiresAt, ExpiryKey.Kind kind, String key) {
+    expiry.put(new ExpiryKey(expiresAt, kind, key), "");
   }
 
   private static String waitKey(String uploadId, long offset) {

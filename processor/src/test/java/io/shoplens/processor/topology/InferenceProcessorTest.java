@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.StateStore;
@@ -51,7 +50,7 @@ class InferenceProcessorTest {
             .inFlightMaxBlock(Duration.ZERO)
             .build();
     topics = Topics.create(config.serdeConfig());
-    MockProcessorContext<String, SpecificRecord> first = new MockProcessorContext<>();
+    MockProcessorContext<String, InferenceOutput> first = new MockProcessorContext<>();
     inFlight =
         store(first, ShopLensTopology.IN_FLIGHT_STORE, JsonStoreSerde.of(InferenceJob.class));
     uploads = store(first, ShopLensTopology.UPLOADS_STORE, JsonStoreSerde.of(StoredUpload.class));
@@ -63,7 +62,7 @@ class InferenceProcessorTest {
                 first,
                 ShopLensTopology.CONVERSATIONS_STORE,
                 JsonStoreSerde.of(StoredState.Conversation.class)),
-            store(first, ShopLensTopology.EXPIRY_STORE, Serdes.String()));
+            store(first, ShopLensTopology.EXPIRY_STORE, ExpiryKey.serde(), Serdes.String()));
   }
 
   @AfterEach
@@ -99,7 +98,7 @@ class InferenceProcessorTest {
             new Origin(Topics.QUESTIONS, 0, 5, 2L, bytes("u1"), questionBytes, List.of()));
 
     FakeEngine stuck = new FakeEngine().hold();
-    MockProcessorContext<String, SpecificRecord> first = context();
+    MockProcessorContext<String, InferenceOutput> first = context();
     InferenceProcessor before = processor(stuck);
     before.init(first);
     before.process(new Record<>("u1", job, 2L));
@@ -113,7 +112,7 @@ class InferenceProcessorTest {
 
     // When a new processor starts on the store
     FakeEngine fresh = new FakeEngine();
-    MockProcessorContext<String, SpecificRecord> second = context();
+    MockProcessorContext<String, InferenceOutput> second = context();
     InferenceProcessor after = processor(fresh);
     after.init(second);
 
@@ -122,7 +121,8 @@ class InferenceProcessorTest {
     punctuate(second, 20);
     punctuate(second, 30);
     assertThat(second.forwarded()).hasSize(1);
-    QuestionAnswered answer = (QuestionAnswered) second.forwarded().get(0).record().value();
+    QuestionAnswered answer =
+        ((InferenceOutput.Answered) second.forwarded().get(0).record().value()).event();
     assertThat(answer.getAnswer()).isEqualTo("answer[what?|0]");
     assertThat(answer.getLineage().getSourceOffset()).isEqualTo(5);
     assertThat(inFlight.get(job.id())).isNull();
@@ -145,24 +145,24 @@ class InferenceProcessorTest {
         null);
   }
 
-  private MockProcessorContext<String, SpecificRecord> context() {
-    MockProcessorContext<String, SpecificRecord> ctx = new MockProcessorContext<>();
+  private MockProcessorContext<String, InferenceOutput> context() {
+    MockProcessorContext<String, InferenceOutput> ctx = new MockProcessorContext<>();
     stores.forEach(ctx::addStateStore);
     return ctx;
   }
 
-  private static void punctuate(MockProcessorContext<String, SpecificRecord> ctx, long now) {
+  private static void punctuate(MockProcessorContext<String, InferenceOutput> ctx, long now) {
     ctx.setCurrentSystemTimeMs(now);
     ctx.scheduledPunctuators().forEach(p -> p.getPunctuator().punctuate(now));
   }
 
   private static <V> KeyValueStore<String, V> store(
-      MockProcessorContext<String, SpecificRecord> ctx, String name, Serde<V> values) {
+      MockProcessorContext<String, InferenceOutput> ctx, String name, Serde<V> values) {
     return store(ctx, name, Serdes.String(), values);
   }
 
   private static <K, V> KeyValueStore<K, V> store(
-      MockProcessorContext<String, SpecificRecord> ctx,
+      MockProcessorContext<String, InferenceOutput> ctx,
       String name,
       Serde<K> keys,
       Serde<V> values) {
