@@ -3,6 +3,7 @@ package io.shoplens.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.shoplens.events.QuestionAnswered;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.InferenceJob.Kind;
 import io.shoplens.processor.topology.StoredState.StoredUpload;
 import io.shoplens.processor.topology.image.ImageResolver;

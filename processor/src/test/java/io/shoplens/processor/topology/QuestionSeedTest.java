@@ -7,6 +7,7 @@ import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.inference.GenerationRequest;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.image.ImageResolver;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.file.Path;

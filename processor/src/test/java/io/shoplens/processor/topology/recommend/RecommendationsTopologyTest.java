@@ -9,8 +9,10 @@ import io.shoplens.events.NoRecommendationsReason;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.Topics;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +31,9 @@ class RecommendationsTopologyTest {
 
   @TempDir Path stateDir;
 
-  private RecommendHarness harness(SpecEngine[] engine) {
+  private RecommendHarness harness(FakeEngine[] engine) {
     var config = RecommendHarness.config().build();
-    engine[0] = new SpecEngine(config);
+    engine[0] = FakeEngine.seeing(config);
     return new RecommendHarness(config, engine[0], stateDir);
   }
 
@@ -41,7 +43,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldRankByAttributesAndSimilarityExcludingOutOfStockAndTheUploadedProduct() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       // Given a catalog: the uploaded product itself, a close match, a weaker one, one out of stock
       h.product("self", "men/tops/t-shirts", Map.of("color", "Navy"), true, "vec=1,0,0");
@@ -84,7 +86,7 @@ class RecommendationsTopologyTest {
               org.assertj.core.groups.Tuple.tuple("category", "t-shirt"),
               org.assertj.core.groups.Tuple.tuple("colour", "blue"),
               org.assertj.core.groups.Tuple.tuple("material", "cotton"));
-      assertThat(r.getModel().getModelVersion()).isEqualTo(SpecEngine.VERSION);
+      assertThat(r.getModel().getModelVersion()).isEqualTo(FakeEngine.VERSION);
       assertThat(r.getLineage().getSourceTopic()).isEqualTo(Topics.IMAGE_UPLOADS);
       assertThat(r.getLineage().getSourceOffset()).isZero();
     }
@@ -92,7 +94,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldKeyRecommendationsByUploadIdWithLineageHeaders() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("p1", "tops", Map.of("colour", "blue"), true, "vec=1,0");
       h.uploads.pipeInput(
@@ -103,15 +105,14 @@ class RecommendationsTopologyTest {
               .setProductId(null)
               .setImage(
                   new io.shoplens.events.InlineImage(
-                      java.nio.ByteBuffer.wrap(SpecEngine.image("colour=blue;vec=1,0")),
-                      "image/png"))
+                      ByteBuffer.wrap(FakeEngine.image("colour=blue;vec=1,0")), "image/png"))
               .setUploadedAt(RecommendHarness.T0)
               .build());
       h.tick();
       TestRecord<String, RecommendationsIssued> record = h.recommendations.readRecord();
       assertThat(record.key()).isEqualTo("up-9");
       assertThat(LineageHeaders.get(record.headers(), LineageHeaders.MODEL_VERSION))
-          .isEqualTo(SpecEngine.VERSION);
+          .isEqualTo(FakeEngine.VERSION);
       assertThat(LineageHeaders.get(record.headers(), LineageHeaders.SOURCE_TOPIC))
           .isEqualTo(Topics.IMAGE_UPLOADS);
       // The caption of the same upload is still published, once.
@@ -121,7 +122,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldChangeTheRankingWhenACatalogProductIsUpdated() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       h.product("b", "tops", Map.of("colour", "red"), true, "vec=0,1,0");
@@ -139,7 +140,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldReuseTheEmbeddingWhenOnlyStockOrAttributesChange() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       var entry = h.catalogStore().get("a");
@@ -172,7 +173,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldNeverRecommendADeletedProduct() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       h.product("b", "tops", Map.of("colour", "navy"), true, "vec=0.8,0.2,0");
@@ -193,10 +194,10 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldDropTheResultOfAnEmbeddingThatADeleteOvertook() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       // Given a product and its tombstone processed before any punctuation forwarded the product
-      h.images.put("https://img.test/x", SpecEngine.image("vec=1,0"));
+      h.images.put("https://img.test/x", FakeEngine.image("vec=1,0"));
       h.catalog.pipeInput(
           "x",
           io.shoplens.events.Product.newBuilder()
@@ -219,7 +220,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldIssueAnEmptyListWithAReasonWhenTheCatalogIsEmpty() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       RecommendationsIssued r = h.upload("up-1", null, NAVY_TEE);
       assertThat(r.getProducts()).isEmpty();
@@ -232,7 +233,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldExcludeOutOfStockProductsAndSaySoWhenNothingElseIsLeft() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), false, "vec=1,0,0");
       h.product("b", "tops", Map.of("colour", "navy"), false, "vec=1,0,0");
@@ -248,7 +249,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldReportGarmentCategoriesAndTryOnEligibilityFromConfiguration() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "shoes", Map.of(), true, "vec=1,0,0");
       RecommendationsIssued shoes = h.upload("up-1", null, "category=white trainers;vec=1,0,0");
@@ -274,7 +275,7 @@ class RecommendationsTopologyTest {
                     .withEnabled(true)
                     .withTryOnCategories(java.util.Set.of(GarmentCategory.FOOTWEAR)))
             .build();
-    try (RecommendHarness h = new RecommendHarness(config, new SpecEngine(config), stateDir)) {
+    try (RecommendHarness h = new RecommendHarness(config, FakeEngine.seeing(config), stateDir)) {
       assertThat(h.upload("up-1", null, "category=sneakers;vec=1").getTryOnEligible()).isTrue();
       assertThat(h.upload("up-2", null, "category=tee;vec=1").getTryOnEligible()).isFalse();
     }
@@ -282,7 +283,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldKeepAProductWhoseImageFailsWithoutEmbeddingAndDeadLetterIt() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       // Given a product whose image the resolver cannot fetch (404, not retriable)
       h.catalog.pipeInput(
@@ -312,7 +313,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldDeadLetterAnUnreadableCatalogRecordAndKeepGoing() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.driver
           .createInputTopic(
