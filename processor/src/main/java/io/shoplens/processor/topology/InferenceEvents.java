@@ -2,6 +2,7 @@ package io.shoplens.processor.topology;
 
 import io.shoplens.events.Attribute;
 import io.shoplens.events.DecodingStrategy;
+import io.shoplens.events.FinishReason;
 import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
@@ -9,11 +10,10 @@ import io.shoplens.events.Lineage;
 import io.shoplens.events.ModelInfo;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.events.StageTimings;
 import io.shoplens.events.TokenCounts;
 import io.shoplens.processor.inference.DecodingOptions;
-import io.shoplens.processor.inference.FinishReason;
 import io.shoplens.processor.inference.GenerationResult;
-import io.shoplens.processor.inference.StageTimings;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -146,7 +146,7 @@ final class InferenceEvents {
         .setCaption(caption.text())
         .setAlternativeCaptions(alternatives(caption))
         .setAttributes(attrs)
-        .setFinishReason(finishReason(caption.finishReason()))
+        .setFinishReason(finishReason(caption))
         .setTokenCounts(tokenCounts(config, caption))
         .setModel(model(config, caption))
         .setLineage(lineage(config, origin))
@@ -171,7 +171,7 @@ final class InferenceEvents {
         .setConversationId(question.getConversationId())
         .setAnswer(answer.text())
         .setAlternatives(alternatives(answer))
-        .setFinishReason(finishReason(answer.finishReason()))
+        .setFinishReason(finishReason(answer))
         .setTokenCounts(tokenCounts(config, answer))
         .setGenerationOptions(report(used, seed))
         .setModel(model(config, answer))
@@ -185,12 +185,13 @@ final class InferenceEvents {
     return r.alternatives().stream().map(GenerationResult.Sequence::text).toList();
   }
 
-  private static io.shoplens.events.FinishReason finishReason(FinishReason r) {
+  private static FinishReason finishReason(GenerationResult r) {
     // The engine's STOP is its end-of-sequence (stop) token; the event's STOP is reserved for
     // configured stop sequences, which the engine does not have.
-    return switch (r) {
-      case STOP -> io.shoplens.events.FinishReason.EOS;
-      case LENGTH -> io.shoplens.events.FinishReason.LENGTH;
+    // (The engine type shares the Avro enum's name, so it is only reached through the result.)
+    return switch (r.finishReason()) {
+      case STOP -> FinishReason.EOS;
+      case LENGTH -> FinishReason.LENGTH;
     };
   }
 
@@ -218,10 +219,10 @@ final class InferenceEvents {
         .build();
   }
 
-  private static io.shoplens.events.StageTimings timings(GenerationResult r, long elapsedNanos) {
-    StageTimings t = r.timings();
+  private static StageTimings timings(GenerationResult r, long elapsedNanos) {
+    var t = r.timings();
     long queue = Math.max(0, elapsedNanos - t.total().toNanos());
-    return io.shoplens.events.StageTimings.newBuilder()
+    return StageTimings.newBuilder()
         .setQueueMs(queue / 1_000_000)
         .setPreprocessMs(t.preprocess().toMillis())
         .setVisionMs(t.vision().toMillis())

@@ -5,18 +5,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.shoplens.events.Attribute;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.GarmentCategory;
+import io.shoplens.events.ImageReference;
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.InlineImage;
 import io.shoplens.events.NoRecommendationsReason;
 import io.shoplens.events.ProcessingStage;
+import io.shoplens.events.Product;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.Topics;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.test.TestRecord;
+import org.assertj.core.data.Offset;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,9 +79,8 @@ class RecommendationsTopologyTest {
           .contains("same colour: blue", "same category: t-shirt", "same material: cotton");
       assertThat(best.getReasons()).anyMatch(s -> s.startsWith("image similarity 0.99"));
       double cosine = 0.9 / Math.sqrt(0.82);
-      assertThat(best.getSimilarity()).isCloseTo(cosine, org.assertj.core.data.Offset.offset(1e-6));
-      assertThat(best.getScore())
-          .isCloseTo(0.5 * 1.0 + 0.5 * cosine, org.assertj.core.data.Offset.offset(1e-6));
+      assertThat(best.getSimilarity()).isCloseTo(cosine, Offset.offset(1e-6));
+      assertThat(best.getScore()).isCloseTo(0.5 * 1.0 + 0.5 * cosine, Offset.offset(1e-6));
       assertThat(r.getProducts().get(2).getMatchedAttributes()).isEmpty();
       assertThat(r.getProducts().get(2).getSimilarity()).isEqualTo(0.0);
       // and the event says what was seen, for whom, from which model and input
@@ -83,9 +92,9 @@ class RecommendationsTopologyTest {
       assertThat(r.getAttributes())
           .extracting(Attribute::getName, Attribute::getValue)
           .containsExactly(
-              org.assertj.core.groups.Tuple.tuple("category", "t-shirt"),
-              org.assertj.core.groups.Tuple.tuple("colour", "blue"),
-              org.assertj.core.groups.Tuple.tuple("material", "cotton"));
+              Tuple.tuple("category", "t-shirt"),
+              Tuple.tuple("colour", "blue"),
+              Tuple.tuple("material", "cotton"));
       assertThat(r.getModel().getModelVersion()).isEqualTo(FakeEngine.VERSION);
       assertThat(r.getLineage().getSourceTopic()).isEqualTo(Topics.IMAGE_UPLOADS);
       assertThat(r.getLineage().getSourceOffset()).isZero();
@@ -99,12 +108,12 @@ class RecommendationsTopologyTest {
       h.product("p1", "tops", Map.of("colour", "blue"), true, "vec=1,0");
       h.uploads.pipeInput(
           "up-9",
-          io.shoplens.events.ImageUploaded.newBuilder()
+          ImageUploaded.newBuilder()
               .setUploadId("up-9")
               .setUserId("u")
               .setProductId(null)
               .setImage(
-                  new io.shoplens.events.InlineImage(
+                  new InlineImage(
                       ByteBuffer.wrap(FakeEngine.image("colour=blue;vec=1,0")), "image/png"))
               .setUploadedAt(RecommendHarness.T0)
               .build());
@@ -147,7 +156,7 @@ class RecommendationsTopologyTest {
       // Given the same image, published again with another stock level
       h.catalog.pipeInput(
           "a",
-          io.shoplens.events.Product.newBuilder()
+          Product.newBuilder()
               .setProductId("a")
               .setTitle("title a")
               .setCategory("tops")
@@ -165,10 +174,10 @@ class RecommendationsTopologyTest {
     }
   }
 
-  private static io.shoplens.events.ImageReference reference(RecommendHarness h, CatalogEntry e) {
+  private static ImageReference reference(RecommendHarness h, CatalogEntry e) {
     String[] key = e.imageKey().split("#");
     byte[] bytes = h.images.get(key[0]);
-    return new io.shoplens.events.ImageReference(key[0], key[1], "image/png", (long) bytes.length);
+    return new ImageReference(key[0], key[1], "image/png", (long) bytes.length);
   }
 
   @Test
@@ -200,16 +209,14 @@ class RecommendationsTopologyTest {
       h.images.put("https://img.test/x", FakeEngine.image("vec=1,0"));
       h.catalog.pipeInput(
           "x",
-          io.shoplens.events.Product.newBuilder()
+          Product.newBuilder()
               .setProductId("x")
               .setTitle("x")
               .setCategory("tops")
-              .setImage(
-                  new io.shoplens.events.ImageReference(
-                      "https://img.test/x", "0".repeat(64), "image/png", 7L))
+              .setImage(new ImageReference("https://img.test/x", "0".repeat(64), "image/png", 7L))
               .setInStock(true)
               .build());
-      h.catalog.pipeInput("x", (io.shoplens.events.Product) null);
+      h.catalog.pipeInput("x", (Product) null);
       h.tick();
       // Then the product never reaches the store
       assertThat(h.catalogStore().get("x")).isNull();
@@ -273,7 +280,7 @@ class RecommendationsTopologyTest {
             .recommendations(
                 RecommendConfig.defaults()
                     .withEnabled(true)
-                    .withTryOnCategories(java.util.Set.of(GarmentCategory.FOOTWEAR)))
+                    .withTryOnCategories(Set.of(GarmentCategory.FOOTWEAR)))
             .build();
     try (RecommendHarness h = new RecommendHarness(config, FakeEngine.seeing(config), stateDir)) {
       assertThat(h.upload("up-1", null, "category=sneakers;vec=1").getTryOnEligible()).isTrue();
@@ -288,14 +295,13 @@ class RecommendationsTopologyTest {
       // Given a product whose image the resolver cannot fetch (404, not retriable)
       h.catalog.pipeInput(
           "broken",
-          io.shoplens.events.Product.newBuilder()
+          Product.newBuilder()
               .setProductId("broken")
               .setTitle("broken")
               .setCategory("tops")
               .setAttributes(Map.of("colour", "navy"))
               .setImage(
-                  new io.shoplens.events.ImageReference(
-                      "https://img.test/missing", "0".repeat(64), "image/png", 7L))
+                  new ImageReference("https://img.test/missing", "0".repeat(64), "image/png", 7L))
               .setInStock(true)
               .build());
       h.tick();
@@ -317,10 +323,8 @@ class RecommendationsTopologyTest {
     try (RecommendHarness h = harness(engine)) {
       h.driver
           .createInputTopic(
-              Topics.CATALOG_PRODUCTS,
-              new org.apache.kafka.common.serialization.StringSerializer(),
-              new org.apache.kafka.common.serialization.ByteArraySerializer())
-          .pipeInput("junk", "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+              Topics.CATALOG_PRODUCTS, new StringSerializer(), new ByteArraySerializer())
+          .pipeInput("junk", "not avro".getBytes(StandardCharsets.UTF_8));
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       assertThat(h.deadLetters.readValuesToList())
           .singleElement()
