@@ -25,9 +25,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The in-flight protocol of {@link InferenceProcessor} on its own, with {@link
- * MockProcessorContext}: a processor that goes away with work in flight leaves it in the store, and
- * the next processor on the same (restored) store submits it again.
+ * {@link InferenceProcessor} on the job protocol, with {@link MockProcessorContext}: a question job
+ * restored from the in-flight store is rebuilt from its stored input and upload, and its answer
+ * forwarded once with its lineage. (The protocol itself, for any job, is covered by {@code
+ * AsyncJobsTest}.)
  *
  * <p>This stands in for "close the test driver with its state kept and reopen": {@code
  * TopologyTestDriver.close()} deletes its state directory, and under exactly-once a real restart

@@ -103,7 +103,7 @@ public final class AsyncJobs<J extends AsyncJob<J>, R> {
     }
   }
 
-  private record Completion<R>(String id, long submission, R result, Throwable error) {}
+  private record Completion<T>(String id, long submission, T result, Throwable error) {}
 
   private final String storeName;
   private final Settings settings;
