@@ -30,19 +30,15 @@ public interface InferenceEngine extends AutoCloseable {
    * vision cache: embedding an image that was just captioned (or captioning one just embedded)
    * reuses its query embeddings.
    *
-   * <p>The default refuses: engines that cannot embed (test stand-ins) complete exceptionally with
-   * {@link UnsupportedOperationException}.
+   * <p>An engine that cannot embed images completes exceptionally with {@link
+   * UnsupportedOperationException}; callers treat that as permanent.
    *
    * @param requestId caller's id, named in error messages
    * @param image encoded image bytes (JPEG, PNG, ...)
    * @return a future completed with an {@code [H]} vector (H = the language model's hidden size),
    *     or exceptionally as {@link #submit}
    */
-  default CompletableFuture<float[]> embed(String requestId, byte[] image) {
-    return CompletableFuture.failedFuture(
-        new UnsupportedOperationException(
-            getClass().getSimpleName() + " does not compute image embedding (" + requestId + ")"));
-  }
+  CompletableFuture<float[]> embed(String requestId, byte[] image);
 
   /** Counters and gauges so far. */
   EngineStats stats();

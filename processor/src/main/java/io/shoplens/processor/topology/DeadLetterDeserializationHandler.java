@@ -2,7 +2,9 @@ package io.shoplens.processor.topology;
 
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ProcessingStage;
+import io.shoplens.processor.topology.jobs.DeadLetters;
 import io.shoplens.serde.SpecificAvroSerde;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,7 +58,7 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
             record.value(),
             headers(record.headers()));
     DeadLetter dl =
-        Events.deadLetter(
+        DeadLetters.of(
             origin, ProcessingStage.DESERIALIZE, exception, 1, System.currentTimeMillis());
     byte[] value;
     try {
@@ -77,7 +79,7 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
   }
 
   private static List<Origin.RawHeader> headers(Headers headers) {
-    List<Origin.RawHeader> out = new java.util.ArrayList<>();
+    List<Origin.RawHeader> out = new ArrayList<>();
     headers.forEach(h -> out.add(new Origin.RawHeader(h.key(), h.value())));
     return out;
   }

@@ -6,13 +6,13 @@ import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.topology.InferenceJob.Kind;
 import io.shoplens.processor.topology.RejectedRecordException.InvalidRecordException;
 import io.shoplens.processor.topology.RejectedRecordException.UploadNotFoundException;
-import io.shoplens.processor.topology.State.Conversation;
-import io.shoplens.processor.topology.State.Job;
-import io.shoplens.processor.topology.State.Kind;
-import io.shoplens.processor.topology.State.StoredUpload;
-import io.shoplens.processor.topology.State.WaitingQuestion;
+import io.shoplens.processor.topology.StoredState.Conversation;
+import io.shoplens.processor.topology.StoredState.StoredUpload;
+import io.shoplens.processor.topology.StoredState.WaitingQuestion;
+import io.shoplens.processor.topology.jobs.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,24 +35,25 @@ import org.slf4j.LoggerFactory;
  * the waiting questions follow it in arrival order, and when the time runs out the question is
  * dead-lettered as "upload not found".
  *
- * <p>Every accepted record becomes a {@link Step.Submit} for the inference processor, every refused
- * one a {@link Step.Reject}; both are forwarded in the same transaction as the store writes.
+ * <p>Every accepted record becomes a {@link IntakeDecision.Submit} for the inference processor,
+ * every refused one a {@link IntakeDecision.Reject}; both are forwarded in the same transaction as
+ * the store writes.
  *
- * <p>Expiry (uploads, waiting questions, idle conversations) is driven by an index store whose keys
- * start with the zero-padded expiry time, so a sweep reads only what has expired.
+ * <p>Expiry (uploads, waiting questions, idle conversations) is driven by an index store keyed by
+ * {@link ExpiryKey}, in expiry order, so a sweep reads only what has expired.
  */
-final class IntakeProcessor implements Processor<String, Sourced, String, Step> {
+final class IntakeProcessor implements Processor<String, ValueWithBytes, String, IntakeDecision> {
   private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
   private static final char SEP = '\u0000';
   private static final StringSerializer KEY_SERIALIZER = new StringSerializer();
 
   private final ShopLensTopologyConfig config;
   private final Topics topics;
-  private ProcessorContext<String, Step> context;
+  private ProcessorContext<String, IntakeDecision> context;
   private KeyValueStore<String, StoredUpload> uploads;
   private KeyValueStore<String, WaitingQuestion> waiting;
   private KeyValueStore<String, Conversation> conversations;
-  private KeyValueStore<String, String> expiry;
+  private KeyValueStore<ExpiryKey, String> expiry;
   private int waitingCount;
 
   IntakeProcessor(ShopLensTopologyConfig config, Topics topics) {
@@ -61,7 +62,7 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
   }
 
   @Override
-  public void init(ProcessorContext<String, Step> context) {
+  public void init(ProcessorContext<String, IntakeDecision> context) {
     this.context = context;
     uploads = context.getStateStore(ShopLensTopology.UPLOADS_STORE);
     waiting = context.getStateStore(ShopLensTopology.WAITING_QUESTIONS_STORE);
@@ -78,14 +79,14 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
   }
 
   @Override
-  public void process(Record<String, Sourced> record) {
+  public void process(Record<String, ValueWithBytes> record) {
     RecordMetadata meta = context.recordMetadata().orElseThrow();
-    Sourced sourced = record.value();
+    ValueWithBytes input = record.value();
     Origin origin =
         Origin.of(
             meta,
             record.key(),
-            sourced == null ? null : sourced.raw(),
+            input == null ? null : input.raw(),
             record.timestamp(),
             record.headers());
     boolean isUpload = meta.topic().equals(topics.imageUploads().name());
@@ -93,7 +94,7 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
       if (record.key() == null || record.key().isBlank()) {
         throw new InvalidRecordException("record has no key; the key must be the uploadId");
       }
-      if (sourced == null) {
+      if (input == null) {
         if (isUpload) {
           // A tombstone withdraws the upload: later questions about it are not answered.
           uploads.delete(record.key());
@@ -101,16 +102,13 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
         }
         throw new InvalidRecordException("question record has a null value");
       }
-      if (sourced.value() instanceof ImageUploaded upload) {
+      if (input.value() instanceof ImageUploaded upload) {
         onUpload(record.key(), upload, origin);
-      } else if (sourced.value() instanceof QuestionAsked question) {
+      } else if (input.value() instanceof QuestionAsked question) {
         onQuestion(record.key(), question, origin);
       } else {
         throw new InvalidRecordException(
-            "unexpected value type "
-                + sourced.value().getClass().getName()
-                + " on "
-                + meta.topic());
+            "unexpected value type " + input.value().getClass().getName() + " on " + meta.topic());
       }
     } catch (RejectedRecordException e) {
       reject(origin, e.stage(), e);
@@ -121,8 +119,8 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
     validate(key, upload);
     long now = context.currentSystemTimeMs();
     uploads.put(key, new StoredUpload(origin, now));
-    index(now + config.uploadRetention().toMillis(), 'U', key);
-    forward(new Step.Submit(Job.of(Kind.CAPTION, key, null, origin)), origin);
+    index(now + config.uploadRetention().toMillis(), ExpiryKey.Kind.UPLOAD, key);
+    forward(new IntakeDecision.Submit(InferenceJob.of(Kind.CAPTION, key, null, origin)), origin);
 
     // Questions that came first now follow the upload, in arrival order (key order is offset
     // order within the partition).
@@ -141,7 +139,9 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
       waitingCount--;
       WaitingQuestion w = kv.value;
       forward(
-          new Step.Submit(Job.of(Kind.ANSWER, key, w.conversationKey(), w.origin())), w.origin());
+          new IntakeDecision.Submit(
+              InferenceJob.of(Kind.ANSWER, key, w.conversationKey(), w.origin())),
+          w.origin());
     }
   }
 
@@ -150,7 +150,9 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
     String conversationKey =
         question.getConversationId() == null ? null : key + SEP + question.getConversationId();
     if (uploads.get(key) != null) {
-      forward(new Step.Submit(Job.of(Kind.ANSWER, key, conversationKey, origin)), origin);
+      forward(
+          new IntakeDecision.Submit(InferenceJob.of(Kind.ANSWER, key, conversationKey, origin)),
+          origin);
       return;
     }
     if (waitingCount >= config.maxWaitingQuestions()) {
@@ -167,7 +169,8 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
     String waitKey = waitKey(key, origin.offset());
     waiting.put(waitKey, new WaitingQuestion(key, conversationKey, origin, now));
     waitingCount++;
-    index(now + config.waitingQuestionTimeout().toMillis(), 'W', waitKey);
+    index(
+        now + config.waitingQuestionTimeout().toMillis(), ExpiryKey.Kind.WAITING_QUESTION, waitKey);
   }
 
   private void validate(String key, ImageUploaded upload) {
@@ -214,28 +217,32 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
               + " characters, more than maxQuestionChars="
               + config.maxQuestionChars());
     }
-    Events.answerOptions(config, question.getGenerationOptions());
+    InferenceEvents.answerOptions(config, question.getGenerationOptions());
   }
 
   private void sweepExpired(long now) {
-    List<String> due = new ArrayList<>();
-    try (KeyValueIterator<String, String> it = expiry.range(indexKey(0, ' ', ""), upTo(now))) {
+    List<ExpiryKey> due = new ArrayList<>();
+    // Key order is expiry order (see ExpiryKey): stop at the first entry not yet due.
+    try (KeyValueIterator<ExpiryKey, String> it = expiry.all()) {
       while (it.hasNext()) {
-        due.add(it.next().key);
+        ExpiryKey next = it.next().key;
+        if (next.expiresAt() > now) {
+          break;
+        }
+        due.add(next);
       }
     }
-    for (String indexKey : due) {
-      expiry.delete(indexKey);
-      char tag = indexKey.charAt(20);
-      String key = indexKey.substring(22);
-      switch (tag) {
-        case 'U' -> {
+    for (ExpiryKey entry : due) {
+      expiry.delete(entry);
+      String key = entry.key();
+      switch (entry.kind()) {
+        case UPLOAD -> {
           StoredUpload u = uploads.get(key);
           if (u != null && u.storedAt() + config.uploadRetention().toMillis() <= now) {
             uploads.delete(key);
           }
         }
-        case 'W' -> {
+        case WAITING_QUESTION -> {
           WaitingQuestion w = waiting.get(key);
           if (w != null && w.arrivedAt() + config.waitingQuestionTimeout().toMillis() <= now) {
             waiting.delete(key);
@@ -251,45 +258,29 @@ final class IntakeProcessor implements Processor<String, Sourced, String, Step> 
                         + " of the question"));
           }
         }
-        case 'C' -> {
+        case CONVERSATION -> {
           Conversation c = conversations.get(key);
           if (c != null && c.updatedAt() + config.conversationTtl().toMillis() <= now) {
             conversations.delete(key);
           }
         }
-        default -> LOG.warn("unknown expiry index entry {}", indexKey);
       }
     }
   }
 
   private void reject(Origin origin, ProcessingStage stage, Throwable error) {
     LOG.info("dead-lettering {} at stage {}: {}", origin.coordinates(), stage, error.getMessage());
-    DeadLetter dl = Events.deadLetter(origin, stage, error, 1, context.currentSystemTimeMs());
-    forward(new Step.Reject(dl), origin);
+    DeadLetter dl = DeadLetters.of(origin, stage, error, 1, context.currentSystemTimeMs());
+    forward(new IntakeDecision.Reject(dl), origin);
   }
 
-  private void forward(Step step, Origin origin) {
-    context.forward(
-        new Record<>(
-            origin.key() == null ? null : new String(origin.key(), StandardCharsets.UTF_8),
-            step,
-            origin.timestamp(),
-            LineageHeaders.of(
-                origin.topic(), origin.partition(), origin.offset(), null, config.replayRunId())));
+  private void forward(IntakeDecision decision, Origin origin) {
+    String key = origin.key() == null ? null : new String(origin.key(), StandardCharsets.UTF_8);
+    context.forward(origin.output(key, decision, null, config.replayRunId()));
   }
 
-  private void index(long expiresAt, char tag, String key) {
-    expiry.put(indexKey(expiresAt, tag, key), "");
-  }
-
-  /** Index keys sort by expiry time: 19 zero-padded digits, '|', tag, '|', store key. */
-  static String indexKey(long expiresAt, char tag, String key) {
-    return String.format("%019d|%c|%s", Math.max(0, expiresAt), tag, key);
-  }
-
-  /** Inclusive upper bound of index keys expiring at or before {@code now}. */
-  private static String upTo(long now) {
-    return String.format("%019d|%c", Math.max(0, now), '\uffff');
+  private void index(long expiresAt, ExpiryKey.Kind kind, String key) {
+    expiry.put(new ExpiryKey(expiresAt, kind, key), "");
   }
 
   private static String waitKey(String uploadId, long offset) {

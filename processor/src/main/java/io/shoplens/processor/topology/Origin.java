@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 /**
@@ -19,7 +20,7 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * @param value the value bytes as read, or null
  * @param headers the record's headers in order
  */
-record Origin(
+public record Origin(
     String topic,
     int partition,
     long offset,
@@ -29,13 +30,13 @@ record Origin(
     List<RawHeader> headers) {
 
   /** One header; {@code value} may be null. */
-  record RawHeader(String name, byte[] value) {}
+  public record RawHeader(String name, byte[] value) {}
 
-  Origin {
+  public Origin {
     headers = headers == null ? List.of() : List.copyOf(headers);
   }
 
-  static Origin of(
+  public static Origin of(
       RecordMetadata metadata, String key, byte[] value, long timestamp, Headers headers) {
     List<RawHeader> copied = new ArrayList<>();
     for (Header h : headers) {
@@ -51,8 +52,22 @@ record Origin(
         copied);
   }
 
+  /**
+   * An output made from this input: the input's timestamp, and {@link LineageHeaders} naming it.
+   *
+   * @param modelVersion null for dead letters
+   * @param replayRunId null for the live run
+   */
+  public <K, V> Record<K, V> output(K key, V value, String modelVersion, String replayRunId) {
+    return new Record<>(
+        key,
+        value,
+        timestamp,
+        LineageHeaders.of(topic, partition, offset, modelVersion, replayRunId));
+  }
+
   /** "topic-partition@offset", for messages. */
-  String coordinates() {
+  public String coordinates() {
     return topic + "-" + partition + "@" + offset;
   }
 }

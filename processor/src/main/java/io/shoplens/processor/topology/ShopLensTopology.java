@@ -1,22 +1,25 @@
 package io.shoplens.processor.topology;
 
-import io.shoplens.events.DeadLetter;
-import io.shoplens.events.ImageCaptioned;
-import io.shoplens.events.QuestionAnswered;
-import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.topology.InferenceOutput.Answered;
+import io.shoplens.processor.topology.InferenceOutput.Captioned;
+import io.shoplens.processor.topology.InferenceOutput.DeadLettered;
+import io.shoplens.processor.topology.InferenceOutput.Recommended;
+import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
 import io.shoplens.processor.topology.recommend.Recommender;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.avro.specific.SpecificRecord;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.BranchedKStream;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -37,9 +40,9 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p>Intake validates, keeps uploads, and joins questions to their uploads (waiting, bounded, for
  * uploads that come late); inference runs outside the stream thread with results forwarded by a
- * punctuator (see {@code InferenceProcessor} for the exactly-once protocol). Records that cannot be
- * read are dead-lettered by {@link DeadLetterDeserializationHandler}, configured through {@link
- * #streamsConfig}.
+ * punctuator (see {@link io.shoplens.processor.topology.jobs.AsyncJobs} for the exactly-once
+ * protocol). Records that cannot be read are dead-lettered by {@link
+ * DeadLetterDeserializationHandler}, configured through {@link #streamsConfig}.
  *
  * <p>State stores, all changelogged: {@value #UPLOADS_STORE}, {@value #WAITING_QUESTIONS_STORE},
  * {@value #CONVERSATIONS_STORE}, {@value #IN_FLIGHT_STORE}, {@value #EXPIRY_STORE}.
@@ -96,26 +99,29 @@ public final class ShopLensTopology {
     }
     Recommender recommending = recommender;
 
-    builder.addStateStore(store(config, UPLOADS_STORE, State.serde(State.StoredUpload.class)));
     builder.addStateStore(
-        store(config, WAITING_QUESTIONS_STORE, State.serde(State.WaitingQuestion.class)));
+        store(config, UPLOADS_STORE, JsonStoreSerde.of(StoredState.StoredUpload.class)));
     builder.addStateStore(
-        store(config, CONVERSATIONS_STORE, State.serde(State.Conversation.class)));
-    builder.addStateStore(store(config, IN_FLIGHT_STORE, State.serde(State.Job.class)));
-    builder.addStateStore(store(config, EXPIRY_STORE, Serdes.String()));
+        store(
+            config, WAITING_QUESTIONS_STORE, JsonStoreSerde.of(StoredState.WaitingQuestion.class)));
+    builder.addStateStore(
+        store(config, CONVERSATIONS_STORE, JsonStoreSerde.of(StoredState.Conversation.class)));
+    builder.addStateStore(store(config, IN_FLIGHT_STORE, JsonStoreSerde.of(InferenceJob.class)));
+    builder.addStateStore(store(config, EXPIRY_STORE, ExpiryKey.serde(), Serdes.String()));
 
-    KStream<String, Sourced> uploads =
+    KStream<String, ValueWithBytes> uploads =
         builder.stream(
             topics.imageUploads().name(),
-            Consumed.with(Topics.keySerde(), Sourced.serde(topics.imageUploads().valueSerde()))
+            Consumed.with(
+                    Topics.keySerde(), ValueWithBytes.serde(topics.imageUploads().valueSerde()))
                 .withName("image-uploads"));
-    KStream<String, Sourced> questions =
+    KStream<String, ValueWithBytes> questions =
         builder.stream(
             topics.questions().name(),
-            Consumed.with(Topics.keySerde(), Sourced.serde(topics.questions().valueSerde()))
+            Consumed.with(Topics.keySerde(), ValueWithBytes.serde(topics.questions().valueSerde()))
                 .withName("questions"));
 
-    KStream<String, Step> steps =
+    KStream<String, IntakeDecision> decisions =
         uploads
             .merge(questions, Named.as("inputs"))
             .process(
@@ -126,67 +132,71 @@ public final class ShopLensTopology {
                 CONVERSATIONS_STORE,
                 EXPIRY_STORE);
 
-    steps
-        .split(Named.as("intake-"))
-        .branch(
-            (key, step) -> step instanceof Step.Reject,
-            Branched.withConsumer(
-                refused ->
-                    refused
-                        .mapValues(
-                            step -> ((Step.Reject) step).deadLetter(), Named.as("refused-letter"))
-                        .to(topics.deadLetters().name(), topics.deadLetters().produced()),
-                "refused"))
-        .defaultBranch(
-            Branched.withConsumer(
-                accepted ->
-                    route(
-                        accepted
-                            .mapValues(step -> ((Step.Submit) step).job(), Named.as("job"))
-                            .process(
-                                () ->
-                                    new InferenceProcessor(
-                                        config, topics, engine, resolver, limiter, recommending),
-                                Named.as("inference"),
-                                IN_FLIGHT_STORE,
-                                UPLOADS_STORE,
-                                CONVERSATIONS_STORE,
-                                EXPIRY_STORE),
-                        topics),
-                "accepted"));
+    BranchedKStream<String, IntakeDecision> intake = decisions.split(Named.as("intake-"));
+    branch(
+        intake,
+        IntakeDecision.Reject.class,
+        IntakeDecision.Reject::deadLetter,
+        "refused",
+        refused -> refused.to(topics.deadLetters().name(), topics.deadLetters().produced()));
+    branch(
+        intake,
+        IntakeDecision.Submit.class,
+        IntakeDecision.Submit::job,
+        "accepted",
+        accepted ->
+            route(
+                accepted.process(
+                    () ->
+                        new InferenceProcessor(
+                            config, topics, engine, resolver, limiter, recommending),
+                    Named.as("inference"),
+                    IN_FLIGHT_STORE,
+                    UPLOADS_STORE,
+                    CONVERSATIONS_STORE,
+                    EXPIRY_STORE),
+                topics));
+    intake.noDefaultBranch();
     return topics;
   }
 
-  private static void route(KStream<String, SpecificRecord> outputs, Topics topics) {
-    outputs
-        .split(Named.as("output-"))
-        .branch(
-            (key, value) -> value instanceof ImageCaptioned,
-            Branched.withConsumer(
-                s ->
-                    s.mapValues(v -> (ImageCaptioned) v, Named.as("as-caption"))
-                        .to(topics.captions().name(), topics.captions().produced()),
-                "captions"))
-        .branch(
-            (key, value) -> value instanceof RecommendationsIssued,
-            Branched.withConsumer(
-                s ->
-                    s.mapValues(v -> (RecommendationsIssued) v, Named.as("as-recommendations"))
-                        .to(topics.recommendations().name(), topics.recommendations().produced()),
-                "recommendations"))
-        .branch(
-            (key, value) -> value instanceof QuestionAnswered,
-            Branched.withConsumer(
-                s ->
-                    s.mapValues(v -> (QuestionAnswered) v, Named.as("as-answer"))
-                        .to(topics.answers().name(), topics.answers().produced()),
-                "answers"))
-        .defaultBranch(
-            Branched.withConsumer(
-                s ->
-                    s.mapValues(v -> (DeadLetter) v, Named.as("as-dead-letter"))
-                        .to(topics.deadLetters().name(), topics.deadLetters().produced()),
-                "dead-letters"));
+  /** Each case of the inference output goes to its own topic. */
+  private static void route(KStream<String, InferenceOutput> outputs, Topics topics) {
+    BranchedKStream<String, InferenceOutput> split = outputs.split(Named.as("output-"));
+    branch(split, Captioned.class, Captioned::event, "captions", to(topics.captions()));
+    branch(
+        split,
+        Recommended.class,
+        Recommended::event,
+        "recommendations",
+        to(topics.recommendations()));
+    branch(split, Answered.class, Answered::event, "answers", to(topics.answers()));
+    branch(
+        split, DeadLettered.class, DeadLettered::letter, "dead-letters", to(topics.deadLetters()));
+    split.noDefaultBranch();
+  }
+
+  /**
+   * Adds a branch for one case {@code type} of a sealed value type: its records, unwrapped by
+   * {@code value}, go to {@code then}.
+   */
+  private static <T, C extends T, V> void branch(
+      BranchedKStream<String, T> split,
+      Class<C> type,
+      Function<C, V> value,
+      String name,
+      Consumer<KStream<String, V>> then) {
+    split.branch(
+        (key, out) -> type.isInstance(out),
+        Branched.withConsumer(
+            s ->
+                then.accept(
+                    s.mapValues(out -> value.apply(type.cast(out)), Named.as(name + "-value"))),
+            name));
+  }
+
+  private static <V> Consumer<KStream<String, V>> to(Topic<String, V> topic) {
+    return s -> s.to(topic.name(), topic.produced());
   }
 
   /**
@@ -204,14 +214,23 @@ public final class ShopLensTopology {
         Topics.DEAD_LETTERS);
   }
 
-  private static <V> StoreBuilder<KeyValueStore<String, V>> store(
+  /**
+   * A changelogged, uncached key-value store by string key, of the configured type: what every
+   * ShopLens processor store is (caching would delay the in-flight writes past the results they
+   * guard; logging is the point).
+   */
+  public static <V> StoreBuilder<KeyValueStore<String, V>> store(
       ShopLensTopologyConfig config, String name, Serde<V> values) {
+    return store(config, name, Serdes.String(), values);
+  }
+
+  private static <K, V> StoreBuilder<KeyValueStore<K, V>> store(
+      ShopLensTopologyConfig config, String name, Serde<K> keys, Serde<V> values) {
     KeyValueBytesStoreSupplier supplier =
         config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
             ? Stores.persistentKeyValueStore(name)
             : Stores.inMemoryKeyValueStore(name);
-    // Caching would delay the in-flight writes past the results they guard; logging is the point.
-    return Stores.keyValueStoreBuilder(supplier, Serdes.String(), values)
+    return Stores.keyValueStoreBuilder(supplier, keys, values)
         .withLoggingEnabled(Map.of())
         .withCachingDisabled();
   }

@@ -3,8 +3,7 @@ package io.shoplens.processor.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Duration;
-import java.util.ArrayList;
+import io.shoplens.processor.testing.FakeEngine;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -15,50 +14,9 @@ class CachingInferenceEngineTest {
   static final byte[] OTHER_IMAGE = {4, 5, 6};
 
   /** Answers with a text made of the request's fields; records every request it receives. */
-  static final class CountingEngine implements InferenceEngine {
-    final List<GenerationRequest> received = new ArrayList<>();
-    final List<CompletableFuture<GenerationResult>> pending = new ArrayList<>();
-    boolean holdResults;
-    boolean closed;
-
-    @Override
-    public synchronized CompletableFuture<GenerationResult> submit(GenerationRequest r) {
-      received.add(r);
-      GenerationResult result =
-          new GenerationResult(
-              r.requestId(),
-              "v1",
-              r.question() + "#" + received.size(),
-              new long[] {7},
-              FinishReason.STOP,
-              3,
-              1,
-              Float.NaN,
-              List.of(),
-              new StageTimings(Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO),
-              false);
-      if (holdResults) {
-        CompletableFuture<GenerationResult> f = new CompletableFuture<>();
-        pending.add(f);
-        return f;
-      }
-      return CompletableFuture.completedFuture(result);
-    }
-
-    @Override
-    public EngineStats stats() {
-      return EngineStats.empty();
-    }
-
-    @Override
-    public String modelVersion() {
-      return "v1";
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-    }
+  static FakeEngine counting() {
+    FakeEngine engine = new FakeEngine();
+    return engine.answering(r -> r.question() + "#" + engine.submitted.size());
   }
 
   static GenerationRequest ask(String id, byte[] image, String q, DecodingOptions o, long seed) {
@@ -68,7 +26,7 @@ class CachingInferenceEngineTest {
   @Test
   void shouldAnswerIdenticalGreedyRequestFromCacheWithCallersRequestIdWhateverItsSeed() {
     // Given
-    CountingEngine inner = new CountingEngine();
+    FakeEngine inner = counting();
     try (CachingInferenceEngine engine = new CachingInferenceEngine(inner, 10)) {
       DecodingOptions greedy = DecodingOptions.greedy();
 
@@ -77,7 +35,7 @@ class CachingInferenceEngineTest {
       GenerationResult second = engine.submit(ask("q2", IMAGE.clone(), "what?", greedy, 2)).join();
 
       // Then
-      assertThat(inner.received).hasSize(1);
+      assertThat(inner.submitted).hasSize(1);
       assertThat(second.text()).isEqualTo(first.text());
       assertThat(second.requestId()).isEqualTo("q2");
       assertThat(first.requestId()).isEqualTo("q1");
@@ -89,7 +47,7 @@ class CachingInferenceEngineTest {
   @Test
   void shouldComputeAgainWhenImagePromptOptionsHistoryOrSamplingSeedDiffer() {
     // Given
-    CountingEngine inner = new CountingEngine();
+    FakeEngine inner = counting();
     try (CachingInferenceEngine engine = new CachingInferenceEngine(inner, 10)) {
       DecodingOptions greedy = DecodingOptions.greedy();
       DecodingOptions sampling = DecodingOptions.sampling();
@@ -110,7 +68,7 @@ class CachingInferenceEngineTest {
       engine.submit(ask("i", IMAGE, "what?", sampling, 1)).join();
 
       // Then: only the repeated sampling request with the same seed was a hit
-      assertThat(inner.received)
+      assertThat(inner.submitted)
           .extracting(GenerationRequest::requestId)
           .containsExactly("a", "b", "c", "d", "e", "f", "g", "h");
       assertThat(engine.hits()).isEqualTo(1);
@@ -120,22 +78,22 @@ class CachingInferenceEngineTest {
   @Test
   void shouldJoinRunningIdenticalRequestAndNotKeepFailures() {
     // Given
-    CountingEngine inner = new CountingEngine();
-    inner.holdResults = true;
+    FakeEngine inner = counting();
+    inner.hold();
     try (CachingInferenceEngine engine = new CachingInferenceEngine(inner, 10)) {
       DecodingOptions greedy = DecodingOptions.greedy();
 
       // When: two identical requests while the first is running, and it fails
       CompletableFuture<GenerationResult> a = engine.submit(ask("a", IMAGE, "q", greedy, 0));
       CompletableFuture<GenerationResult> b = engine.submit(ask("b", IMAGE, "q", greedy, 0));
-      inner.pending.get(0).completeExceptionally(new InferenceException("boom", null));
+      inner.failHeld(new InferenceException("boom", null));
 
       // Then: both fail, the model ran once, and the next identical request runs again
       assertThatThrownBy(a::join).isInstanceOf(CompletionException.class);
       assertThatThrownBy(b::join).hasCauseInstanceOf(InferenceException.class);
-      assertThat(inner.received).hasSize(1);
+      assertThat(inner.submitted).hasSize(1);
       engine.submit(ask("c", IMAGE, "q", greedy, 0));
-      assertThat(inner.received).hasSize(2);
+      assertThat(inner.submitted).hasSize(2);
       assertThat(engine.size()).isEqualTo(1);
     }
   }
@@ -143,7 +101,7 @@ class CachingInferenceEngineTest {
   @Test
   void shouldEvictLeastRecentlyUsedBeyondCapacityAndCloseDelegate() {
     // Given
-    CountingEngine inner = new CountingEngine();
+    FakeEngine inner = counting();
     CachingInferenceEngine engine = new CachingInferenceEngine(inner, 2);
     DecodingOptions greedy = DecodingOptions.greedy();
 
@@ -156,11 +114,11 @@ class CachingInferenceEngineTest {
     engine.submit(ask("6", IMAGE, "b", greedy, 0)).join(); // computed again
 
     // Then
-    assertThat(inner.received)
+    assertThat(inner.submitted)
         .extracting(GenerationRequest::question)
         .containsExactly("a", "b", "c", "b");
     assertThat(engine.hits()).isEqualTo(2);
     engine.close();
-    assertThat(inner.closed).isTrue();
+    assertThat(inner.closed()).isTrue();
   }
 }

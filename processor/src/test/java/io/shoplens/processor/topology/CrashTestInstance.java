@@ -163,6 +163,11 @@ public final class CrashTestInstance {
     }
 
     @Override
+    public CompletableFuture<float[]> embed(String requestId, byte[] image) {
+      return delegate.embed(requestId, image);
+    }
+
+    @Override
     public EngineStats stats() {
       return delegate.stats();
     }

@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -277,7 +278,7 @@ class ExactlyOnceCrashIT {
   }
 
   private static void awaitOutputs(
-      Outputs outputs, Process child, Path log, java.util.concurrent.Callable<Boolean> done) {
+      Outputs outputs, Process child, Path log, Callable<Boolean> done) {
     await()
         .atMost(RUN_DEADLINE)
         .pollInSameThread()

@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.processor.images.ImageResolver;
-import io.shoplens.processor.topology.State.Job;
-import io.shoplens.processor.topology.State.Kind;
-import io.shoplens.processor.topology.State.StoredUpload;
+import io.shoplens.processor.testing.FakeEngine;
+import io.shoplens.processor.topology.InferenceJob.Kind;
+import io.shoplens.processor.topology.StoredState.StoredUpload;
+import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.registry.MockSchemaRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.StateStore;
@@ -24,9 +25,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The in-flight protocol of {@link InferenceProcessor} on its own, with {@link
- * MockProcessorContext}: a processor that goes away with work in flight leaves it in the store, and
- * the next processor on the same (restored) store submits it again.
+ * {@link InferenceProcessor} on the job protocol, with {@link MockProcessorContext}: a question job
+ * restored from the in-flight store is rebuilt from its stored input and upload, and its answer
+ * forwarded once with its lineage. (The protocol itself, for any job, is covered by {@code
+ * AsyncJobsTest}.)
  *
  * <p>This stands in for "close the test driver with its state kept and reopen": {@code
  * TopologyTestDriver.close()} deletes its state directory, and under exactly-once a real restart
@@ -37,9 +39,9 @@ class InferenceProcessorTest {
   private final String scope = "inference-processor-" + UUID.randomUUID();
   private ShopLensTopologyConfig config;
   private Topics topics;
-  private KeyValueStore<String, Job> inFlight;
+  private KeyValueStore<String, InferenceJob> inFlight;
   private KeyValueStore<String, StoredUpload> uploads;
-  private List<KeyValueStore<String, ?>> stores;
+  private List<KeyValueStore<?, ?>> stores;
 
   @BeforeEach
   void setUp() {
@@ -50,16 +52,19 @@ class InferenceProcessorTest {
             .inFlightMaxBlock(Duration.ZERO)
             .build();
     topics = Topics.create(config.serdeConfig());
-    MockProcessorContext<String, SpecificRecord> first = new MockProcessorContext<>();
-    inFlight = store(first, ShopLensTopology.IN_FLIGHT_STORE, State.serde(Job.class));
-    uploads = store(first, ShopLensTopology.UPLOADS_STORE, State.serde(StoredUpload.class));
+    MockProcessorContext<String, InferenceOutput> first = new MockProcessorContext<>();
+    inFlight =
+        store(first, ShopLensTopology.IN_FLIGHT_STORE, JsonStoreSerde.of(InferenceJob.class));
+    uploads = store(first, ShopLensTopology.UPLOADS_STORE, JsonStoreSerde.of(StoredUpload.class));
     stores =
         List.of(
             inFlight,
             uploads,
             store(
-                first, ShopLensTopology.CONVERSATIONS_STORE, State.serde(State.Conversation.class)),
-            store(first, ShopLensTopology.EXPIRY_STORE, Serdes.String()));
+                first,
+                ShopLensTopology.CONVERSATIONS_STORE,
+                JsonStoreSerde.of(StoredState.Conversation.class)),
+            store(first, ShopLensTopology.EXPIRY_STORE, ExpiryKey.serde(), Serdes.String()));
   }
 
   @AfterEach
@@ -87,15 +92,15 @@ class InferenceProcessorTest {
             .valueSerde()
             .serializer()
             .serialize(Topics.QUESTIONS, TestEvents.question("q1", "u1", "what?"));
-    Job job =
-        Job.of(
+    InferenceJob job =
+        InferenceJob.of(
             Kind.ANSWER,
             "u1",
             null,
             new Origin(Topics.QUESTIONS, 0, 5, 2L, bytes("u1"), questionBytes, List.of()));
 
     FakeEngine stuck = new FakeEngine().hold();
-    MockProcessorContext<String, SpecificRecord> first = context();
+    MockProcessorContext<String, InferenceOutput> first = context();
     InferenceProcessor before = processor(stuck);
     before.init(first);
     before.process(new Record<>("u1", job, 2L));
@@ -109,7 +114,7 @@ class InferenceProcessorTest {
 
     // When a new processor starts on the store
     FakeEngine fresh = new FakeEngine();
-    MockProcessorContext<String, SpecificRecord> second = context();
+    MockProcessorContext<String, InferenceOutput> second = context();
     InferenceProcessor after = processor(fresh);
     after.init(second);
 
@@ -118,7 +123,8 @@ class InferenceProcessorTest {
     punctuate(second, 20);
     punctuate(second, 30);
     assertThat(second.forwarded()).hasSize(1);
-    QuestionAnswered answer = (QuestionAnswered) second.forwarded().get(0).record().value();
+    QuestionAnswered answer =
+        ((InferenceOutput.Answered) second.forwarded().get(0).record().value()).event();
     assertThat(answer.getAnswer()).isEqualTo("answer[what?|0]");
     assertThat(answer.getLineage().getSourceOffset()).isEqualTo(5);
     assertThat(inFlight.get(job.id())).isNull();
@@ -137,24 +143,33 @@ class InferenceProcessorTest {
         topics,
         engine,
         ImageResolver.inlineOnly(1_000_000),
-        new InFlightLimiter(config.maxInFlightRequests()));
+        new InFlightLimiter(config.maxInFlightRequests()),
+        null);
   }
 
-  private MockProcessorContext<String, SpecificRecord> context() {
-    MockProcessorContext<String, SpecificRecord> ctx = new MockProcessorContext<>();
+  private MockProcessorContext<String, InferenceOutput> context() {
+    MockProcessorContext<String, InferenceOutput> ctx = new MockProcessorContext<>();
     stores.forEach(ctx::addStateStore);
     return ctx;
   }
 
-  private static void punctuate(MockProcessorContext<String, SpecificRecord> ctx, long now) {
+  private static void punctuate(MockProcessorContext<String, InferenceOutput> ctx, long now) {
     ctx.setCurrentSystemTimeMs(now);
     ctx.scheduledPunctuators().forEach(p -> p.getPunctuator().punctuate(now));
   }
 
   private static <V> KeyValueStore<String, V> store(
-      MockProcessorContext<String, SpecificRecord> ctx, String name, Serde<V> values) {
-    KeyValueStore<String, V> store =
-        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
+      MockProcessorContext<String, InferenceOutput> ctx, String name, Serde<V> values) {
+    return store(ctx, name, Serdes.String(), values);
+  }
+
+  private static <K, V> KeyValueStore<K, V> store(
+      MockProcessorContext<String, InferenceOutput> ctx,
+      String name,
+      Serde<K> keys,
+      Serde<V> values) {
+    KeyValueStore<K, V> store =
+        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), keys, values)
             .withLoggingDisabled()
             .build();
     store.init(ctx.getStateStoreContext(), store);
@@ -162,6 +177,6 @@ class InferenceProcessorTest {
   }
 
   private static byte[] bytes(String s) {
-    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

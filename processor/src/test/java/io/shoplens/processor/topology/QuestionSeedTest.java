@@ -8,6 +8,7 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.GenerationRequest;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,7 +74,9 @@ class QuestionSeedTest {
     Map<String, Long> replayed = seedsSentFor("q3", "q2", "q1");
 
     // Then each question gets the seed of its id, whatever its position; ids differ, seeds differ
-    assertThat(replayed.get("q1")).isEqualTo(first.get("q1")).isEqualTo(Events.seed(null, "q1"));
+    assertThat(replayed.get("q1"))
+        .isEqualTo(first.get("q1"))
+        .isEqualTo(InferenceEvents.seed(null, "q1"));
     assertThat(replayed.get("q2")).isEqualTo(first.get("q2"));
     assertThat(first.get("q1")).isNotEqualTo(first.get("q2"));
   }

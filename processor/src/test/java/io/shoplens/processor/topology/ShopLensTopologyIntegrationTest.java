@@ -26,6 +26,8 @@ import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.TinyBundle;
 import io.shoplens.processor.inference.Turn;
 import io.shoplens.registry.MockSchemaRegistry;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -239,7 +241,7 @@ class ShopLensTopologyIntegrationTest {
       // And each poison pill is dead-lettered once, at its stage
       Map<String, ProcessingStage> stages = new HashMap<>();
       for (DeadLetter dl : deadLetters) {
-        String key = new String(bytes(dl.getKey()), java.nio.charset.StandardCharsets.UTF_8);
+        String key = new String(bytes(dl.getKey()), StandardCharsets.UTF_8);
         assertThat(stages.put(key, dl.getStage())).as("dead-lettered twice: " + key).isNull();
       }
       assertThat(stages).isEqualTo(poison);
@@ -253,8 +255,8 @@ class ShopLensTopologyIntegrationTest {
     return engine.submit(request).get(60, TimeUnit.SECONDS);
   }
 
-  private static byte[] bytes(java.nio.ByteBuffer buffer) {
-    java.nio.ByteBuffer b = buffer.duplicate();
+  private static byte[] bytes(ByteBuffer buffer) {
+    ByteBuffer b = buffer.duplicate();
     byte[] out = new byte[b.remaining()];
     b.get(out);
     return out;

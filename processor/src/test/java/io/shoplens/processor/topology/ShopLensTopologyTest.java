@@ -12,6 +12,7 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.GenerationRequest;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -129,7 +130,7 @@ class ShopLensTopologyTest {
 
       QuestionAnswered a = t.answers.readValue();
       assertThat(a.getGenerationOptions().getStrategy()).isEqualTo(DecodingStrategy.BEAM);
-      assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(Events.DEFAULT_BEAMS);
+      assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(InferenceEvents.DEFAULT_BEAMS);
       assertThat(a.getGenerationOptions().getMaxNewTokens()).isEqualTo(12);
       assertThat(a.getGenerationOptions().getSeed()).isEqualTo(99L);
       GenerationRequest sent =
@@ -138,7 +139,7 @@ class ShopLensTopologyTest {
               .findFirst()
               .orElseThrow();
       assertThat(sent.seed()).isEqualTo(99L);
-      assertThat(sent.options().numBeams()).isEqualTo(Events.DEFAULT_BEAMS);
+      assertThat(sent.options().numBeams()).isEqualTo(InferenceEvents.DEFAULT_BEAMS);
     }
   }
 

@@ -28,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -358,7 +357,7 @@ public final class Demo {
                 producerProps,
                 Topics.keySerde().serializer(),
                 topics.questions().valueSerde().serializer())) {
-      Set<String> expected = new LinkedHashSet<>();
+      Set<Awaited> expected = new LinkedHashSet<>();
 
       upload(uploads, "demo-shirt", "photo.jpg", DemoResources.image("photo.jpg"), expected);
       upload(uploads, "demo-sneaker", "wide.png", DemoResources.image("wide.png"), expected);
@@ -374,7 +373,7 @@ public final class Demo {
                       "demo-corrupt", "shopper-2", null, corrupt, "image/jpeg")))
           .get();
       say("published upload demo-corrupt: " + corrupt.length + " bytes that are not an image");
-      expected.add("dead letter demo-corrupt");
+      expected.add(new Awaited(Awaited.Kind.DEAD_LETTER, "demo-corrupt"));
 
       ask(questions, "demo-shirt-q1", "demo-shirt", null, "what is the person wearing?", expected);
       // A conversation: the follow-up is asked once the first answer is back, as a shopper would,
@@ -398,10 +397,10 @@ public final class Demo {
           say(o.describe());
           if (o instanceof OutputWatcher.Caption c) {
             captions++;
-            expected.remove("caption " + c.uploadId());
+            expected.remove(new Awaited(Awaited.Kind.CAPTION, c.uploadId()));
           } else if (o instanceof OutputWatcher.Answer a) {
             answers++;
-            expected.remove("answer " + a.value().getQuestionId());
+            expected.remove(new Awaited(Awaited.Kind.ANSWER, a.value().getQuestionId()));
             if (a.value().getQuestionId().equals("demo-sneaker-q1") && !followUpAsked) {
               followUpAsked = true;
               ask(
@@ -414,10 +413,10 @@ public final class Demo {
             }
           } else if (o instanceof OutputWatcher.Recommendations r) {
             recommendations++;
-            expected.remove("recommendations " + r.uploadId());
+            expected.remove(new Awaited(Awaited.Kind.RECOMMENDATIONS, r.uploadId()));
           } else {
             deadLetters++;
-            expected.remove("dead letter " + o.uploadId());
+            expected.remove(new Awaited(Awaited.Kind.DEAD_LETTER, o.uploadId()));
           }
         }
       }
@@ -427,7 +426,22 @@ public final class Demo {
           answers,
           recommendations,
           deadLetters,
-          new ArrayList<>(expected));
+          expected.stream().map(Awaited::toString).toList());
+    }
+  }
+
+  /** An output the demo waits for: what kind, about which upload or question. */
+  private record Awaited(Kind kind, String id) {
+    enum Kind {
+      CAPTION,
+      ANSWER,
+      RECOMMENDATIONS,
+      DEAD_LETTER
+    }
+
+    @Override
+    public String toString() {
+      return kind.name().toLowerCase(Locale.ROOT).replace('_', ' ') + " " + id;
     }
   }
 
@@ -436,7 +450,7 @@ public final class Demo {
       String uploadId,
       String file,
       byte[] image,
-      Set<String> expected)
+      Set<Awaited> expected)
       throws Exception {
     producer
         .send(
@@ -448,8 +462,8 @@ public final class Demo {
                     uploadId, "shopper-1", null, image, InputEvents.contentType(file))))
         .get();
     say("published upload " + uploadId + ": " + file + " (" + image.length + " bytes, inline)");
-    expected.add("caption " + uploadId);
-    expected.add("recommendations " + uploadId);
+    expected.add(new Awaited(Awaited.Kind.CAPTION, uploadId));
+    expected.add(new Awaited(Awaited.Kind.RECOMMENDATIONS, uploadId));
   }
 
   private void ask(
@@ -458,7 +472,7 @@ public final class Demo {
       String uploadId,
       String conversationId,
       String text,
-      Set<String> expected)
+      Set<Awaited> expected)
       throws Exception {
     producer
         .send(
@@ -475,7 +489,7 @@ public final class Demo {
             + (conversationId == null ? "" : " (conversation " + conversationId + ")")
             + ": "
             + text);
-    expected.add("answer " + questionId);
+    expected.add(new Awaited(Awaited.Kind.ANSWER, questionId));
   }
 
   private void summary(Result result) {

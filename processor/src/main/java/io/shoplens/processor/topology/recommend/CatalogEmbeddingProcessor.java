@@ -1,35 +1,23 @@
 package io.shoplens.processor.topology.recommend;
 
 import io.shoplens.events.DeadLetter;
-import io.shoplens.events.DeadLetterHeader;
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.Product;
 import io.shoplens.processor.images.ImageResolver;
-import io.shoplens.processor.images.ImageResolver.ImageRefusedException;
+import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import io.shoplens.processor.inference.InferenceEngine;
-import io.shoplens.processor.inference.RequestRejectedException;
-import io.shoplens.processor.inference.image.ImageDecodeException;
-import io.shoplens.processor.topology.LineageHeaders;
+import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
-import io.shoplens.processor.topology.StoreValues;
 import io.shoplens.processor.topology.Topics;
-import java.nio.ByteBuffer;
-import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
+import io.shoplens.processor.topology.jobs.AsyncJobs;
+import io.shoplens.processor.topology.jobs.DeadLetters;
+import io.shoplens.processor.topology.jobs.InFlightLimiter;
+import io.shoplens.processor.topology.jobs.JobWork;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -43,12 +31,11 @@ import org.slf4j.LoggerFactory;
  * instance embeds the catalog partitions it owns), and forwards the products with their embeddings
  * for the embeddings topic, from which every instance fills its global catalog store.
  *
- * <p>The same exactly-once protocol as the topology's inference processor: a product with an image
- * is recorded in the changelogged {@value RecommendTopology#CATALOG_IN_FLIGHT_STORE} store, its
- * image is resolved and embedded off the stream thread, and a wall-clock punctuator forwards the
- * entry and deletes the job in one transaction; jobs left in the store are submitted again on
- * restore. Per product the latest record wins: an update or tombstone replaces a job still running,
- * whose late result is dropped.
+ * <p>A product with an image is a job of the exactly-once protocol of {@link AsyncJobs} (store
+ * {@value RecommendTopology#CATALOG_IN_FLIGHT_STORE}, at most {@code catalogMaxInFlight} images per
+ * task): its image is resolved and embedded off the stream thread and its entry forwarded from the
+ * punctuator. Per product the latest record wins: an update or tombstone cancels a job still
+ * running, whose late result is dropped.
  *
  * <p>An update whose image (URI and sha256) is the one already embedded by the same model version
  * reuses that embedding without fetching the image again (stock and attribute changes are frequent,
@@ -63,34 +50,10 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
   private final Deserializer<Product> products;
   private final InferenceEngine engine;
   private final ImageResolver resolver;
+  private final AsyncJobs<CatalogJob, float[]> jobs;
 
   private ProcessorContext<String, CatalogOutput> context;
-  private KeyValueStore<String, CatalogJob> inFlight;
   private KeyValueStore<String, CatalogEntry> catalog;
-
-  private final Map<String, Active> active = new HashMap<>();
-  private final ArrayDeque<Active> ready = new ArrayDeque<>();
-  private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
-  private int running;
-  private long submissions;
-
-  private static final class Active {
-    final CatalogJob job;
-    final Product product;
-    long submission = -1;
-    boolean queued;
-    long retryAt = Long.MAX_VALUE;
-    int attempts;
-
-    Active(CatalogJob job, Product product) {
-      this.job = job;
-      this.product = product;
-      this.attempts = job.attempts();
-    }
-  }
-
-  private record Completion(
-      String productId, long submission, float[] embedding, Throwable error) {}
 
   CatalogEmbeddingProcessor(
       ShopLensTopologyConfig config,
@@ -101,27 +64,20 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     this.products = topics.catalogProducts().valueSerde().deserializer();
     this.engine = engine;
     this.resolver = resolver;
+    // Its own bound, per task: catalog embedding never blocks the stream thread.
+    this.jobs =
+        new AsyncJobs<>(
+            RecommendTopology.CATALOG_IN_FLIGHT_STORE,
+            AsyncJobs.Settings.of(config, false),
+            new InFlightLimiter(config.recommendations().catalogMaxInFlight()),
+            new Work());
   }
 
   @Override
   public void init(ProcessorContext<String, CatalogOutput> context) {
     this.context = context;
-    inFlight = context.getStateStore(RecommendTopology.CATALOG_IN_FLIGHT_STORE);
     catalog = context.getStateStore(RecommendTopology.CATALOG_STORE);
-    List<CatalogJob> recovered = StoreValues.all(inFlight);
-    for (CatalogJob job : recovered) {
-      // It was readable when it was stored; the registry is the same.
-      admit(new Active(job, products.deserialize(job.topic(), job.value())));
-    }
-    if (!recovered.isEmpty()) {
-      LOG.info(
-          "task {}: re-submitting {} catalog images left from an earlier run",
-          context.taskId(),
-          recovered.size());
-    }
-    submitReady();
-    context.schedule(
-        config.punctuationInterval(), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+    jobs.init(context);
   }
 
   @Override
@@ -131,31 +87,14 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
             .recordMetadata()
             .orElseThrow(() -> new IllegalStateException("catalog record without metadata"));
     String productId = record.key();
-    List<CatalogJob.JobHeader> headers = new ArrayList<>();
-    for (Header h : record.headers()) {
-      headers.add(new CatalogJob.JobHeader(h.key(), h.value()));
-    }
-    CatalogJob job =
-        new CatalogJob(
-            productId,
-            md.topic(),
-            md.partition(),
-            md.offset(),
-            record.timestamp(),
-            productId == null ? null : productId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            record.value(),
-            headers,
-            0);
+    Origin origin = Origin.of(md, productId, record.value(), record.timestamp(), record.headers());
+    CatalogJob job = new CatalogJob(productId, origin, 0);
     if (productId == null) {
-      deadLetter(job, ProcessingStage.VALIDATE, "NullKey", "catalog record has no key", 1);
+      deadLetter(job, ProcessingStage.VALIDATE, "NullKey", "catalog record has no key");
       return;
     }
     // Whatever was pending for this product is superseded by this record.
-    inFlight.delete(productId);
-    Active previous = active.remove(productId);
-    if (previous != null) {
-      ready.remove(previous);
-    }
+    jobs.cancel(productId);
     if (record.value() == null) {
       forward(job, new CatalogOutput.Delete(), null);
       return;
@@ -164,7 +103,12 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     try {
       product = products.deserialize(md.topic(), record.headers(), record.value());
     } catch (RuntimeException e) {
-      deadLetter(job, ProcessingStage.DESERIALIZE, e, 1);
+      forward(
+          job,
+          new CatalogOutput.Dead(
+              DeadLetters.of(
+                  origin, ProcessingStage.DESERIALIZE, e, 1, context.currentSystemTimeMs())),
+          null);
       return;
     }
     if (!productId.equals(product.getProductId())) {
@@ -172,8 +116,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
           job,
           ProcessingStage.VALIDATE,
           "KeyMismatch",
-          "record key " + productId + " differs from productId " + product.getProductId(),
-          1);
+          "record key " + productId + " differs from productId " + product.getProductId());
       return;
     }
     CatalogEntry entry = entry(job, product);
@@ -191,105 +134,55 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
           job, new CatalogOutput.Upsert(entry.withEmbedding(version, known.embedding())), version);
       return;
     }
-    inFlight.put(productId, job);
-    admit(new Active(job, product));
-    submitReady();
+    jobs.accept(job);
   }
 
-  private void admit(Active a) {
-    active.put(a.job.productId(), a);
-    a.queued = true;
-    ready.add(a);
+  @Override
+  public void close() {
+    jobs.close();
   }
 
-  private void submitReady() {
-    while (running < config.recommendations().catalogMaxInFlight() && !ready.isEmpty()) {
-      Active a = ready.poll();
-      a.queued = false;
-      submit(a);
+  /** The catalog domain of the job protocol: a product's image in, its embedding out. */
+  private final class Work implements JobWork<CatalogJob, float[]> {
+    @Override
+    public int weight(CatalogJob job) {
+      return 1;
     }
-  }
 
-  private void submit(Active a) {
-    long submission = ++submissions;
-    a.submission = submission;
-    a.retryAt = Long.MAX_VALUE;
-    running++;
-    String productId = a.job.productId();
-    CompletableFuture<float[]> embedding;
-    try {
-      embedding =
-          resolver
-              .resolve(a.product.getImage())
-              .thenCompose(image -> engine.embed("catalog/" + productId, image.bytes()));
-    } catch (RuntimeException e) {
-      embedding = CompletableFuture.failedFuture(e);
+    @Override
+    public CompletableFuture<float[]> start(CatalogJob job) {
+      // It was readable when it was accepted; the registry is the same.
+      Product product = product(job);
+      return resolve(product)
+          .thenCompose(image -> engine.embed("catalog/" + job.productId(), image.bytes()));
     }
-    embedding.whenComplete(
-        (vector, error) ->
-            completions.add(new Completion(productId, submission, vector, unwrap(error))));
-  }
 
-  private void punctuate(long now) {
-    Completion c;
-    while ((c = completions.poll()) != null) {
-      running--;
-      complete(c, now);
-    }
-    for (Active a : active.values()) {
-      if (a.retryAt <= now && !a.queued) {
-        a.retryAt = Long.MAX_VALUE;
-        a.queued = true;
-        ready.add(a);
-      }
-    }
-    submitReady();
-  }
-
-  private void complete(Completion c, long now) {
-    Active a = active.get(c.productId());
-    if (a == null || a.submission != c.submission()) {
-      return; // superseded by a later record for the product
-    }
-    CatalogEntry entry = entry(a.job, a.product);
-    if (c.error() == null) {
+    @Override
+    public void succeeded(CatalogJob job, float[] embedding, long now) {
       String version = engine.modelVersion();
-      finish(a, new CatalogOutput.Upsert(entry.withEmbedding(version, c.embedding())), version);
-      return;
+      CatalogEntry entry = entry(job, product(job)).withEmbedding(version, embedding);
+      forward(job, new CatalogOutput.Upsert(entry), version);
     }
-    Throwable e = c.error();
-    boolean counts = !(e instanceof RequestRejectedException);
-    boolean retriable =
-        !(e instanceof ImageDecodeException
-            || e instanceof IllegalArgumentException
-            || e instanceof UnsupportedOperationException
-            || (e instanceof ImageRefusedException r && !r.retriable()));
-    int attempts = counts ? a.attempts + 1 : a.attempts;
-    if (retriable && attempts < config.maxAttempts()) {
-      a.attempts = attempts;
-      inFlight.put(a.job.productId(), a.job.withAttempts(attempts));
-      a.retryAt = now + config.retryBackoff().toMillis();
-      return;
+
+    @Override
+    public void failed(CatalogJob job, DeadLetter letter, Throwable error, long now) {
+      LOG.info(
+          "catalog product {} ({}) kept without an embedding: {}",
+          job.productId(),
+          job.origin().coordinates(),
+          error.toString());
+      forward(job, new CatalogOutput.Dead(letter), null);
+      forward(job, new CatalogOutput.Upsert(entry(job, product(job))), null);
     }
-    ProcessingStage stage =
-        e instanceof ImageRefusedException
-            ? ProcessingStage.RESOLVE_IMAGE
-            : e instanceof ImageDecodeException || e instanceof IllegalArgumentException
-                ? ProcessingStage.PREPROCESS
-                : ProcessingStage.INFERENCE;
-    LOG.info(
-        "catalog product {} ({}) kept without an embedding: {}",
-        a.job.productId(),
-        a.job.coordinates(),
-        e.toString());
-    deadLetter(a.job, stage, e, Math.max(1, attempts));
-    finish(a, new CatalogOutput.Upsert(entry), null);
   }
 
-  private void finish(Active a, CatalogOutput output, String modelVersion) {
-    inFlight.delete(a.job.productId());
-    active.remove(a.job.productId());
-    forward(a.job, output, modelVersion);
+  /** Fetches the product's image (a catalog image is always a reference). */
+  private CompletableFuture<ResolvedImage> resolve(Product product) {
+    return resolver.resolve(product.getImage());
+  }
+
+  private Product product(CatalogJob job) {
+    return products.deserialize(job.origin().topic(), job.origin().value());
   }
 
   private static CatalogEntry entry(CatalogJob job, Product p) {
@@ -304,66 +197,22 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
         imageKey,
         null,
         null,
-        job.partition(),
-        job.offset());
+        job.origin().partition(),
+        job.origin().offset());
   }
 
   private void forward(CatalogJob job, CatalogOutput output, String modelVersion) {
     context.forward(
-        new Record<>(
-            job.productId(),
-            output,
-            job.timestamp(),
-            LineageHeaders.of(
-                job.topic(), job.partition(), job.offset(), modelVersion, config.replayRunId())));
-  }
-
-  private void deadLetter(CatalogJob job, ProcessingStage stage, Throwable e, int attempts) {
-    deadLetter(
-        job,
-        stage,
-        e.getClass().getName(),
-        e.getMessage() == null ? e.toString() : e.getMessage(),
-        attempts);
+        job.origin().output(job.productId(), output, modelVersion, config.replayRunId()));
   }
 
   private void deadLetter(
-      CatalogJob job, ProcessingStage stage, String errorClass, String message, int attempts) {
-    List<DeadLetterHeader> headers = new ArrayList<>();
-    for (CatalogJob.JobHeader h : job.headers()) {
-      headers.add(
-          new DeadLetterHeader(h.name(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
-    }
-    DeadLetter letter =
-        DeadLetter.newBuilder()
-            .setSourceTopic(job.topic())
-            .setSourcePartition(job.partition())
-            .setSourceOffset(job.offset())
-            .setSourceTimestamp(job.timestamp() < 0 ? null : Instant.ofEpochMilli(job.timestamp()))
-            .setKey(job.key() == null ? null : ByteBuffer.wrap(job.key()))
-            .setValue(job.value() == null ? null : ByteBuffer.wrap(job.value()))
-            .setHeaders(headers)
-            .setErrorClass(errorClass)
-            .setErrorMessage(message)
-            .setStage(stage)
-            .setAttempts(attempts)
-            .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
-            .build();
-    forward(job, new CatalogOutput.Dead(letter), null);
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    while ((e instanceof CompletionException || e instanceof ExecutionException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
-  }
-
-  @Override
-  public void close() {
-    // Running futures complete into a queue nobody reads; their jobs stay in the store.
-    active.clear();
-    ready.clear();
+      CatalogJob job, ProcessingStage stage, String errorClass, String message) {
+    forward(
+        job,
+        new CatalogOutput.Dead(
+            DeadLetters.of(
+                job.origin(), stage, errorClass, message, 1, context.currentSystemTimeMs())),
+        null);
   }
 }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -91,7 +92,7 @@ public record CatalogEntry(
       string(out, e.title());
       string(out, e.category());
       out.writeInt(e.attributes().size());
-      for (Map.Entry<String, String> a : new java.util.TreeMap<>(e.attributes()).entrySet()) {
+      for (Map.Entry<String, String> a : new TreeMap<>(e.attributes()).entrySet()) {
         string(out, a.getKey());
         string(out, a.getValue());
       }

@@ -3,6 +3,7 @@ package io.shoplens.processor.topology.recommend;
 import io.shoplens.processor.inference.ImageEmbeddings;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -74,7 +75,7 @@ public final class CatalogIndex {
       double minScore) {
     public Query {
       // Kept in the caller's order: matched attributes and reasons follow it.
-      attributes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
+      attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
     }
   }
 

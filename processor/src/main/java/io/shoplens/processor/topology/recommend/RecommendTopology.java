@@ -2,9 +2,9 @@ package io.shoplens.processor.topology.recommend;
 
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
-import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Branched;
@@ -52,14 +52,8 @@ public final class RecommendTopology {
       ImageResolver resolver,
       CatalogIndex index) {
     RecommendConfig rc = config.recommendations();
-    KeyValueBytesStoreSupplier inFlight =
-        config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
-            ? Stores.persistentKeyValueStore(CATALOG_IN_FLIGHT_STORE)
-            : Stores.inMemoryKeyValueStore(CATALOG_IN_FLIGHT_STORE);
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(inFlight, Serdes.String(), CatalogJob.serde())
-            .withLoggingEnabled(Map.of())
-            .withCachingDisabled());
+        ShopLensTopology.store(config, CATALOG_IN_FLIGHT_STORE, CatalogJob.serde()));
     // A global store is never changelogged: the embeddings topic is its log.
     KeyValueBytesStoreSupplier global =
         config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT

@@ -11,6 +11,7 @@ import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -184,7 +185,7 @@ class ShopLensApplicationTest {
     // Given an instance whose engine holds every request, with one upload in flight
     ShopLensConfig config = config("app-test-graceful", "");
     String id = "graceful-" + UUID.randomUUID();
-    HoldingEngine holding = new HoldingEngine(true);
+    FakeEngine holding = new FakeEngine().hold();
     try (OutputWatcher watcher = new OutputWatcher(config.kafkaProperties(), true)) {
       ShopLensApplication first =
           ShopLensApplication.start(config, holding, "fake", 10, overrides());
@@ -195,7 +196,7 @@ class ShopLensApplicationTest {
           config, InputEvents.inlineUpload(id, "u", null, Files.readAllBytes(PHOTO), "image/jpeg"));
       await("request in the engine")
           .atMost(Duration.ofSeconds(30))
-          .until(() -> !holding.requests.isEmpty());
+          .until(() -> !holding.submitted.isEmpty());
 
       // When it is shut down gracefully before the engine answered
       first.close();
@@ -203,11 +204,11 @@ class ShopLensApplicationTest {
       // Then it stopped, closed its engine, and produced nothing for the upload
       assertThat(first.state()).isEqualTo(KafkaStreams.State.NOT_RUNNING);
       assertThat(first.health().ready()).isFalse();
-      assertThat(holding.closed).isTrue();
+      assertThat(holding.closed()).isTrue();
       assertThat(collect(watcher, new ArrayList<>(), id)).isEmpty();
 
       // And the next instance finishes the work: exactly one caption, no dead letter
-      HoldingEngine answering = new HoldingEngine(false);
+      FakeEngine answering = new FakeEngine().answering(r -> "a fake caption");
       List<OutputWatcher.Output> seen = new ArrayList<>();
       try (ShopLensApplication second =
           ShopLensApplication.start(config, answering, "fake", 10, overrides())) {

@@ -10,6 +10,7 @@ import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.image.ImageDigest;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
@@ -102,7 +103,7 @@ final class RecommendHarness implements AutoCloseable {
   void product(
       String id, String category, Map<String, String> attributes, boolean inStock, String spec) {
     String uri = "https://img.test/" + id + "/" + UUID.randomUUID();
-    byte[] bytes = SpecEngine.image(spec);
+    byte[] bytes = FakeEngine.image(spec);
     images.put(uri, bytes);
     catalog.pipeInput(
         id,
@@ -134,7 +135,7 @@ final class RecommendHarness implements AutoCloseable {
             .setUploadId(uploadId)
             .setUserId("user-1")
             .setProductId(productId)
-            .setImage(new InlineImage(ByteBuffer.wrap(SpecEngine.image(spec)), "image/png"))
+            .setImage(new InlineImage(ByteBuffer.wrap(FakeEngine.image(spec)), "image/png"))
             .setUploadedAt(T0)
             .build());
     tick();

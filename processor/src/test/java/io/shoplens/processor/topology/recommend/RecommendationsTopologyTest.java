@@ -5,16 +5,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.shoplens.events.Attribute;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.GarmentCategory;
+import io.shoplens.events.ImageReference;
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.InlineImage;
 import io.shoplens.events.NoRecommendationsReason;
 import io.shoplens.events.ProcessingStage;
+import io.shoplens.events.Product;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.Topics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.test.TestRecord;
+import org.assertj.core.data.Offset;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,9 +41,9 @@ class RecommendationsTopologyTest {
 
   @TempDir Path stateDir;
 
-  private RecommendHarness harness(SpecEngine[] engine) {
+  private RecommendHarness harness(FakeEngine[] engine) {
     var config = RecommendHarness.config().build();
-    engine[0] = new SpecEngine(config);
+    engine[0] = FakeEngine.seeing(config);
     return new RecommendHarness(config, engine[0], stateDir);
   }
 
@@ -41,7 +53,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldRankByAttributesAndSimilarityExcludingOutOfStockAndTheUploadedProduct() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       // Given a catalog: the uploaded product itself, a close match, a weaker one, one out of stock
       h.product("self", "men/tops/t-shirts", Map.of("color", "Navy"), true, "vec=1,0,0");
@@ -67,9 +79,8 @@ class RecommendationsTopologyTest {
           .contains("same colour: blue", "same category: t-shirt", "same material: cotton");
       assertThat(best.getReasons()).anyMatch(s -> s.startsWith("image similarity 0.99"));
       double cosine = 0.9 / Math.sqrt(0.82);
-      assertThat(best.getSimilarity()).isCloseTo(cosine, org.assertj.core.data.Offset.offset(1e-6));
-      assertThat(best.getScore())
-          .isCloseTo(0.5 * 1.0 + 0.5 * cosine, org.assertj.core.data.Offset.offset(1e-6));
+      assertThat(best.getSimilarity()).isCloseTo(cosine, Offset.offset(1e-6));
+      assertThat(best.getScore()).isCloseTo(0.5 * 1.0 + 0.5 * cosine, Offset.offset(1e-6));
       assertThat(r.getProducts().get(2).getMatchedAttributes()).isEmpty();
       assertThat(r.getProducts().get(2).getSimilarity()).isEqualTo(0.0);
       // and the event says what was seen, for whom, from which model and input
@@ -81,10 +92,10 @@ class RecommendationsTopologyTest {
       assertThat(r.getAttributes())
           .extracting(Attribute::getName, Attribute::getValue)
           .containsExactly(
-              org.assertj.core.groups.Tuple.tuple("category", "t-shirt"),
-              org.assertj.core.groups.Tuple.tuple("colour", "blue"),
-              org.assertj.core.groups.Tuple.tuple("material", "cotton"));
-      assertThat(r.getModel().getModelVersion()).isEqualTo(SpecEngine.VERSION);
+              Tuple.tuple("category", "t-shirt"),
+              Tuple.tuple("colour", "blue"),
+              Tuple.tuple("material", "cotton"));
+      assertThat(r.getModel().getModelVersion()).isEqualTo(FakeEngine.VERSION);
       assertThat(r.getLineage().getSourceTopic()).isEqualTo(Topics.IMAGE_UPLOADS);
       assertThat(r.getLineage().getSourceOffset()).isZero();
     }
@@ -92,26 +103,25 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldKeyRecommendationsByUploadIdWithLineageHeaders() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("p1", "tops", Map.of("colour", "blue"), true, "vec=1,0");
       h.uploads.pipeInput(
           "up-9",
-          io.shoplens.events.ImageUploaded.newBuilder()
+          ImageUploaded.newBuilder()
               .setUploadId("up-9")
               .setUserId("u")
               .setProductId(null)
               .setImage(
-                  new io.shoplens.events.InlineImage(
-                      java.nio.ByteBuffer.wrap(SpecEngine.image("colour=blue;vec=1,0")),
-                      "image/png"))
+                  new InlineImage(
+                      ByteBuffer.wrap(FakeEngine.image("colour=blue;vec=1,0")), "image/png"))
               .setUploadedAt(RecommendHarness.T0)
               .build());
       h.tick();
       TestRecord<String, RecommendationsIssued> record = h.recommendations.readRecord();
       assertThat(record.key()).isEqualTo("up-9");
       assertThat(LineageHeaders.get(record.headers(), LineageHeaders.MODEL_VERSION))
-          .isEqualTo(SpecEngine.VERSION);
+          .isEqualTo(FakeEngine.VERSION);
       assertThat(LineageHeaders.get(record.headers(), LineageHeaders.SOURCE_TOPIC))
           .isEqualTo(Topics.IMAGE_UPLOADS);
       // The caption of the same upload is still published, once.
@@ -121,7 +131,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldChangeTheRankingWhenACatalogProductIsUpdated() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       h.product("b", "tops", Map.of("colour", "red"), true, "vec=0,1,0");
@@ -139,14 +149,14 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldReuseTheEmbeddingWhenOnlyStockOrAttributesChange() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       var entry = h.catalogStore().get("a");
       // Given the same image, published again with another stock level
       h.catalog.pipeInput(
           "a",
-          io.shoplens.events.Product.newBuilder()
+          Product.newBuilder()
               .setProductId("a")
               .setTitle("title a")
               .setCategory("tops")
@@ -164,15 +174,15 @@ class RecommendationsTopologyTest {
     }
   }
 
-  private static io.shoplens.events.ImageReference reference(RecommendHarness h, CatalogEntry e) {
+  private static ImageReference reference(RecommendHarness h, CatalogEntry e) {
     String[] key = e.imageKey().split("#");
     byte[] bytes = h.images.get(key[0]);
-    return new io.shoplens.events.ImageReference(key[0], key[1], "image/png", (long) bytes.length);
+    return new ImageReference(key[0], key[1], "image/png", (long) bytes.length);
   }
 
   @Test
   void shouldNeverRecommendADeletedProduct() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       h.product("b", "tops", Map.of("colour", "navy"), true, "vec=0.8,0.2,0");
@@ -193,22 +203,20 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldDropTheResultOfAnEmbeddingThatADeleteOvertook() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       // Given a product and its tombstone processed before any punctuation forwarded the product
-      h.images.put("https://img.test/x", SpecEngine.image("vec=1,0"));
+      h.images.put("https://img.test/x", FakeEngine.image("vec=1,0"));
       h.catalog.pipeInput(
           "x",
-          io.shoplens.events.Product.newBuilder()
+          Product.newBuilder()
               .setProductId("x")
               .setTitle("x")
               .setCategory("tops")
-              .setImage(
-                  new io.shoplens.events.ImageReference(
-                      "https://img.test/x", "0".repeat(64), "image/png", 7L))
+              .setImage(new ImageReference("https://img.test/x", "0".repeat(64), "image/png", 7L))
               .setInStock(true)
               .build());
-      h.catalog.pipeInput("x", (io.shoplens.events.Product) null);
+      h.catalog.pipeInput("x", (Product) null);
       h.tick();
       // Then the product never reaches the store
       assertThat(h.catalogStore().get("x")).isNull();
@@ -219,7 +227,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldIssueAnEmptyListWithAReasonWhenTheCatalogIsEmpty() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       RecommendationsIssued r = h.upload("up-1", null, NAVY_TEE);
       assertThat(r.getProducts()).isEmpty();
@@ -232,7 +240,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldExcludeOutOfStockProductsAndSaySoWhenNothingElseIsLeft() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "tops", Map.of("colour", "navy"), false, "vec=1,0,0");
       h.product("b", "tops", Map.of("colour", "navy"), false, "vec=1,0,0");
@@ -248,7 +256,7 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldReportGarmentCategoriesAndTryOnEligibilityFromConfiguration() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.product("a", "shoes", Map.of(), true, "vec=1,0,0");
       RecommendationsIssued shoes = h.upload("up-1", null, "category=white trainers;vec=1,0,0");
@@ -272,10 +280,10 @@ class RecommendationsTopologyTest {
             .recommendations(
                 RecommendConfig.builder()
                     .enabled(true)
-                    .tryOnCategories(java.util.Set.of(GarmentCategory.FOOTWEAR))
+                    .tryOnCategories(Set.of(GarmentCategory.FOOTWEAR))
                     .build())
             .build();
-    try (RecommendHarness h = new RecommendHarness(config, new SpecEngine(config), stateDir)) {
+    try (RecommendHarness h = new RecommendHarness(config, FakeEngine.seeing(config), stateDir)) {
       assertThat(h.upload("up-1", null, "category=sneakers;vec=1").getTryOnEligible()).isTrue();
       assertThat(h.upload("up-2", null, "category=tee;vec=1").getTryOnEligible()).isFalse();
     }
@@ -283,19 +291,18 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldKeepAProductWhoseImageFailsWithoutEmbeddingAndDeadLetterIt() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       // Given a product whose image the resolver cannot fetch (404, not retriable)
       h.catalog.pipeInput(
           "broken",
-          io.shoplens.events.Product.newBuilder()
+          Product.newBuilder()
               .setProductId("broken")
               .setTitle("broken")
               .setCategory("tops")
               .setAttributes(Map.of("colour", "navy"))
               .setImage(
-                  new io.shoplens.events.ImageReference(
-                      "https://img.test/missing", "0".repeat(64), "image/png", 7L))
+                  new ImageReference("https://img.test/missing", "0".repeat(64), "image/png", 7L))
               .setInStock(true)
               .build());
       h.tick();
@@ -313,14 +320,12 @@ class RecommendationsTopologyTest {
 
   @Test
   void shouldDeadLetterAnUnreadableCatalogRecordAndKeepGoing() {
-    SpecEngine[] engine = new SpecEngine[1];
+    FakeEngine[] engine = new FakeEngine[1];
     try (RecommendHarness h = harness(engine)) {
       h.driver
           .createInputTopic(
-              Topics.CATALOG_PRODUCTS,
-              new org.apache.kafka.common.serialization.StringSerializer(),
-              new org.apache.kafka.common.serialization.ByteArraySerializer())
-          .pipeInput("junk", "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+              Topics.CATALOG_PRODUCTS, new StringSerializer(), new ByteArraySerializer())
+          .pipeInput("junk", "not avro".getBytes(StandardCharsets.UTF_8));
       h.product("a", "tops", Map.of("colour", "navy"), true, "vec=1,0,0");
       assertThat(h.deadLetters.readValuesToList())
           .singleElement()

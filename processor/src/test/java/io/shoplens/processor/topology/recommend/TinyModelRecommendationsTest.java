@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
+import io.shoplens.events.Product;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
@@ -13,6 +15,7 @@ import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.ImageEmbeddings;
 import io.shoplens.processor.inference.TinyBundle;
+import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -108,16 +111,13 @@ class TinyModelRecommendationsTest {
             h.images.put(uri, bytes);
             h.catalog.pipeInput(
                 "p-" + name,
-                io.shoplens.events.Product.newBuilder()
+                Product.newBuilder()
                     .setProductId("p-" + name)
                     .setTitle(name)
                     .setCategory("tops")
                     .setImage(
-                        new io.shoplens.events.ImageReference(
-                            uri,
-                            io.shoplens.processor.inference.image.ImageDigest.sha256Hex(bytes),
-                            "image/png",
-                            (long) bytes.length))
+                        new ImageReference(
+                            uri, ImageDigest.sha256Hex(bytes), "image/png", (long) bytes.length))
                     .setInStock(true)
                     .build());
           });

@@ -1,22 +1,19 @@
 package io.shoplens.processor.topology;
 
 import io.shoplens.events.Attribute;
-import io.shoplens.events.DeadLetter;
-import io.shoplens.events.DeadLetterHeader;
 import io.shoplens.events.DecodingStrategy;
+import io.shoplens.events.FinishReason;
 import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Lineage;
 import io.shoplens.events.ModelInfo;
-import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.events.StageTimings;
 import io.shoplens.events.TokenCounts;
 import io.shoplens.processor.inference.DecodingOptions;
-import io.shoplens.processor.inference.FinishReason;
 import io.shoplens.processor.inference.GenerationResult;
-import io.shoplens.processor.inference.StageTimings;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -26,8 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Translation between the Avro events and the engine's requests and results. */
-final class Events {
-  private Events() {}
+final class InferenceEvents {
+  private InferenceEvents() {}
 
   /** Beam width used when a question asks for BEAM without saying how many beams. */
   static final int DEFAULT_BEAMS = 4;
@@ -149,7 +146,7 @@ final class Events {
         .setCaption(caption.text())
         .setAlternativeCaptions(alternatives(caption))
         .setAttributes(attrs)
-        .setFinishReason(finishReason(caption.finishReason()))
+        .setFinishReason(finishReason(caption))
         .setTokenCounts(tokenCounts(config, caption))
         .setModel(model(config, caption))
         .setLineage(lineage(config, origin))
@@ -174,7 +171,7 @@ final class Events {
         .setConversationId(question.getConversationId())
         .setAnswer(answer.text())
         .setAlternatives(alternatives(answer))
-        .setFinishReason(finishReason(answer.finishReason()))
+        .setFinishReason(finishReason(answer))
         .setTokenCounts(tokenCounts(config, answer))
         .setGenerationOptions(report(used, seed))
         .setModel(model(config, answer))
@@ -184,51 +181,17 @@ final class Events {
         .build();
   }
 
-  static DeadLetter deadLetter(
-      Origin origin, ProcessingStage stage, Throwable error, int attempts, long now) {
-    String message = error.getMessage() == null ? error.toString() : error.getMessage();
-    return deadLetter(origin, stage, error.getClass().getName(), message, attempts, now);
-  }
-
-  static DeadLetter deadLetter(
-      Origin origin,
-      ProcessingStage stage,
-      String errorClass,
-      String message,
-      int attempts,
-      long now) {
-    List<DeadLetterHeader> headers = new ArrayList<>();
-    for (Origin.RawHeader h : origin.headers()) {
-      headers.add(
-          new DeadLetterHeader(h.name(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
-    }
-    return DeadLetter.newBuilder()
-        .setSourceTopic(origin.topic())
-        .setSourcePartition(origin.partition())
-        .setSourceOffset(origin.offset())
-        .setSourceTimestamp(
-            origin.timestamp() < 0 ? null : Instant.ofEpochMilli(origin.timestamp()))
-        .setKey(origin.key() == null ? null : ByteBuffer.wrap(origin.key()))
-        .setValue(origin.value() == null ? null : ByteBuffer.wrap(origin.value()))
-        .setHeaders(headers)
-        .setErrorClass(errorClass)
-        .setErrorMessage(message)
-        .setStage(stage)
-        .setAttempts(attempts)
-        .setFailedAt(Instant.ofEpochMilli(now))
-        .build();
-  }
-
   private static List<String> alternatives(GenerationResult r) {
     return r.alternatives().stream().map(GenerationResult.Sequence::text).toList();
   }
 
-  private static io.shoplens.events.FinishReason finishReason(FinishReason r) {
+  private static FinishReason finishReason(GenerationResult r) {
     // The engine's STOP is its end-of-sequence (stop) token; the event's STOP is reserved for
     // configured stop sequences, which the engine does not have.
-    return switch (r) {
-      case STOP -> io.shoplens.events.FinishReason.EOS;
-      case LENGTH -> io.shoplens.events.FinishReason.LENGTH;
+    // (The engine type shares the Avro enum's name, so it is only reached through the result.)
+    return switch (r.finishReason()) {
+      case STOP -> FinishReason.EOS;
+      case LENGTH -> FinishReason.LENGTH;
     };
   }
 
@@ -256,10 +219,10 @@ final class Events {
         .build();
   }
 
-  private static io.shoplens.events.StageTimings timings(GenerationResult r, long elapsedNanos) {
-    StageTimings t = r.timings();
+  private static StageTimings timings(GenerationResult r, long elapsedNanos) {
+    var t = r.timings();
     long queue = Math.max(0, elapsedNanos - t.total().toNanos());
-    return io.shoplens.events.StageTimings.newBuilder()
+    return StageTimings.newBuilder()
         .setQueueMs(queue / 1_000_000)
         .setPreprocessMs(t.preprocess().toMillis())
         .setVisionMs(t.vision().toMillis())

@@ -1,4 +1,4 @@
-package io.shoplens.processor.topology;
+package io.shoplens.processor.topology.jobs;
 
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
@@ -10,21 +10,21 @@ import java.util.concurrent.TimeUnit;
  * job's futures complete, whether or not its result has been forwarded yet: so a stream thread
  * waiting for room never waits on another stream thread's punctuator.
  */
-final class InFlightLimiter {
+public final class InFlightLimiter {
   private final int capacity;
   private final Semaphore permits;
 
-  InFlightLimiter(int capacity) {
+  public InFlightLimiter(int capacity) {
     this.capacity = capacity;
     this.permits = new Semaphore(capacity);
   }
 
-  boolean tryAcquire(int n) {
+  public boolean tryAcquire(int n) {
     return permits.tryAcquire(n);
   }
 
   /** Waits at most {@code slice}; false also when interrupted (the flag is restored). */
-  boolean tryAcquire(int n, Duration slice) {
+  public boolean tryAcquire(int n, Duration slice) {
     try {
       return permits.tryAcquire(n, slice.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
@@ -33,16 +33,16 @@ final class InFlightLimiter {
     }
   }
 
-  void release(int n) {
+  public void release(int n) {
     permits.release(n);
   }
 
   /** Requests in flight now. */
-  int inFlight() {
+  public int inFlight() {
     return capacity - permits.availablePermits();
   }
 
-  int capacity() {
+  public int capacity() {
     return capacity;
   }
 }

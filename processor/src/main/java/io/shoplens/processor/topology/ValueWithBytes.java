@@ -5,6 +5,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -15,34 +16,34 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param value the deserialized value
  * @param raw the bytes as read from Kafka
  */
-record Sourced(SpecificRecord value, byte[] raw) {
+record ValueWithBytes(SpecificRecord value, byte[] raw) {
 
   /**
    * A serde that reads with {@code values} and keeps the bytes. A value that cannot be read throws
    * from the deserializer, so Kafka Streams hands it to the configured deserialization handler
    * ({@link DeadLetterDeserializationHandler}); a null value (tombstone) reads as null.
    */
-  static Serde<Sourced> serde(Serde<? extends SpecificRecord> values) {
+  static Serde<ValueWithBytes> serde(Serde<? extends SpecificRecord> values) {
     Deserializer<? extends SpecificRecord> reader = values.deserializer();
-    Deserializer<Sourced> deserializer =
+    Deserializer<ValueWithBytes> deserializer =
         new Deserializer<>() {
           @Override
-          public Sourced deserialize(String topic, byte[] data) {
-            return data == null ? null : new Sourced(reader.deserialize(topic, data), data);
+          public ValueWithBytes deserialize(String topic, byte[] data) {
+            return data == null ? null : new ValueWithBytes(reader.deserialize(topic, data), data);
           }
 
           @Override
-          public Sourced deserialize(String topic, Headers headers, byte[] data) {
+          public ValueWithBytes deserialize(String topic, Headers headers, byte[] data) {
             return data == null
                 ? null
-                : new Sourced(reader.deserialize(topic, headers, data), data);
+                : new ValueWithBytes(reader.deserialize(topic, headers, data), data);
           }
 
           @Override
           public void configure(Map<String, ?> configs, boolean isKey) {}
         };
     // Writing gives back the original bytes: only used if a source is ever re-materialised.
-    Serializer<Sourced> serializer = (topic, data) -> data == null ? null : data.raw();
-    return org.apache.kafka.common.serialization.Serdes.serdeFrom(serializer, deserializer);
+    Serializer<ValueWithBytes> serializer = (topic, data) -> data == null ? null : data.raw();
+    return Serdes.serdeFrom(serializer, deserializer);
   }
 }
