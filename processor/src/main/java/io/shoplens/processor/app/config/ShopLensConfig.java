@@ -753,6 +753,26 @@ public final class ShopLensConfig extends AbstractConfig {
         .withFetchThreads(getInt(IMAGE_FETCH_THREADS_CONFIG), defaults.maxQueuedFetches());
   }
 
+  /**
+   * The image resolver's settings alone, for tools that fetch images but load no model and run no
+   * topology ({@code shoplens dataset build}): the same definitions and mapping as {@link
+   * #imageResolverConfig()}, without the checks of the settings such tools do not use.
+   *
+   * @throws ConfigProblemsException naming the setting that is malformed
+   */
+  public static ImageResolverConfig imageResolverConfig(Map<String, ?> originals) {
+    Map<String, Object> settings = new LinkedHashMap<>(originals);
+    // Required by the definitions, unused by an image fetch.
+    settings.putIfAbsent(BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    settings.putIfAbsent(SCHEMA_REGISTRY_URL_CONFIG, "mock://unused");
+    settings.putIfAbsent(MODEL_PATH_CONFIG, "unused");
+    try {
+      return new ShopLensConfig(settings).imageResolverConfig();
+    } catch (ConfigException | IllegalArgumentException e) {
+      throw new ConfigProblemsException(List.of(e.getMessage()));
+    }
+  }
+
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
   }

@@ -1,0 +1,39 @@
+package io.shoplens.processor.app.dataset;
+
+import io.shoplens.events.ImageReference;
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.processor.topology.image.HttpImageResolver;
+import io.shoplens.processor.topology.image.ImageResolver.ResolvedImage;
+import io.shoplens.processor.topology.image.ImageResolverConfig;
+import java.time.Instant;
+
+/**
+ * Fetches catalog images through the topology's own {@link HttpImageResolver}: the same allow-list,
+ * address, size, time, content-type and digest checks as an upload's image, and no second HTTP
+ * client. Blocks for each fetch (a dataset build is a tool, not a stream thread).
+ */
+public final class ResolverImageFetcher implements DatasetBuilder.ImageFetcher, AutoCloseable {
+  private final HttpImageResolver resolver;
+
+  public ResolverImageFetcher(ImageResolverConfig config) {
+    this.resolver = new HttpImageResolver(config);
+  }
+
+  @Override
+  public ResolvedImage fetch(String productId, ImageReference reference) {
+    // The resolver takes an upload; only its image is read.
+    return resolver.resolveNow(
+        ImageUploaded.newBuilder()
+            .setUploadId("dataset-" + productId)
+            .setUserId("shoplens-dataset")
+            .setProductId(productId)
+            .setImage(reference)
+            .setUploadedAt(Instant.now())
+            .build());
+  }
+
+  @Override
+  public void close() {
+    resolver.close();
+  }
+}
