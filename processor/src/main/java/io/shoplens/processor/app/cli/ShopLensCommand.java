@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
       ModelCommand.class,
       ReplayCommand.class,
       DatasetCommand.class,
+      EvaluateCommand.class,
       picocli.CommandLine.HelpCommand.class
     },
     footer = {"", "Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure."})
