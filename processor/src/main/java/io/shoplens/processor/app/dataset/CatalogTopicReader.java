@@ -54,11 +54,11 @@ public final class CatalogTopicReader {
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    Deserializer<Product> values =
-        Topics.create(clientProps).catalogProducts().valueSerde().deserializer();
     Map<String, CatalogProduct> live = new LinkedHashMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (Deserializer<Product> values =
+            Topics.create(clientProps).catalogProducts().valueSerde().deserializer();
+        KafkaConsumer<byte[], byte[]> consumer =
+            new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
       if (infos == null || infos.isEmpty()) {
         throw new IllegalStateException("topic " + topic + " does not exist");

@@ -269,16 +269,20 @@ public final class Evaluation {
         inFlight.add(CompletableFuture.completedFuture(new Answer(row, null, e.toString())));
         continue;
       }
-      GenerationRequest request = request("eval-" + i++, row, image, topology);
+      CompletableFuture<GenerationResult> result;
+      try {
+        result = model.engine().submit(request("eval-" + i++, row, image, topology));
+      } catch (RuntimeException e) {
+        // An image the request refuses (empty file) or a rejected submit: this row fails, the
+        // evaluation goes on.
+        result = CompletableFuture.failedFuture(e);
+      }
       inFlight.add(
-          model
-              .engine()
-              .submit(request)
-              .handle(
-                  (result, error) ->
-                      error == null
-                          ? new Answer(row, text(result), null)
-                          : new Answer(row, null, describe(error))));
+          result.handle(
+              (done, error) ->
+                  error == null
+                      ? new Answer(row, text(done), null)
+                      : new Answer(row, null, describe(error))));
       while (inFlight.size() >= options.maxInFlight()) {
         collect(inFlight.removeFirst(), answers, data, model, started);
       }

@@ -198,6 +198,26 @@ class EvaluationScoringTest {
   }
 
   @Test
+  void shouldCountARowWhoseImageTheEngineRefusesAsFailedAndGoOn() throws IOException {
+    // Given a test split whose first image file is empty
+    Files.write(data.resolve("images/empty.png"), new byte[0]);
+    Files.write(
+        data.resolve("qa.jsonl"),
+        List.of(
+            row("empty.png", "colour", "What colour is it?", "white", "test").toJson(),
+            row("a.png", "colour", "what colour is the shirt?", "white", "test").toJson()));
+
+    // When it is evaluated
+    EvaluationReport report = evaluation(20).evaluate(data, "test", List.of(under(modelA)));
+
+    // Then that row failed, and the next one was still answered
+    assertThat(report.models().get(0).failed()).isEqualTo(1);
+    assertThat(report.models().get(0).types().get("colour"))
+        .isEqualTo(new TypeScore("colour", 2, 1, 1));
+    assertThat(report.notes()).anyMatch(n -> n.contains("image bytes are empty"));
+  }
+
+  @Test
   void shouldStopAtTheLimit() {
     EvaluationReport report =
         new Evaluation(
