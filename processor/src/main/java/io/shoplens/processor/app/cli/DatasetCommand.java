@@ -53,9 +53,9 @@ final class DatasetCommand implements Runnable {
       name = "build",
       mixinStandardHelpOptions = true,
       description = {
-        "Build a training set (images, question/answer pairs and captions) from the compacted",
-        "catalog topic, or from a products.jsonl file, plus curated rows.",
-        "Images are fetched through ShopLens's image resolver with the run configuration's",
+        "Build a training set (images, question/answer pairs, captions) from the",
+        "compacted catalog topic or a products.jsonl file, plus curated rows.",
+        "Images are fetched by ShopLens's image resolver with the run configuration's",
         "shoplens.image.* settings (allow-list, size and time limits).",
         "Products or rows that cannot be used are skipped, one line each, and counted."
       })
@@ -96,6 +96,7 @@ final class DatasetCommand implements Runnable {
 
     @Option(
         names = "--topic",
+        paramLabel = "TOPIC",
         defaultValue = Topics.CATALOG_PRODUCTS,
         description = "The catalog topic (default ${DEFAULT-VALUE}).")
     String topic;
@@ -108,30 +109,35 @@ final class DatasetCommand implements Runnable {
 
     @Option(
         names = "--seed",
+        paramLabel = "N",
         defaultValue = "0",
         description = "Seed of the split assignment (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(
         names = "--val-fraction",
+        paramLabel = "F",
         defaultValue = "0.1",
         description = "Share of products in val (default ${DEFAULT-VALUE}).")
     double valFraction;
 
     @Option(
         names = "--test-fraction",
+        paramLabel = "F",
         defaultValue = "0.1",
         description = "Share of products in test (default ${DEFAULT-VALUE}).")
     double testFraction;
 
     @Option(
         names = "--progress-every",
+        paramLabel = "N",
         defaultValue = "100",
         description = "Print progress every N products (default ${DEFAULT-VALUE}).")
     int progressEvery;
 
     @Option(
         names = "--timeout",
+        paramLabel = "DURATION",
         defaultValue = "60s",
         converter = DurationConverter.class,
         description = "Longest wait for the broker without progress (default ${DEFAULT-VALUE}).")

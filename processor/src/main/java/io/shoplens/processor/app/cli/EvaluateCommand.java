@@ -25,9 +25,10 @@ import picocli.CommandLine.Spec;
     name = "evaluate",
     mixinStandardHelpOptions = true,
     description = {
-      "Run model bundles through the Java engine over a dataset split (docs/dataset.md) and",
-      "print accuracy per question type (exact, and normalised with the attribute vocabulary),",
-      "confusions for colour and category, and with two models their disagreements."
+      "Run model bundles through the Java engine over a dataset split",
+      "(docs/dataset.md) and print accuracy per question type: exact, and normalised",
+      "with the attribute vocabulary; confusions for colour and category; with two",
+      "bundles, both side by side and the rows where they disagree."
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -48,24 +49,28 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Option(
       names = "--split",
+      paramLabel = "SPLIT",
       defaultValue = "test",
       description = "The split to evaluate (default ${DEFAULT-VALUE}).")
   String split;
 
   @Option(
       names = "--limit",
+      paramLabel = "N",
       defaultValue = "0",
       description = "Evaluate at most N rows (default: all).")
   int limit;
 
   @Option(
       names = "--show",
+      paramLabel = "N",
       defaultValue = "20",
       description = "Disagreements listed with two models (default ${DEFAULT-VALUE}).")
   int show;
 
   @Option(
       names = "--progress-every",
+      paramLabel = "N",
       defaultValue = "100",
       description = "Print progress every N answers (default ${DEFAULT-VALUE}).")
   int progressEvery;

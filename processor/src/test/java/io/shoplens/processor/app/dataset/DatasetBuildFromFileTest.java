@@ -222,6 +222,19 @@ class DatasetBuildFromFileTest {
   }
 
   @Test
+  void shouldRefuseMalformedImageSettingsWithUsageExitCodeBeforeWritingAnything() {
+    int code =
+        run(
+            "--products",
+            catalog.resolve("products.jsonl").toString(),
+            "--set",
+            "shoplens.image.allow.http=maybe");
+    assertThat(code).isEqualTo(ShopLensCli.USAGE);
+    assertThat(stderr.toString()).contains("shoplens.image.allow.http");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
   void shouldRequireExactlyOneSourceOfProducts() {
     assertThat(run()).isEqualTo(ShopLensCli.USAGE);
     assertThat(run("--products", "x.jsonl", "--bootstrap", "localhost:9092"))
