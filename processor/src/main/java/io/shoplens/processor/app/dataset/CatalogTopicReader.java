@@ -4,6 +4,7 @@ import io.shoplens.events.ImageReference;
 import io.shoplens.events.Product;
 import io.shoplens.processor.topology.Topics;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,7 +120,7 @@ public final class CatalogTopicReader {
       skips.skip(where, Skips.UNREADABLE_ROW, "record has no key (expected the productId)");
       return;
     }
-    String key = new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+    String key = new String(r.key(), StandardCharsets.UTF_8);
     if (r.value() == null) {
       live.remove(key);
       return;

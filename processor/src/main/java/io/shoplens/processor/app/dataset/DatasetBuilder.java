@@ -17,7 +17,10 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -334,7 +337,7 @@ public final class DatasetBuilder {
   private static String curatedImage(Path directory, Path src, byte[] bytes) throws IOException {
     String name = src.getFileName().toString();
     Path target = directory.resolve("images").resolve(name);
-    if (Files.exists(target) && !java.util.Arrays.equals(Files.readAllBytes(target), bytes)) {
+    if (Files.exists(target) && !Arrays.equals(Files.readAllBytes(target), bytes)) {
       name = "curated-" + sha256(bytes).substring(0, 12) + "-" + name;
       target = directory.resolve("images").resolve(name);
     }
@@ -440,9 +443,8 @@ public final class DatasetBuilder {
 
   private static String sha256(byte[] bytes) {
     try {
-      return HexFormat.of()
-          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JVM has no SHA-256", e);
     }
   }

@@ -1,6 +1,6 @@
 package io.shoplens.processor.app.dataset;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,12 +17,11 @@ import java.util.Objects;
  * @param split {@code train}, {@code val} or {@code test}
  * @param source the curated file a row came from, or null for rows built from the catalog
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record DatasetRow(
     String image,
     String productId,
     String type,
-    @JsonInclude(JsonInclude.Include.ALWAYS) String question,
+    String question,
     String answer,
     String split,
     String source) {
@@ -65,7 +64,7 @@ public record DatasetRow(
     JsonNode node;
     try {
       node = JSON.readTree(line);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(
           "not JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
     }

@@ -1,8 +1,11 @@
 package io.shoplens.processor.app.evaluate;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * What an evaluation measured: per model, accuracy per question type and confusions; with two
@@ -54,8 +57,8 @@ public record EvaluationReport(
       int failed) {
 
     public ModelReport {
-      types = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(types));
-      confusions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(confusions));
+      types = Collections.unmodifiableMap(new LinkedHashMap<>(types));
+      confusions = Collections.unmodifiableMap(new LinkedHashMap<>(confusions));
     }
 
     /**
@@ -132,10 +135,9 @@ public record EvaluationReport(
 
     public Confusion {
       Objects.requireNonNull(attribute, "attribute");
-      java.util.Map<String, Map<String, Integer>> copy = new java.util.TreeMap<>();
-      counts.forEach(
-          (k, v) -> copy.put(k, java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(v))));
-      counts = java.util.Collections.unmodifiableMap(copy);
+      Map<String, Map<String, Integer>> copy = new TreeMap<>();
+      counts.forEach((k, v) -> copy.put(k, Collections.unmodifiableMap(new TreeMap<>(v))));
+      counts = Collections.unmodifiableMap(copy);
     }
 
     /** How often {@code truth} was answered as {@code answer}. */
