@@ -45,6 +45,9 @@ public final class FakeEngine implements InferenceEngine {
   /** The model version on every result. */
   public static final String VERSION = "fake-model-v1";
 
+  /** The text that makes {@link #answeringFrom} fail a request. */
+  public static final String FAIL = "<fail>";
+
   /** Every generation request, in order. */
   public final List<GenerationRequest> submitted = new CopyOnWriteArrayList<>();
 
@@ -59,6 +62,7 @@ public final class FakeEngine implements InferenceEngine {
   private volatile int failures;
   private volatile boolean hold;
   private volatile boolean closed;
+  private volatile String version = VERSION;
 
   private record Pending(GenerationRequest request, CompletableFuture<GenerationResult> future) {}
 
@@ -122,6 +126,33 @@ public final class FakeEngine implements InferenceEngine {
     return request.question() == null
         ? "caption of " + request.image().length + " bytes"
         : "answer[" + request.question() + "|" + request.history().size() + "]";
+  }
+
+  /** Reports {@code modelVersion} instead of {@link #VERSION}, on every result too. */
+  public FakeEngine version(String modelVersion) {
+    this.version = modelVersion;
+    return this;
+  }
+
+  /**
+   * Answers each request with the text given for its question ({@code caption} for a caption),
+   * failing a request whose text is {@link #FAIL} with an {@link InferenceException}; a question
+   * with no text given fails the test.
+   */
+  public FakeEngine answeringFrom(Map<String, String> textByQuestion) {
+    Map<String, String> texts = Map.copyOf(textByQuestion);
+    return answering(
+        r -> {
+          String key = r.question() == null ? "caption" : r.question();
+          String text = texts.get(key);
+          if (text == null) {
+            throw new IllegalStateException("the test gave no answer for '" + key + "'");
+          }
+          if (text.equals(FAIL)) {
+            throw new InferenceException("decoder failed for " + key);
+          }
+          return text;
+        });
   }
 
   /** Answers every request with {@code text} (which may throw to fail it). */
@@ -231,7 +262,7 @@ public final class FakeEngine implements InferenceEngine {
     Duration ms = Duration.ofMillis(1);
     return new GenerationResult(
         request.requestId(),
-        VERSION,
+        version,
         text,
         new long[] {7, 2},
         FinishReason.STOP,
@@ -250,7 +281,7 @@ public final class FakeEngine implements InferenceEngine {
 
   @Override
   public String modelVersion() {
-    return VERSION;
+    return version;
   }
 
   /** Stops accepting requests and fails those held, as the real engine does. */

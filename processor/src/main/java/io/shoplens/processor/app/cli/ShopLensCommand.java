@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
       TopicsCommand.class,
       ModelCommand.class,
       ReplayCommand.class,
+      DatasetCommand.class,
+      EvaluateCommand.class,
       picocli.CommandLine.HelpCommand.class
     },
     footer = {"", "Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure."})

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.common.config.types.Password;
 
@@ -210,6 +211,26 @@ public final class ShopLensConfig extends AbstractConfig {
    */
   public ImageResolverConfig imageResolverConfig() {
     return ImageSettings.imageResolverConfig(this);
+  }
+
+  /**
+   * The image resolver's settings alone, for tools that fetch images but load no model and run no
+   * topology ({@code shoplens dataset build}): the same definitions and mapping as {@link
+   * #imageResolverConfig()}, without the checks of the settings such tools do not use.
+   *
+   * @throws ConfigProblemsException naming the setting that is malformed
+   */
+  public static ImageResolverConfig imageResolverConfig(Map<String, ?> originals) {
+    Map<String, Object> settings = new LinkedHashMap<>(originals);
+    // Required by the definitions, unused by an image fetch.
+    settings.putIfAbsent(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    settings.putIfAbsent(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "mock://unused");
+    settings.putIfAbsent(ModelSettings.MODEL_PATH_CONFIG, "unused");
+    try {
+      return new ShopLensConfig(settings).imageResolverConfig();
+    } catch (ConfigException | IllegalArgumentException e) {
+      throw new ConfigProblemsException(List.of(e.getMessage()));
+    }
   }
 
   /** The engine's settings; the rest keep {@link EngineConfig#defaults()}. */

@@ -18,6 +18,7 @@ import io.shoplens.processor.app.ops.OpsHttpServer;
 import io.shoplens.processor.images.HttpImageResolver;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
+import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
@@ -162,14 +163,18 @@ public final class ShopLensApplication implements AutoCloseable {
    * (Kafka's broker jars included), measured with ONNX Runtime 1.29.0 on Linux x86-64.
    */
   public static InferenceEngine loadEngine(ModelBundle bundle, ShopLensConfig config) {
+    return loadEngine(bundle, config.engineConfig());
+  }
+
+  /** Opens the engine as {@link #loadEngine(ModelBundle, ShopLensConfig)} does, with settings. */
+  public static InferenceEngine loadEngine(ModelBundle bundle, EngineConfig engineConfig) {
     AtomicReference<Object> outcome = new AtomicReference<>();
     Thread loader =
         new Thread(
             null,
             () -> {
               try {
-                outcome.set(
-                    BatchingInferenceEngine.start(bundle.directory(), config.engineConfig()));
+                outcome.set(BatchingInferenceEngine.start(bundle.directory(), engineConfig));
               } catch (RuntimeException | Error e) {
                 outcome.set(e);
               }
