@@ -46,7 +46,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>The whole job runs in one {@code node} process per JavaScript long representation: avsc's
  * default (JS numbers, what a JS producer gets out of the box) and BigInt (for the full long range).
- * Needs {@code npm ci --prefix schemas/src/test/js}; fails, and is never skipped, without it.
+ * Needs {@code npm ci --prefix avro-serde/src/test/js}; fails, and is never skipped, without it.
  */
 class ConfluentJsInteropTest {
 

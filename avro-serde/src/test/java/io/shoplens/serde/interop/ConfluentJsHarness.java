@@ -20,17 +20,17 @@ import java.util.concurrent.TimeUnit;
  * {@code src/test/js/harness.js}) in a {@code node} child process: one job, one process.
  *
  * <p>The npm packages are not part of the build; CI installs them with {@code npm ci --prefix
- * schemas/src/test/js} ({@code scripts/setup-node}). When they are missing this class fails with
+ * avro-serde/src/test/js} ({@code scripts/setup-node}). When they are missing this class fails with
  * that command rather than letting the interop test pass without running.
  */
 final class ConfluentJsHarness {
 
-  /** The harness directory, relative to the {@code schemas} module (Surefire's working dir). */
+  /** The harness directory, relative to the {@code avro-serde} module (Surefire's working dir). */
   static final Path DIR = Path.of("src", "test", "js");
 
   private static final String INSTALL_HINT =
       "Confluent's JavaScript serde is not installed. Install it with"
-          + " `npm ci --prefix schemas/src/test/js` from the repository root (scripts/setup-node"
+          + " `npm ci --prefix avro-serde/src/test/js` from the repository root (scripts/setup-node"
           + " does this; it needs Node.js 18 or later and npm).";
   private static final long TIMEOUT_SECONDS = 120;
   private static final ObjectMapper JSON = new ObjectMapper();
