@@ -1,9 +1,9 @@
 package io.shoplens.processor.bench;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.QuestionAsked;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;

@@ -1,5 +1,6 @@
 package io.shoplens.processor.app.demo;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Product;
@@ -8,7 +9,6 @@ import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.Topics;

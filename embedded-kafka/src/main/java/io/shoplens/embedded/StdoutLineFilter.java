@@ -1,4 +1,4 @@
-package io.shoplens.processor.app.embedded;
+package io.shoplens.embedded;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package io.shoplens.processor.app.embedded;
+package io.shoplens.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
