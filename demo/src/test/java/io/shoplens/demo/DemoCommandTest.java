@@ -1,10 +1,12 @@
-package io.shoplens.processor.app.cli;
+package io.shoplens.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.shoplens.processor.app.demo.Demo;
+import io.shoplens.processor.app.cli.ShopLensCli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -13,15 +15,40 @@ import org.junit.jupiter.api.Test;
 /** {@code shoplens demo} end to end, as a new user runs it (README's first command). */
 class DemoCommandTest {
 
+  record Run(int code, String out, String err) {}
+
+  /** Runs the demo jar's command line, as {@link DemoMain} does, on the given arguments. */
+  static Run run(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        ShopLensCli.execute(
+            args, env, new PrintWriter(out), new PrintWriter(err), List.of(new DemoCommand()));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void shouldOfferEveryProductionCommandAndTheRealDemo() {
+    // Given the demo jar's command line, When a user asks for help
+    Run all = run(Map.of(), "--help");
+    Run demo = run(Map.of(), "demo", "--help");
+
+    // Then every command of the production jar is there, and demo is the one with a broker
+    assertThat(all.code()).isZero();
+    assertThat(all.out()).contains("run", "demo", "produce", "topics", "model", "replay");
+    assertThat(demo.code()).isZero();
+    assertThat(demo.out()).contains("--keep-running").doesNotContain("Not in this jar");
+  }
+
   @Test
   void shouldShowCaptionsAnswersRecommendationsAndTheDeadLetterThenExitZero() {
     // Given a fresh machine, When a user runs the demo (watching the process's own stdout too)
     PrintStream stdout = System.out;
     ByteArrayOutputStream processOut = new ByteArrayOutputStream();
-    ShopLensCliTest.Run r;
+    Run r;
     System.setOut(new PrintStream(processOut, true, StandardCharsets.UTF_8));
     try {
-      r = ShopLensCliTest.run(Map.of(), "demo", "--timeout", "120s");
+      r = run(Map.of(), "demo", "--timeout", "120s");
     } finally {
       System.setOut(stdout);
     }

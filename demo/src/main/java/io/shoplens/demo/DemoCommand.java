@@ -1,6 +1,7 @@
-package io.shoplens.processor.app.cli;
+package io.shoplens.demo;
 
-import io.shoplens.processor.app.demo.Demo;
+import io.shoplens.processor.app.cli.DurationConverter;
+import io.shoplens.processor.app.cli.ShopLensCli;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;

@@ -1,4 +1,4 @@
-package io.shoplens.processor.app.demo;
+package io.shoplens.demo;
 
 import java.io.IOException;
 import java.io.InputStream;

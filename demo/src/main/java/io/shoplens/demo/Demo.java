@@ -1,4 +1,4 @@
-package io.shoplens.processor.app.demo;
+package io.shoplens.demo;
 
 import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.ImageReference;

@@ -1,4 +1,4 @@
-package io.shoplens.processor.app.demo;
+package io.shoplens.demo;
 
 import com.sun.net.httpserver.HttpServer;
 import io.shoplens.processor.app.client.InputEvents;
