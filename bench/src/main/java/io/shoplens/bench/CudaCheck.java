@@ -1,4 +1,4 @@
-package io.shoplens.processor.bench;
+package io.shoplens.bench;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.shoplens.processor.bench.EngineBenchmark.Json;
+import io.shoplens.bench.EngineBenchmark.Json;
 import io.shoplens.processor.inference.Blip2Model;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
@@ -42,7 +42,7 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * ./mvnw -Pcuda -Dshoplens.target=target-cuda -pl processor -am test-compile
- * CLASSPATH=... java io.shoplens.processor.bench.CudaCheck
+ * CLASSPATH=... java io.shoplens.bench.CudaCheck
  *     [--bundle processor/src/test/resources/models/tiny-blip2-opt] [--device 0] [--steps 20]
  * </pre>
  *

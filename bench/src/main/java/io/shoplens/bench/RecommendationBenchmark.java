@@ -1,4 +1,4 @@
-package io.shoplens.processor.bench;
+package io.shoplens.bench;
 
 import io.shoplens.events.Attribute;
 import io.shoplens.events.ImageUploaded;
@@ -34,7 +34,7 @@ import java.util.Random;
  * tiny test model, 768 the exporter's {@code bench} preset, 2560 blip2-opt-2.7b.
  *
  * <pre>
- * scripts/bench-recommend        # or: java -Xmx6g -cp ... io.shoplens.processor.bench.RecommendationBenchmark
+ * scripts/bench-recommend        # or: java -Xmx6g -cp ... io.shoplens.bench.RecommendationBenchmark
  *     [--products 10000,100000] [--dims 16,768,2560] [--queries 200] [--warmup 50]
  * </pre>
  *

@@ -1,4 +1,4 @@
-package io.shoplens.processor.bench;
+package io.shoplens.bench;
 
 import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.ImageUploaded;
@@ -86,7 +86,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * ratio is what the Kafka side costs on the same hardware.
  *
  * <pre>
- * java ... io.shoplens.processor.bench.EndToEndBenchmark [--bundle DIR] [--uploads 24]
+ * java ... io.shoplens.bench.EndToEndBenchmark [--bundle DIR] [--uploads 24]
  *     [--questions 8] [--partitions 4] [--stream-threads 1] [--max-new-tokens N] [--batch 8]
  *     [--batch-wait-ms 10] [--intra-op 0] [--rounds 3] [--commit-interval-ms 100]
  *     [--latency-uploads 30]
@@ -699,7 +699,8 @@ public final class EndToEndBenchmark {
   }
 
   private static final class Args {
-    Path bundle = Path.of("src/test/resources/models/tiny-blip2-opt");
+    // Run from the repository root, as scripts/bench-e2e does.
+    Path bundle = Path.of("processor/src/test/resources/models/tiny-blip2-opt");
     int uploads = 24;
     int questions = 8;
     int partitions = 4;

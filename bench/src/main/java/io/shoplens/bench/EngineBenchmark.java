@@ -1,4 +1,4 @@
-package io.shoplens.processor.bench;
+package io.shoplens.bench;
 
 import io.shoplens.processor.inference.Blip2Model;
 import io.shoplens.processor.inference.DecodingOptions;
@@ -35,7 +35,7 @@ import java.util.StringJoiner;
  * "result"} per batch); progress goes to stderr.
  *
  * <pre>
- * java -cp ... io.shoplens.processor.bench.EngineBenchmark --bundle DIR [--batches 1,4,8]
+ * java -cp ... io.shoplens.bench.EngineBenchmark --bundle DIR [--batches 1,4,8]
  *     [--max-new-tokens 16] [--warmup 1] [--reps 3] [--intra-op 2] [--inter-op 1]
  * </pre>
  */
