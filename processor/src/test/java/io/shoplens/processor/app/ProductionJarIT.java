@@ -51,4 +51,19 @@ class ProductionJarIT {
         .as("entries of %s that only the demo needs", JAR)
         .isEmpty();
   }
+
+  @Test
+  void shouldGrantNativeAccessInTheManifestSoThatJava24StartsWithoutWarnings() throws IOException {
+    // Given the production jar, When its manifest is read
+    String access;
+    String main;
+    try (JarFile jar = new JarFile(JAR.toFile())) {
+      access = jar.getManifest().getMainAttributes().getValue("Enable-Native-Access");
+      main = jar.getManifest().getMainAttributes().getValue("Main-Class");
+    }
+
+    // Then it runs the application and lets ONNX Runtime load its native library quietly
+    assertThat(main).isEqualTo("io.shoplens.processor.app.Main");
+    assertThat(access).isEqualTo("ALL-UNNAMED");
+  }
 }
