@@ -240,6 +240,8 @@ public final class CudaCheck {
    * Host-GPU-host bytes per second through a one-op graph, at the largest size tried (64 MiB, the
    * size of a bench-shaped KV cache: smaller buffers overstate the bandwidth).
    */
+  // The graph's output is only timed and closed, never read: its copy back is what is measured.
+  @SuppressWarnings("try")
   private static double copyBandwidth(int device, boolean onCpu) throws OrtException {
     OrtEnvironment env = OrtRuntime.environment();
     double last = 0;

@@ -507,9 +507,14 @@ public final class EndToEndBenchmark {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       stop.set(true);
-      thread.join(5_000);
+      try {
+        thread.join(5_000);
+      } catch (InterruptedException e) {
+        // Close the consumer all the same; whoever interrupted us still sees the flag.
+        Thread.currentThread().interrupt();
+      }
       consumer.close();
     }
   }
