@@ -10,6 +10,7 @@ RUN ./mvnw -B -ntp -DskipTests -pl processor -am package
 FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 --home-dir /app shoplens && mkdir -p /app /var/lib/shoplens \
     && chown shoplens /var/lib/shoplens
+# The production jar: no Kafka broker and no demo (those are the demo module's shoplens-demo.jar).
 COPY --from=build /src/processor/target/shoplens.jar /app/shoplens.jar
 USER shoplens
 WORKDIR /app

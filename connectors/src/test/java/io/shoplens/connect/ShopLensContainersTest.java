@@ -3,6 +3,7 @@ package io.shoplens.connect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.demo.DemoResources;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAnswered;
@@ -11,7 +12,6 @@ import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.demo.DemoResources;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.CachedSchemaRegistryClient;

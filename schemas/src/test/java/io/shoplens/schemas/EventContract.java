@@ -30,7 +30,8 @@ import org.apache.avro.specific.SpecificRecordBase;
  * src/main/avro}, and their released versions kept in {@code src/main/avro-released}.
  *
  * <p>Paths are relative to the {@code schemas} module, which is Maven Surefire's working directory;
- * run from the repository root (as {@code exec:java} does) they resolve under {@code schemas/}.
+ * run from the repository root (as {@code exec:java} does) they resolve under {@code schemas/}, and
+ * from a sibling module's tests (avro-serde's interop test) under {@code ../schemas/}.
  */
 public final class EventContract {
 
@@ -53,12 +54,14 @@ public final class EventContract {
     if (Files.isDirectory(here.resolve(Path.of("src", "main", "avro")))) {
       return here;
     }
-    Path module = Path.of("schemas");
-    if (Files.isDirectory(module.resolve(Path.of("src", "main", "avro")))) {
-      return module;
+    for (Path module : List.of(Path.of("schemas"), Path.of("..", "schemas"))) {
+      if (Files.isDirectory(module.resolve(Path.of("src", "main", "avro")))) {
+        return module;
+      }
     }
     throw new IllegalStateException(
-        "Run from the schemas module or the repository root; no src/main/avro under "
+        "Run from the repository root, the schemas module or a sibling module; no src/main/avro"
+            + " under "
             + here.toAbsolutePath());
   }
 

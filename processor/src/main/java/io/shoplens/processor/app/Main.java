@@ -18,8 +18,19 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    chooseLogging(args, System.getenv());
-    System.exit(ShopLensCli.execute(args, System.getenv()));
+    System.exit(run(args, System.getenv(), List.of()));
+  }
+
+  /**
+   * Runs one command with {@code commands} added to the built-in ones, a command of the same name
+   * giving way ({@link ShopLensCli#execute(String[], Map, List)}): the demo jar's main adds {@code
+   * shoplens demo} this way, since the production jar has no Kafka broker to run it on.
+   *
+   * @return the exit code
+   */
+  public static int run(String[] args, Map<String, String> env, List<Object> commands) {
+    chooseLogging(args, env);
+    return ShopLensCli.execute(args, env, commands);
   }
 
   /**

@@ -1,6 +1,6 @@
 package io.shoplens.processor.testing;
 
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;

@@ -13,9 +13,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the package boundaries of STYLE.md: the topology knows nothing about ONNX Runtime or the
- * model bundle, and the inference engine knows nothing about Kafka. Scans the source files (main
- * and test), so a fully qualified name in code counts as much as an import.
+ * Keeps the package rules of {@code docs/package-rules.md}: the topology knows nothing about ONNX
+ * Runtime or the model bundle, and the inference engine knows nothing about Kafka. Scans the source
+ * files (main and test), so a fully qualified name in code counts as much as an import.
  */
 class ArchitectureGuardTest {
   private static final Path MAIN = Path.of("src/main/java/io/shoplens/processor");

@@ -8,11 +8,11 @@ import static io.shoplens.processor.testing.KafkaTestClients.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -10,13 +10,13 @@ import static io.shoplens.processor.testing.KafkaTestClients.streamsProperties;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.Attribute;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.DecodingOptions;

@@ -5,8 +5,8 @@ import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Durations as 500ms, 30s, 2m or ISO-8601 (PT30S). */
-final class DurationConverter implements ITypeConverter<Duration> {
+/** Durations as 500ms, 30s, 2m or ISO-8601 (PT30S); public for the demo module's command. */
+public final class DurationConverter implements ITypeConverter<Duration> {
   @Override
   public Duration convert(String value) {
     String v = value.trim().toLowerCase(Locale.ROOT);

@@ -2,6 +2,7 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.config.ConfigProblemsException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -20,9 +21,17 @@ public final class ShopLensCli {
 
   /** Runs with the process's standard streams. */
   public static int execute(String[] args, Map<String, String> env) {
+    return execute(args, env, List.of());
+  }
+
+  /**
+   * Runs with the process's standard streams and {@code commands} added to the built-in ones (see
+   * {@link #execute(String[], Map, PrintWriter, PrintWriter, List)}).
+   */
+  public static int execute(String[] args, Map<String, String> env, List<Object> commands) {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
-    return execute(args, env, out, err);
+    return execute(args, env, out, err, commands);
   }
 
   /**
@@ -33,7 +42,23 @@ public final class ShopLensCli {
    */
   public static int execute(
       String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
-    CommandLine cli = commandLine(env);
+    return execute(args, env, out, err, List.of());
+  }
+
+  /**
+   * Runs one command, with {@code commands} (picocli {@code @Command} objects) added to the
+   * built-in ones; a built-in command of the same name gives way. The demo jar adds the real {@code
+   * demo}, which replaces the production jar's note that the demo is not in it.
+   *
+   * @return the exit code
+   */
+  public static int execute(
+      String[] args,
+      Map<String, String> env,
+      PrintWriter out,
+      PrintWriter err,
+      List<Object> commands) {
+    CommandLine cli = commandLine(env, commands);
     cli.setOut(out);
     cli.setErr(err);
     int code = cli.execute(args);
@@ -43,8 +68,14 @@ public final class ShopLensCli {
   }
 
   /** The configured command tree. */
-  static CommandLine commandLine(Map<String, String> env) {
+  static CommandLine commandLine(Map<String, String> env, List<Object> commands) {
     CommandLine cli = new CommandLine(new ShopLensCommand(env));
+    for (Object command : commands) {
+      CommandLine added = new CommandLine(command);
+      cli.getCommandSpec().removeSubcommand(added.getCommandName());
+      cli.addSubcommand(added);
+    }
+    // Set after the commands are in place: picocli copies these settings to existing subcommands.
     cli.setExecutionExceptionHandler(ShopLensCli::onException);
     cli.setExitCodeExceptionMapper(
         e ->

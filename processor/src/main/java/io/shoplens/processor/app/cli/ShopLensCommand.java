@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
     },
     subcommands = {
       RunCommand.class,
-      DemoCommand.class,
+      DemoUnavailableCommand.class,
       ProduceCommand.class,
       TopicsCommand.class,
       ModelCommand.class,

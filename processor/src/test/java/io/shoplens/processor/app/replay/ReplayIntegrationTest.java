@@ -4,6 +4,7 @@ import static io.shoplens.processor.testing.KafkaTestClients.producer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.DecodingStrategy;
 import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageCaptioned;
@@ -14,7 +15,6 @@ import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.cli.ShopLensCli;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.Topics;

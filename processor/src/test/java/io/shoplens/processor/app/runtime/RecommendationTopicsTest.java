@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.cli.ShopLensCli;
 import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.io.PrintWriter;

@@ -4,13 +4,13 @@ import static io.shoplens.processor.testing.KafkaTestClients.producer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.Topics;
 import java.net.URI;

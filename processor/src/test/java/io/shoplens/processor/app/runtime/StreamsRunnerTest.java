@@ -3,7 +3,7 @@ package io.shoplens.processor.app.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -10,13 +10,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.Product;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
-import io.shoplens.processor.app.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.DecodingOptions;

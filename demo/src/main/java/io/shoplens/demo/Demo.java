@@ -1,0 +1,565 @@
+package io.shoplens.demo;
+
+import io.shoplens.embedded.EmbeddedKafkaCluster;
+import io.shoplens.events.ImageReference;
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.Product;
+import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.app.admin.TopicAdmin;
+import io.shoplens.processor.app.client.InputEvents;
+import io.shoplens.processor.app.client.OutputWatcher;
+import io.shoplens.processor.app.config.ImageSettings;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
+import io.shoplens.processor.app.config.KafkaSettings;
+import io.shoplens.processor.app.config.ModelSettings;
+import io.shoplens.processor.app.config.OperationsSettings;
+import io.shoplens.processor.app.config.RecommendationSettings;
+import io.shoplens.processor.app.config.RegistrySettings;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.config.TopologySettings;
+import io.shoplens.processor.app.runtime.ShopLensApplication;
+import io.shoplens.processor.inference.image.ImageDigest;
+import io.shoplens.processor.topology.Topics;
+import io.shoplens.registry.MockSchemaRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * {@code shoplens demo}: the whole flow on one machine with nothing else running. Starts an
+ * in-process KRaft broker, an in-memory ({@code mock://}) Schema Registry and ShopLens on the
+ * bundled tiny model with recommendations enabled, creates the topics, seeds a small catalog (one
+ * product out of stock) whose images a loopback HTTP server serves, waits until it is embedded,
+ * publishes sample uploads and questions (a multi-turn conversation and one corrupt image among
+ * them), prints captions, answers, recommendations and the dead letter as they arrive, and stops.
+ */
+public final class Demo {
+  /** The command that exports a real BLIP-2, printed at the end. */
+  public static final String EXPORT_COMMAND =
+      "scripts/setup-python && (cd model-export && .venv/bin/python -m shoplens_export export"
+          + " --checkpoint Salesforce/blip2-opt-2.7b --out ../models/blip2-opt-2.7b)";
+
+  /** One catalog product of the demo, its image one of the committed sample images. */
+  record CatalogItem(
+      String productId,
+      String title,
+      String category,
+      Map<String, String> attributes,
+      String image,
+      int stock) {}
+
+  /** The demo's catalog; {@code sku-grey-hoodie} is out of stock and is never recommended. */
+  static final List<CatalogItem> CATALOG =
+      List.of(
+          new CatalogItem(
+              "sku-oxford-shirt",
+              "Oxford shirt, light blue",
+              "men/tops/shirts",
+              Map.of("colour", "light blue", "material", "cotton"),
+              "photo.jpg",
+              12),
+          new CatalogItem(
+              "sku-canvas-sneaker",
+              "Canvas sneakers, white",
+              "women/shoes/sneakers",
+              Map.of("colour", "white", "material", "canvas"),
+              "wide.png",
+              30),
+          new CatalogItem(
+              "sku-leather-handbag",
+              "Leather handbag, tan",
+              "accessories/bags/handbags",
+              Map.of("colour", "brown", "material", "leather"),
+              "alpha.png",
+              5),
+          new CatalogItem(
+              "sku-floral-dress",
+              "Summer dress, floral print",
+              "women/dresses",
+              Map.of("pattern", "floral"),
+              "palette.png",
+              8),
+          new CatalogItem(
+              "sku-grey-hoodie",
+              "Hoodie, grey",
+              "men/tops/hoodies",
+              Map.of("colour", "grey"),
+              "gray.png",
+              0));
+
+  private final PrintWriter out;
+  private final Duration timeout;
+  private final int httpPort;
+  private final long started = System.nanoTime();
+
+  /**
+   * @param out where the demo talks to the user
+   * @param timeout how long to wait for all results
+   * @param httpPort port of the health and metrics endpoints (0: any free port)
+   */
+  public Demo(PrintWriter out, Duration timeout, int httpPort) {
+    this.out = out;
+    this.timeout = timeout;
+    this.httpPort = httpPort;
+  }
+
+  /** What one run saw. */
+  public record Result(
+      boolean complete,
+      int captions,
+      int answers,
+      int recommendations,
+      int deadLetters,
+      List<String> missing) {}
+
+  /**
+   * Runs the demo.
+   *
+   * @param keepRunning after the samples, keep broker and ShopLens up until {@code stop} counts
+   *     down (the command line's shutdown hook)
+   * @param stop released to end a kept-running demo
+   */
+  public Result run(boolean keepRunning, CountDownLatch stop) throws Exception {
+    banner();
+    Path work = Files.createTempDirectory("shoplens-demo-");
+    String registryScope = "shoplens-demo-" + UUID.randomUUID();
+    try (EmbeddedKafkaCluster kafka = startBroker();
+        DemoImageServer images = new DemoImageServer(catalogImages())) {
+      String bootstrap = kafka.bootstrapServers();
+      say(
+          "Kafka broker (in-process, KRaft) listening at "
+              + bootstrap
+              + " (started in "
+              + kafka.startTime().toMillis()
+              + " ms)");
+
+      Path model = DemoResources.extractModel(work.resolve("model"));
+      Map<String, String> settings = new LinkedHashMap<>();
+      settings.put(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      settings.put(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + registryScope);
+      settings.put(KafkaSettings.APPLICATION_ID_CONFIG, "shoplens-demo");
+      settings.put(ModelSettings.MODEL_PATH_CONFIG, model.toString());
+      settings.put(OperationsSettings.HTTP_PORT_CONFIG, Integer.toString(httpPort));
+      settings.put(TopologySettings.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
+      settings.put(OperationsSettings.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
+      settings.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
+      // Every in-stock product is listed, however low its score: the tiny model's random
+      // embeddings give arbitrary (often negative) similarities, and the demo shows the ranking.
+      settings.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE_CONFIG, "-1");
+      // The catalog's images come from the demo's own loopback server, over plain http.
+      settings.put(ImageSettings.IMAGE_ALLOWED_HOSTS_CONFIG, images.host());
+      settings.put(ImageSettings.IMAGE_ALLOW_HTTP_CONFIG, "true");
+      settings.put(ImageSettings.IMAGE_ALLOW_PRIVATE_NETWORKS_CONFIG, "true");
+      ShopLensConfig config = ShopLensConfig.validate(settings);
+
+      createTopics(bootstrap, config.recommendConfig().embeddingsTopic());
+      Map<String, Object> streamsOverrides = new HashMap<>();
+      streamsOverrides.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("state").toString());
+      streamsOverrides.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+      streamsOverrides.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+      streamsOverrides.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+
+      try (ShopLensApplication app = ShopLensApplication.start(config, streamsOverrides)) {
+        say(
+            "ShopLens started with model "
+                + app.engine().modelVersion()
+                + (app.httpPort() > 0
+                    ? "; health and metrics at http://localhost:" + app.httpPort() + "/metrics"
+                    : ""));
+        awaitRunning(app);
+        Map<String, Object> clients = new HashMap<>(config.kafkaProperties());
+        publishCatalog(clients, images);
+        awaitCatalog(app);
+        Result result;
+        try (OutputWatcher watcher = new OutputWatcher(clients, true)) {
+          result = publishAndWatch(clients, watcher);
+        }
+        summary(result);
+        if (keepRunning) {
+          keepRunning(bootstrap, registryScope, app);
+          stop.await();
+        }
+        return result;
+      }
+    } finally {
+      MockSchemaRegistry.dropScope(registryScope);
+      deleteRecursively(work);
+    }
+  }
+
+  private static EmbeddedKafkaCluster startBroker() {
+    EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster(EmbeddedKafkaCluster.Config.defaults());
+    try {
+      return kafka.start();
+    } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
+  }
+
+  private void banner() {
+    out.println("ShopLens demo");
+    out.println("=============");
+    out.println(
+        "An in-process Kafka broker, an in-memory Schema Registry and ShopLens running the");
+    out.println(
+        "bundled TINY BLIP-2 test model. The tiny model has RANDOM WEIGHTS: its captions and");
+    out.println(
+        "answers are gibberish by design. It shows the whole flow, not the model's quality.");
+    out.println();
+    out.flush();
+  }
+
+  private void createTopics(String bootstrap, String embeddingsTopic) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      TopicAdmin.create(
+          admin,
+          TopicAdmin.newTopics(2, Optional.of((short) 1), Optional.of(embeddingsTopic)),
+          30_000);
+    }
+    say(
+        "created the ShopLens topics (2 partitions each; the catalog and "
+            + embeddingsTopic
+            + " compacted)");
+  }
+
+  private static Map<String, byte[]> catalogImages() {
+    Map<String, byte[]> images = new HashMap<>();
+    for (CatalogItem item : CATALOG) {
+      images.put(item.image(), DemoResources.image(item.image()));
+    }
+    return images;
+  }
+
+  private void publishCatalog(Map<String, Object> clients, DemoImageServer images)
+      throws Exception {
+    Topics topics = Topics.create(clients);
+    Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
+    try (KafkaProducer<String, Product> producer =
+        new KafkaProducer<>(
+            producerProps,
+            Topics.keySerde().serializer(),
+            topics.catalogProducts().valueSerde().serializer())) {
+      for (CatalogItem item : CATALOG) {
+        byte[] image = DemoResources.image(item.image());
+        Product product =
+            Product.newBuilder()
+                .setProductId(item.productId())
+                .setTitle(item.title())
+                .setCategory(item.category())
+                .setAttributes(new HashMap<>(item.attributes()))
+                .setImage(
+                    ImageReference.newBuilder()
+                        .setUri(images.url(item.image()))
+                        .setSha256(ImageDigest.sha256Hex(image))
+                        .setContentType(InputEvents.contentType(item.image()))
+                        .setSizeBytes(image.length)
+                        .build())
+                .setStockQuantity(item.stock())
+                .setInStock(item.stock() > 0)
+                .setUpdatedAt(Instant.now())
+                .build();
+        producer.send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS, item.productId(), product));
+        say(
+            "published catalog product "
+                + item.productId()
+                + ": "
+                + item.title()
+                + " ("
+                + item.category()
+                + ", image "
+                + item.image()
+                + (item.stock() > 0
+                    ? ", " + item.stock() + " in stock)"
+                    : ", OUT OF STOCK: never recommended)"));
+      }
+      producer.flush();
+    }
+  }
+
+  private void awaitCatalog(ShopLensApplication app) throws InterruptedException {
+    // Uploads scored before the catalog is in the global store would get CATALOG_EMPTY.
+    long begin = System.nanoTime();
+    long deadline = begin + timeout.toNanos();
+    while (app.catalogProducts().orElse(0) < CATALOG.size()) {
+      if (System.nanoTime() > deadline || app.state() == KafkaStreams.State.ERROR) {
+        throw new IllegalStateException(
+            "the catalog was not embedded within "
+                + timeout
+                + " ("
+                + app.catalogProducts().orElse(0)
+                + " of "
+                + CATALOG.size()
+                + " products in the store, Kafka Streams "
+                + app.state()
+                + ")");
+      }
+      Thread.sleep(50);
+    }
+    say(
+        "catalog ready: "
+            + CATALOG.size()
+            + " products embedded by the model and loaded into the global store in "
+            + Duration.ofNanos(System.nanoTime() - begin).toMillis()
+            + " ms");
+    out.println();
+  }
+
+  private void awaitRunning(ShopLensApplication app) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (app.state() != KafkaStreams.State.RUNNING) {
+      if (System.nanoTime() > deadline || app.state() == KafkaStreams.State.ERROR) {
+        throw new IllegalStateException(
+            "Kafka Streams did not reach RUNNING within 60 s (state " + app.state() + ")");
+      }
+      Thread.sleep(50);
+    }
+    say("Kafka Streams is RUNNING; publishing sample events");
+    out.println();
+  }
+
+  private Result publishAndWatch(Map<String, Object> clients, OutputWatcher watcher)
+      throws Exception {
+    Topics topics = Topics.create(clients);
+    Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
+    producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
+    try (KafkaProducer<String, ImageUploaded> uploads =
+            new KafkaProducer<>(
+                producerProps,
+                Topics.keySerde().serializer(),
+                topics.imageUploads().valueSerde().serializer());
+        KafkaProducer<String, QuestionAsked> questions =
+            new KafkaProducer<>(
+                producerProps,
+                Topics.keySerde().serializer(),
+                topics.questions().valueSerde().serializer())) {
+      Set<Awaited> expected = new LinkedHashSet<>();
+
+      upload(uploads, "demo-shirt", "photo.jpg", DemoResources.image("photo.jpg"), expected);
+      upload(uploads, "demo-sneaker", "wide.png", DemoResources.image("wide.png"), expected);
+      upload(uploads, "demo-handbag", "alpha.png", DemoResources.image("alpha.png"), expected);
+      // One bad record: bytes that are no image at all. ShopLens dead-letters it and goes on.
+      byte[] corrupt = "this is not an image".getBytes(StandardCharsets.UTF_8);
+      uploads
+          .send(
+              new ProducerRecord<>(
+                  Topics.IMAGE_UPLOADS,
+                  "demo-corrupt",
+                  InputEvents.inlineUpload(
+                      "demo-corrupt", "shopper-2", null, corrupt, "image/jpeg")))
+          .get();
+      say("published upload demo-corrupt: " + corrupt.length + " bytes that are not an image");
+      expected.add(new Awaited(Awaited.Kind.DEAD_LETTER, "demo-corrupt"));
+
+      ask(questions, "demo-shirt-q1", "demo-shirt", null, "what is the person wearing?", expected);
+      // A conversation: the follow-up is asked once the first answer is back, as a shopper would,
+      // and its prompt carries the first turn.
+      ask(
+          questions,
+          "demo-sneaker-q1",
+          "demo-sneaker",
+          "demo-chat",
+          "what colour are the sneakers?",
+          expected);
+
+      int captions = 0;
+      int answers = 0;
+      int recommendations = 0;
+      int deadLetters = 0;
+      boolean followUpAsked = false;
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!expected.isEmpty() && System.nanoTime() < deadline) {
+        for (OutputWatcher.Output o : watcher.poll(Duration.ofMillis(100))) {
+          say(o.describe());
+          if (o instanceof OutputWatcher.Caption c) {
+            captions++;
+            expected.remove(new Awaited(Awaited.Kind.CAPTION, c.uploadId()));
+          } else if (o instanceof OutputWatcher.Answer a) {
+            answers++;
+            expected.remove(new Awaited(Awaited.Kind.ANSWER, a.value().getQuestionId()));
+            if (a.value().getQuestionId().equals("demo-sneaker-q1") && !followUpAsked) {
+              followUpAsked = true;
+              ask(
+                  questions,
+                  "demo-sneaker-q2",
+                  "demo-sneaker",
+                  "demo-chat",
+                  "what are they made of?",
+                  expected);
+            }
+          } else if (o instanceof OutputWatcher.Recommendations r) {
+            recommendations++;
+            expected.remove(new Awaited(Awaited.Kind.RECOMMENDATIONS, r.uploadId()));
+          } else {
+            deadLetters++;
+            expected.remove(new Awaited(Awaited.Kind.DEAD_LETTER, o.uploadId()));
+          }
+        }
+      }
+      return new Result(
+          expected.isEmpty(),
+          captions,
+          answers,
+          recommendations,
+          deadLetters,
+          expected.stream().map(Awaited::toString).toList());
+    }
+  }
+
+  /** An output the demo waits for: what kind, about which upload or question. */
+  private record Awaited(Kind kind, String id) {
+    enum Kind {
+      CAPTION,
+      ANSWER,
+      RECOMMENDATIONS,
+      DEAD_LETTER
+    }
+
+    @Override
+    public String toString() {
+      return kind.name().toLowerCase(Locale.ROOT).replace('_', ' ') + " " + id;
+    }
+  }
+
+  private void upload(
+      KafkaProducer<String, ImageUploaded> producer,
+      String uploadId,
+      String file,
+      byte[] image,
+      Set<Awaited> expected)
+      throws Exception {
+    producer
+        .send(
+            new ProducerRecord<>(
+                Topics.IMAGE_UPLOADS,
+                uploadId,
+                // A shopper's own photo: no catalog product (which would be excluded).
+                InputEvents.inlineUpload(
+                    uploadId, "shopper-1", null, image, InputEvents.contentType(file))))
+        .get();
+    say("published upload " + uploadId + ": " + file + " (" + image.length + " bytes, inline)");
+    expected.add(new Awaited(Awaited.Kind.CAPTION, uploadId));
+    expected.add(new Awaited(Awaited.Kind.RECOMMENDATIONS, uploadId));
+  }
+
+  private void ask(
+      KafkaProducer<String, QuestionAsked> producer,
+      String questionId,
+      String uploadId,
+      String conversationId,
+      String text,
+      Set<Awaited> expected)
+      throws Exception {
+    producer
+        .send(
+            new ProducerRecord<>(
+                Topics.QUESTIONS,
+                uploadId,
+                InputEvents.question(questionId, uploadId, "shopper-1", conversationId, text)))
+        .get();
+    say(
+        "published question "
+            + questionId
+            + " about "
+            + uploadId
+            + (conversationId == null ? "" : " (conversation " + conversationId + ")")
+            + ": "
+            + text);
+    expected.add(new Awaited(Awaited.Kind.ANSWER, questionId));
+  }
+
+  private void summary(Result result) {
+    out.println();
+    if (result.complete()) {
+      say(
+          String.format(
+              Locale.ROOT,
+              "done: %d captions, %d answers, %d recommendation events, %d dead letter(s).",
+              result.captions(),
+              result.answers(),
+              result.recommendations(),
+              result.deadLetters()));
+    } else {
+      say("timed out after " + timeout + "; still waiting for: " + result.missing());
+    }
+    out.println();
+    out.println("Reminder: the tiny model has random weights, so the text above is gibberish, and");
+    out.println(
+        "so are the garment categories (taken from its answers) and the image similarities;");
+    out.println("a demo upload whose image is a product's own scores image similarity 1.000.");
+    out.println("For real captions and answers, export BLIP-2 (about 15 GB download):");
+    out.println();
+    out.println("  " + EXPORT_COMMAND);
+    out.println();
+    out.println("then run ShopLens on it: shoplens run --config shoplens.properties with");
+    out.println("  shoplens.model.path=models/blip2-opt-2.7b (see README: Running a real model).");
+    out.flush();
+  }
+
+  private void keepRunning(String bootstrap, String registryScope, ShopLensApplication app) {
+    out.println();
+    out.println("Still running (--keep-running); Ctrl-C stops the broker and ShopLens.");
+    out.println("  Kafka bootstrap:  " + bootstrap);
+    out.println(
+        "  Schema Registry:  mock://" + registryScope + " (in-memory, inside this process only)");
+    if (app.httpPort() > 0) {
+      out.println(
+          "  Health, metrics:  http://localhost:" + app.httpPort() + "/health/ready, /metrics");
+    }
+    out.println("  Plain Kafka tools can read the topics, e.g.");
+    out.println(
+        "    kafka-console-consumer.sh --bootstrap-server "
+            + bootstrap
+            + " --topic "
+            + Topics.CAPTIONS
+            + " --from-beginning");
+    out.println(
+        "  Catalog products (Avro Product, key productId) go to "
+            + Topics.CATALOG_PRODUCTS
+            + "; recommendations come out on "
+            + Topics.RECOMMENDATIONS
+            + ".");
+    out.flush();
+  }
+
+  private void say(String line) {
+    double seconds = (System.nanoTime() - started) / 1e9;
+    out.printf(Locale.ROOT, "[%5.1fs] %s%n", seconds, line);
+    out.flush();
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // A temp directory left behind is not worth failing the demo for.
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package io.shoplens.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shoplens.processor.app.cli.ShopLensCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@code shoplens demo} end to end, as a new user runs it (README's first command). */
+class DemoCommandTest {
+
+  record Run(int code, String out, String err) {}
+
+  /** Runs the demo jar's command line, as {@link DemoMain} does, on the given arguments. */
+  static Run run(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        ShopLensCli.execute(
+            args, env, new PrintWriter(out), new PrintWriter(err), List.of(new DemoCommand()));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void shouldOfferEveryProductionCommandAndTheRealDemo() {
+    // Given the demo jar's command line, When a user asks for help
+    Run all = run(Map.of(), "--help");
+    Run demo = run(Map.of(), "demo", "--help");
+
+    // Then every command of the production jar is there, and demo is the one with a broker
+    assertThat(all.code()).isZero();
+    assertThat(all.out()).contains("run", "demo", "produce", "topics", "model", "replay");
+    assertThat(demo.code()).isZero();
+    assertThat(demo.out()).contains("--keep-running").doesNotContain("Not in this jar");
+  }
+
+  @Test
+  void shouldShowCaptionsAnswersRecommendationsAndTheDeadLetterThenExitZero() {
+    // Given a fresh machine, When a user runs the demo (watching the process's own stdout too)
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream processOut = new ByteArrayOutputStream();
+    Run r;
+    System.setOut(new PrintStream(processOut, true, StandardCharsets.UTF_8));
+    try {
+      r = run(Map.of(), "demo", "--timeout", "120s");
+    } finally {
+      System.setOut(stdout);
+    }
+
+    // Then it exits 0 after printing every output as it arrived
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.out())
+        .contains("RANDOM WEIGHTS")
+        .contains("published catalog product sku-grey-hoodie")
+        .contains("OUT OF STOCK")
+        .contains("catalog ready: 5 products embedded")
+        .contains("caption  upload demo-shirt")
+        .contains("caption  upload demo-sneaker")
+        .contains("caption  upload demo-handbag")
+        .contains("answer   question demo-shirt-q1")
+        .contains("answer   question demo-sneaker-q1 (upload demo-sneaker, conversation demo-chat)")
+        .contains("answer   question demo-sneaker-q2 (upload demo-sneaker, conversation demo-chat)")
+        .contains("dead letter  shoplens.image-uploads.v1")
+        .contains("(key demo-corrupt)")
+        .contains("done: 3 captions, 3 answers, 3 recommendation events, 1 dead letter(s).")
+        .contains(Demo.EXPORT_COMMAND);
+    // Kafka's test kit prints these to System.out while it formats the broker's storage.
+    assertThat(processOut.toString(StandardCharsets.UTF_8))
+        .doesNotContain("Formatting metadata directory")
+        .doesNotContain("Bootstrap metadata");
+
+    // And each upload's recommendations list the in-stock catalog, its own product first
+    // (a product whose image is the upload's own has similarity 1), never the out-of-stock one
+    for (String[] upload :
+        List.of(
+            new String[] {"demo-shirt", "sku-oxford-shirt"},
+            new String[] {"demo-sneaker", "sku-canvas-sneaker"},
+            new String[] {"demo-handbag", "sku-leather-handbag"})) {
+      String event = recommendation(r.out(), upload[0]);
+      assertThat(event)
+          .as(upload[0] + " in\n" + r.out())
+          .containsPattern("garment [A-Z_]+, (try-on eligible|not for try-on)")
+          .contains("1. " + upload[1] + "  score ")
+          .contains("image similarity 1.000")
+          .contains("sku-floral-dress")
+          .doesNotContain("sku-grey-hoodie");
+    }
+  }
+
+  /** The lines of one upload's recommendation event. */
+  private static String recommendation(String out, String uploadId) {
+    String start = "recommend upload " + uploadId + ":";
+    int from = out.indexOf(start);
+    assertThat(from).as("no recommendations for " + uploadId + " in\n" + out).isNotNegative();
+    StringBuilder event = new StringBuilder();
+    List<String> lines = out.substring(from).lines().toList();
+    event.append(lines.get(0)).append('\n');
+    // The ranked products follow on indented lines; the next event starts with a timestamp.
+    for (int i = 1; i < lines.size() && lines.get(i).startsWith(" "); i++) {
+      event.append(lines.get(i)).append('\n');
+    }
+    return event.toString();
+  }
+}

@@ -1,5 +1,0 @@
-/**
- * An in-process single-node KRaft Kafka cluster on Kafka's own test kit, for {@code shoplens demo}
- * and integration tests ({@link io.shoplens.processor.app.embedded.EmbeddedKafkaCluster}).
- */
-package io.shoplens.processor.app.embedded;
