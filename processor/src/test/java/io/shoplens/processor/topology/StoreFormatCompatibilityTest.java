@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The inference state stores' JSON is unchanged by the renames of the structure work ({@code
  * State.Job} became {@link InferenceJob}, {@code State} became {@link StoredState}): values written
- * by the earlier release (commit 0c13b79) are read back after an upgrade, so no job is lost.
+ * by the earlier release (commit 0c13b79) are read back after an upgrade, so no job is lost; the
+ * expiry index keys, now an {@link ExpiryKey} with one codec, keep the bytes they had.
  */
 class StoreFormatCompatibilityTest {
   private static final String ORIGIN =
@@ -95,6 +96,28 @@ class StoreFormatCompatibilityTest {
     assertThat(readWaiting.arrivedAt()).isEqualTo(12);
     assertThat(readConversation.turns()).containsExactly(new StoredState.StoredTurn("q", "a", 2));
     assertThat(readConversation.updatedAt()).isEqualTo(13);
+  }
+
+  @Test
+  void shouldReadExpiryIndexKeysWrittenByTheEarlierRelease() {
+    // Given index keys as IntakeProcessor wrote them with String.format("%019d|%c|%s", ...)
+    String upload = String.format("%019d|%c|%s", 1_000L, 'U', "u-1");
+    String waiting = String.format("%019d|%c|%s", 2_000L, 'W', "u-1|0000000000000000042");
+    String conversation = String.format("%019d|%c|%s", 3_000L, 'C', "u-1\u0000c-1");
+
+    // When read with today's codec
+    ExpiryKey readUpload = ExpiryKey.serde().deserializer().deserialize("changelog", bytes(upload));
+    ExpiryKey readWaiting = ExpiryKey.decode(waiting);
+    ExpiryKey readConversation = ExpiryKey.decode(conversation);
+
+    // Then each is the key the current code would write for the same entry
+    assertThat(readUpload).isEqualTo(new ExpiryKey(1_000L, ExpiryKey.Kind.UPLOAD, "u-1"));
+    assertThat(readWaiting)
+        .isEqualTo(
+            new ExpiryKey(2_000L, ExpiryKey.Kind.WAITING_QUESTION, "u-1|0000000000000000042"));
+    assertThat(readConversation)
+        .isEqualTo(new ExpiryKey(3_000L, ExpiryKey.Kind.CONVERSATION, "u-1\u0000c-1"));
+    assertThat(readUpload.encode()).isEqualTo(upload);
   }
 
   private static void assertOrigin(Origin origin) {
