@@ -1,5 +1,8 @@
 package io.shoplens.processor.topology;
 
+import static io.shoplens.processor.topology.SealedRoutes.branch;
+import static io.shoplens.processor.topology.SealedRoutes.to;
+
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.topology.InferenceOutput.Answered;
@@ -12,18 +15,15 @@ import io.shoplens.processor.topology.recommend.RecommendTopology;
 import io.shoplens.processor.topology.recommend.Recommender;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
-import java.util.function.Function;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.BranchedKStream;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -110,16 +110,8 @@ public final class ShopLensTopology {
     builder.addStateStore(store(config, EXPIRY_STORE, ExpiryKey.serde(), Serdes.String()));
 
     KStream<String, ValueWithBytes> uploads =
-        builder.stream(
-            topics.imageUploads().name(),
-            Consumed.with(
-                    Topics.keySerde(), ValueWithBytes.serde(topics.imageUploads().valueSerde()))
-                .withName("image-uploads"));
-    KStream<String, ValueWithBytes> questions =
-        builder.stream(
-            topics.questions().name(),
-            Consumed.with(Topics.keySerde(), ValueWithBytes.serde(topics.questions().valueSerde()))
-                .withName("questions"));
+        withBytes(builder, topics.imageUploads(), "image-uploads");
+    KStream<String, ValueWithBytes> questions = withBytes(builder, topics.questions(), "questions");
 
     KStream<String, IntakeDecision> decisions =
         uploads
@@ -176,27 +168,12 @@ public final class ShopLensTopology {
     split.noDefaultBranch();
   }
 
-  /**
-   * Adds a branch for one case {@code type} of a sealed value type: its records, unwrapped by
-   * {@code value}, go to {@code then}.
-   */
-  private static <T, C extends T, V> void branch(
-      BranchedKStream<String, T> split,
-      Class<C> type,
-      Function<C, V> value,
-      String name,
-      Consumer<KStream<String, V>> then) {
-    split.branch(
-        (key, out) -> type.isInstance(out),
-        Branched.withConsumer(
-            s ->
-                then.accept(
-                    s.mapValues(out -> value.apply(type.cast(out)), Named.as(name + "-value"))),
-            name));
-  }
-
-  private static <V> Consumer<KStream<String, V>> to(Topic<String, V> topic) {
-    return s -> s.to(topic.name(), topic.produced());
+  /** An input read as its value and the bytes it was read from (for dead letters and lineage). */
+  private static KStream<String, ValueWithBytes> withBytes(
+      StreamsBuilder builder, Topic<String, ? extends SpecificRecord> topic, String name) {
+    return builder.stream(
+        topic.name(),
+        Consumed.with(Topics.keySerde(), ValueWithBytes.serde(topic.valueSerde())).withName(name));
   }
 
   /**
@@ -226,11 +203,7 @@ public final class ShopLensTopology {
 
   private static <K, V> StoreBuilder<KeyValueStore<K, V>> store(
       ShopLensTopologyConfig config, String name, Serde<K> keys, Serde<V> values) {
-    KeyValueBytesStoreSupplier supplier =
-        config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
-            ? Stores.persistentKeyValueStore(name)
-            : Stores.inMemoryKeyValueStore(name);
-    return Stores.keyValueStoreBuilder(supplier, keys, values)
+    return Stores.keyValueStoreBuilder(config.storeType().supplier(name), keys, values)
         .withLoggingEnabled(Map.of())
         .withCachingDisabled();
   }

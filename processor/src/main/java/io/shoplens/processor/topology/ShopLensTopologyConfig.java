@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * Everything {@link ShopLensTopology#build} needs besides the engine and the image resolver.
@@ -99,7 +101,14 @@ public record ShopLensTopologyConfig(
     /** RocksDB on local disk: fast restarts from the local checkpoint. */
     PERSISTENT,
     /** In memory: restored from the changelog on every start. */
-    IN_MEMORY
+    IN_MEMORY;
+
+    /** A key-value store of this type named {@code name}. */
+    public KeyValueBytesStoreSupplier supplier(String name) {
+      return this == PERSISTENT
+          ? Stores.persistentKeyValueStore(name)
+          : Stores.inMemoryKeyValueStore(name);
+    }
   }
 
   /**

@@ -10,10 +10,10 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /**
- * The settings options of the commands that run a topology ({@code run}, {@code replay}): {@code
- * --config FILE} and repeatable {@code --set KEY=VALUE}, merged with the environment by {@link
- * ConfigSources} and validated as a whole. Used as a picocli {@code @Mixin}, so both commands read
- * their settings the same way.
+ * The settings options of the commands that read the run configuration ({@code run}, {@code
+ * replay}, {@code dataset build}): {@code --config FILE} and repeatable {@code --set KEY=VALUE},
+ * merged with the environment by {@link ConfigSources}. Used as a picocli {@code @Mixin}, so the
+ * commands read their settings the same way.
  */
 final class ConfigOptions {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigOptions.class);
@@ -38,10 +38,20 @@ final class ConfigOptions {
    *     listing every problem in the settings at once
    */
   ShopLensConfig load(Map<String, String> env) {
-    ConfigSources.Merged merged = ConfigSources.load(config, env, overrides);
+    ConfigSources.Merged merged = merge(env);
     for (String ignored : merged.ignoredVariables()) {
       LOG.warn("environment variable {} names no ShopLens setting; ignored", ignored);
     }
     return ShopLensConfig.validate(merged.settings());
+  }
+
+  /**
+   * Merges defaults, the file, {@code env} and the overrides without validating: for a command that
+   * uses only some settings (a whole run configuration would also need a model, for one).
+   *
+   * @throws io.shoplens.processor.app.config.ConfigProblemsException if the file is unreadable
+   */
+  ConfigSources.Merged merge(Map<String, String> env) {
+    return ConfigSources.load(config, env, overrides);
   }
 }

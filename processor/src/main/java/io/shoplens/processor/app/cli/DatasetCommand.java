@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -143,17 +144,8 @@ final class DatasetCommand implements Runnable {
         description = "Longest wait for the broker without progress (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(
-        names = {"-c", "--config"},
-        paramLabel = "FILE",
-        description = "The run configuration: client security, registry and shoplens.image.*.")
-    Path config;
-
-    @Option(
-        names = "--set",
-        paramLabel = "KEY=VALUE",
-        description = "A setting that wins over the file and the environment (repeatable).")
-    Map<String, String> overrides = new HashMap<>();
+    // The run configuration: client security, registry and shoplens.image.*.
+    @Mixin ConfigOptions configOptions;
 
     @Override
     public Integer call() throws IOException {
@@ -189,7 +181,7 @@ final class DatasetCommand implements Runnable {
         throw new ShopLensCli.UsageException("--out " + this.out + " is a file");
       }
       Map<String, String> settings =
-          new HashMap<>(ConfigSources.load(config, parent.parent.env(), overrides).settings());
+          new HashMap<>(configOptions.merge(parent.parent.env()).settings());
       ImageResolverConfig images = ShopLensConfig.imageResolverConfig(settings);
 
       Skips skips = new Skips(out);
@@ -200,13 +192,7 @@ final class DatasetCommand implements Runnable {
         from = "products:" + source.products;
         out.printf("catalog: %d products in %s%n", products.size(), source.products);
       } else {
-        Map<String, Object> props = new HashMap<>();
-        settings.forEach(
-            (k, v) -> {
-              if (!k.startsWith("shoplens.")) {
-                props.put(k, v);
-              }
-            });
+        Map<String, Object> props = ConfigSources.clientSettings(settings);
         props.put("bootstrap.servers", source.bootstrap);
         props.put("schema.registry.url", registry);
         products = CatalogTopicReader.read(props, topic, timeout, progressEvery, out, skips);

@@ -19,7 +19,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -104,15 +103,7 @@ final class ProduceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    Map<String, Object> props = new HashMap<>();
-    ConfigSources.load(config, parent.env(), Map.of())
-        .settings()
-        .forEach(
-            (k, v) -> {
-              if (!k.startsWith("shoplens.")) {
-                props.put(k, v);
-              }
-            });
+    Map<String, Object> props = ConfigSources.load(config, parent.env(), Map.of()).clientSettings();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put("schema.registry.url", registry);
 

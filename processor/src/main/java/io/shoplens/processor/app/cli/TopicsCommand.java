@@ -7,7 +7,6 @@ import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -108,16 +107,10 @@ final class TopicsCommand implements Runnable {
         throw new ShopLensCli.UsageException(
             "--replication-factor must be at least 1, got " + replication);
       }
-      Map<String, Object> props = new LinkedHashMap<>();
       Map<String, String> settings =
           ConfigSources.load(config, parent.parent.env(), Map.of()).settings();
       Optional<String> embeddingsTopic = embeddingsTopic(settings);
-      settings.forEach(
-          (k, v) -> {
-            if (!k.startsWith("shoplens.")) {
-              props.put(k, v);
-            }
-          });
+      Map<String, Object> props = ConfigSources.clientSettings(settings);
       if (bootstrap != null) {
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       }

@@ -49,7 +49,27 @@ public final class ConfigSources {
    * @param settings key to value
    * @param ignoredVariables {@code SHOPLENS_} variables that name no setting
    */
-  public record Merged(Map<String, String> settings, List<String> ignoredVariables) {}
+  public record Merged(Map<String, String> settings, List<String> ignoredVariables) {
+    /**
+     * The settings for Kafka and Schema Registry clients: all but ShopLens' own {@code shoplens.*}
+     * keys (security, registry credentials, client tuning), in a new map the caller may add to.
+     */
+    public Map<String, Object> clientSettings() {
+      return ConfigSources.clientSettings(settings);
+    }
+  }
+
+  /** As {@link Merged#clientSettings()}, for settings already merged. */
+  public static Map<String, Object> clientSettings(Map<String, String> settings) {
+    Map<String, Object> props = new LinkedHashMap<>();
+    settings.forEach(
+        (k, v) -> {
+          if (!k.startsWith("shoplens.")) {
+            props.put(k, v);
+          }
+        });
+    return props;
+  }
 
   /** A properties file as a map, in file order. */
   public static Map<String, String> readProperties(Path file) {

@@ -138,12 +138,7 @@ public final class ModelSettings {
   static void check(ShopLensConfig c, List<String> problems) {
     Path model = modelPath(c);
     if (!Files.isDirectory(model)) {
-      problems.add(
-          MODEL_PATH_CONFIG
-              + ": expected a model bundle directory, found "
-              + (Files.exists(model) ? "a file" : "nothing")
-              + " at "
-              + model.toAbsolutePath());
+      problems.add(PathProblems.expectedAt(MODEL_PATH_CONFIG, "a model bundle directory", model));
     } else if (!Files.isRegularFile(model.resolve("manifest.json"))) {
       problems.add(
           MODEL_PATH_CONFIG

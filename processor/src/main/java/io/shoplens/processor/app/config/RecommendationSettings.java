@@ -241,11 +241,8 @@ public final class RecommendationSettings {
       Path file = Path.of(vocabularyFile);
       if (!Files.isRegularFile(file)) {
         problems.add(
-            RECOMMENDATIONS_VOCABULARY_FILE_CONFIG
-                + ": expected a vocabulary file, found "
-                + (Files.exists(file) ? "a directory" : "nothing")
-                + " at "
-                + file.toAbsolutePath());
+            PathProblems.expectedAt(
+                RECOMMENDATIONS_VOCABULARY_FILE_CONFIG, "a vocabulary file", file));
       } else {
         try {
           AttributeVocabulary.load(file);

@@ -158,9 +158,13 @@ public final class ShopLensApplication implements AutoCloseable {
   }
 
   /**
-   * Opens the engine on a thread with a 16 MiB stack. ONNX Runtime's environment set-up crashed the
-   * JVM (SIGSEGV, no hs_err file) on default 1-2 MiB stacks with this application's class path
-   * (Kafka's broker jars included), measured with ONNX Runtime 1.29.0 on Linux x86-64.
+   * Opens the engine on a thread with a 16 MiB stack. ONNX Runtime 1.29.0's environment set-up
+   * ({@code OrtEnvironment.createHandle}) crashes the JVM (SIGSEGV, no hs_err file) on a thread
+   * with the default 1 MiB stack when the JVM's command line is long (about 4 KB or more, as when
+   * the class path is passed with {@code -cp}). Kafka's broker jars are not the cause: measured
+   * again with them out of the production jar, a 5 KB command line still crashes on the main thread
+   * and runs on this one (Linux x86-64; see the README's benchmark notes). {@code java -jar} has a
+   * short command line and would run either way.
    */
   public static InferenceEngine loadEngine(ModelBundle bundle, ShopLensConfig config) {
     return loadEngine(bundle, config.engineConfig());

@@ -1,8 +1,11 @@
 package io.shoplens.processor.topology.recommend;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.shoplens.processor.topology.JsonStoreSerde;
 import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.jobs.AsyncJob;
+import java.util.List;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
@@ -30,6 +33,38 @@ record CatalogJob(String productId, Origin origin, int attempts) implements Asyn
   @Override
   public String sequenceKey() {
     return null;
+  }
+
+  /**
+   * Reads the current JSON and the one written before the job carried an {@link Origin} (the
+   * record's coordinates, bytes and headers at the top level, next to {@code productId}): jobs in
+   * flight in the changelog when a deployment is upgraded are re-submitted, not lost. Writing
+   * always uses the current form.
+   */
+  @JsonCreator
+  static CatalogJob fromJson(
+      @JsonProperty("productId") String productId,
+      @JsonProperty("origin") Origin origin,
+      @JsonProperty("attempts") int attempts,
+      @JsonProperty("topic") String legacyTopic,
+      @JsonProperty("partition") int legacyPartition,
+      @JsonProperty("offset") long legacyOffset,
+      @JsonProperty("timestamp") long legacyTimestamp,
+      @JsonProperty("key") byte[] legacyKey,
+      @JsonProperty("value") byte[] legacyValue,
+      @JsonProperty("headers") List<Origin.RawHeader> legacyHeaders) {
+    Origin read =
+        origin != null || legacyTopic == null
+            ? origin
+            : new Origin(
+                legacyTopic,
+                legacyPartition,
+                legacyOffset,
+                legacyTimestamp,
+                legacyKey,
+                legacyValue,
+                legacyHeaders);
+    return new CatalogJob(productId, read, attempts);
   }
 
   /** JSON serde (readable in the changelog, tolerant of added fields). */

@@ -1,18 +1,21 @@
 package io.shoplens.processor.topology.recommend;
 
+import static io.shoplens.processor.topology.SealedRoutes.branch;
+import static io.shoplens.processor.topology.SealedRoutes.to;
+
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
+import java.util.function.Consumer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.BranchedKStream;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -55,12 +58,9 @@ public final class RecommendTopology {
     builder.addStateStore(
         ShopLensTopology.store(config, CATALOG_IN_FLIGHT_STORE, CatalogJob.serde()));
     // A global store is never changelogged: the embeddings topic is its log.
-    KeyValueBytesStoreSupplier global =
-        config.storeType() == ShopLensTopologyConfig.StoreType.PERSISTENT
-            ? Stores.persistentKeyValueStore(CATALOG_STORE)
-            : Stores.inMemoryKeyValueStore(CATALOG_STORE);
     builder.addGlobalStore(
-        Stores.keyValueStoreBuilder(global, Serdes.String(), CatalogEntry.serde())
+        Stores.keyValueStoreBuilder(
+                config.storeType().supplier(CATALOG_STORE), Serdes.String(), CatalogEntry.serde())
             .withLoggingDisabled()
             .withCachingDisabled(),
         rc.embeddingsTopic(),
@@ -76,26 +76,28 @@ public final class RecommendTopology {
                 () -> new CatalogEmbeddingProcessor(config, topics, engine, resolver),
                 Named.as("catalog-embed"),
                 CATALOG_IN_FLIGHT_STORE);
-    outputs
-        .split(Named.as("catalog-"))
-        .branch(
-            (key, out) -> out instanceof CatalogOutput.Dead,
-            Branched.withConsumer(
-                dead ->
-                    dead.mapValues(
-                            out -> ((CatalogOutput.Dead) out).letter(), Named.as("catalog-letter"))
-                        .to(topics.deadLetters().name(), topics.deadLetters().produced()),
-                "dead-letters"))
-        .defaultBranch(
-            Branched.withConsumer(
-                entries ->
-                    entries
-                        .mapValues(
-                            out -> out instanceof CatalogOutput.Upsert u ? u.entry() : null,
-                            Named.as("catalog-entry"))
-                        .to(
-                            rc.embeddingsTopic(),
-                            Produced.with(Topics.keySerde(), CatalogEntry.serde())),
-                "embeddings"));
+    BranchedKStream<String, CatalogOutput> split = outputs.split(Named.as("catalog-output-"));
+    branch(
+        split,
+        CatalogOutput.Dead.class,
+        CatalogOutput.Dead::letter,
+        "catalog-dead-letters",
+        to(topics.deadLetters()));
+    // Upserts and deletions (tombstones) go to the embeddings topic in the order they were made.
+    Consumer<KStream<String, CatalogEntry>> embeddings =
+        s -> s.to(rc.embeddingsTopic(), Produced.with(Topics.keySerde(), CatalogEntry.serde()));
+    branch(
+        split,
+        CatalogOutput.Upsert.class,
+        CatalogOutput.Upsert::entry,
+        "catalog-embeddings",
+        embeddings);
+    branch(
+        split,
+        CatalogOutput.Delete.class,
+        delete -> (CatalogEntry) null,
+        "catalog-deletions",
+        embeddings);
+    split.noDefaultBranch();
   }
 }
