@@ -19,6 +19,8 @@ def _parser():
     e.add_argument("--seed", type=int, default=None, help="weight seed for presets (default 1234)")
     e.add_argument("--external-data", action="store_true",
                    help="store weights in <graph>.onnx.data files even below the 2 GB protobuf limit")
+    e.add_argument("--model-id", default=None,
+                   help="model_id for the manifest (and the model_version name) instead of the checkpoint path")
     e.add_argument("--quantize", choices=["int8"], default=None,
                    help="ONNX Runtime dynamic int8 quantization of the MatMuls in vision.onnx and decoder.onnx")
     cat = sub.add_parser("catalog", help="write a deterministic synthetic fashion catalog (images + products.jsonl)")
@@ -44,6 +46,10 @@ def _parser():
                     help="qformer: BLIP-2's recipe (vision and LM frozen); all: every weight")
     ft.add_argument("--epochs", type=int, default=3)
     ft.add_argument("--batch-size", type=int, default=32)
+    ft.add_argument("--rows-per-image", type=int, default=4,
+                    help="questions about one image per batch group: the image is encoded once for all of them")
+    ft.add_argument("--one-phrasing", action="store_true",
+                    help="each epoch: one random phrasing per (image, question type), an image's rows in one group")
     ft.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-4 qformer, 1e-3 all)")
     ft.add_argument("--weight-decay", type=float, default=0.05)
     ft.add_argument("--warmup-steps", type=int, default=100)
@@ -97,6 +103,8 @@ def main(argv=None):
                 if args.seed is not None:
                     raise ExportError("--seed only applies to --preset (a checkpoint has its own weights)")
                 model, _, tokenizer_json, info = sources.checkpoint(args.checkpoint)
+                if args.model_id:
+                    info.update(model_id=args.model_id, name=args.model_id.rstrip("/").split("/")[-1])
             manifest = export.export_model(model, tokenizer_json, info, args.out, dtype=args.dtype,
                                            external_data=args.external_data, quantize=args.quantize)
             print(f"wrote {args.out}: {manifest['model_version']} ({manifest['dtype']}, "

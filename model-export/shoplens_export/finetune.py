@@ -109,12 +109,17 @@ def collate(examples, pad):
     return ids, labels, mask
 
 
-def loss_fn(model, pixel_values, ids, labels, mask):
+def loss_fn(model, pixel_values, ids, labels, mask, image_index=None):
     """Mean cross-entropy over the target tokens. Logits are computed only where a label is set
-    (the 50k-row head on every position would dominate a small model's step time)."""
+    (the 50k-row head on every position would dominate a small model's step time).
+
+    `pixel_values` holds each distinct image of the batch once; row i uses image `image_index[i]`
+    (default: row i), so that rows about the same image share one vision forward and backward."""
     from shoplens_export.graphs import VisionGraph
 
     query = VisionGraph(model)(pixel_values)
+    if image_index is not None:
+        query = query[image_index]
     embeds = model.get_input_embeddings()(ids)
     image_mask = (ids == model.config.image_token_id).unsqueeze(-1).expand_as(embeds)
     embeds = embeds.masked_scatter(image_mask, query.to(embeds.dtype))
@@ -213,6 +218,57 @@ def pixel_cache_for(processor, data_dir, rows):
     return cache
 
 
+def epoch_batches(rows, batch_size, rows_per_image, seed, one_phrasing=False):
+    """Row indices in batches for one epoch. Rows about one image are grouped (so the image is
+    encoded once for the group) and groups are shuffled and packed into batches of about
+    `batch_size` rows.
+
+    Default: every row once per epoch, each image's rows shuffled and cut into groups of
+    `rows_per_image`. `one_phrasing`: each epoch takes one phrasing per (image, type), chosen at
+    random, and the image's rows form one group (every attribute of an image in one step): the
+    epoch is then one pass over the images rather than over every phrasing.
+    """
+    rnd = random.Random(seed)
+    by_image = {}
+    for i, r in enumerate(rows):
+        by_image.setdefault(r["image"], []).append(i)
+    groups = []
+    for image in sorted(by_image):
+        idx = by_image[image]
+        if one_phrasing:
+            by_type = {}
+            for i in idx:
+                by_type.setdefault(rows[i]["type"], []).append(i)
+            groups.append([rnd.choice(by_type[t]) for t in sorted(by_type)])
+        else:
+            rnd.shuffle(idx)
+            groups += [idx[j:j + rows_per_image] for j in range(0, len(idx), rows_per_image)]
+    rnd.shuffle(groups)
+    batches, current = [], []
+    for g in groups:
+        current += g
+        if len(current) >= batch_size:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches
+
+
+def batch_inputs(rows, examples, pixels, idx, pad):
+    """(distinct pixel values, image index per row, ids, labels, mask) for the rows `idx`."""
+    images, image_index = [], []
+    seen = {}
+    for i in idx:
+        name = rows[i]["image"]
+        if name not in seen:
+            seen[name] = len(images)
+            images.append(pixels[name])
+        image_index.append(seen[name])
+    ids, labels, mask = collate([examples[i] for i in idx], pad)
+    return torch.stack(images), torch.tensor(image_index), ids, labels, mask
+
+
 def _save_state(path, model, optimizer, scheduler, epoch, history, rng_seed):
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -257,7 +313,7 @@ def run(args):
     n_total = sum(p.numel() for p in model.parameters())
     lr = args.lr if args.lr is not None else (1e-4 if args.train == "qformer" else 1e-3)
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=args.weight_decay)
-    steps_per_epoch = math.ceil(len(examples) / args.batch_size)
+    steps_per_epoch = len(epoch_batches(train_rows, args.batch_size, args.rows_per_image, 0, args.one_phrasing))
     total_steps = steps_per_epoch * args.epochs
     warmup = min(args.warmup_steps, max(1, total_steps // 10))
 
@@ -281,6 +337,7 @@ def run(args):
         print(f"finetune: --resume but no {state_path}: starting from the beginning", flush=True)
 
     hyper = {"base": args.base, "train": args.train, "epochs": args.epochs, "batch_size": args.batch_size,
+             "rows_per_image": "all types, one phrasing each" if args.one_phrasing else args.rows_per_image,
              "lr": lr, "weight_decay": args.weight_decay, "warmup_steps": warmup, "schedule": "warmup+cosine to 10%",
              "seed": args.seed, "optimizer": "AdamW", "trainable_parameters": n_trainable,
              "total_parameters": n_total, "stop_token_id": encoder.stop}
@@ -289,14 +346,13 @@ def run(args):
 
     for epoch in range(start_epoch, args.epochs):
         t0 = time.time()
-        order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(args.seed * 1000 + epoch))
+        batches = epoch_batches(train_rows, args.batch_size, args.rows_per_image, args.seed * 1000 + epoch,
+                                args.one_phrasing)
         train_mode(model, args.train)
         running, seen = 0.0, 0
-        for step in range(steps_per_epoch):
-            idx = order[step * args.batch_size:(step + 1) * args.batch_size].tolist()
-            ids, labels, mask = collate([examples[i] for i in idx], encoder.pad)
-            pv = torch.stack([pixels[train_rows[i]["image"]] for i in idx])
-            loss = loss_fn(model, pv, ids, labels, mask)
+        for step, idx in enumerate(batches):
+            pv, image_index, ids, labels, mask = batch_inputs(train_rows, examples, pixels, idx, encoder.pad)
+            loss = loss_fn(model, pv, ids, labels, mask, image_index)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -365,7 +421,7 @@ def write_report(out, report):
              f"- data: `{report['data']}`: {report['rows']['train']} train rows, {report['rows']['val']} val rows "
              f"(val loss on {report['rows']['val_loss_sample']}, greedy accuracy on "
              f"{report['rows']['val_generation_sample']})",
-             f"- epochs {h['epochs']}, batch {h['batch_size']}, AdamW lr {h['lr']} ({h['schedule']}, warm-up "
+             f"- epochs {h['epochs']}, batch {h['batch_size']} rows ({h['rows_per_image']} per image), AdamW lr {h['lr']} ({h['schedule']}, warm-up "
              f"{h['warmup_steps']} steps), weight decay {h['weight_decay']}, seed {h['seed']}",
              f"- wall time {report['wall_seconds']} s on {report['machine']['cpu_threads']} CPU threads "
              f"({report['machine']['cpus']} CPUs; load average at the end {report['machine']['load_average_at_end']})",
