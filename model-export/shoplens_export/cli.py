@@ -56,6 +56,7 @@ def _parser():
     ft.add_argument("--seed", type=int, default=0)
     ft.add_argument("--resume", action="store_true", help="continue from OUT/training-state.pt (saved each epoch)")
     ft.add_argument("--keep-state", action="store_true", help="keep training-state.pt after the last epoch")
+    ft.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     ft.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     ft.add_argument("--max-train-rows", type=int, default=None, help="train on a seeded sample of this many rows")
     ft.add_argument("--val-loss-rows", type=int, default=512, help="val rows the loss is computed on each epoch")

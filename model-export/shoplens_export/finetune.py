@@ -117,9 +117,11 @@ def loss_fn(model, pixel_values, ids, labels, mask, image_index=None):
     (default: row i), so that rows about the same image share one vision forward and backward."""
     from shoplens_export.graphs import VisionGraph
 
+    device = model.query_tokens.device
+    pixel_values, ids, labels, mask = (t.to(device) for t in (pixel_values, ids, labels, mask))
     query = VisionGraph(model)(pixel_values)
     if image_index is not None:
-        query = query[image_index]
+        query = query[image_index.to(device)]
     embeds = model.get_input_embeddings()(ids)
     image_mask = (ids == model.config.image_token_id).unsqueeze(-1).expand_as(embeds)
     embeds = embeds.masked_scatter(image_mask, query.to(embeds.dtype))
@@ -172,7 +174,9 @@ def generate(model, encoder, rows, pixel_cache, batch_size=32, max_new_tokens=10
         for i in range(0, len(rows), batch_size):
             chunk = rows[i:i + batch_size]
             ids, mask = encoder.generation_batch(chunk)
-            pixels = torch.stack([pixel_cache[r["image"]] for r in chunk])
+            device = model.query_tokens.device
+            pixels = torch.stack([pixel_cache[r["image"]] for r in chunk]).to(device)
+            ids, mask = ids.to(device), mask.to(device)
             seq = model.generate(pixel_values=pixels, input_ids=ids, attention_mask=mask, do_sample=False,
                                  num_beams=1, max_new_tokens=max_new_tokens)
             # transformers 5 returns only new tokens for BLIP-2 when input_ids are given? Be exact:
@@ -293,7 +297,8 @@ def run(args):
     started = time.time()
 
     model, processor, base_info = load_base(args.base, args.seed)
-    model.float()
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model.float().to(device)
     encoder = Encoder(model, processor)
     train_rows = dataset_.load(data_dir, "train")
     val_rows = dataset_.load(data_dir, "val")
@@ -327,7 +332,7 @@ def run(args):
     state_path = out / "training-state.pt"
     history, start_epoch = [], 0
     if args.resume and state_path.is_file():
-        state = torch.load(state_path, weights_only=False)
+        state = torch.load(state_path, weights_only=False, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -380,8 +385,9 @@ def run(args):
     processor.save_pretrained(out)
     counts = json.loads((data_dir / "dataset.json").read_text()).get("counts") \
         if (data_dir / "dataset.json").is_file() else None
+    model.to("cpu")
     report = {
-        "base": base_info, "data": str(data_dir), "data_counts": counts,
+        "base": base_info, "device": device, "data": str(data_dir), "data_counts": counts,
         "rows": {"train": len(train_rows), "val": len(val_rows), "val_loss_sample": len(val_loss_rows),
                  "val_generation_sample": len(val_gen_rows)},
         "hyper_parameters": hyper, "epochs": history,
