@@ -212,12 +212,6 @@ def render(kind, colour, pattern, size, rnd):
     return img
 
 
-def caption(attrs):
-    """'a white striped shirt'; solid products have no pattern word ('a red dress')."""
-    pattern = "" if attrs["pattern"] == "solid" else attrs["pattern"] + " "
-    return f"a {attrs['colour']} {pattern}{attrs['category']}"
-
-
 def vocabulary():
     return {
         "category": list(KINDS),
