@@ -176,3 +176,16 @@ def test_should_build_gpt2_bpe_with_opt_special_tokens():
     ids = tok.encode("Question: what colour are the sneakers? Answer:").ids
     assert ids[0] == 2 and tok.decode(ids, skip_special_tokens=True) == "Question: what colour are the sneakers? Answer:"
     assert tok.encode(" white", add_special_tokens=False).tokens == ["\u0120white"]
+
+
+def test_should_resume_after_the_last_finished_epoch(small_dataset, tmp_path):
+    args = ["finetune", "--base", "tiny", "--data", str(small_dataset), "--out", str(tmp_path), "--batch-size", "8",
+            "--max-train-rows", "16", "--val-loss-rows", "7", "--val-samples", "7", "--seed", "3", "--threads", "1"]
+    assert main(args + ["--epochs", "1", "--keep-state"]) == 0
+    first = json.loads((tmp_path / "report.json").read_text())["epochs"]
+
+    assert main(args + ["--epochs", "2", "--resume"]) == 0
+
+    epochs = json.loads((tmp_path / "report.json").read_text())["epochs"]
+    assert [e["epoch"] for e in epochs] == [1, 2] and epochs[0] == first[0]
+    assert not (tmp_path / "training-state.pt").exists()
