@@ -12,13 +12,62 @@ def _parser():
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export", help="export a checkpoint or a built-in preset to a model bundle directory")
     src = e.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset", choices=["tiny", "bench"], help="built-in random-weight model")
+    src.add_argument("--preset", choices=["tiny", "bench", "fashion"], help="built-in random-weight model")
     src.add_argument("--checkpoint", help="Hugging Face hub id or local checkpoint directory (BLIP-2 OPT)")
     e.add_argument("--out", required=True, help="bundle directory to write (created if missing)")
     e.add_argument("--dtype", choices=["float32", "float16"], default="float32")
     e.add_argument("--seed", type=int, default=None, help="weight seed for presets (default 1234)")
     e.add_argument("--external-data", action="store_true",
                    help="store weights in <graph>.onnx.data files even below the 2 GB protobuf limit")
+    e.add_argument("--model-id", default=None,
+                   help="model_id for the manifest (and the model_version name) instead of the checkpoint path")
+    e.add_argument("--quantize", choices=["int8"], default=None,
+                   help="ONNX Runtime dynamic int8 quantization of the MatMuls in vision.onnx and decoder.onnx")
+    cat = sub.add_parser("catalog", help="write a deterministic synthetic fashion catalog (images + products.jsonl)")
+    cat.add_argument("--out", required=True)
+    cat.add_argument("--products", type=int, required=True)
+    cat.add_argument("--seed", type=int, default=0)
+    cat.add_argument("--image-size", type=int, default=96)
+    d = sub.add_parser("dataset", help="build a training set (images + qa.jsonl + dataset.json) from a catalog")
+    d.add_argument("--catalog", required=True, help="catalog directory: products.jsonl + images")
+    d.add_argument("--out", required=True)
+    d.add_argument("--curated", nargs="*", default=[], metavar="FILE.jsonl",
+                   help="extra rows in the qa.jsonl format (image paths relative to the file)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--val-fraction", type=float, default=0.1)
+    d.add_argument("--test-fraction", type=float, default=0.1)
+    d.add_argument("--only-split", choices=["train", "val", "test"], help="keep only this split's products")
+    d.add_argument("--max-products", type=int, help="keep at most this many products (first ids)")
+    ft = sub.add_parser("finetune", help="fine-tune BLIP-2 OPT on a dataset (BLIP-2 recipe or everything)")
+    ft.add_argument("--base", required=True, help="preset (tiny, bench, fashion) or BLIP-2 OPT checkpoint directory")
+    ft.add_argument("--data", required=True, help="dataset directory (qa.jsonl)")
+    ft.add_argument("--out", required=True, help="checkpoint directory to write (save_pretrained)")
+    ft.add_argument("--train", choices=["qformer", "all"], default="qformer",
+                    help="qformer: BLIP-2's recipe (vision and LM frozen); all: every weight")
+    ft.add_argument("--epochs", type=int, default=3)
+    ft.add_argument("--batch-size", type=int, default=32)
+    ft.add_argument("--rows-per-image", type=int, default=4,
+                    help="questions about one image per batch group: the image is encoded once for all of them")
+    ft.add_argument("--one-phrasing", action="store_true",
+                    help="each epoch: one random phrasing per (image, question type), an image's rows in one group")
+    ft.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-4 qformer, 1e-3 all)")
+    ft.add_argument("--weight-decay", type=float, default=0.05)
+    ft.add_argument("--warmup-steps", type=int, default=100)
+    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument("--resume", action="store_true", help="continue from OUT/training-state.pt (saved each epoch)")
+    ft.add_argument("--keep-state", action="store_true", help="keep training-state.pt after the last epoch")
+    ft.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    ft.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ft.add_argument("--max-train-rows", type=int, default=None, help="train on a seeded sample of this many rows")
+    ft.add_argument("--val-loss-rows", type=int, default=512, help="val rows the loss is computed on each epoch")
+    ft.add_argument("--val-samples", type=int, default=140, help="val rows answered by greedy generation each epoch")
+    ft.add_argument("--log-every", type=int, default=20)
+    ev = sub.add_parser("evaluate", help="accuracy of a bundle on a dataset split, through ONNX Runtime (runtime.py)")
+    ev.add_argument("--bundle", required=True)
+    ev.add_argument("--data", required=True)
+    ev.add_argument("--split", default="test")
+    ev.add_argument("--limit", type=int, default=None, help="at most this many rows (stratified by type)")
+    ev.add_argument("--report", help="write the result as JSON here")
     f = sub.add_parser("fixtures", help="regenerate the tiny test bundle, test images and reference.json")
     f.add_argument("--out", required=True,
                    help="test resources directory (processor/src/test/resources); writes models/ and images/")
@@ -55,10 +104,31 @@ def main(argv=None):
                 if args.seed is not None:
                     raise ExportError("--seed only applies to --preset (a checkpoint has its own weights)")
                 model, _, tokenizer_json, info = sources.checkpoint(args.checkpoint)
+                if args.model_id:
+                    info.update(model_id=args.model_id, name=args.model_id.rstrip("/").split("/")[-1])
             manifest = export.export_model(model, tokenizer_json, info, args.out, dtype=args.dtype,
-                                           external_data=args.external_data)
+                                           external_data=args.external_data, quantize=args.quantize)
             print(f"wrote {args.out}: {manifest['model_version']} ({manifest['dtype']}, "
                   f"{sum(f['bytes'] for f in manifest['files'].values())} bytes)")
+        elif args.command == "catalog":
+            from shoplens_export import catalog
+
+            meta = catalog.generate(args.out, args.products, args.seed, args.image_size)
+            print(f"wrote {args.out}: {meta['products']} products")
+        elif args.command == "dataset":
+            from shoplens_export import dataset
+
+            dataset.build(args.catalog, args.out, seed=args.seed, val_fraction=args.val_fraction,
+                          test_fraction=args.test_fraction, curated=args.curated, only_split=args.only_split,
+                          max_products=args.max_products)
+        elif args.command == "finetune":
+            from shoplens_export import finetune
+
+            finetune.run(args)
+        elif args.command == "evaluate":
+            from shoplens_export import evaluate
+
+            evaluate.main(args)
         elif args.command == "bench":
             from shoplens_export import bench
 

@@ -72,7 +72,19 @@ def _export_graph(module, args, path, input_names, output_names, dynamic_axes, e
         return [path.name]
 
 
-def export_model(model, tokenizer_json, info, out, dtype="float32", external_data=False):
+def quantize_int8(path):
+    """ONNX Runtime dynamic quantization of a graph's MatMuls, in place: int8 weights with a scale,
+    activations quantized on the fly. Inputs and outputs stay float32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / path.name
+        quantize_dynamic(str(path), str(target), op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8,
+                         per_channel=False, reduce_range=False)
+        shutil.move(str(target), str(path))
+
+
+def export_model(model, tokenizer_json, info, out, dtype="float32", external_data=False, quantize=None):
     """Writes vision.onnx, embed.onnx, decoder.onnx, tokenizer.json and manifest.json into `out`.
 
     `model` is a `Blip2ForConditionalGeneration` with an OPT language model; `tokenizer_json` the
@@ -85,6 +97,10 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
     out = check_output_dir(out)
     if dtype not in ("float32", "float16"):
         raise ExportError(f"unknown dtype {dtype}: expected float32 or float16")
+    if quantize not in (None, "int8"):
+        raise ExportError(f"unknown quantization {quantize}: expected int8")
+    if quantize and (dtype != "float32" or external_data):
+        raise ExportError("--quantize int8 needs a float32 export without --external-data")
     model = _cast_for_dtype(copy.deepcopy(model), dtype).eval()
     float_type = torch.float16 if dtype == "float16" else torch.float32
     text_cfg = model.config.text_config
@@ -121,6 +137,11 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
     files += _export_graph(graphs.DecoderGraph(model), tuple(example), out / "decoder.onnx", input_names,
                            output_names, axes, external_data)
 
+    if quantize == "int8":
+        # The decoder (lm_head included) and the vision graph are MatMul-bound; embed.onnx is a
+        # Gather, which dynamic quantization leaves alone.
+        for name in ("vision.onnx", "decoder.onnx"):
+            quantize_int8(out / name)
     (out / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
     files.append("tokenizer.json")
     entries = bundle.file_entries(out, files)
@@ -130,9 +151,10 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
     manifest = {
         "format_version": shoplens_export.FORMAT_VERSION,
         "model_id": info["model_id"],
-        "model_version": f"{info['name']}-{weights_hash}",
+        "model_version": f"{info['name']}{'-int8' if quantize else ''}-{weights_hash}",
         "architecture": "blip2-opt",
         "dtype": dtype,
+        **({"quantization": "int8-dynamic"} if quantize else {}),
         "num_query_tokens": model.config.num_query_tokens,
         "vision": dict(info["vision"], image_size=image_size),
         "text": {

