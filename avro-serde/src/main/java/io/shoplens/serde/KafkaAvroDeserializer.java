@@ -11,9 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
@@ -219,7 +217,8 @@ public class KafkaAvroDeserializer extends AbstractKafkaAvroSerDe implements Des
       // Confluent's format: raw bytes after the prefix, no Avro length.
       return Arrays.copyOfRange(data, offset, data.length);
     }
-    BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, offset, length, null);
+    // Bounded: a forged length must not allocate more than the payload holds (see BoundedDecoder).
+    BoundedDecoder decoder = BoundedDecoder.over(data, offset, length);
     Object value;
     try {
       value = resolved.reader().read(null, decoder);
@@ -240,7 +239,7 @@ public class KafkaAvroDeserializer extends AbstractKafkaAvroSerDe implements Des
       if (!decoder.isEnd()) {
         throw new SerializationException(
             "Trailing garbage: "
-                + decoder.inputStream().available()
+                + decoder.remaining()
                 + " byte(s) left after the record for "
                 + where(topic, subject, ref)
                 + " (payload of "

@@ -7,6 +7,7 @@ import io.shoplens.registry.SchemaNotFoundException;
 import io.shoplens.registry.SchemaRegistryClient;
 import io.shoplens.registry.SchemaRegistryClientFactory;
 import io.shoplens.registry.SubjectNotFoundException;
+import io.shoplens.serde.BoundedDecoder;
 import io.shoplens.serde.KafkaAvroSerDeConfig;
 import io.shoplens.serde.SubjectNameStrategy;
 import io.shoplens.serde.WireFormat;
@@ -260,8 +261,8 @@ public class AvroConverter implements Converter {
       // Confluent's format: top-level bytes are written raw, without Avro's length.
       return ByteBuffer.wrap(java.util.Arrays.copyOfRange(data, offset, data.length));
     }
-    BinaryDecoder decoder =
-        DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, null);
+    // Bounded: a forged length must not allocate more than the payload holds (see BoundedDecoder).
+    BoundedDecoder decoder = BoundedDecoder.over(data, offset, data.length - offset);
     try {
       Object value =
           readers
