@@ -122,6 +122,7 @@ class OrtBench:
         for name in self.past_names:
             feed[name] = empty
         out = self.decoder.run(None, feed)
+        # Format 2: logits [B,1,V] of the last position, as the Java engine reads them.
         logits, past = out[0][:, -1, :], out[1:]
         last_pos = positions[:, -1:]
         tokens = np.empty((batch, max_new_tokens), np.int64)
