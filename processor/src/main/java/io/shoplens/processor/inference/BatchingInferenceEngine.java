@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -39,22 +40,79 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   // Options of the caption request an embedding is prepared as: one row, nothing decoded.
   private static final DecodingOptions EMBED_OPTIONS = DecodingOptions.greedy().withMaxNewTokens(1);
 
-  /**
-   * A queued request: a generation ({@code future} set) or an image embedding ({@code embedding}
-   * set; its {@code request} is a caption request that is prepared and encoded but not decoded).
-   */
-  private record Pending(
-      GenerationRequest request,
-      CompletableFuture<GenerationResult> future,
-      CompletableFuture<float[]> embedding) {
-    boolean embedOnly() {
-      return embedding != null;
+  /** A queued request: a generation or an image embedding, each with its own future. */
+  private sealed interface Pending {
+    /** What the model prepares: the request itself, or the caption request an embedding uses. */
+    GenerationRequest request();
+
+    /** Completes the future exceptionally; false if it was already completed. */
+    boolean fail(Throwable e);
+
+    /**
+     * The step after the vision stage: a generation goes on to decoding, an embedding is complete.
+     *
+     * @return what to decode, or empty once this request is complete
+     */
+    Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens);
+  }
+
+  /** A request to decode. */
+  private record Generation(GenerationRequest request, CompletableFuture<GenerationResult> future)
+      implements Pending {
+    @Override
+    public boolean fail(Throwable e) {
+      return future.completeExceptionally(e);
     }
 
-    boolean fail(Throwable e) {
-      return embedOnly() ? embedding.completeExceptionally(e) : future.completeExceptionally(e);
+    @Override
+    public Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens) {
+      return Optional.of(new Decodable(this, encoded));
     }
   }
+
+  /**
+   * An image embedding: {@code request} is a caption request that is prepared and encoded but not
+   * decoded.
+   */
+  private record Embedding(GenerationRequest request, CompletableFuture<float[]> future)
+      implements Pending {
+    @Override
+    public boolean fail(Throwable e) {
+      return future.completeExceptionally(e);
+    }
+
+    @Override
+    public Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens) {
+      future.complete(ImageEmbeddings.meanPoolNormalized(encoded.queryEmbeds(), numQueryTokens));
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * One request on its way through a batch: prepared (prompt ids, image digest), then given its
+   * image's query embeddings. Each stage returns a new record, so a request's state never lives in
+   * a list aligned with others by index.
+   *
+   * @param pending the queued request and its future
+   * @param prepared its prompt and image digest
+   * @param preprocessNanos preprocessing time so far, image decoding included once done
+   */
+  private record Admitted(Pending pending, Blip2Model.Prepared prepared, long preprocessNanos) {
+    String imageSha256() {
+      return prepared.imageSha256();
+    }
+
+    Admitted plusPreprocess(long nanos) {
+      return new Admitted(pending, prepared, preprocessNanos + nanos);
+    }
+
+    Blip2Model.Encoded encoded(float[] queryEmbeds, long visionNanos, boolean hit) {
+      return new Blip2Model.Encoded(prepared, queryEmbeds, preprocessNanos, visionNanos, hit);
+    }
+  }
+
+  /** A generation request ready to decode, with the future its result completes. */
+  private record Decodable(Generation pending, Blip2Model.Encoded encoded) {}
 
   /**
    * Starts the worker. The engine owns the model from now on and closes it in {@link #close}.
@@ -84,7 +142,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   @Override
   public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
     CompletableFuture<GenerationResult> future = new CompletableFuture<>();
-    return enqueue(new Pending(request, future, null), future);
+    return enqueue(new Generation(request, future), future);
   }
 
   /**
@@ -104,7 +162,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
       future.completeExceptionally(e);
       return future;
     }
-    return enqueue(new Pending(request, null, future), future);
+    return enqueue(new Embedding(request, future), future);
   }
 
   private <T> CompletableFuture<T> enqueue(Pending pending, CompletableFuture<T> future) {
@@ -264,109 +322,32 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   private void runBatch(List<Pending> batch) {
     stats.batch(batch.size());
     // 1. Prompt and image digest of each request on its own: a bad request fails only itself.
-    List<Pending> accepted = new ArrayList<>();
-    List<Blip2Model.Prepared> acceptedPrepared = new ArrayList<>();
+    List<Admitted> admitted = new ArrayList<>();
     for (Pending p : batch) {
       try {
-        acceptedPrepared.add(model.prepare(p.request()));
-        accepted.add(p);
+        Blip2Model.Prepared prepared = model.prepare(p.request());
+        admitted.add(new Admitted(p, prepared, prepared.preprocessNanos()));
       } catch (RuntimeException e) {
         fail(List.of(p), e);
       }
     }
-    // 2. Query embeddings: from the cache, or one vision pass over the distinct new images. Only a
-    // miss decodes and resizes its image (once per distinct image): a bad image fails only the
-    // requests for it, and a hit costs no image work on this thread.
-    String version = model.modelVersion();
-    List<Pending> live = new ArrayList<>();
-    List<Blip2Model.Prepared> prepared = new ArrayList<>();
-    List<float[]> embeds = new ArrayList<>();
-    List<Boolean> hits = new ArrayList<>();
-    Map<String, Integer> missing = new LinkedHashMap<>();
-    List<float[]> missingPixels = new ArrayList<>();
-    for (int i = 0; i < accepted.size(); i++) {
-      Blip2Model.Prepared p = acceptedPrepared.get(i);
-      String sha = p.imageSha256();
-      float[] cached = cache.get(new VisionCache.Key(sha, version));
-      if (cached == null && !missing.containsKey(sha)) {
-        try {
-          missingPixels.add(p.pixels());
-          missing.put(sha, missingPixels.size() - 1);
-        } catch (RuntimeException e) {
-          stats.preprocessNanos.add(p.preprocessNanos());
-          fail(List.of(accepted.get(i)), e);
-          continue;
-        }
+    // 2. Query embeddings: from the cache, or one vision pass over the distinct new images.
+    List<Decodable> decoding = new ArrayList<>();
+    try {
+      for (Blip2Model.Encoded e : encode(admitted, decoding)) {
+        stats.preprocessNanos.add(e.preprocessNanos());
       }
-      stats.preprocessNanos.add(p.preprocessNanos());
-      if (cached != null) {
-        stats.cacheHits.increment();
-      } else {
-        stats.cacheMisses.increment();
-      }
-      live.add(accepted.get(i));
-      prepared.add(p);
-      embeds.add(cached);
-      hits.add(cached != null);
-    }
-    if (live.isEmpty()) {
+    } catch (RuntimeException e) {
+      fail(admitted.stream().map(Admitted::pending).toList(), e);
       return;
     }
+    if (decoding.isEmpty()) {
+      return;
+    }
+    // 3. Embeddings are done now; the generation requests are decoded together.
     try {
-      long visionNanos = 0;
-      Map<String, float[]> fresh = new HashMap<>();
-      if (!missingPixels.isEmpty()) {
-        long start = System.nanoTime();
-        List<float[]> encoded = model.encodeImages(missingPixels);
-        visionNanos = System.nanoTime() - start;
-        stats.visionRuns.increment();
-        stats.visionNanos.add(visionNanos);
-        missing.forEach(
-            (sha, index) -> {
-              fresh.put(sha, encoded.get(index));
-              cache.put(new VisionCache.Key(sha, version), encoded.get(index));
-            });
-      }
-      List<Long> nanos = new ArrayList<>();
-      for (int i = 0; i < prepared.size(); i++) {
-        if (embeds.get(i) == null) {
-          embeds.set(i, fresh.get(prepared.get(i).imageSha256()));
-          nanos.add(visionNanos);
-        } else {
-          nanos.add(0L);
-        }
-      }
-      // 3. Embeddings are done now; the generation requests are decoded together.
-      List<Pending> decoding = new ArrayList<>();
-      List<Blip2Model.Prepared> decodePrepared = new ArrayList<>();
-      List<float[]> decodeEmbeds = new ArrayList<>();
-      List<Long> decodeNanos = new ArrayList<>();
-      List<Boolean> decodeHits = new ArrayList<>();
-      for (int i = 0; i < live.size(); i++) {
-        Pending p = live.get(i);
-        if (p.embedOnly()) {
-          try {
-            p.embedding()
-                .complete(
-                    ImageEmbeddings.meanPoolNormalized(embeds.get(i), model.numQueryTokens()));
-            stats.completed.increment();
-          } catch (RuntimeException e) {
-            fail(List.of(p), e);
-          }
-        } else {
-          decoding.add(p);
-          decodePrepared.add(prepared.get(i));
-          decodeEmbeds.add(embeds.get(i));
-          decodeNanos.add(nanos.get(i));
-          decodeHits.add(hits.get(i));
-        }
-      }
-      if (decoding.isEmpty()) {
-        return;
-      }
-      live = decoding;
       List<GenerationResult> results =
-          model.decode(decodePrepared, decodeEmbeds, decodeNanos, decodeHits);
+          model.decode(decoding.stream().map(Decodable::encoded).toList());
       long prefill = 0;
       long decode = 0;
       for (int i = 0; i < results.size(); i++) {
@@ -375,13 +356,82 @@ public final class BatchingInferenceEngine implements InferenceEngine {
         decode = Math.max(decode, r.timings().decode().toNanos());
         stats.tokensGenerated.add(r.generatedTokens());
         stats.completed.increment();
-        live.get(i).future().complete(r);
+        decoding.get(i).pending().future().complete(r);
       }
       stats.prefillNanos.add(prefill);
       stats.decodeNanos.add(decode);
     } catch (RuntimeException e) {
-      fail(live, e);
+      fail(decoding.stream().map(d -> (Pending) d.pending()).toList(), e);
     }
+  }
+
+  /**
+   * Gives every admitted request its image's query embeddings: a cache hit, or one vision pass over
+   * the distinct missing images. Only a miss decodes its image, once per distinct image, as an
+   * explicit step: a bad image fails only the requests for it, and a hit costs no image work on
+   * this thread. Embeddings complete here; generation requests are added to {@code decoding} in
+   * batch order.
+   *
+   * @return every request that got its embeddings (for the stats)
+   */
+  private List<Blip2Model.Encoded> encode(List<Admitted> admitted, List<Decodable> decoding) {
+    String version = model.modelVersion();
+    Map<String, float[]> hits = new HashMap<>();
+    Map<String, float[]> missingPixels = new LinkedHashMap<>();
+    List<Admitted> live = new ArrayList<>();
+    for (Admitted a : admitted) {
+      String sha = a.imageSha256();
+      float[] cached = cache.get(new VisionCache.Key(sha, version));
+      if (cached != null) {
+        hits.put(sha, cached);
+      } else if (!missingPixels.containsKey(sha)) {
+        long start = System.nanoTime();
+        try {
+          missingPixels.put(sha, model.decodeImage(a.prepared()));
+          a = a.plusPreprocess(System.nanoTime() - start);
+        } catch (RuntimeException e) {
+          stats.preprocessNanos.add(a.preprocessNanos() + System.nanoTime() - start);
+          fail(List.of(a.pending()), e);
+          continue;
+        }
+      }
+      live.add(a);
+    }
+    long visionNanos = 0;
+    Map<String, float[]> fresh = new HashMap<>();
+    if (!missingPixels.isEmpty()) {
+      long start = System.nanoTime();
+      List<float[]> encoded = model.encodeImages(new ArrayList<>(missingPixels.values()));
+      visionNanos = System.nanoTime() - start;
+      stats.visionRuns.increment();
+      stats.visionNanos.add(visionNanos);
+      int i = 0;
+      for (String sha : missingPixels.keySet()) {
+        fresh.put(sha, encoded.get(i));
+        cache.put(new VisionCache.Key(sha, version), encoded.get(i++));
+      }
+    }
+    List<Blip2Model.Encoded> done = new ArrayList<>();
+    for (Admitted a : live) {
+      boolean hit = hits.containsKey(a.imageSha256());
+      Blip2Model.Encoded e =
+          hit
+              ? a.encoded(hits.get(a.imageSha256()), 0, true)
+              : a.encoded(fresh.get(a.imageSha256()), visionNanos, false);
+      (hit ? stats.cacheHits : stats.cacheMisses).increment();
+      done.add(e);
+      try {
+        Optional<Decodable> next = a.pending().encoded(e, model.numQueryTokens());
+        if (next.isPresent()) {
+          decoding.add(next.get());
+        } else {
+          stats.completed.increment();
+        }
+      } catch (RuntimeException ex) {
+        fail(List.of(a.pending()), ex);
+      }
+    }
+    return done;
   }
 
   private void fail(List<Pending> batch, Throwable e) {

@@ -14,13 +14,13 @@ interface EngineModel extends AutoCloseable {
 
   Blip2Model.Prepared prepare(GenerationRequest request);
 
+  /** The explicit image step; throws for an image that cannot be decoded. */
+  float[] decodeImage(Blip2Model.Prepared prepared);
+
   List<float[]> encodeImages(List<float[]> pixels);
 
-  List<GenerationResult> decode(
-      List<Blip2Model.Prepared> prepared,
-      List<float[]> queryEmbeds,
-      List<Long> visionNanos,
-      List<Boolean> cacheHits);
+  /** One result per request, in the order given. */
+  List<GenerationResult> decode(List<Blip2Model.Encoded> batch);
 
   @Override
   void close();

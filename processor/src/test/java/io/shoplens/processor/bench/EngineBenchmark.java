@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.StringJoiner;
@@ -77,22 +76,17 @@ public final class EngineBenchmark {
             DecodingOptions.greedy()
                 .withMaxNewTokens(a.maxNewTokens)
                 .withMinNewTokens(a.maxNewTokens);
-        List<Blip2Model.Prepared> prepared = new ArrayList<>();
+        List<float[]> embeds = model.encodeImages(pixels);
+        List<Blip2Model.Encoded> encoded = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
-          prepared.add(
+          Blip2Model.Prepared p =
               model.prepare(
                   GenerationRequest.ofPixels(
-                      "bench-" + i, pixels.get(i), null, QUESTION, List.of(), options, 0)));
+                      "bench-" + i, pixels.get(i), null, QUESTION, List.of(), options, 0));
+          encoded.add(new Blip2Model.Encoded(p, embeds.get(i), p.preprocessNanos(), 0, false));
         }
-        List<float[]> embeds = model.encodeImages(pixels);
-        List<Long> zeroVision = Collections.nCopies(batch, 0L);
-        List<Boolean> noHits = Collections.nCopies(batch, false);
         List<List<GenerationResult>> last = new ArrayList<>(List.of(List.of()));
-        double[] generateMs =
-            time(
-                a.warmup,
-                a.reps,
-                () -> last.set(0, model.decode(prepared, embeds, zeroVision, noHits)));
+        double[] generateMs = time(a.warmup, a.reps, () -> last.set(0, model.decode(encoded)));
         List<GenerationResult> results = last.get(0);
         for (GenerationResult r : results) {
           if (r.generatedTokens() != a.maxNewTokens) {

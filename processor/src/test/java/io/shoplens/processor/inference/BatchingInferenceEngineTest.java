@@ -133,8 +133,7 @@ class BatchingInferenceEngineTest {
 
     // Then only the first request decoded the image, and the answer is the reference one
     assertThat(gated.prepared).hasSize(2);
-    assertThat(gated.prepared.get(0).hasPixels()).isTrue();
-    assertThat(gated.prepared.get(1).hasPixels()).isFalse();
+    assertThat(gated.decodedImages).containsExactly(gated.prepared.get(0).request().requestId());
     assertThat(second.visionCacheHit()).isTrue();
     assertThat(second.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
   }
@@ -144,12 +143,11 @@ class BatchingInferenceEngineTest {
     // Given a corrupt image
     byte[] corrupt = java.util.Arrays.copyOf(TinyBundle.imageBytes("photo.jpg"), 40);
 
-    // When it is prepared, then only asking for its pixels fails
+    // When it is prepared, then only the explicit decode step fails
     Blip2Model.Prepared p =
         model.prepare(GenerationRequest.caption("bad", corrupt, DecodingOptions.greedy(), 0));
     assertThat(p.imageSha256()).hasSize(64);
-    assertThat(p.hasPixels()).isFalse();
-    assertThatThrownBy(p::pixels)
+    assertThatThrownBy(() -> model.decodeImage(p))
         .isInstanceOf(io.shoplens.processor.inference.image.ImageDecodeException.class);
   }
 
@@ -347,6 +345,7 @@ class BatchingInferenceEngineTest {
     volatile RuntimeException failNextDecode;
     volatile int visionCalls;
     final List<Blip2Model.Prepared> prepared = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> decodedImages = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean interruptSeen;
 
     GatedModel(Blip2Model delegate) {
@@ -396,23 +395,25 @@ class BatchingInferenceEngineTest {
     }
 
     @Override
+    public float[] decodeImage(Blip2Model.Prepared p) {
+      decodedImages.add(p.request().requestId());
+      return delegate.decodeImage(p);
+    }
+
+    @Override
     public List<float[]> encodeImages(List<float[]> pixels) {
       visionCalls++;
       return delegate.encodeImages(pixels);
     }
 
     @Override
-    public List<GenerationResult> decode(
-        List<Blip2Model.Prepared> prepared,
-        List<float[]> queryEmbeds,
-        List<Long> visionNanos,
-        List<Boolean> cacheHits) {
+    public List<GenerationResult> decode(List<Blip2Model.Encoded> batch) {
       RuntimeException failure = failNextDecode;
       if (failure != null) {
         failNextDecode = null;
         throw failure;
       }
-      return delegate.decode(prepared, queryEmbeds, visionNanos, cacheHits);
+      return delegate.decode(batch);
     }
 
     @Override
