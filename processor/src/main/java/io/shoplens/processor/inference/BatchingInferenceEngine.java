@@ -1,5 +1,7 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.generation.RunningBatch;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -14,12 +16,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link InferenceEngine}: a bounded queue, one worker thread that forms batches (up to {@code
- * maxBatchSize} decoding rows, waiting at most {@code maxBatchWait} after the first request), a
- * vision cache, and {@link Blip2Model} underneath.
+ * The {@link InferenceEngine}: a bounded queue, one worker thread, a vision cache, a running
+ * decoding batch over one KV cache, and {@link Blip2Model} underneath.
+ *
+ * <p><b>Scheduler</b> ({@link EngineConfig#scheduler()}). Under {@link
+ * EngineConfig.Scheduler#STATIC} the worker forms a batch (up to {@code maxBatchSize} decoding
+ * rows, waiting at most {@code maxBatchWait} after the first request), prefills it and decodes it
+ * until its last request has finished; then the next batch. Under {@link
+ * EngineConfig.Scheduler#CONTINUOUS} scheduling is per decoder step (iteration-level, as in Orca
+ * and vLLM): after every step the requests that finished leave the batch (their futures complete at
+ * once), and waiting requests join while rows and KV budget allow. A joining request is prepared,
+ * its image encoded (or found in the vision cache), and its prompt prefilled together with the
+ * other requests joining at that step, as a graph call beside the running batch; its KV rows are
+ * then copied into free rows of the running cache and it decodes with the others from the next step
+ * on. A 2-token answer thus leaves after 2 steps instead of waiting for the batch's longest
+ * caption, and a new request waits one step, not one batch. What a request generates does not
+ * depend on its neighbours: each row attends only to its own columns, and its tokens are picked
+ * with its own options and seeded random source (see {@link RunningBatch}).
+ *
+ * <p><b>KV budget</b> ({@link EngineConfig#kvBudgetTokens()} or {@link
+ * EngineConfig#kvBudgetBytes()}). The running batch's KV cache is a window of rows x columns; a
+ * request joins only if the window, with every request in it generating up to its {@code
+ * maxNewTokens}, stays within the budget. Otherwise it waits (in order: later requests do not
+ * overtake it), and requests behind it wait in the bounded queue, whose backpressure reaches {@code
+ * submit}: a full budget means waiting, never an out-of-memory. A request that would not fit even
+ * alone fails with an {@link IllegalArgumentException}. The cache's storage is allocated as the
+ * window grows, up to twice the budget (past and present tensors alternate); a joining prefill
+ * needs its own small cache beside it. Rows busy and KV bytes in use are in {@link #stats()}.
  *
  * <p>Failures are contained: a request whose image or prompt is bad fails alone; a failure in a
- * graph fails the requests of that batch only, and the worker goes on with the next batch.
+ * graph fails the requests decoding at that moment (the running batch and its joiners), and the
+ * worker goes on with the next requests.
  *
  * <p>One worker is enough: ONNX Runtime parallelises each graph over its intra-op threads, and a
  * second batch in flight would compete for the same cores.
@@ -36,6 +63,13 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   private volatile boolean closed;
   // A request taken from the queue that did not fit its batch; only the worker touches it.
   private Pending carried;
+  // Requests prepared and encoded, waiting for rows or KV budget to join; only the worker touches
+  // them (close() after the worker stopped).
+  private final ArrayDeque<Decodable> ready = new ArrayDeque<>();
+  private final RunningBatch<Decodable> running;
+  private volatile int busyRows;
+  private volatile long kvBytesInUse;
+  private final long kvBudgetBytes;
 
   // Options of the caption request an embedding is prepared as: one row, nothing decoded.
   private static final DecodingOptions EMBED_OPTIONS = DecodingOptions.greedy().withMaxNewTokens(1);
@@ -129,6 +163,11 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     this.config = config;
     this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
     this.cache = new VisionCache(config.visionCacheEntries());
+    this.running = model.newBatch(config);
+    this.kvBudgetBytes =
+        running.budgetTokens() > Long.MAX_VALUE / running.kvBytesPerToken()
+            ? Long.MAX_VALUE
+            : running.budgetTokens() * running.kvBytesPerToken();
     this.worker = new Thread(this::run, "shoplens-inference");
     worker.setDaemon(true);
     worker.start();
@@ -203,7 +242,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
 
   @Override
   public EngineStats stats() {
-    return stats.snapshot(queue::size);
+    return stats.snapshot(queue::size, busyRows, kvBytesInUse, kvBudgetBytes);
   }
 
   @Override
@@ -228,6 +267,12 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     }
     failQueued(stopped ? carried : null);
     if (stopped) {
+      for (Decodable d : ready) {
+        stats.failed.increment();
+        d.pending().fail(notRun(d.pending()));
+      }
+      ready.clear();
+      running.close();
       model.close();
     } else {
       // Closing sessions under a running graph would crash the JVM; leak them instead.
@@ -254,35 +299,183 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     queue.drainTo(left);
     for (Pending p : left) {
       stats.failed.increment();
-      p.fail(
-          new RequestRejectedException(
-              "request " + p.request().requestId() + " not run: the engine closed"));
+      p.fail(notRun(p));
     }
   }
 
+  private static RequestRejectedException notRun(Pending p) {
+    return new RequestRejectedException(
+        "request " + p.request().requestId() + " not run: the engine closed");
+  }
+
   private void run() {
-    while (!closed) {
-      List<Pending> batch;
-      try {
-        batch = nextBatch();
-      } catch (InterruptedException e) {
-        break; // close() interrupts an idle worker
+    boolean continuous = config.scheduler() == EngineConfig.Scheduler.CONTINUOUS;
+    while (true) {
+      boolean idle = running.isEmpty() && ready.isEmpty();
+      if (closed && running.isEmpty()) {
+        break; // close() fails what still waits
       }
-      if (batch.isEmpty()) {
-        continue;
+      boolean admitted = false;
+      if (!closed && (idle || continuous)) {
+        List<Pending> taken;
+        try {
+          taken = idle ? nextBatch() : available();
+        } catch (InterruptedException e) {
+          break; // close() interrupts an idle worker
+        }
+        admitted = !taken.isEmpty();
+        if (admitted) {
+          admit(taken);
+        }
       }
-      // A batch that started runs to completion even if close() is called meanwhile.
+      // What was taken runs, and the running batch runs to completion, even if close() is called
+      // meanwhile; close() interrupts only to wake an idle worker.
       boolean interrupted = Thread.interrupted();
       try {
-        runBatch(batch);
+        if (!closed || admitted) {
+          joinWaiting(continuous);
+        }
+        if (!running.isEmpty()) {
+          long start = System.nanoTime();
+          complete(model.step(running));
+          stats.decodeNanos.add(System.nanoTime() - start);
+        }
       } catch (RuntimeException | Error e) {
-        fail(batch, e);
+        failRunning(e);
       } finally {
+        busyRows = running.busyRows();
+        kvBytesInUse = running.kvBytesInUse();
         if (interrupted || closed) {
           Thread.currentThread().interrupt();
         }
       }
     }
+  }
+
+  /**
+   * Continuous scheduling, with a batch running: the requests already queued, without waiting, as
+   * many as the free rows could take.
+   */
+  private List<Pending> available() {
+    int rows = running.busyRows();
+    for (Decodable d : ready) {
+      rows += d.pending().request().options().rows();
+    }
+    List<Pending> taken = new ArrayList<>();
+    while (rows < config.maxBatchSize()) {
+      Pending next = carried != null ? carried : queue.poll();
+      carried = null;
+      if (next == null) {
+        break;
+      }
+      taken.add(next);
+      rows += next.request().options().rows();
+    }
+    return taken;
+  }
+
+  /** Prepares and encodes taken requests; generation requests then wait in {@code ready}. */
+  private void admit(List<Pending> taken) {
+    stats.batch(taken.size());
+    // Prompt and image digest of each request on its own: a bad request fails only itself.
+    List<Admitted> admitted = new ArrayList<>();
+    for (Pending p : taken) {
+      try {
+        Blip2Model.Prepared prepared = model.prepare(p.request());
+        admitted.add(new Admitted(p, prepared, prepared.preprocessNanos()));
+      } catch (RuntimeException e) {
+        fail(List.of(p), e);
+      }
+    }
+    List<Decodable> decoding = new ArrayList<>();
+    try {
+      for (Blip2Model.Encoded e : encode(admitted, decoding)) {
+        stats.preprocessNanos.add(e.preprocessNanos());
+      }
+    } catch (RuntimeException e) {
+      fail(admitted.stream().map(Admitted::pending).toList(), e);
+      return;
+    }
+    for (Decodable d : decoding) {
+      if (running.canEverFit(input(d))) {
+        ready.add(d);
+      } else {
+        fail(
+            List.of(d.pending()),
+            new IllegalArgumentException(
+                "request "
+                    + d.pending().request().requestId()
+                    + " needs "
+                    + d.pending().request().options().rows()
+                    + " rows x "
+                    + input(d).promptIds().length
+                    + " prompt tokens + "
+                    + d.pending().request().options().maxNewTokens()
+                    + " new tokens of KV, more than the whole budget of "
+                    + running.budgetTokens()
+                    + " token rows"));
+      }
+    }
+  }
+
+  /**
+   * Joins waiting requests, in order, while they fit: under the static scheduler only into an empty
+   * batch (the batch that was just formed), under the continuous one after any step.
+   */
+  private void joinWaiting(boolean continuous) {
+    if (ready.isEmpty() || (!continuous && !running.isEmpty())) {
+      return;
+    }
+    List<RunningBatch.Input<Decodable>> joiners = new ArrayList<>();
+    while (!ready.isEmpty()) {
+      List<RunningBatch.Input<Decodable>> with = new ArrayList<>(joiners);
+      with.add(input(ready.peek()));
+      if (!running.fits(with)) {
+        break; // first come, first served: later requests do not overtake it
+      }
+      joiners = with;
+      ready.poll();
+    }
+    if (joiners.isEmpty()) {
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      complete(model.join(running, joiners));
+    } catch (RuntimeException | Error e) {
+      fail(joiners.stream().map(j -> (Pending) j.tag().pending()).toList(), e);
+      throw e;
+    } finally {
+      stats.prefillNanos.add(System.nanoTime() - start);
+    }
+  }
+
+  private static RunningBatch.Input<Decodable> input(Decodable d) {
+    Blip2Model.Prepared p = d.encoded().prepared();
+    return new RunningBatch.Input<>(
+        d, p.promptIds(), d.encoded().queryEmbeds(), p.request().options(), p.request().seed());
+  }
+
+  private void complete(List<RunningBatch.Finished<Decodable>> finished) {
+    for (RunningBatch.Finished<Decodable> f : finished) {
+      Decodable d = f.tag();
+      try {
+        GenerationResult r = model.result(d.encoded(), f);
+        stats.tokensGenerated.add(r.generatedTokens());
+        stats.completed.increment();
+        d.pending().future().complete(r);
+      } catch (RuntimeException e) {
+        fail(List.of(d.pending()), e);
+      }
+    }
+  }
+
+  /**
+   * A graph failed: the requests decoding now fail, and decoding starts over with an empty batch.
+   */
+  private void failRunning(Throwable e) {
+    fail(running.tags().stream().map(d -> (Pending) d.pending()).toList(), e);
+    running.clear();
   }
 
   private List<Pending> nextBatch() throws InterruptedException {
@@ -317,52 +510,6 @@ public final class BatchingInferenceEngine implements InferenceEngine {
       rows += nextRows;
     }
     return batch;
-  }
-
-  private void runBatch(List<Pending> batch) {
-    stats.batch(batch.size());
-    // 1. Prompt and image digest of each request on its own: a bad request fails only itself.
-    List<Admitted> admitted = new ArrayList<>();
-    for (Pending p : batch) {
-      try {
-        Blip2Model.Prepared prepared = model.prepare(p.request());
-        admitted.add(new Admitted(p, prepared, prepared.preprocessNanos()));
-      } catch (RuntimeException e) {
-        fail(List.of(p), e);
-      }
-    }
-    // 2. Query embeddings: from the cache, or one vision pass over the distinct new images.
-    List<Decodable> decoding = new ArrayList<>();
-    try {
-      for (Blip2Model.Encoded e : encode(admitted, decoding)) {
-        stats.preprocessNanos.add(e.preprocessNanos());
-      }
-    } catch (RuntimeException e) {
-      fail(admitted.stream().map(Admitted::pending).toList(), e);
-      return;
-    }
-    if (decoding.isEmpty()) {
-      return;
-    }
-    // 3. Embeddings are done now; the generation requests are decoded together.
-    try {
-      List<GenerationResult> results =
-          model.decode(decoding.stream().map(Decodable::encoded).toList());
-      long prefill = 0;
-      long decode = 0;
-      for (int i = 0; i < results.size(); i++) {
-        GenerationResult r = results.get(i);
-        prefill = r.timings().prefill().toNanos();
-        decode = Math.max(decode, r.timings().decode().toNanos());
-        stats.tokensGenerated.add(r.generatedTokens());
-        stats.completed.increment();
-        decoding.get(i).pending().future().complete(r);
-      }
-      stats.prefillNanos.add(prefill);
-      stats.decodeNanos.add(decode);
-    } catch (RuntimeException e) {
-      fail(decoding.stream().map(d -> (Pending) d.pending()).toList(), e);
-    }
   }
 
   /**

@@ -4,6 +4,7 @@ import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.generation.BatchDecoder;
 import io.shoplens.processor.inference.generation.Hypothesis;
+import io.shoplens.processor.inference.generation.RunningBatch;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
@@ -216,11 +217,10 @@ public final class Blip2Model implements EngineModel {
   }
 
   /**
-   * Decodes encoded requests as one batch.
+   * Decodes encoded requests as one static batch.
    *
    * @return one result per request, in the order given
    */
-  @Override
   public List<GenerationResult> decode(List<Encoded> batch) {
     List<BatchDecoder.Input> inputs = new ArrayList<>();
     for (Encoded e : batch) {
@@ -235,6 +235,35 @@ public final class Blip2Model implements EngineModel {
       results.add(result(batch.get(i), outputs.get(i)));
     }
     return results;
+  }
+
+  @Override
+  public <T> RunningBatch<T> newBatch(EngineConfig config) {
+    ModelManifest.Text t = bundle.manifest().text();
+    long bytesPerToken = 2L * t.numLayers() * t.numHeads() * t.headDim() * Float.BYTES;
+    return new RunningBatch<>(
+        graphs,
+        config.maxBatchSize(),
+        config.kvBudgetTokens(bytesPerToken, t.maxPositionEmbeddings()));
+  }
+
+  @Override
+  public <T> List<RunningBatch.Finished<T>> join(
+      RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
+    return batch.join(joiners);
+  }
+
+  @Override
+  public <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch) {
+    return batch.step();
+  }
+
+  @Override
+  public GenerationResult result(Encoded encoded, RunningBatch.Finished<?> finished) {
+    return result(
+        encoded,
+        new BatchDecoder.Output(
+            finished.hypotheses(), finished.prefillNanos(), finished.decodeNanos()));
   }
 
   private GenerationResult result(Encoded e, BatchDecoder.Output out) {

@@ -1,5 +1,6 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.generation.RunningBatch;
 import java.util.List;
 
 /**
@@ -19,8 +20,18 @@ interface EngineModel extends AutoCloseable {
 
   List<float[]> encodeImages(List<float[]> pixels);
 
-  /** One result per request, in the order given. */
-  List<GenerationResult> decode(List<Blip2Model.Encoded> batch);
+  /** A running batch sized by the engine's batch size and KV budget. */
+  <T> RunningBatch<T> newBatch(EngineConfig config);
+
+  /** Prefills joiners into a running batch (see {@link RunningBatch#join}). */
+  <T> List<RunningBatch.Finished<T>> join(
+      RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners);
+
+  /** One decoder step of a running batch (see {@link RunningBatch#step}). */
+  <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch);
+
+  /** The result of a request that finished decoding. */
+  GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished);
 
   @Override
   void close();

@@ -28,7 +28,8 @@ final class StatsRecorder {
     maxBatchSize.accumulateAndGet(size, Math::max);
   }
 
-  EngineStats snapshot(IntSupplier queueDepth) {
+  EngineStats snapshot(
+      IntSupplier queueDepth, int busyRows, long kvBytesInUse, long kvBudgetBytes) {
     return new EngineStats(
         queueDepth.getAsInt(),
         submitted.sum(),
@@ -45,6 +46,9 @@ final class StatsRecorder {
         preprocessNanos.sum(),
         visionNanos.sum(),
         prefillNanos.sum(),
-        decodeNanos.sum());
+        decodeNanos.sum(),
+        busyRows,
+        kvBytesInUse,
+        kvBudgetBytes);
   }
 }

@@ -201,6 +201,7 @@ public final class Blip2Graphs implements AutoCloseable {
     int headDim = manifest.text().headDim();
     int past = cache.length();
     int total = past + seq;
+    cache.reserve(total);
     Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
     Map<String, OnnxTensor> outputs = new LinkedHashMap<>();
     try {
