@@ -44,6 +44,16 @@ import org.slf4j.LoggerFactory;
  * window grows, up to twice the budget (past and present tensors alternate); a joining prefill
  * needs its own small cache beside it. Rows busy and KV bytes in use are in {@link #stats()}.
  *
+ * <p><b>Image-prefix reuse</b> ({@link EngineConfig#prefixCacheBytes()}). Every prompt about an
+ * image starts with the same {@code num_query_tokens} image positions (padding sits after them),
+ * whose keys and values depend on nothing else. A {@link PrefixCache} beside the vision cache keeps
+ * them by (image sha256, model version), LRU by bytes: the caption, the attribute prompts, every
+ * question and every later turn about an upload compute them once, and their prefill runs over the
+ * text columns only. Hits, misses and bytes are in {@link #stats()}. Longer shared prefixes (a
+ * conversation's earlier turns) are not reused: they are shared only by the turns of one
+ * conversation, a few dozen tokens each, and matching them would need per-block hashing of every
+ * prompt (as vLLM does); the image prefix is the part every request about an upload shares.
+ *
  * <p>Failures are contained: a request whose image or prompt is bad fails alone; a failure in a
  * graph fails the requests decoding at that moment (the running batch and its joiners), and the
  * worker goes on with the next requests.
@@ -67,6 +77,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   // them (close() after the worker stopped).
   private final ArrayDeque<Decodable> ready = new ArrayDeque<>();
   private final RunningBatch<Decodable> running;
+  private final PrefixCache prefixes;
   private volatile int busyRows;
   private volatile long kvBytesInUse;
   private final long kvBudgetBytes;
@@ -163,7 +174,11 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     this.config = config;
     this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
     this.cache = new VisionCache(config.visionCacheEntries());
-    this.running = model.newBatch(config);
+    this.prefixes =
+        config.prefixCacheBytes() > 0
+            ? new PrefixCache(config.prefixCacheBytes(), model.modelVersion())
+            : null;
+    this.running = model.newBatch(config, prefixes);
     this.kvBudgetBytes =
         running.budgetTokens() > Long.MAX_VALUE / running.kvBytesPerToken()
             ? Long.MAX_VALUE
@@ -242,7 +257,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
 
   @Override
   public EngineStats stats() {
-    return stats.snapshot(queue::size, busyRows, kvBytesInUse, kvBudgetBytes);
+    return stats.snapshot(queue::size, busyRows, kvBytesInUse, kvBudgetBytes, prefixes);
   }
 
   @Override
@@ -453,7 +468,12 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   private static RunningBatch.Input<Decodable> input(Decodable d) {
     Blip2Model.Prepared p = d.encoded().prepared();
     return new RunningBatch.Input<>(
-        d, p.promptIds(), d.encoded().queryEmbeds(), p.request().options(), p.request().seed());
+        d,
+        p.promptIds(),
+        d.encoded().queryEmbeds(),
+        p.request().options(),
+        p.request().seed(),
+        p.imageSha256());
   }
 
   private void complete(List<RunningBatch.Finished<Decodable>> finished) {

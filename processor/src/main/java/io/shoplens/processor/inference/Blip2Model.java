@@ -4,6 +4,7 @@ import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.generation.BatchDecoder;
 import io.shoplens.processor.inference.generation.Hypothesis;
+import io.shoplens.processor.inference.generation.PrefixStore;
 import io.shoplens.processor.inference.generation.RunningBatch;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
@@ -238,13 +239,14 @@ public final class Blip2Model implements EngineModel {
   }
 
   @Override
-  public <T> RunningBatch<T> newBatch(EngineConfig config) {
+  public <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
     ModelManifest.Text t = bundle.manifest().text();
     long bytesPerToken = 2L * t.numLayers() * t.numHeads() * t.headDim() * Float.BYTES;
     return new RunningBatch<>(
         graphs,
         config.maxBatchSize(),
-        config.kvBudgetTokens(bytesPerToken, t.maxPositionEmbeddings()));
+        config.kvBudgetTokens(bytesPerToken, t.maxPositionEmbeddings()),
+        prefixes);
   }
 
   @Override

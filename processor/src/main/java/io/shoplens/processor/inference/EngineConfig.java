@@ -25,6 +25,8 @@ import java.util.Objects;
  *     waits for lack of KV)
  * @param kvBudgetBytes the same budget in bytes (divided by the model's KV bytes per token); 0
  *     means use {@code kvBudgetTokens}. At most one of the two may be set
+ * @param prefixCacheBytes most bytes of image-prefix KV kept for reuse, by image and model version
+ *     (0 disables reuse: every prompt is prefilled whole)
  */
 public record EngineConfig(
     ExecutionProvider executionProvider,
@@ -40,7 +42,8 @@ public record EngineConfig(
     Duration closeTimeout,
     Scheduler scheduler,
     long kvBudgetTokens,
-    long kvBudgetBytes) {
+    long kvBudgetBytes,
+    long prefixCacheBytes) {
 
   /** Where the graphs run. */
   public enum ExecutionProvider {
@@ -87,6 +90,7 @@ public record EngineConfig(
     Objects.requireNonNull(scheduler, "scheduler");
     require(kvBudgetTokens >= 0, "kvBudgetTokens must be >= 0, got " + kvBudgetTokens);
     require(kvBudgetBytes >= 0, "kvBudgetBytes must be >= 0, got " + kvBudgetBytes);
+    require(prefixCacheBytes >= 0, "prefixCacheBytes must be >= 0, got " + prefixCacheBytes);
     require(
         kvBudgetTokens == 0 || kvBudgetBytes == 0,
         "set kvBudgetTokens or kvBudgetBytes, not both; got "
@@ -109,7 +113,7 @@ public record EngineConfig(
 
   /**
    * CPU, ONNX Runtime's thread defaults, batches of 8 within 10 ms, 256 queued, 1024 images, the
-   * static scheduler, a KV budget of 8 full-length rows.
+   * static scheduler, a KV budget of 8 full-length rows, 256 MiB of image-prefix KV.
    */
   public static EngineConfig defaults() {
     return new EngineConfig(
@@ -126,7 +130,8 @@ public record EngineConfig(
         Duration.ofSeconds(30),
         Scheduler.STATIC,
         0,
-        0);
+        0,
+        256L << 20);
   }
 
   /** A builder starting from {@link #defaults()}. */
@@ -155,6 +160,7 @@ public record EngineConfig(
     private Scheduler scheduler;
     private long kvBudgetTokens;
     private long kvBudgetBytes;
+    private long prefixCacheBytes;
 
     private Builder(EngineConfig c) {
       executionProvider = c.executionProvider;
@@ -171,6 +177,7 @@ public record EngineConfig(
       scheduler = c.scheduler;
       kvBudgetTokens = c.kvBudgetTokens;
       kvBudgetBytes = c.kvBudgetBytes;
+      prefixCacheBytes = c.prefixCacheBytes;
     }
 
     public Builder executionProvider(ExecutionProvider v) {
@@ -243,6 +250,11 @@ public record EngineConfig(
       return this;
     }
 
+    public Builder prefixCacheBytes(long v) {
+      prefixCacheBytes = v;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException when a setting is out of range (the message names it)
      */
@@ -261,7 +273,8 @@ public record EngineConfig(
           closeTimeout,
           scheduler,
           kvBudgetTokens,
-          kvBudgetBytes);
+          kvBudgetBytes,
+          prefixCacheBytes);
     }
   }
 

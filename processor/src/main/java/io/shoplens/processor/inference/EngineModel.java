@@ -1,5 +1,6 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.generation.PrefixStore;
 import io.shoplens.processor.inference.generation.RunningBatch;
 import java.util.List;
 
@@ -20,8 +21,11 @@ interface EngineModel extends AutoCloseable {
 
   List<float[]> encodeImages(List<float[]> pixels);
 
-  /** A running batch sized by the engine's batch size and KV budget. */
-  <T> RunningBatch<T> newBatch(EngineConfig config);
+  /**
+   * A running batch sized by the engine's batch size and KV budget, reusing image prefixes from
+   * {@code prefixes} (null: none).
+   */
+  <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes);
 
   /** Prefills joiners into a running batch (see {@link RunningBatch#join}). */
   <T> List<RunningBatch.Finished<T>> join(

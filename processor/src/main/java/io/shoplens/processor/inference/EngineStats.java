@@ -23,6 +23,9 @@ package io.shoplens.processor.inference;
  * @param busyRows decoding rows held by requests now (gauge; a beam counts as a row)
  * @param kvBytesInUse bytes of KV the running batch's window holds now (gauge)
  * @param kvBudgetBytes the KV budget in bytes (Long.MAX_VALUE when unbounded)
+ * @param prefixCacheHits image prefixes whose KV came from the prefix cache
+ * @param prefixCacheMisses image prefixes computed and stored
+ * @param prefixCacheBytes bytes of image-prefix KV held now (gauge)
  */
 public record EngineStats(
     int queueDepth,
@@ -43,7 +46,10 @@ public record EngineStats(
     long decodeNanos,
     int busyRows,
     long kvBytesInUse,
-    long kvBudgetBytes) {
+    long kvBudgetBytes,
+    long prefixCacheHits,
+    long prefixCacheMisses,
+    long prefixCacheBytes) {
 
   /** Stats of an engine without a KV cache of its own (test stand-ins, wrappers). */
   public EngineStats(
@@ -80,6 +86,9 @@ public record EngineStats(
         visionNanos,
         prefillNanos,
         decodeNanos,
+        0,
+        0,
+        0,
         0,
         0,
         0);

@@ -29,7 +29,11 @@ final class StatsRecorder {
   }
 
   EngineStats snapshot(
-      IntSupplier queueDepth, int busyRows, long kvBytesInUse, long kvBudgetBytes) {
+      IntSupplier queueDepth,
+      int busyRows,
+      long kvBytesInUse,
+      long kvBudgetBytes,
+      PrefixCache prefixes) {
     return new EngineStats(
         queueDepth.getAsInt(),
         submitted.sum(),
@@ -49,6 +53,9 @@ final class StatsRecorder {
         decodeNanos.sum(),
         busyRows,
         kvBytesInUse,
-        kvBudgetBytes);
+        kvBudgetBytes,
+        prefixes == null ? 0 : prefixes.hits.sum(),
+        prefixes == null ? 0 : prefixes.misses.sum(),
+        prefixes == null ? 0 : prefixes.bytes());
   }
 }

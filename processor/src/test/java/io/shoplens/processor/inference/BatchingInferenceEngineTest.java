@@ -386,6 +386,39 @@ class BatchingInferenceEngineTest {
         .hasMessageContaining("budget of 15 token rows");
   }
 
+  @Test
+  void givenAnImageAlreadyCaptionedWhenAQuestionAboutItArrivesThenItsImagePrefixKvIsReused()
+      throws Exception {
+    // Given the photo captioned once (its image prefix computed and kept)
+    start(config().toBuilder().scheduler(EngineConfig.Scheduler.CONTINUOUS).build());
+    engine.submit(fromReference("caption_photo")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    EngineStats before = engine.stats();
+
+    // When a question about the photo is answered
+    GenerationResult answer =
+        engine.submit(fromReference("vqa_photo")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    // Then its prefix came from the cache and its answer is still Hugging Face's
+    EngineStats after = engine.stats();
+    assertThat(before.prefixCacheMisses()).isEqualTo(1);
+    assertThat(after.prefixCacheHits()).isEqualTo(before.prefixCacheHits() + 1);
+    assertThat(after.prefixCacheMisses()).isEqualTo(1);
+    assertThat(after.prefixCacheBytes()).isPositive();
+    assertThat(answer.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
+  }
+
+  @Test
+  void givenPrefixReuseDisabledWhenRequestsRunThenNoPrefixIsKept() throws Exception {
+    start(config().toBuilder().prefixCacheBytes(0).build());
+
+    GenerationResult r =
+        engine.submit(fromReference("vqa_photo")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    assertThat(r.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
+    assertThat(engine.stats().prefixCacheMisses()).isZero();
+    assertThat(engine.stats().prefixCacheBytes()).isZero();
+  }
+
   private GenerationRequest gateRequest() {
     return GenerationRequest.ofPixels(
         GatedModel.GATE,
@@ -494,8 +527,9 @@ class BatchingInferenceEngineTest {
     }
 
     @Override
-    public <T> RunningBatch<T> newBatch(EngineConfig config) {
-      return delegate.newBatch(config);
+    public <T> RunningBatch<T> newBatch(
+        EngineConfig config, io.shoplens.processor.inference.generation.PrefixStore prefixes) {
+      return delegate.newBatch(config, prefixes);
     }
 
     @Override

@@ -198,12 +198,79 @@ class Blip2ParityTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} with image-prefix reuse, computed then reused")
+  @MethodSource("deterministicCases")
+  void shouldGenerateHuggingFacesTokensWithImagePrefixReuse(String name, JsonNode c) {
+    // Given a prefix cache, and the case run twice: first computing its image prefixes, then
+    // reusing them
+    PrefixCache prefixes = new PrefixCache(1 << 20, model.modelVersion());
+    List<GenerationRequest> requests = requests(c, TinyBundle::pixelValues);
+    int[] together = new int[requests.size()];
+
+    // When
+    List<GenerationResult> first = runContinuously(requests, together, prefixes);
+    List<GenerationResult> second = runContinuously(requests, together, prefixes);
+
+    // Then both runs give Hugging Face's tokens, the second from cached prefixes only
+    assertMatches(c, first, rowsOf(c));
+    assertMatches(c, second, rowsOf(c));
+    assertThat(prefixes.size()).isBetween(1, requests.size());
+    assertThat(prefixes.bytes()).isPositive();
+    assertThat(prefixes.misses.sum()).isEqualTo(prefixes.size());
+    assertThat(prefixes.hits.sum()).isEqualTo(prefixes.misses.sum());
+  }
+
+  @ParameterizedTest(name = "all greedy and beam cases, joining one per step")
+  @MethodSource("deterministicCasesTogether")
+  void givenMixedBatchesWhenImagePrefixesAreReusedThenTokensAreTheSameAsWithout(
+      List<JsonNode> cases) {
+    // Given every deterministic case's requests, joining a running batch one per step
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (JsonNode c : cases) {
+      requests.addAll(requests(c, TinyBundle::pixelValues));
+    }
+    int[] joinAt = new int[requests.size()];
+    for (int i = 0; i < joinAt.length; i++) {
+      joinAt[i] = i;
+    }
+
+    // When run with and without image-prefix reuse (several requests share an image)
+    PrefixCache prefixes = new PrefixCache(1 << 20, model.modelVersion());
+    List<GenerationResult> without = runContinuously(requests, joinAt, null);
+    List<GenerationResult> with = runContinuously(requests, joinAt, prefixes);
+
+    // Then every request's sequences are identical, and prefixes were reused
+    for (int i = 0; i < requests.size(); i++) {
+      assertThat(with.get(i).tokenIds())
+          .as(requests.get(i).requestId())
+          .containsExactly(without.get(i).tokenIds());
+      assertThat(with.get(i).alternatives()).hasSameSizeAs(without.get(i).alternatives());
+      for (int a = 0; a < with.get(i).alternatives().size(); a++) {
+        assertThat(with.get(i).alternatives().get(a).tokenIds())
+            .containsExactly(without.get(i).alternatives().get(a).tokenIds());
+      }
+    }
+    assertThat(prefixes.hits.sum()).isPositive();
+    assertThat(prefixes.misses.sum()).isEqualTo(prefixes.size());
+  }
+
+  static Stream<Arguments> deterministicCasesTogether() {
+    return Stream.of(Arguments.of(deterministicCases().map(a -> (JsonNode) a.get()[1]).toList()));
+  }
+
   /**
    * Decodes requests on one running batch, request i joining before step {@code joinAt[i]}
    * (non-decreasing); results in request order.
    */
   private static List<GenerationResult> runContinuously(
       List<GenerationRequest> requests, int[] joinAt) {
+    return runContinuously(requests, joinAt, null);
+  }
+
+  private static List<GenerationResult> runContinuously(
+      List<GenerationRequest> requests,
+      int[] joinAt,
+      io.shoplens.processor.inference.generation.PrefixStore prefixes) {
     GenerationResult[] results = new GenerationResult[requests.size()];
     List<Blip2Model.Encoded> encoded = new ArrayList<>();
     for (GenerationRequest r : requests) {
@@ -211,9 +278,9 @@ class Blip2ParityTest {
       float[] embeds = model.encodeImages(List.of(model.decodeImage(p))).get(0);
       encoded.add(new Blip2Model.Encoded(p, embeds, 0, 0, false));
     }
-    EngineConfig config = EngineConfig.builder().maxBatchSize(16).build();
+    EngineConfig config = EngineConfig.builder().maxBatchSize(64).build();
     try (io.shoplens.processor.inference.generation.RunningBatch<Integer> batch =
-        model.newBatch(config)) {
+        model.newBatch(config, prefixes)) {
       int next = 0;
       int step = 0;
       while (next < requests.size() || !batch.isEmpty()) {
@@ -224,7 +291,12 @@ class Blip2ParityTest {
           GenerationRequest r = e.prepared().request();
           joiners.add(
               new io.shoplens.processor.inference.generation.RunningBatch.Input<>(
-                  next, e.prepared().promptIds(), e.queryEmbeds(), r.options(), r.seed()));
+                  next,
+                  e.prepared().promptIds(),
+                  e.queryEmbeds(),
+                  r.options(),
+                  r.seed(),
+                  e.prepared().imageSha256()));
           next++;
         }
         assertThat(batch.fits(joiners)).isTrue();

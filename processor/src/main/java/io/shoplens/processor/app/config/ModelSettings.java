@@ -87,6 +87,13 @@ public final class ModelSettings {
       "The KV budget in bytes (the process holds up to twice it: past and present alternate);"
           + " 0: use kv.budget.tokens.";
 
+  public static final String PREFIX_CACHE_BYTES_CONFIG = "shoplens.inference.prefix.cache.bytes";
+  public static final long PREFIX_CACHE_BYTES_DEFAULT = DEFAULTS.prefixCacheBytes();
+  public static final String PREFIX_CACHE_BYTES_DOC =
+      "Bytes of image-prefix KV kept (by image hash and model version, least recently used"
+          + " evicted), so every prompt about an image reuses the keys and values of its image"
+          + " positions; 0 disables reuse.";
+
   private ModelSettings() {}
 
   static void define(SettingsDefiner d) {
@@ -174,7 +181,14 @@ public final class ModelSettings {
             KV_BUDGET_BYTES_DEFAULT,
             Range.atLeast(0),
             Importance.MEDIUM,
-            KV_BUDGET_BYTES_DOC);
+            KV_BUDGET_BYTES_DOC)
+        .define(
+            PREFIX_CACHE_BYTES_CONFIG,
+            Type.LONG,
+            PREFIX_CACHE_BYTES_DEFAULT,
+            Range.atLeast(0),
+            Importance.LOW,
+            PREFIX_CACHE_BYTES_DOC);
   }
 
   static void check(ShopLensConfig c, List<String> problems) {
@@ -224,6 +238,7 @@ public final class ModelSettings {
             EngineConfig.Scheduler.valueOf(c.getString(SCHEDULER_CONFIG).toUpperCase(Locale.ROOT)))
         .kvBudgetTokens(c.getLong(KV_BUDGET_TOKENS_CONFIG))
         .kvBudgetBytes(c.getLong(KV_BUDGET_BYTES_CONFIG))
+        .prefixCacheBytes(c.getLong(PREFIX_CACHE_BYTES_CONFIG))
         .build();
   }
 }

@@ -27,6 +27,8 @@ import java.util.function.ToDoubleFunction;
  *       shoplens.engine.vision.cache.hit.ratio}
  *   <li>{@code shoplens.engine.rows.busy}: decoding rows held by requests now (slots busy), and
  *       {@code shoplens.engine.kv.bytes{kind}} (in_use, budget): the running batch's KV cache
+ *   <li>{@code shoplens.engine.prefix.cache{result}} (hit, miss) and {@code
+ *       shoplens.engine.prefix.cache.bytes}: image-prefix KV reuse
  * </ul>
  *
  * Counters are function counters over the engine's own monotonic counts, so nothing is counted
@@ -154,6 +156,25 @@ public final class EngineMetrics implements MeterBinder {
         EngineStats::kvBudgetBytes,
         "kind",
         "budget");
+    counter(
+        registry,
+        "shoplens.engine.prefix.cache",
+        "Image-prefix KV lookups",
+        EngineStats::prefixCacheHits,
+        "result",
+        "hit");
+    counter(
+        registry,
+        "shoplens.engine.prefix.cache",
+        "Image-prefix KV lookups",
+        EngineStats::prefixCacheMisses,
+        "result",
+        "miss");
+    gauge(
+        registry,
+        "shoplens.engine.prefix.cache.bytes",
+        "Bytes of image-prefix KV held",
+        EngineStats::prefixCacheBytes);
   }
 
   private void stage(MeterRegistry registry, String stage, ToDoubleFunction<EngineStats> nanos) {

@@ -53,11 +53,12 @@ public final class BatchDecoder {
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
       joiners.add(
-          new RunningBatch.Input<>(i, in.promptIds(), in.queryEmbeds(), in.options(), in.seed()));
+          new RunningBatch.Input<>(
+              i, in.promptIds(), in.queryEmbeds(), in.options(), in.seed(), null));
       rows += in.options().rows();
     }
     Output[] outputs = new Output[inputs.size()];
-    try (RunningBatch<Integer> batch = new RunningBatch<>(graphs, rows, Long.MAX_VALUE)) {
+    try (RunningBatch<Integer> batch = new RunningBatch<>(graphs, rows, Long.MAX_VALUE, null)) {
       List<RunningBatch.Finished<Integer>> finished = new ArrayList<>(batch.join(joiners));
       while (!batch.isEmpty()) {
         finished.addAll(batch.step());

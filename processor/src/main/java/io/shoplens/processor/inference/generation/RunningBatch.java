@@ -7,7 +7,10 @@ import io.shoplens.processor.inference.onnx.KvCache;
 import io.shoplens.processor.inference.text.PromptBuilder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A decoding batch that requests join and leave between decoder steps (iteration-level scheduling),
@@ -46,6 +49,7 @@ public final class RunningBatch<T> implements AutoCloseable {
   private final long pad;
   private final List<Integer> stops;
   private final KvCache cache;
+  private final PrefixStore prefixes;
   private final List<Member<T>> members = new ArrayList<>();
   // Per row of the cache: its request, or null when the row is free.
   private final List<Member<T>> rowOwner = new ArrayList<>();
@@ -62,9 +66,15 @@ public final class RunningBatch<T> implements AutoCloseable {
    * @param queryEmbeds the image's query embeddings, [Q, H]
    * @param options generation options
    * @param seed the request's seed (sampling)
+   * @param imageKey the image's key (sha256) under which its prefix KV is reused
    */
   public record Input<T>(
-      T tag, long[] promptIds, float[] queryEmbeds, DecodingOptions options, long seed) {
+      T tag,
+      long[] promptIds,
+      float[] queryEmbeds,
+      DecodingOptions options,
+      long seed,
+      String imageKey) {
     int rows() {
       return options.rows();
     }
@@ -113,12 +123,14 @@ public final class RunningBatch<T> implements AutoCloseable {
    * @param graphs the model's graphs
    * @param maxRows most rows decoded together (a beam counts as a row)
    * @param budgetTokens most token rows the KV window may hold (rows x columns)
+   * @param prefixes where image-prefix KV is reused, or null to prefill every prompt whole
    */
-  public RunningBatch(Blip2Graphs graphs, int maxRows, long budgetTokens) {
+  public RunningBatch(Blip2Graphs graphs, int maxRows, long budgetTokens, PrefixStore prefixes) {
     this.graphs = graphs;
     this.manifest = graphs.manifest();
     this.maxRows = maxRows;
     this.budgetTokens = budgetTokens;
+    this.prefixes = prefixes;
     this.vocab = manifest.text().vocabSize();
     this.pad = manifest.tokens().padTokenId();
     this.stops = manifest.tokens().stopTokenIds();
@@ -221,8 +233,6 @@ public final class RunningBatch<T> implements AutoCloseable {
       return List.of();
     }
     int q = manifest.numQueryTokens();
-    int hidden = manifest.text().hiddenSize();
-    long imageToken = manifest.tokens().imageTokenId();
     List<SequenceGroup> groups = new ArrayList<>();
     List<long[]> rowPrompts = new ArrayList<>();
     List<float[]> rowImages = new ArrayList<>();
@@ -239,24 +249,6 @@ public final class RunningBatch<T> implements AutoCloseable {
     PromptBuilder.Padded padded = PromptBuilder.pad(rowPrompts, q, pad);
     int length = padded.length();
 
-    long start = System.nanoTime();
-    // Prefill: embed the prompt ids, then put each image's query embeddings where its image
-    // tokens are (Blip2ForConditionalGeneration's masked_scatter, row by row).
-    float[] embeds = graphs.embed(padded.ids(), rows, length);
-    for (int r = 0; r < rows; r++) {
-      float[] image = rowImages.get(r);
-      int k = 0;
-      for (int t = 0; t < length; t++) {
-        if (padded.ids()[r * length + t] == imageToken && padded.mask()[r * length + t] == 1) {
-          System.arraycopy(image, k * hidden, embeds, (r * length + t) * hidden, hidden);
-          k++;
-        }
-      }
-      if (k != q) {
-        throw new IllegalArgumentException(
-            "row " + r + " has " + k + " image tokens, expected " + q);
-      }
-    }
     long[] joinMask = padded.mask();
     long[] joinOnes = new long[rows];
     long[] positions = new long[rows * length];
@@ -270,11 +262,22 @@ public final class RunningBatch<T> implements AutoCloseable {
       }
       joinOnes[r] = sum;
     }
+    long start = System.nanoTime();
     KvCache prefill = graphs.newCache(rows, length);
     List<Finished<T>> done = new ArrayList<>();
     try {
       float[] joinLogits = new float[rows * vocab];
-      graphs.decode(embeds, length, joinMask, positions, prefill, joinLogits);
+      if (prefixes == null) {
+        prefillWhole(padded, rowImages, positions, prefill, joinLogits);
+      } else {
+        List<String> rowKeys = new ArrayList<>();
+        for (Input<T> in : joiners) {
+          for (int r = 0; r < in.rows(); r++) {
+            rowKeys.add(in.imageKey());
+          }
+        }
+        prefillAfterImagePrefix(padded, rowImages, rowKeys, positions, prefill, joinLogits);
+      }
       long prefillEnd = System.nanoTime();
       long[] joinNext = new long[rows];
       int[] sourceRows = new int[rows];
@@ -295,6 +298,113 @@ public final class RunningBatch<T> implements AutoCloseable {
       graphs.recycle(prefill);
     }
     return done;
+  }
+
+  /**
+   * Prefill in one pass: embed the prompt ids, put each image's query embeddings where its image
+   * tokens are (Blip2ForConditionalGeneration's masked_scatter, row by row), run the decoder.
+   */
+  private void prefillWhole(
+      PromptBuilder.Padded padded,
+      List<float[]> rowImages,
+      long[] positions,
+      KvCache prefill,
+      float[] joinLogits) {
+    int q = manifest.numQueryTokens();
+    int hidden = manifest.text().hiddenSize();
+    long imageToken = manifest.tokens().imageTokenId();
+    int rows = padded.rows();
+    int length = padded.length();
+    float[] embeds = graphs.embed(padded.ids(), rows, length);
+    for (int r = 0; r < rows; r++) {
+      float[] image = rowImages.get(r);
+      int k = 0;
+      for (int t = 0; t < length; t++) {
+        if (padded.ids()[r * length + t] == imageToken && padded.mask()[r * length + t] == 1) {
+          System.arraycopy(image, k * hidden, embeds, (r * length + t) * hidden, hidden);
+          k++;
+        }
+      }
+      if (k != q) {
+        throw new IllegalArgumentException(
+            "row " + r + " has " + k + " image tokens, expected " + q);
+      }
+    }
+    graphs.decode(embeds, length, padded.mask(), positions, prefill, joinLogits);
+  }
+
+  /**
+   * Prefill that reuses image prefixes: the KV of each image's Q positions comes from the {@link
+   * PrefixStore} (computed now, in one decoder pass over the missing images' query embeddings, and
+   * stored), and the decoder runs only over the columns after them (padding and text) with those as
+   * its past. The image positions come first in every prompt and see nothing after them, so their
+   * KV is the same in every prompt about the image.
+   */
+  private void prefillAfterImagePrefix(
+      PromptBuilder.Padded padded,
+      List<float[]> rowImages,
+      List<String> rowKeys,
+      long[] positions,
+      KvCache prefill,
+      float[] joinLogits) {
+    int q = manifest.numQueryTokens();
+    int rows = padded.rows();
+    int length = padded.length();
+    Map<String, float[]> kvByKey = new HashMap<>();
+    Map<String, float[]> missing = new LinkedHashMap<>();
+    for (int r = 0; r < rows; r++) {
+      String key = rowKeys.get(r);
+      if (!kvByKey.containsKey(key) && !missing.containsKey(key)) {
+        float[] kv = prefixes.get(key);
+        if (kv != null) {
+          kvByKey.put(key, kv);
+        } else {
+          missing.put(key, rowImages.get(r));
+        }
+      }
+    }
+    if (!missing.isEmpty()) {
+      int m = missing.size();
+      int hidden = manifest.text().hiddenSize();
+      float[] embeds = new float[m * q * hidden];
+      long[] mask = new long[m * q];
+      long[] imagePositions = new long[m * q];
+      int j = 0;
+      for (float[] image : missing.values()) {
+        System.arraycopy(image, 0, embeds, j * q * hidden, q * hidden);
+        for (int t = 0; t < q; t++) {
+          mask[j * q + t] = 1;
+          imagePositions[j * q + t] = t;
+        }
+        j++;
+      }
+      KvCache images = graphs.newCache(m, q);
+      try {
+        graphs.decode(embeds, q, mask, imagePositions, images, new float[m * vocab]);
+        j = 0;
+        for (String key : missing.keySet()) {
+          float[] kv = images.row(j++);
+          prefixes.put(key, kv);
+          kvByKey.put(key, kv);
+        }
+      } finally {
+        graphs.recycle(images);
+      }
+    }
+    List<float[]> past = new ArrayList<>();
+    for (String key : rowKeys) {
+      past.add(kvByKey.get(key));
+    }
+    prefill.loadRows(past, q);
+    int text = length - q;
+    long[] ids = new long[rows * text];
+    long[] textPositions = new long[rows * text];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(padded.ids(), r * length + q, ids, r * text, text);
+      System.arraycopy(positions, r * length + q, textPositions, r * text, text);
+    }
+    float[] embeds = graphs.embed(ids, rows, text);
+    graphs.decode(embeds, text, padded.mask(), textPositions, prefill, joinLogits);
   }
 
   /** Adds a joined member: its rows of {@code prefill} go into free or new rows of the cache. */

@@ -3,6 +3,7 @@ package io.shoplens.processor.inference.onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * The decoder's key/value cache for one decoding batch, kept in direct buffers so that ONNX Runtime
@@ -246,6 +247,49 @@ public final class KvCache {
       }
     }
     batch = newBatch;
+  }
+
+  /**
+   * One row's keys and values of every layer, [2 * layers][heads][length][headDim] flattened: what
+   * {@link #loadRows} takes back.
+   */
+  public float[] row(int row) {
+    int perHead = length * headDim;
+    float[] out = new float[2 * layers * heads * perHead];
+    for (int i = 0; i < 2 * layers; i++) {
+      FloatBuffer src = floats(current[i], batch * heads * perHead);
+      src.get(row * heads * perHead, out, i * heads * perHead, heads * perHead);
+    }
+    return out;
+  }
+
+  /**
+   * Makes this cache's rows hold the given rows (each from {@link #row} of a cache of {@code
+   * tokens} columns), as its past of {@code tokens} columns.
+   */
+  public void loadRows(List<float[]> rows, int tokens) {
+    if (rows.size() != batch) {
+      throw new IllegalArgumentException("expected " + batch + " rows, got " + rows.size());
+    }
+    reserve(tokens);
+    int perHead = tokens * headDim;
+    for (int i = 0; i < 2 * layers; i++) {
+      FloatBuffer dst = floats(current[i], batch * heads * perHead);
+      for (int r = 0; r < batch; r++) {
+        float[] kv = rows.get(r);
+        if (kv.length != 2 * layers * heads * perHead) {
+          throw new IllegalArgumentException(
+              "row "
+                  + r
+                  + ": expected "
+                  + 2 * layers * heads * perHead
+                  + " floats, got "
+                  + kv.length);
+        }
+        dst.put(r * heads * perHead, kv, i * heads * perHead, heads * perHead);
+      }
+    }
+    length = tokens;
   }
 
   /** Drops rows from the end (rows that hold nothing live any more). */
