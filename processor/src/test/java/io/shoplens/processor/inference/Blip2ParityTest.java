@@ -198,6 +198,33 @@ class Blip2ParityTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void givenARowFreedMidBatchWhenItsNeighbourRunsOnThenTheFreeRowNeverPassesTheLastPosition() {
+    // Given a multi-turn question (a long prompt) in row 0 and a caption (11 prompt tokens) forced
+    // to 500 new tokens in row 1: row 0 is freed after at most 12 steps and stays (it is not at the
+    // end) while row 1 runs to position 510 of the tiny model's 512; row 0 started 20-odd
+    // positions further on
+    List<GenerationRequest> requests =
+        List.of(
+            requests(TinyBundle.referenceCase("multiturn_alpha"), TinyBundle::pixelValues).get(0),
+            GenerationRequest.ofPixels(
+                "long",
+                TinyBundle.pixelValues("gray.png"),
+                null,
+                null,
+                List.of(),
+                DecodingOptions.greedy().withMaxNewTokens(500).withMinNewTokens(500),
+                0));
+
+    // When decoded continuously
+    List<GenerationResult> results = runContinuously(requests, new int[] {0, 0});
+
+    // Then the long one got all its tokens, as alone
+    assertThat(results.get(1).tokenIds())
+        .hasSize(500)
+        .containsExactly(model.generate(List.of(requests.get(1))).get(0).tokenIds());
+  }
+
   @ParameterizedTest(name = "{0} with image-prefix reuse, computed then reused")
   @MethodSource("deterministicCases")
   void shouldGenerateHuggingFacesTokensWithImagePrefixReuse(String name, JsonNode c) {

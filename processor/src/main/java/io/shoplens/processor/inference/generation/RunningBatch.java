@@ -462,8 +462,11 @@ public final class RunningBatch<T> implements AutoCloseable {
     for (int r = 0; r < rows; r++) {
       System.arraycopy(mask, r * past, stepMask, r * total, past);
       stepMask[r * total + past] = 1;
-      stepPositions[r] = ones[r];
-      ones[r]++;
+      if (rowOwner.get(r) != null) {
+        stepPositions[r] = ones[r];
+        ones[r]++;
+      } // a free row stays at position 0: however long it lingers, it never passes the model's
+      // last position
     }
     mask = stepMask;
     if (logits.length != rows * vocab) {
