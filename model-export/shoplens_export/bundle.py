@@ -31,7 +31,8 @@ def load_manifest(bundle_dir):
         raise ExportError(f"{path}: no manifest.json, not a model bundle")
     manifest = json.loads(path.read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise ExportError(f"{path}: format_version {manifest.get('format_version')}, expected {FORMAT_VERSION}")
+        raise ExportError(f"{path}: format_version {manifest.get('format_version')}, expected {FORMAT_VERSION}; "
+                          "re-export the bundle with this shoplens-export (python -m shoplens_export export ...)")
     files = manifest.get("files", {})
     for name in REQUIRED_FILES:
         if name not in files:

@@ -130,7 +130,7 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
         "inputs_embeds": {0: "batch", 1: "sequence"},
         "attention_mask": {0: "batch", 1: "total_sequence"},
         "position_ids": {0: "batch", 1: "sequence"},
-        "logits": {0: "batch", 1: "sequence"},
+        "logits": {0: "batch"},  # [batch, 1, vocab]: the last position only (format 2)
     }
     axes.update({n: {0: "batch", 2: "past_sequence"} for n in input_names[3:]})
     axes.update({n: {0: "batch", 2: "total_sequence"} for n in output_names[1:]})

@@ -51,9 +51,14 @@ class DecoderGraph(nn.Module):
     """One OPT decoder step with an explicit KV cache.
 
     Inputs: inputs_embeds [B,S,E], attention_mask [B,P+S] (1 = attend), position_ids [B,S] (OPT's,
-    before its offset of 2), then past key and value [B,N,P,D] per layer. Outputs: logits [B,S,V],
-    then present key and value [B,N,P+S,D] per layer. Same arithmetic as OPTDecoder with
-    `eager_attention_forward` (scaled query, fp32 softmax).
+    before its offset of 2), then past key and value [B,N,P,D] per layer. Outputs: logits [B,1,V]
+    of the last position only (bundle format 2), then present key and value [B,N,P+S,D] per layer.
+    Same arithmetic as OPTDecoder with `eager_attention_forward` (scaled query, fp32 softmax).
+
+    Only the last position's logits: generation reads nothing else (prompts are left-padded, so
+    every row's last position is real), and Hugging Face's `generate()` likewise projects only the
+    last position (`logits_to_keep=1`). The vocabulary projection of every prompt position was most
+    of a long prefill's cost on a large vocabulary.
     """
 
     def __init__(self, model):
@@ -111,6 +116,7 @@ class DecoderGraph(nn.Module):
             if not layer.do_layer_norm_before:
                 hidden = layer.final_layer_norm(hidden)
 
+        hidden = hidden[:, -1:, :]
         if d.final_layer_norm is not None:
             hidden = d.final_layer_norm(hidden)
         if d.project_out is not None:

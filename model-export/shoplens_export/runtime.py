@@ -72,7 +72,9 @@ class BundleRunner:
         return np.where(attention_mask == 0, 0, pos)
 
     def prefill(self, input_ids, attention_mask, pixel_values):
-        """Runs the first step (past length 0); returns (last logits [B,V], present, positions)."""
+        """Runs the first step (past length 0); returns (last logits [B,V], present, positions).
+
+        The decoder returns the last position's logits only ([B,1,V], bundle format 2)."""
         embeds = self.prompt_embeds(input_ids, self.query_embeds(pixel_values))
         positions = self.prefill_positions(attention_mask)
         logits, present = self.step(embeds, attention_mask, positions, self.empty_past(input_ids.shape[0]))

@@ -73,11 +73,43 @@ def test_should_serve_prefill_with_zero_length_past_and_match_one_token_at_a_tim
     past = runner.empty_past(2)
     for t in range(5):
         logits, past = runner.step(embeds[:, t:t + 1], mask[:, :t + 1], positions[:, t:t + 1], past)
-        # Then every real position gets the same logits, and the cache has grown by one each step
+        # Then every real position gets the logits of a prefill of the prompt up to it (format 2
+        # returns the last position only), and the cache has grown by one each step
+        prefix, _ = runner.step(embeds[:, :t + 1], mask[:, :t + 1], positions[:, :t + 1], runner.empty_past(2))
         real = mask[:, t] == 1
-        np.testing.assert_allclose(logits[real, 0], all_at_once[real, t], atol=1e-5)
+        np.testing.assert_allclose(logits[real, 0], prefix[real, 0], atol=1e-5)
         assert past[0].shape == (2, 4, t + 1, 4)
+    np.testing.assert_allclose(logits[:, 0], all_at_once[:, 0], atol=1e-5)
     np.testing.assert_allclose(past[3], present[3], atol=1e-6)
+
+
+def test_should_return_logits_of_the_last_position_only(tiny_bundle):
+    # Given a bundle of format 2 and a prefill of 5 positions
+    runner = BundleRunner(tiny_bundle)
+    embeds = np.random.default_rng(1).normal(size=(3, 5, 16)).astype(np.float32)
+    mask = np.ones((3, 5), np.int64)
+
+    # When the decoder runs
+    logits, present = runner.step(embeds, mask, runner.prefill_positions(mask), runner.empty_past(3))
+
+    # Then logits are [B, 1, V] while the cache holds every position
+    assert runner.manifest["format_version"] == 2
+    assert logits.shape == (3, 1, 600)
+    assert present[0].shape == (3, 4, 5, 4)
+
+
+def test_should_refuse_a_format_1_bundle_with_how_to_re_export(tmp_path):
+    # Given a bundle whose manifest says format 1 (its decoder returned logits for every position)
+    import shutil
+
+    shutil.copytree(COMMITTED_BUNDLE, tmp_path / "b")
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    manifest["format_version"] = 1
+    (tmp_path / "b" / "manifest.json").write_text(json.dumps(manifest))
+
+    # When it is loaded, Then the error says what to do
+    with pytest.raises(ExportError, match="format_version 1, expected 2; re-export"):
+        bundle.load_manifest(tmp_path / "b")
 
 
 def test_should_write_external_data_files_when_asked(tiny_source, tmp_path):

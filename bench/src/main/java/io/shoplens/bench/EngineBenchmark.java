@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.StringJoiner;
@@ -37,7 +36,15 @@ import java.util.StringJoiner;
  * <pre>
  * java -cp ... io.shoplens.bench.EngineBenchmark --bundle DIR [--batches 1,4,8]
  *     [--max-new-tokens 16] [--warmup 1] [--reps 3] [--intra-op 2] [--inter-op 1]
+ * java -cp ... io.shoplens.bench.EngineBenchmark --serving --bundle DIR
+ *     --workload FILE [--intra-op 2] [--inter-op 1]
  * </pre>
+ *
+ * <p>Serving mode ({@link Serving}): the whole engine ({@code BatchingInferenceEngine}) under the
+ * continuous scheduler, then under the static one, on a ShopLens-shaped workload written by {@code
+ * python -m shoplens_export.bench --write-workload} (same requests and arrivals as the Python
+ * static-batch loops): saturation (every request submitted at once), then Poisson arrivals at 50%
+ * and 80% of each scheduler's own saturation rate.
  */
 public final class EngineBenchmark {
   /** The question every row asks (the Python side uses the same text). */
@@ -45,7 +52,11 @@ public final class EngineBenchmark {
 
   private EngineBenchmark() {}
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--serving")) {
+      Serving.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     Args a = Args.parse(args);
     EngineConfig config =
         EngineConfig.builder().intraOpThreads(a.intraOp).interOpThreads(a.interOp).build();
@@ -77,22 +88,17 @@ public final class EngineBenchmark {
             DecodingOptions.greedy()
                 .withMaxNewTokens(a.maxNewTokens)
                 .withMinNewTokens(a.maxNewTokens);
-        List<Blip2Model.Prepared> prepared = new ArrayList<>();
+        List<float[]> embeds = model.encodeImages(pixels);
+        List<Blip2Model.Encoded> encoded = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
-          prepared.add(
+          Blip2Model.Prepared p =
               model.prepare(
                   GenerationRequest.ofPixels(
-                      "bench-" + i, pixels.get(i), null, QUESTION, List.of(), options, 0)));
+                      "bench-" + i, pixels.get(i), null, QUESTION, List.of(), options, 0));
+          encoded.add(new Blip2Model.Encoded(p, embeds.get(i), p.preprocessNanos(), 0, false));
         }
-        List<float[]> embeds = model.encodeImages(pixels);
-        List<Long> zeroVision = Collections.nCopies(batch, 0L);
-        List<Boolean> noHits = Collections.nCopies(batch, false);
         List<List<GenerationResult>> last = new ArrayList<>(List.of(List.of()));
-        double[] generateMs =
-            time(
-                a.warmup,
-                a.reps,
-                () -> last.set(0, model.decode(prepared, embeds, zeroVision, noHits)));
+        double[] generateMs = time(a.warmup, a.reps, () -> last.set(0, model.decode(encoded)));
         List<GenerationResult> results = last.get(0);
         for (GenerationResult r : results) {
           if (r.generatedTokens() != a.maxNewTokens) {
@@ -253,6 +259,12 @@ public final class EngineBenchmark {
       return this;
     }
 
+    /** A value already in JSON. */
+    Json putRaw(String key, String json) {
+      fields.add(quote(key) + ": " + json);
+      return this;
+    }
+
     private static String render(Object value) {
       if (value instanceof String s) {
         return quote(s);
@@ -304,6 +316,204 @@ public final class EngineBenchmark {
     @Override
     public String toString() {
       return fields.toString();
+    }
+  }
+
+  /** Serving mode: requests with arrival times through the whole engine. */
+  static final class Serving {
+    private Serving() {}
+
+    static void main(String[] args) throws Exception {
+      Path bundle = null;
+      Path workloadFile = null;
+      int intra = 2;
+      int inter = 1;
+      for (int i = 0; i + 1 < args.length; i += 2) {
+        switch (args[i]) {
+          case "--bundle" -> bundle = Path.of(args[i + 1]);
+          case "--workload" -> workloadFile = Path.of(args[i + 1]);
+          case "--intra-op" -> intra = Integer.parseInt(args[i + 1]);
+          case "--inter-op" -> inter = Integer.parseInt(args[i + 1]);
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown option "
+                      + args[i]
+                      + "; expected --bundle, --workload, --intra-op, --inter-op");
+        }
+      }
+      if (bundle == null || workloadFile == null) {
+        throw new IllegalArgumentException("--serving needs --bundle DIR and --workload FILE");
+      }
+      com.fasterxml.jackson.databind.JsonNode w =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(workloadFile.toFile());
+      for (EngineConfig.Scheduler scheduler : EngineConfig.Scheduler.values()) {
+        boolean continuous = scheduler == EngineConfig.Scheduler.CONTINUOUS;
+        EngineConfig config =
+            EngineConfig.builder()
+                .intraOpThreads(intra)
+                .interOpThreads(inter)
+                .maxBatchSize(w.get("max_batch").asInt())
+                .maxBatchWait(java.time.Duration.ofMillis(w.get("max_wait_ms").asLong()))
+                .queueCapacity(w.get("requests").size() + 16)
+                .scheduler(scheduler)
+                // Static is the engine as it was: no image-prefix reuse either.
+                .prefixCacheBytes(continuous ? EngineConfig.defaults().prefixCacheBytes() : 0)
+                .build();
+        String impl = continuous ? "java-continuous" : "java-static";
+        try (io.shoplens.processor.inference.BatchingInferenceEngine engine =
+            io.shoplens.processor.inference.BatchingInferenceEngine.start(bundle, config)) {
+          System.out.println(
+              new Json()
+                  .put("kind", "setup")
+                  .put("impl", impl)
+                  .put("runtime", "onnxruntime-java " + ortVersion())
+                  .put("intra_op_threads", intra)
+                  .put("inter_op_threads", inter)
+                  .put("loadavg", loadAverage()));
+          int pixelCount = 3 * imageSize(bundle) * imageSize(bundle);
+          int n = w.get("requests").size();
+          run(engine, w, new double[14], 0, pixelCount, 14); // warm-up, untimed
+          Run sat = run(engine, w, new double[n], 1, pixelCount, n);
+          System.out.println(sat.summary(impl, "saturation", Double.NaN, w));
+          Json tokens = new Json().put("kind", "tokens").put("impl", impl);
+          System.out.println(tokens.putRaw("tokens", sat.tokensJson()));
+          double[] loads = {0.5, 0.8};
+          for (int l = 0; l < loads.length; l++) {
+            double rate = loads[l] * sat.rps();
+            double[] arrivals = new double[n];
+            double t = 0;
+            for (int i = 0; i < n; i++) {
+              if (i > 0) {
+                t += w.get("gaps").get(i).asDouble() / rate;
+              }
+              arrivals[i] = t;
+            }
+            Run r = run(engine, w, arrivals, 2 + l, pixelCount, n);
+            System.out.println(r.summary(impl, Math.round(loads[l] * 100) + "%", rate, w));
+          }
+          System.out.flush();
+        }
+      }
+    }
+
+    private static int imageSize(Path bundle) {
+      return io.shoplens.processor.inference.bundle.ModelBundle.load(bundle)
+          .manifest()
+          .vision()
+          .imageSize();
+    }
+
+    record Run(
+        double[] latencies, double duration, java.util.Map<String, long[]> tokens, long kvPeak) {
+      double rps() {
+        return latencies.length / duration;
+      }
+
+      String tokensJson() {
+        StringJoiner j = new StringJoiner(", ", "{", "}");
+        tokens.forEach(
+            (id, t) -> {
+              StringJoiner a = new StringJoiner(", ", "[", "]");
+              for (long x : t) {
+                a.add(Long.toString(x));
+              }
+              j.add(Json.quote(id) + ": " + a);
+            });
+        return j.toString();
+      }
+
+      Json summary(
+          String impl, String load, double offered, com.fasterxml.jackson.databind.JsonNode w) {
+        double[] ms = latencies.clone();
+        for (int i = 0; i < ms.length; i++) {
+          ms[i] *= 1000;
+        }
+        Arrays.sort(ms);
+        long generated = 0;
+        for (int i = 0; i < latencies.length; i++) {
+          generated += w.get("requests").get(i).get("new_tokens").asLong();
+        }
+        return new Json()
+            .put("kind", "serving")
+            .put("impl", impl)
+            .put("load", load)
+            .putRaw("offered_rps", Double.isNaN(offered) ? "null" : Double.toString(offered))
+            .put("requests", latencies.length)
+            .put("duration_s", duration)
+            .put("rps", rps())
+            .put("tokens_per_s", generated / duration)
+            .put("p50_ms", percentile(ms, 50))
+            .put("p99_ms", percentile(ms, 99))
+            .put("peak_rss_mib", rssMib("VmHWM"))
+            .put("kv_bytes_peak", kvPeak)
+            .put("loadavg", loadAverage());
+      }
+    }
+
+    /** numpy's default (linear) percentile of sorted values. */
+    static double percentile(double[] sorted, double p) {
+      double pos = (sorted.length - 1) * p / 100.0;
+      int lo = (int) Math.floor(pos);
+      int hi = Math.min(lo + 1, sorted.length - 1);
+      return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+
+    /** Submits the first {@code n} requests at their arrival offsets; images of run {@code run}. */
+    static Run run(
+        io.shoplens.processor.inference.BatchingInferenceEngine engine,
+        com.fasterxml.jackson.databind.JsonNode w,
+        double[] arrivals,
+        int run,
+        int pixelCount,
+        int n)
+        throws Exception {
+      java.util.Map<Integer, float[]> images = new java.util.HashMap<>();
+      List<GenerationRequest> requests = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        com.fasterxml.jackson.databind.JsonNode r = w.get("requests").get(i);
+        int image = r.get("upload").asInt() + 100 * run;
+        int newTokens = r.get("new_tokens").asInt();
+        requests.add(
+            GenerationRequest.ofPixels(
+                r.get("id").asText(),
+                images.computeIfAbsent(image, k -> pixels(k, pixelCount)),
+                null,
+                r.get("question").isNull() ? null : r.get("question").asText(),
+                List.of(),
+                DecodingOptions.greedy().withMaxNewTokens(newTokens).withMinNewTokens(newTokens),
+                0));
+      }
+      long[] done = new long[n];
+      List<java.util.concurrent.CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+      long kvPeak = 0;
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        long due = t0 + (long) (arrivals[i] * 1e9);
+        long wait;
+        while ((wait = due - System.nanoTime()) > 0) {
+          kvPeak = Math.max(kvPeak, engine.stats().kvBytesInUse());
+          java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, 1_000_000));
+        }
+        int index = i;
+        futures.add(
+            engine.submit(requests.get(i)).whenComplete((r, e) -> done[index] = System.nanoTime()));
+      }
+      for (var f : futures) {
+        while (!f.isDone()) {
+          kvPeak = Math.max(kvPeak, engine.stats().kvBytesInUse());
+          java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+      }
+      java.util.Map<String, long[]> tokens = new java.util.LinkedHashMap<>();
+      double[] latencies = new double[n];
+      long last = t0;
+      for (int i = 0; i < n; i++) {
+        GenerationResult r = futures.get(i).get();
+        tokens.put(r.requestId(), r.tokenIds());
+        latencies[i] = (done[i] - t0) / 1e9 - arrivals[i];
+        last = Math.max(last, done[i]);
+      }
+      return new Run(latencies, (last - t0) / 1e9, tokens, kvPeak);
     }
   }
 }

@@ -1,10 +1,13 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.generation.RunningBatch;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -13,12 +16,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link InferenceEngine}: a bounded queue, one worker thread that forms batches (up to {@code
- * maxBatchSize} decoding rows, waiting at most {@code maxBatchWait} after the first request), a
- * vision cache, and {@link Blip2Model} underneath.
+ * The {@link InferenceEngine}: a bounded queue, one worker thread, a vision cache, a running
+ * decoding batch over one KV cache, and {@link Blip2Model} underneath.
+ *
+ * <p><b>Scheduler</b> ({@link EngineConfig#scheduler()}). Under {@link
+ * EngineConfig.Scheduler#STATIC} the worker forms a batch (up to {@code maxBatchSize} decoding
+ * rows, waiting at most {@code maxBatchWait} after the first request), prefills it and decodes it
+ * until its last request has finished; then the next batch. Under {@link
+ * EngineConfig.Scheduler#CONTINUOUS} scheduling is per decoder step (iteration-level, as in Orca
+ * and vLLM): after every step the requests that finished leave the batch (their futures complete at
+ * once), and waiting requests join while rows and KV budget allow. A joining request is prepared,
+ * its image encoded (or found in the vision cache), and its prompt prefilled together with the
+ * other requests joining at that step, as a graph call beside the running batch; its KV rows are
+ * then copied into free rows of the running cache and it decodes with the others from the next step
+ * on. A 2-token answer thus leaves after 2 steps instead of waiting for the batch's longest
+ * caption, and a new request waits one step, not one batch. What a request generates does not
+ * depend on its neighbours: each row attends only to its own columns, and its tokens are picked
+ * with its own options and seeded random source (see {@link RunningBatch}).
+ *
+ * <p><b>KV budget</b> ({@link EngineConfig#kvBudgetTokens()} or {@link
+ * EngineConfig#kvBudgetBytes()}). The running batch's KV cache is a window of rows x columns; a
+ * request joins only if the window, with every request in it generating up to its {@code
+ * maxNewTokens}, stays within the budget. Otherwise it waits (in order: later requests do not
+ * overtake it), and requests behind it wait in the bounded queue, whose backpressure reaches {@code
+ * submit}: a full budget means waiting, never an out-of-memory. A request that would not fit even
+ * alone fails with an {@link IllegalArgumentException}. The cache's storage is allocated as the
+ * window grows, up to twice the budget (past and present tensors alternate); a joining prefill
+ * needs its own small cache beside it. Rows busy and KV bytes in use are in {@link #stats()}.
+ *
+ * <p><b>Image-prefix reuse</b> ({@link EngineConfig#prefixCacheBytes()}). Every prompt about an
+ * image starts with the same {@code num_query_tokens} image positions (padding sits after them),
+ * whose keys and values depend on nothing else. A {@link PrefixCache} beside the vision cache keeps
+ * them by (image sha256, model version), LRU by bytes: the caption, the attribute prompts, every
+ * question and every later turn about an upload compute them once, and their prefill runs over the
+ * text columns only. Hits, misses and bytes are in {@link #stats()}. Longer shared prefixes (a
+ * conversation's earlier turns) are not reused: they are shared only by the turns of one
+ * conversation, a few dozen tokens each, and matching them would need per-block hashing of every
+ * prompt (as vLLM does); the image prefix is the part every request about an upload shares.
  *
  * <p>Failures are contained: a request whose image or prompt is bad fails alone; a failure in a
- * graph fails the requests of that batch only, and the worker goes on with the next batch.
+ * graph fails the requests decoding at that moment (the running batch and its joiners), and the
+ * worker goes on with the next requests.
  *
  * <p>One worker is enough: ONNX Runtime parallelises each graph over its intra-op threads, and a
  * second batch in flight would compete for the same cores.
@@ -35,26 +73,91 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   private volatile boolean closed;
   // A request taken from the queue that did not fit its batch; only the worker touches it.
   private Pending carried;
+  // Requests prepared and encoded, waiting for rows or KV budget to join; only the worker touches
+  // them (close() after the worker stopped).
+  private final ArrayDeque<Decodable> ready = new ArrayDeque<>();
+  private final RunningBatch<Decodable> running;
+  private final PrefixCache prefixes;
+  private volatile int busyRows;
+  private volatile long kvBytesInUse;
+  private final long kvBudgetBytes;
 
   // Options of the caption request an embedding is prepared as: one row, nothing decoded.
   private static final DecodingOptions EMBED_OPTIONS = DecodingOptions.greedy().withMaxNewTokens(1);
 
-  /**
-   * A queued request: a generation ({@code future} set) or an image embedding ({@code embedding}
-   * set; its {@code request} is a caption request that is prepared and encoded but not decoded).
-   */
-  private record Pending(
-      GenerationRequest request,
-      CompletableFuture<GenerationResult> future,
-      CompletableFuture<float[]> embedding) {
-    boolean embedOnly() {
-      return embedding != null;
+  /** A queued request: a generation or an image embedding, each with its own future. */
+  private sealed interface Pending {
+    /** What the model prepares: the request itself, or the caption request an embedding uses. */
+    GenerationRequest request();
+
+    /** Completes the future exceptionally; false if it was already completed. */
+    boolean fail(Throwable e);
+
+    /**
+     * The step after the vision stage: a generation goes on to decoding, an embedding is complete.
+     *
+     * @return what to decode, or empty once this request is complete
+     */
+    Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens);
+  }
+
+  /** A request to decode. */
+  private record Generation(GenerationRequest request, CompletableFuture<GenerationResult> future)
+      implements Pending {
+    @Override
+    public boolean fail(Throwable e) {
+      return future.completeExceptionally(e);
     }
 
-    boolean fail(Throwable e) {
-      return embedOnly() ? embedding.completeExceptionally(e) : future.completeExceptionally(e);
+    @Override
+    public Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens) {
+      return Optional.of(new Decodable(this, encoded));
     }
   }
+
+  /**
+   * An image embedding: {@code request} is a caption request that is prepared and encoded but not
+   * decoded.
+   */
+  private record Embedding(GenerationRequest request, CompletableFuture<float[]> future)
+      implements Pending {
+    @Override
+    public boolean fail(Throwable e) {
+      return future.completeExceptionally(e);
+    }
+
+    @Override
+    public Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens) {
+      future.complete(ImageEmbeddings.meanPoolNormalized(encoded.queryEmbeds(), numQueryTokens));
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * One request on its way through a batch: prepared (prompt ids, image digest), then given its
+   * image's query embeddings. Each stage returns a new record, so a request's state never lives in
+   * a list aligned with others by index.
+   *
+   * @param pending the queued request and its future
+   * @param prepared its prompt and image digest
+   * @param preprocessNanos preprocessing time so far, image decoding included once done
+   */
+  private record Admitted(Pending pending, Blip2Model.Prepared prepared, long preprocessNanos) {
+    String imageSha256() {
+      return prepared.imageSha256();
+    }
+
+    Admitted plusPreprocess(long nanos) {
+      return new Admitted(pending, prepared, preprocessNanos + nanos);
+    }
+
+    Blip2Model.Encoded encoded(float[] queryEmbeds, long visionNanos, boolean hit) {
+      return new Blip2Model.Encoded(prepared, queryEmbeds, preprocessNanos, visionNanos, hit);
+    }
+  }
+
+  /** A generation request ready to decode, with the future its result completes. */
+  private record Decodable(Generation pending, Blip2Model.Encoded encoded) {}
 
   /**
    * Starts the worker. The engine owns the model from now on and closes it in {@link #close}.
@@ -71,6 +174,15 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     this.config = config;
     this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
     this.cache = new VisionCache(config.visionCacheEntries());
+    this.prefixes =
+        config.prefixCacheBytes() > 0
+            ? new PrefixCache(config.prefixCacheBytes(), model.modelVersion())
+            : null;
+    this.running = model.newBatch(config, prefixes);
+    this.kvBudgetBytes =
+        running.budgetTokens() > Long.MAX_VALUE / running.kvBytesPerToken()
+            ? Long.MAX_VALUE
+            : running.budgetTokens() * running.kvBytesPerToken();
     this.worker = new Thread(this::run, "shoplens-inference");
     worker.setDaemon(true);
     worker.start();
@@ -84,7 +196,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   @Override
   public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
     CompletableFuture<GenerationResult> future = new CompletableFuture<>();
-    return enqueue(new Pending(request, future, null), future);
+    return enqueue(new Generation(request, future), future);
   }
 
   /**
@@ -104,7 +216,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
       future.completeExceptionally(e);
       return future;
     }
-    return enqueue(new Pending(request, null, future), future);
+    return enqueue(new Embedding(request, future), future);
   }
 
   private <T> CompletableFuture<T> enqueue(Pending pending, CompletableFuture<T> future) {
@@ -145,7 +257,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
 
   @Override
   public EngineStats stats() {
-    return stats.snapshot(queue::size);
+    return stats.snapshot(queue::size, busyRows, kvBytesInUse, kvBudgetBytes, prefixes);
   }
 
   @Override
@@ -170,6 +282,12 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     }
     failQueued(stopped ? carried : null);
     if (stopped) {
+      for (Decodable d : ready) {
+        stats.failed.increment();
+        d.pending().fail(notRun(d.pending()));
+      }
+      ready.clear();
+      running.close();
       model.close();
     } else {
       // Closing sessions under a running graph would crash the JVM; leak them instead.
@@ -196,35 +314,188 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     queue.drainTo(left);
     for (Pending p : left) {
       stats.failed.increment();
-      p.fail(
-          new RequestRejectedException(
-              "request " + p.request().requestId() + " not run: the engine closed"));
+      p.fail(notRun(p));
     }
   }
 
+  private static RequestRejectedException notRun(Pending p) {
+    return new RequestRejectedException(
+        "request " + p.request().requestId() + " not run: the engine closed");
+  }
+
   private void run() {
-    while (!closed) {
-      List<Pending> batch;
-      try {
-        batch = nextBatch();
-      } catch (InterruptedException e) {
-        break; // close() interrupts an idle worker
+    boolean continuous = config.scheduler() == EngineConfig.Scheduler.CONTINUOUS;
+    while (true) {
+      boolean idle = running.isEmpty() && ready.isEmpty();
+      if (closed && running.isEmpty()) {
+        break; // close() fails what still waits
       }
-      if (batch.isEmpty()) {
-        continue;
+      boolean admitted = false;
+      if (!closed && (idle || continuous)) {
+        List<Pending> taken;
+        try {
+          taken = idle ? nextBatch() : available();
+        } catch (InterruptedException e) {
+          break; // close() interrupts an idle worker
+        }
+        admitted = !taken.isEmpty();
+        if (admitted) {
+          admit(taken);
+        }
       }
-      // A batch that started runs to completion even if close() is called meanwhile.
+      // What was taken runs, and the running batch runs to completion, even if close() is called
+      // meanwhile; close() interrupts only to wake an idle worker.
       boolean interrupted = Thread.interrupted();
       try {
-        runBatch(batch);
+        if (!closed || admitted) {
+          joinWaiting(continuous);
+        }
+        if (!running.isEmpty()) {
+          long start = System.nanoTime();
+          complete(model.step(running));
+          stats.decodeNanos.add(System.nanoTime() - start);
+        }
       } catch (RuntimeException | Error e) {
-        fail(batch, e);
+        failRunning(e);
       } finally {
+        busyRows = running.busyRows();
+        kvBytesInUse = running.kvBytesInUse();
         if (interrupted || closed) {
           Thread.currentThread().interrupt();
         }
       }
     }
+  }
+
+  /**
+   * Continuous scheduling, with a batch running: the requests already queued, without waiting, as
+   * many as the free rows could take.
+   */
+  private List<Pending> available() {
+    int rows = running.busyRows();
+    for (Decodable d : ready) {
+      rows += d.pending().request().options().rows();
+    }
+    List<Pending> taken = new ArrayList<>();
+    while (rows < config.maxBatchSize()) {
+      Pending next = carried != null ? carried : queue.poll();
+      carried = null;
+      if (next == null) {
+        break;
+      }
+      taken.add(next);
+      rows += next.request().options().rows();
+    }
+    return taken;
+  }
+
+  /** Prepares and encodes taken requests; generation requests then wait in {@code ready}. */
+  private void admit(List<Pending> taken) {
+    stats.batch(taken.size());
+    // Prompt and image digest of each request on its own: a bad request fails only itself.
+    List<Admitted> admitted = new ArrayList<>();
+    for (Pending p : taken) {
+      try {
+        Blip2Model.Prepared prepared = model.prepare(p.request());
+        admitted.add(new Admitted(p, prepared, prepared.preprocessNanos()));
+      } catch (RuntimeException e) {
+        fail(List.of(p), e);
+      }
+    }
+    List<Decodable> decoding = new ArrayList<>();
+    try {
+      for (Blip2Model.Encoded e : encode(admitted, decoding)) {
+        stats.preprocessNanos.add(e.preprocessNanos());
+      }
+    } catch (RuntimeException e) {
+      fail(admitted.stream().map(Admitted::pending).toList(), e);
+      return;
+    }
+    for (Decodable d : decoding) {
+      if (running.canEverFit(input(d))) {
+        ready.add(d);
+      } else {
+        fail(
+            List.of(d.pending()),
+            new IllegalArgumentException(
+                "request "
+                    + d.pending().request().requestId()
+                    + " needs "
+                    + d.pending().request().options().rows()
+                    + " rows x "
+                    + input(d).promptIds().length
+                    + " prompt tokens + "
+                    + d.pending().request().options().maxNewTokens()
+                    + " new tokens of KV, more than the whole budget of "
+                    + running.budgetTokens()
+                    + " token rows"));
+      }
+    }
+  }
+
+  /**
+   * Joins waiting requests, in order, while they fit: under the static scheduler only into an empty
+   * batch (the batch that was just formed), under the continuous one after any step.
+   */
+  private void joinWaiting(boolean continuous) {
+    if (ready.isEmpty() || (!continuous && !running.isEmpty())) {
+      return;
+    }
+    List<RunningBatch.Input<Decodable>> joiners = new ArrayList<>();
+    while (!ready.isEmpty()) {
+      List<RunningBatch.Input<Decodable>> with = new ArrayList<>(joiners);
+      with.add(input(ready.peek()));
+      if (!running.fits(with)) {
+        break; // first come, first served: later requests do not overtake it
+      }
+      joiners = with;
+      ready.poll();
+    }
+    if (joiners.isEmpty()) {
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      complete(model.join(running, joiners));
+    } catch (RuntimeException | Error e) {
+      fail(joiners.stream().map(j -> (Pending) j.tag().pending()).toList(), e);
+      throw e;
+    } finally {
+      stats.prefillNanos.add(System.nanoTime() - start);
+    }
+  }
+
+  private static RunningBatch.Input<Decodable> input(Decodable d) {
+    Blip2Model.Prepared p = d.encoded().prepared();
+    return new RunningBatch.Input<>(
+        d,
+        p.promptIds(),
+        d.encoded().queryEmbeds(),
+        p.request().options(),
+        p.request().seed(),
+        p.imageSha256());
+  }
+
+  private void complete(List<RunningBatch.Finished<Decodable>> finished) {
+    for (RunningBatch.Finished<Decodable> f : finished) {
+      Decodable d = f.tag();
+      try {
+        GenerationResult r = model.result(d.encoded(), f);
+        stats.tokensGenerated.add(r.generatedTokens());
+        stats.completed.increment();
+        d.pending().future().complete(r);
+      } catch (RuntimeException e) {
+        fail(List.of(d.pending()), e);
+      }
+    }
+  }
+
+  /**
+   * A graph failed: the requests decoding now fail, and decoding starts over with an empty batch.
+   */
+  private void failRunning(Throwable e) {
+    fail(running.tags().stream().map(d -> (Pending) d.pending()).toList(), e);
+    running.clear();
   }
 
   private List<Pending> nextBatch() throws InterruptedException {
@@ -261,127 +532,73 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     return batch;
   }
 
-  private void runBatch(List<Pending> batch) {
-    stats.batch(batch.size());
-    // 1. Prompt and image digest of each request on its own: a bad request fails only itself.
-    List<Pending> accepted = new ArrayList<>();
-    List<Blip2Model.Prepared> acceptedPrepared = new ArrayList<>();
-    for (Pending p : batch) {
-      try {
-        acceptedPrepared.add(model.prepare(p.request()));
-        accepted.add(p);
-      } catch (RuntimeException e) {
-        fail(List.of(p), e);
-      }
-    }
-    // 2. Query embeddings: from the cache, or one vision pass over the distinct new images. Only a
-    // miss decodes and resizes its image (once per distinct image): a bad image fails only the
-    // requests for it, and a hit costs no image work on this thread.
+  /**
+   * Gives every admitted request its image's query embeddings: a cache hit, or one vision pass over
+   * the distinct missing images. Only a miss decodes its image, once per distinct image, as an
+   * explicit step: a bad image fails only the requests for it, and a hit costs no image work on
+   * this thread. Embeddings complete here; generation requests are added to {@code decoding} in
+   * batch order.
+   *
+   * @return every request that got its embeddings (for the stats)
+   */
+  private List<Blip2Model.Encoded> encode(List<Admitted> admitted, List<Decodable> decoding) {
     String version = model.modelVersion();
-    List<Pending> live = new ArrayList<>();
-    List<Blip2Model.Prepared> prepared = new ArrayList<>();
-    List<float[]> embeds = new ArrayList<>();
-    List<Boolean> hits = new ArrayList<>();
-    Map<String, Integer> missing = new LinkedHashMap<>();
-    List<float[]> missingPixels = new ArrayList<>();
-    for (int i = 0; i < accepted.size(); i++) {
-      Blip2Model.Prepared p = acceptedPrepared.get(i);
-      String sha = p.imageSha256();
+    Map<String, float[]> hits = new HashMap<>();
+    Map<String, float[]> missingPixels = new LinkedHashMap<>();
+    List<Admitted> live = new ArrayList<>();
+    for (Admitted a : admitted) {
+      String sha = a.imageSha256();
       float[] cached = cache.get(new VisionCache.Key(sha, version));
-      if (cached == null && !missing.containsKey(sha)) {
+      if (cached != null) {
+        hits.put(sha, cached);
+      } else if (!missingPixels.containsKey(sha)) {
+        long start = System.nanoTime();
         try {
-          missingPixels.add(p.pixels());
-          missing.put(sha, missingPixels.size() - 1);
+          missingPixels.put(sha, model.decodeImage(a.prepared()));
+          a = a.plusPreprocess(System.nanoTime() - start);
         } catch (RuntimeException e) {
-          stats.preprocessNanos.add(p.preprocessNanos());
-          fail(List.of(accepted.get(i)), e);
+          stats.preprocessNanos.add(a.preprocessNanos() + System.nanoTime() - start);
+          fail(List.of(a.pending()), e);
           continue;
         }
       }
-      stats.preprocessNanos.add(p.preprocessNanos());
-      if (cached != null) {
-        stats.cacheHits.increment();
-      } else {
-        stats.cacheMisses.increment();
-      }
-      live.add(accepted.get(i));
-      prepared.add(p);
-      embeds.add(cached);
-      hits.add(cached != null);
+      live.add(a);
     }
-    if (live.isEmpty()) {
-      return;
-    }
-    try {
-      long visionNanos = 0;
-      Map<String, float[]> fresh = new HashMap<>();
-      if (!missingPixels.isEmpty()) {
-        long start = System.nanoTime();
-        List<float[]> encoded = model.encodeImages(missingPixels);
-        visionNanos = System.nanoTime() - start;
-        stats.visionRuns.increment();
-        stats.visionNanos.add(visionNanos);
-        missing.forEach(
-            (sha, index) -> {
-              fresh.put(sha, encoded.get(index));
-              cache.put(new VisionCache.Key(sha, version), encoded.get(index));
-            });
+    long visionNanos = 0;
+    Map<String, float[]> fresh = new HashMap<>();
+    if (!missingPixels.isEmpty()) {
+      long start = System.nanoTime();
+      List<float[]> encoded = model.encodeImages(new ArrayList<>(missingPixels.values()));
+      visionNanos = System.nanoTime() - start;
+      stats.visionRuns.increment();
+      stats.visionNanos.add(visionNanos);
+      int i = 0;
+      for (String sha : missingPixels.keySet()) {
+        fresh.put(sha, encoded.get(i));
+        cache.put(new VisionCache.Key(sha, version), encoded.get(i++));
       }
-      List<Long> nanos = new ArrayList<>();
-      for (int i = 0; i < prepared.size(); i++) {
-        if (embeds.get(i) == null) {
-          embeds.set(i, fresh.get(prepared.get(i).imageSha256()));
-          nanos.add(visionNanos);
+    }
+    List<Blip2Model.Encoded> done = new ArrayList<>();
+    for (Admitted a : live) {
+      boolean hit = hits.containsKey(a.imageSha256());
+      Blip2Model.Encoded e =
+          hit
+              ? a.encoded(hits.get(a.imageSha256()), 0, true)
+              : a.encoded(fresh.get(a.imageSha256()), visionNanos, false);
+      (hit ? stats.cacheHits : stats.cacheMisses).increment();
+      done.add(e);
+      try {
+        Optional<Decodable> next = a.pending().encoded(e, model.numQueryTokens());
+        if (next.isPresent()) {
+          decoding.add(next.get());
         } else {
-          nanos.add(0L);
+          stats.completed.increment();
         }
+      } catch (RuntimeException ex) {
+        fail(List.of(a.pending()), ex);
       }
-      // 3. Embeddings are done now; the generation requests are decoded together.
-      List<Pending> decoding = new ArrayList<>();
-      List<Blip2Model.Prepared> decodePrepared = new ArrayList<>();
-      List<float[]> decodeEmbeds = new ArrayList<>();
-      List<Long> decodeNanos = new ArrayList<>();
-      List<Boolean> decodeHits = new ArrayList<>();
-      for (int i = 0; i < live.size(); i++) {
-        Pending p = live.get(i);
-        if (p.embedOnly()) {
-          try {
-            p.embedding()
-                .complete(
-                    ImageEmbeddings.meanPoolNormalized(embeds.get(i), model.numQueryTokens()));
-            stats.completed.increment();
-          } catch (RuntimeException e) {
-            fail(List.of(p), e);
-          }
-        } else {
-          decoding.add(p);
-          decodePrepared.add(prepared.get(i));
-          decodeEmbeds.add(embeds.get(i));
-          decodeNanos.add(nanos.get(i));
-          decodeHits.add(hits.get(i));
-        }
-      }
-      if (decoding.isEmpty()) {
-        return;
-      }
-      live = decoding;
-      List<GenerationResult> results =
-          model.decode(decodePrepared, decodeEmbeds, decodeNanos, decodeHits);
-      long prefill = 0;
-      long decode = 0;
-      for (int i = 0; i < results.size(); i++) {
-        GenerationResult r = results.get(i);
-        prefill = r.timings().prefill().toNanos();
-        decode = Math.max(decode, r.timings().decode().toNanos());
-        stats.tokensGenerated.add(r.generatedTokens());
-        stats.completed.increment();
-        live.get(i).future().complete(r);
-      }
-      stats.prefillNanos.add(prefill);
-      stats.decodeNanos.add(decode);
-    } catch (RuntimeException e) {
-      fail(live, e);
     }
+    return done;
   }
 
   private void fail(List<Pending> batch, Throwable e) {

@@ -4,6 +4,8 @@ import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.generation.BatchDecoder;
 import io.shoplens.processor.inference.generation.Hypothesis;
+import io.shoplens.processor.inference.generation.PrefixStore;
+import io.shoplens.processor.inference.generation.RunningBatch;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
@@ -15,7 +17,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,83 +88,41 @@ public final class Blip2Model implements EngineModel {
   }
 
   /**
-   * A request after preprocessing: prompt ids, the image's cache key and, on demand, its pixels.
+   * A request after its cheap preprocessing: prompt ids and the image's cache key. The image itself
+   * is not decoded here: {@link #decodeImage} is the separate, explicit step the engine takes only
+   * on a vision cache miss. Most requests about an upload (its attribute prompts, every question)
+   * hit the cache, and decoding and resizing the image again for each of them took about 1 ms of
+   * the engine's single worker thread per request (a 128 x 128 PNG), where a whole request on the
+   * tiny test model takes about 2 ms.
    *
-   * <p>The pixels are decoded and resized only when {@link #pixels()} is first called: the engine
-   * asks only on a vision cache miss. Most requests about an upload (its attribute prompts, every
-   * question) hit the cache, and decoding and resizing the image again for each of them took about
-   * 1 ms of the engine's single worker thread per request (a 128 x 128 PNG), where a whole request
-   * on the tiny test model takes about 2 ms.
-   *
-   * <p>Not thread-safe: one thread (the engine's worker) uses it.
+   * @param request the request
+   * @param promptIds image tokens then text ids
+   * @param imageSha256 hex sha256 of the image bytes (or of the pixel tensor's bytes): the vision
+   *     cache key
+   * @param preprocessNanos time spent on the prompt and the digest
    */
-  public static final class Prepared {
-    private final GenerationRequest request;
-    private final long[] promptIds;
-    private final String imageSha256;
-    private final ImagePreprocessor images;
-    private float[] pixels;
-    private long preprocessNanos;
-
-    private Prepared(
-        GenerationRequest request,
-        long[] promptIds,
-        float[] pixels,
-        String imageSha256,
-        ImagePreprocessor images,
-        long preprocessNanos) {
-      this.request = request;
-      this.promptIds = promptIds;
-      this.pixels = pixels;
-      this.imageSha256 = imageSha256;
-      this.images = images;
-      this.preprocessNanos = preprocessNanos;
-    }
-
-    /** The request. */
-    public GenerationRequest request() {
-      return request;
-    }
-
-    /** Image tokens then text ids. */
-    public long[] promptIds() {
-      return promptIds;
-    }
-
-    /** Hex sha256 of the image bytes (or of the pixel tensor's bytes): the vision cache key. */
-    public String imageSha256() {
-      return imageSha256;
-    }
-
-    /**
-     * CHW pixel values, decoded and preprocessed on the first call.
-     *
-     * @throws io.shoplens.processor.inference.image.ImageDecodeException (a runtime exception) if
-     *     the image bytes cannot be decoded
-     */
-    public float[] pixels() {
-      if (pixels == null) {
-        long start = System.nanoTime();
-        pixels = images.preprocess(request.image());
-        preprocessNanos += System.nanoTime() - start;
-      }
-      return pixels;
-    }
-
-    /** Whether the pixels are there: given with the request, or decoded by {@link #pixels()}. */
-    boolean hasPixels() {
-      return pixels != null;
-    }
-
-    /** Time spent preparing so far: prompt and digest, plus the pixels once they were asked for. */
-    public long preprocessNanos() {
-      return preprocessNanos;
-    }
-  }
+  public record Prepared(
+      GenerationRequest request, long[] promptIds, String imageSha256, long preprocessNanos) {}
 
   /**
-   * Digests the image and builds the prompt ids; the image itself is decoded only when {@link
-   * Prepared#pixels()} is called.
+   * A prepared request with its image's query embeddings: what decoding needs.
+   *
+   * @param prepared the prepared request
+   * @param queryEmbeds the image's query embeddings, [Q * H]
+   * @param preprocessNanos preprocessing time, image decoding included when this request did it
+   * @param visionNanos vision graph time spent for this request (0 on a cache hit)
+   * @param visionCacheHit whether the embeddings came from a cache
+   */
+  public record Encoded(
+      Prepared prepared,
+      float[] queryEmbeds,
+      long preprocessNanos,
+      long visionNanos,
+      boolean visionCacheHit) {}
+
+  /**
+   * Digests the image and builds the prompt ids; the image itself is decoded only by {@link
+   * #decodeImage}.
    *
    * @throws IllegalArgumentException for a wrong pixel tensor size, or a prompt that is too long or
    *     contains the image token
@@ -172,10 +131,9 @@ public final class Blip2Model implements EngineModel {
   public Prepared prepare(GenerationRequest request) {
     long start = System.nanoTime();
     ModelManifest m = bundle.manifest();
-    float[] pixels;
     String sha;
     if (request.pixelValues() != null) {
-      pixels = request.pixelValues();
+      float[] pixels = request.pixelValues();
       if (pixels.length != m.vision().pixelCount()) {
         throw new IllegalArgumentException(
             "request "
@@ -194,7 +152,6 @@ public final class Blip2Model implements EngineModel {
       sha = "pixels-" + ImageDigest.sha256Hex(bytes.array());
     } else {
       sha = ImageDigest.sha256Hex(request.image());
-      pixels = null; // on demand: Prepared.pixels()
     }
     String text = prompts.text(request.prompt(), request.question(), request.history());
     long[] ids = prompts.promptIds(text);
@@ -218,7 +175,22 @@ public final class Blip2Model implements EngineModel {
               + limit
               + " positions");
     }
-    return new Prepared(request, ids, pixels, sha, images, System.nanoTime() - start);
+    return new Prepared(request, ids, sha, System.nanoTime() - start);
+  }
+
+  /**
+   * The explicit image step: the request's pixel tensor as given, or its image bytes decoded and
+   * preprocessed to CHW pixel values.
+   *
+   * @throws io.shoplens.processor.inference.image.ImageDecodeException (a runtime exception) if the
+   *     image bytes cannot be decoded
+   */
+  @Override
+  public float[] decodeImage(Prepared prepared) {
+    GenerationRequest request = prepared.request();
+    return request.pixelValues() != null
+        ? request.pixelValues()
+        : images.preprocess(request.image());
   }
 
   /**
@@ -246,62 +218,86 @@ public final class Blip2Model implements EngineModel {
   }
 
   /**
-   * Decodes prepared requests as one batch.
+   * Decodes encoded requests as one static batch.
    *
-   * @param prepared the requests
-   * @param queryEmbeds each request's image embeddings
-   * @param visionNanos each request's vision time (0 on a cache hit)
-   * @param cacheHits whether each request's embeddings came from a cache
+   * @return one result per request, in the order given
    */
-  @Override
-  public List<GenerationResult> decode(
-      List<Prepared> prepared,
-      List<float[]> queryEmbeds,
-      List<Long> visionNanos,
-      List<Boolean> cacheHits) {
+  public List<GenerationResult> decode(List<Encoded> batch) {
     List<BatchDecoder.Input> inputs = new ArrayList<>();
-    for (int i = 0; i < prepared.size(); i++) {
-      Prepared p = prepared.get(i);
+    for (Encoded e : batch) {
+      Prepared p = e.prepared();
       inputs.add(
           new BatchDecoder.Input(
-              p.promptIds(), queryEmbeds.get(i), p.request().options(), p.request().seed()));
+              p.promptIds(), e.queryEmbeds(), p.request().options(), p.request().seed()));
     }
     List<BatchDecoder.Output> outputs = decoder.decode(inputs);
     List<GenerationResult> results = new ArrayList<>();
-    for (int i = 0; i < prepared.size(); i++) {
-      Prepared p = prepared.get(i);
-      BatchDecoder.Output out = outputs.get(i);
-      List<GenerationResult.Sequence> sequences = new ArrayList<>();
-      for (Hypothesis h : out.hypotheses()) {
-        sequences.add(
-            new GenerationResult.Sequence(
-                tokenizer.decode(h.tokens()), h.tokens(), h.reason(), h.score()));
-      }
-      GenerationResult.Sequence best = sequences.get(0);
-      results.add(
-          new GenerationResult(
-              p.request().requestId(),
-              modelVersion(),
-              best.text(),
-              best.tokenIds(),
-              best.finishReason(),
-              p.promptIds().length,
-              best.tokenIds().length,
-              best.score(),
-              sequences.subList(1, sequences.size()),
-              new StageTimings(
-                  Duration.ofNanos(p.preprocessNanos()),
-                  Duration.ofNanos(visionNanos.get(i)),
-                  Duration.ofNanos(out.prefillNanos()),
-                  Duration.ofNanos(out.decodeNanos())),
-              cacheHits.get(i)));
+    for (int i = 0; i < batch.size(); i++) {
+      results.add(result(batch.get(i), outputs.get(i)));
     }
     return results;
   }
 
+  @Override
+  public <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
+    ModelManifest.Text t = bundle.manifest().text();
+    long bytesPerToken = 2L * t.numLayers() * t.numHeads() * t.headDim() * Float.BYTES;
+    return new RunningBatch<>(
+        graphs,
+        config.maxBatchSize(),
+        config.kvBudgetTokens(bytesPerToken, t.maxPositionEmbeddings()),
+        prefixes);
+  }
+
+  @Override
+  public <T> List<RunningBatch.Finished<T>> join(
+      RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
+    return batch.join(joiners);
+  }
+
+  @Override
+  public <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch) {
+    return batch.step();
+  }
+
+  @Override
+  public GenerationResult result(Encoded encoded, RunningBatch.Finished<?> finished) {
+    return result(
+        encoded,
+        new BatchDecoder.Output(
+            finished.hypotheses(), finished.prefillNanos(), finished.decodeNanos()));
+  }
+
+  private GenerationResult result(Encoded e, BatchDecoder.Output out) {
+    Prepared p = e.prepared();
+    List<GenerationResult.Sequence> sequences = new ArrayList<>();
+    for (Hypothesis h : out.hypotheses()) {
+      sequences.add(
+          new GenerationResult.Sequence(
+              tokenizer.decode(h.tokens()), h.tokens(), h.reason(), h.score()));
+    }
+    GenerationResult.Sequence best = sequences.get(0);
+    return new GenerationResult(
+        p.request().requestId(),
+        modelVersion(),
+        best.text(),
+        best.tokenIds(),
+        best.finishReason(),
+        p.promptIds().length,
+        best.tokenIds().length,
+        best.score(),
+        sequences.subList(1, sequences.size()),
+        new StageTimings(
+            Duration.ofNanos(e.preprocessNanos()),
+            Duration.ofNanos(e.visionNanos()),
+            Duration.ofNanos(out.prefillNanos()),
+            Duration.ofNanos(out.decodeNanos())),
+        e.visionCacheHit());
+  }
+
   /**
    * Everything for a batch, synchronously and without a cache (identical images in the batch are
-   * encoded once). The first failing request fails the call.
+   * decoded and encoded once). The first failing request fails the call.
    */
   public List<GenerationResult> generate(List<GenerationRequest> requests) {
     List<Prepared> prepared = new ArrayList<>();
@@ -313,23 +309,18 @@ public final class Blip2Model implements EngineModel {
     for (Prepared p : prepared) {
       if (!unique.containsKey(p.imageSha256())) {
         unique.put(p.imageSha256(), pixels.size());
-        pixels.add(p.pixels());
+        pixels.add(decodeImage(p));
       }
     }
     long start = System.nanoTime();
     List<float[]> encoded = encodeImages(pixels);
     long visionNanos = System.nanoTime() - start;
-    Map<String, float[]> byKey = new HashMap<>();
-    unique.forEach((key, index) -> byKey.put(key, encoded.get(index)));
-    List<float[]> embeds = new ArrayList<>();
-    List<Long> nanos = new ArrayList<>();
-    List<Boolean> hits = new ArrayList<>();
+    List<Encoded> batch = new ArrayList<>();
     for (Prepared p : prepared) {
-      embeds.add(byKey.get(p.imageSha256()));
-      nanos.add(visionNanos);
-      hits.add(false);
+      float[] embeds = encoded.get(unique.get(p.imageSha256()));
+      batch.add(new Encoded(p, embeds, p.preprocessNanos(), visionNanos, false));
     }
-    return decode(prepared, embeds, nanos, hits);
+    return decode(batch);
   }
 
   @Override

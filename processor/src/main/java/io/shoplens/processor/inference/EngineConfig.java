@@ -18,6 +18,15 @@ import java.util.Objects;
  * @param offerTimeout how long {@code submit} blocks under {@link Backpressure#BLOCK}
  * @param visionCacheEntries most images whose query embeddings are kept (0 disables the cache)
  * @param closeTimeout how long {@code close} waits for the running batch
+ * @param scheduler when requests join a decoding batch: {@link Scheduler#STATIC} (a batch runs to
+ *     completion) or {@link Scheduler#CONTINUOUS} (after every decoder step)
+ * @param kvBudgetTokens most token rows (rows x columns) the running batch's KV cache may hold; 0
+ *     means {@code maxBatchSize} x the model's {@code max_position_embeddings} (nothing valid ever
+ *     waits for lack of KV)
+ * @param kvBudgetBytes the same budget in bytes (divided by the model's KV bytes per token); 0
+ *     means use {@code kvBudgetTokens}. At most one of the two may be set
+ * @param prefixCacheBytes most bytes of image-prefix KV kept for reuse, by image and model version
+ *     (0 disables reuse: every prompt is prefilled whole)
  */
 public record EngineConfig(
     ExecutionProvider executionProvider,
@@ -30,7 +39,11 @@ public record EngineConfig(
     Backpressure backpressure,
     Duration offerTimeout,
     int visionCacheEntries,
-    Duration closeTimeout) {
+    Duration closeTimeout,
+    Scheduler scheduler,
+    long kvBudgetTokens,
+    long kvBudgetBytes,
+    long prefixCacheBytes) {
 
   /** Where the graphs run. */
   public enum ExecutionProvider {
@@ -38,6 +51,17 @@ public record EngineConfig(
     CPU,
     /** ONNX Runtime's CUDA provider; needs the onnxruntime_gpu artifact ({@code -Pcuda}). */
     CUDA
+  }
+
+  /** When waiting requests join the decoding batch. */
+  public enum Scheduler {
+    /**
+     * Requests wait up to {@code maxBatchWait} to form a batch, which then decodes until every one
+     * of its requests has finished; the next batch starts after it.
+     */
+    STATIC,
+    /** After every decoder step finished requests leave and waiting ones join (Orca, vLLM). */
+    CONTINUOUS
   }
 
   /** What a full queue does to {@code submit}. */
@@ -63,9 +87,34 @@ public record EngineConfig(
     require(!offerTimeout.isNegative(), "offerTimeout must not be negative, got " + offerTimeout);
     require(visionCacheEntries >= 0, "visionCacheEntries must be >= 0, got " + visionCacheEntries);
     require(!closeTimeout.isNegative(), "closeTimeout must not be negative, got " + closeTimeout);
+    Objects.requireNonNull(scheduler, "scheduler");
+    require(kvBudgetTokens >= 0, "kvBudgetTokens must be >= 0, got " + kvBudgetTokens);
+    require(kvBudgetBytes >= 0, "kvBudgetBytes must be >= 0, got " + kvBudgetBytes);
+    require(prefixCacheBytes >= 0, "prefixCacheBytes must be >= 0, got " + prefixCacheBytes);
+    require(
+        kvBudgetTokens == 0 || kvBudgetBytes == 0,
+        "set kvBudgetTokens or kvBudgetBytes, not both; got "
+            + kvBudgetTokens
+            + " tokens and "
+            + kvBudgetBytes
+            + " bytes");
   }
 
-  /** CPU, ONNX Runtime's thread defaults, batches of 8 within 10 ms, 256 queued, 1024 images. */
+  /**
+   * The KV budget in token rows for a model with {@code bytesPerToken} bytes of KV per token and
+   * {@code maxPositions} positions.
+   */
+  public long kvBudgetTokens(long bytesPerToken, int maxPositions) {
+    if (kvBudgetBytes > 0) {
+      return kvBudgetBytes / bytesPerToken;
+    }
+    return kvBudgetTokens > 0 ? kvBudgetTokens : (long) maxBatchSize * maxPositions;
+  }
+
+  /**
+   * CPU, ONNX Runtime's thread defaults, batches of 8 within 10 ms, 256 queued, 1024 images, the
+   * static scheduler, a KV budget of 8 full-length rows, 256 MiB of image-prefix KV.
+   */
   public static EngineConfig defaults() {
     return new EngineConfig(
         ExecutionProvider.CPU,
@@ -78,7 +127,11 @@ public record EngineConfig(
         Backpressure.BLOCK,
         Duration.ofSeconds(5),
         1024,
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        Scheduler.STATIC,
+        0,
+        0,
+        256L << 20);
   }
 
   /** A builder starting from {@link #defaults()}. */
@@ -104,6 +157,10 @@ public record EngineConfig(
     private Duration offerTimeout;
     private int visionCacheEntries;
     private Duration closeTimeout;
+    private Scheduler scheduler;
+    private long kvBudgetTokens;
+    private long kvBudgetBytes;
+    private long prefixCacheBytes;
 
     private Builder(EngineConfig c) {
       executionProvider = c.executionProvider;
@@ -117,6 +174,10 @@ public record EngineConfig(
       offerTimeout = c.offerTimeout;
       visionCacheEntries = c.visionCacheEntries;
       closeTimeout = c.closeTimeout;
+      scheduler = c.scheduler;
+      kvBudgetTokens = c.kvBudgetTokens;
+      kvBudgetBytes = c.kvBudgetBytes;
+      prefixCacheBytes = c.prefixCacheBytes;
     }
 
     public Builder executionProvider(ExecutionProvider v) {
@@ -174,6 +235,26 @@ public record EngineConfig(
       return this;
     }
 
+    public Builder scheduler(Scheduler v) {
+      scheduler = v;
+      return this;
+    }
+
+    public Builder kvBudgetTokens(long v) {
+      kvBudgetTokens = v;
+      return this;
+    }
+
+    public Builder kvBudgetBytes(long v) {
+      kvBudgetBytes = v;
+      return this;
+    }
+
+    public Builder prefixCacheBytes(long v) {
+      prefixCacheBytes = v;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException when a setting is out of range (the message names it)
      */
@@ -189,7 +270,11 @@ public record EngineConfig(
           backpressure,
           offerTimeout,
           visionCacheEntries,
-          closeTimeout);
+          closeTimeout,
+          scheduler,
+          kvBudgetTokens,
+          kvBudgetBytes,
+          prefixCacheBytes);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.generation.PrefixStore;
+import io.shoplens.processor.inference.generation.RunningBatch;
 import java.util.List;
 
 /**
@@ -14,13 +16,26 @@ interface EngineModel extends AutoCloseable {
 
   Blip2Model.Prepared prepare(GenerationRequest request);
 
+  /** The explicit image step; throws for an image that cannot be decoded. */
+  float[] decodeImage(Blip2Model.Prepared prepared);
+
   List<float[]> encodeImages(List<float[]> pixels);
 
-  List<GenerationResult> decode(
-      List<Blip2Model.Prepared> prepared,
-      List<float[]> queryEmbeds,
-      List<Long> visionNanos,
-      List<Boolean> cacheHits);
+  /**
+   * A running batch sized by the engine's batch size and KV budget, reusing image prefixes from
+   * {@code prefixes} (null: none).
+   */
+  <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes);
+
+  /** Prefills joiners into a running batch (see {@link RunningBatch#join}). */
+  <T> List<RunningBatch.Finished<T>> join(
+      RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners);
+
+  /** One decoder step of a running batch (see {@link RunningBatch#step}). */
+  <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch);
+
+  /** The result of a request that finished decoding. */
+  GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished);
 
   @Override
   void close();

@@ -20,6 +20,12 @@ package io.shoplens.processor.inference;
  * @param visionNanos time in the vision graph
  * @param prefillNanos time in prefill
  * @param decodeNanos time in decode steps
+ * @param busyRows decoding rows held by requests now (gauge; a beam counts as a row)
+ * @param kvBytesInUse bytes of KV the running batch's window holds now (gauge)
+ * @param kvBudgetBytes the KV budget in bytes (Long.MAX_VALUE when unbounded)
+ * @param prefixCacheHits image prefixes whose KV came from the prefix cache
+ * @param prefixCacheMisses image prefixes computed and stored
+ * @param prefixCacheBytes bytes of image-prefix KV held now (gauge)
  */
 public record EngineStats(
     int queueDepth,
@@ -37,7 +43,56 @@ public record EngineStats(
     long preprocessNanos,
     long visionNanos,
     long prefillNanos,
-    long decodeNanos) {
+    long decodeNanos,
+    int busyRows,
+    long kvBytesInUse,
+    long kvBudgetBytes,
+    long prefixCacheHits,
+    long prefixCacheMisses,
+    long prefixCacheBytes) {
+
+  /** Stats of an engine without a KV cache of its own (test stand-ins, wrappers). */
+  public EngineStats(
+      int queueDepth,
+      long submitted,
+      long rejected,
+      long completed,
+      long failed,
+      long batches,
+      long batchedRequests,
+      int maxBatchSize,
+      long visionCacheHits,
+      long visionCacheMisses,
+      long visionRuns,
+      long tokensGenerated,
+      long preprocessNanos,
+      long visionNanos,
+      long prefillNanos,
+      long decodeNanos) {
+    this(
+        queueDepth,
+        submitted,
+        rejected,
+        completed,
+        failed,
+        batches,
+        batchedRequests,
+        maxBatchSize,
+        visionCacheHits,
+        visionCacheMisses,
+        visionRuns,
+        tokensGenerated,
+        preprocessNanos,
+        visionNanos,
+        prefillNanos,
+        decodeNanos,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0);
+  }
 
   /** All zero. */
   public static EngineStats empty() {

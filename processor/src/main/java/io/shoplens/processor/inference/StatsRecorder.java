@@ -28,7 +28,12 @@ final class StatsRecorder {
     maxBatchSize.accumulateAndGet(size, Math::max);
   }
 
-  EngineStats snapshot(IntSupplier queueDepth) {
+  EngineStats snapshot(
+      IntSupplier queueDepth,
+      int busyRows,
+      long kvBytesInUse,
+      long kvBudgetBytes,
+      PrefixCache prefixes) {
     return new EngineStats(
         queueDepth.getAsInt(),
         submitted.sum(),
@@ -45,6 +50,12 @@ final class StatsRecorder {
         preprocessNanos.sum(),
         visionNanos.sum(),
         prefillNanos.sum(),
-        decodeNanos.sum());
+        decodeNanos.sum(),
+        busyRows,
+        kvBytesInUse,
+        kvBudgetBytes,
+        prefixes == null ? 0 : prefixes.hits.sum(),
+        prefixes == null ? 0 : prefixes.misses.sum(),
+        prefixes == null ? 0 : prefixes.bytes());
   }
 }

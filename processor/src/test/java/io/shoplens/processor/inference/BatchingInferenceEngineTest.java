@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.shoplens.processor.inference.generation.RunningBatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,8 +134,7 @@ class BatchingInferenceEngineTest {
 
     // Then only the first request decoded the image, and the answer is the reference one
     assertThat(gated.prepared).hasSize(2);
-    assertThat(gated.prepared.get(0).hasPixels()).isTrue();
-    assertThat(gated.prepared.get(1).hasPixels()).isFalse();
+    assertThat(gated.decodedImages).containsExactly(gated.prepared.get(0).request().requestId());
     assertThat(second.visionCacheHit()).isTrue();
     assertThat(second.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
   }
@@ -144,12 +144,11 @@ class BatchingInferenceEngineTest {
     // Given a corrupt image
     byte[] corrupt = java.util.Arrays.copyOf(TinyBundle.imageBytes("photo.jpg"), 40);
 
-    // When it is prepared, then only asking for its pixels fails
+    // When it is prepared, then only the explicit decode step fails
     Blip2Model.Prepared p =
         model.prepare(GenerationRequest.caption("bad", corrupt, DecodingOptions.greedy(), 0));
     assertThat(p.imageSha256()).hasSize(64);
-    assertThat(p.hasPixels()).isFalse();
-    assertThatThrownBy(p::pixels)
+    assertThatThrownBy(() -> model.decodeImage(p))
         .isInstanceOf(io.shoplens.processor.inference.image.ImageDecodeException.class);
   }
 
@@ -303,6 +302,123 @@ class BatchingInferenceEngineTest {
         .hasMessageContaining("closed");
   }
 
+  @Test
+  void givenTheContinuousSchedulerWhenMoreRowsArriveThanFitThenEachRequestGetsHuggingFacesTokens()
+      throws Exception {
+    // Given a continuous engine of 2 rows, held while requests queue
+    start(
+        config().toBuilder().maxBatchSize(2).scheduler(EngineConfig.Scheduler.CONTINUOUS).build());
+    CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    List<String> cases =
+        List.of(
+            "caption_photo",
+            "vqa_photo",
+            "caption_alpha",
+            "beam_vqa_photo",
+            "caption_gray",
+            "multiturn_alpha",
+            "caption_wide",
+            "caption_tiny");
+    List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+    for (String name : cases) {
+      futures.add(engine.submit(fromReference(name)));
+    }
+
+    // When the worker goes on (requests join as others leave, a 3-beam request runs alone)
+    gated.release.countDown();
+
+    // Then every request has its reference tokens, and rows never exceeded the batch size
+    gate.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    for (int i = 0; i < cases.size(); i++) {
+      GenerationResult r = futures.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(r.tokenIds()).as(cases.get(i)).containsExactly(expectedTokens(cases.get(i)));
+    }
+    assertThat(gated.maxBusyRows).isBetween(2, 3);
+    assertThat(engine.stats().completed()).isEqualTo(cases.size() + 1);
+    assertThat(engine.stats().failed()).isZero();
+    await().atMost(WAIT).until(() -> engine.stats().busyRows() == 0);
+    assertThat(engine.stats().kvBytesInUse()).isZero();
+  }
+
+  @Test
+  void givenAFullKvBudgetWhenRequestsArriveThenTheyWaitAndAllComplete() throws Exception {
+    // Given a continuous engine whose KV budget holds one caption (11 prompt + 12 new tokens)
+    start(
+        config().toBuilder()
+            .scheduler(EngineConfig.Scheduler.CONTINUOUS)
+            .kvBudgetTokens(30)
+            .build());
+    CompletableFuture<GenerationResult> gate = engine.submit(gateRequest());
+    gated.awaitGateEntered();
+    List<String> cases = List.of("caption_photo", "caption_alpha", "caption_gray", "caption_wide");
+    List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+    for (String name : cases) {
+      futures.add(engine.submit(fromReference(name)));
+    }
+
+    // When the worker goes on
+    gated.release.countDown();
+
+    // Then each waited for the one before it, none failed, and the KV window stayed in budget
+    gate.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    for (int i = 0; i < cases.size(); i++) {
+      GenerationResult r = futures.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(r.tokenIds()).as(cases.get(i)).containsExactly(expectedTokens(cases.get(i)));
+    }
+    assertThat(gated.maxBusyRows).isEqualTo(1);
+    long bytesPerToken = engine.stats().kvBudgetBytes() / 30;
+    assertThat(gated.maxKvBytes).isPositive().isLessThanOrEqualTo(30 * bytesPerToken);
+    assertThat(engine.stats().failed()).isZero();
+    assertThat(engine.stats().rejected()).isZero();
+  }
+
+  @Test
+  void givenAKvBudgetSmallerThanOneRequestWhenItIsSubmittedThenItFailsSayingSo() {
+    // Given a budget of 15 token rows, less than a caption's 11 + 12
+    start(config().toBuilder().kvBudgetTokens(15).build());
+
+    // When a caption is submitted, Then it fails at once instead of waiting for ever
+    CompletableFuture<GenerationResult> f = engine.submit(fromReference("caption_photo"));
+    assertThatThrownBy(() -> f.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("budget of 15 token rows");
+  }
+
+  @Test
+  void givenAnImageAlreadyCaptionedWhenAQuestionAboutItArrivesThenItsImagePrefixKvIsReused()
+      throws Exception {
+    // Given the photo captioned once (its image prefix computed and kept)
+    start(config().toBuilder().scheduler(EngineConfig.Scheduler.CONTINUOUS).build());
+    engine.submit(fromReference("caption_photo")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    EngineStats before = engine.stats();
+
+    // When a question about the photo is answered
+    GenerationResult answer =
+        engine.submit(fromReference("vqa_photo")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    // Then its prefix came from the cache and its answer is still Hugging Face's
+    EngineStats after = engine.stats();
+    assertThat(before.prefixCacheMisses()).isEqualTo(1);
+    assertThat(after.prefixCacheHits()).isEqualTo(before.prefixCacheHits() + 1);
+    assertThat(after.prefixCacheMisses()).isEqualTo(1);
+    assertThat(after.prefixCacheBytes()).isPositive();
+    assertThat(answer.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
+  }
+
+  @Test
+  void givenPrefixReuseDisabledWhenRequestsRunThenNoPrefixIsKept() throws Exception {
+    start(config().toBuilder().prefixCacheBytes(0).build());
+
+    GenerationResult r =
+        engine.submit(fromReference("vqa_photo")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    assertThat(r.tokenIds()).containsExactly(expectedTokens("vqa_photo"));
+    assertThat(engine.stats().prefixCacheMisses()).isZero();
+    assertThat(engine.stats().prefixCacheBytes()).isZero();
+  }
+
   private GenerationRequest gateRequest() {
     return GenerationRequest.ofPixels(
         GatedModel.GATE,
@@ -346,7 +462,10 @@ class BatchingInferenceEngineTest {
     final CountDownLatch release = new CountDownLatch(1);
     volatile RuntimeException failNextDecode;
     volatile int visionCalls;
+    volatile int maxBusyRows;
+    volatile long maxKvBytes;
     final List<Blip2Model.Prepared> prepared = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> decodedImages = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean interruptSeen;
 
     GatedModel(Blip2Model delegate) {
@@ -396,23 +515,46 @@ class BatchingInferenceEngineTest {
     }
 
     @Override
+    public float[] decodeImage(Blip2Model.Prepared p) {
+      decodedImages.add(p.request().requestId());
+      return delegate.decodeImage(p);
+    }
+
+    @Override
     public List<float[]> encodeImages(List<float[]> pixels) {
       visionCalls++;
       return delegate.encodeImages(pixels);
     }
 
     @Override
-    public List<GenerationResult> decode(
-        List<Blip2Model.Prepared> prepared,
-        List<float[]> queryEmbeds,
-        List<Long> visionNanos,
-        List<Boolean> cacheHits) {
+    public <T> RunningBatch<T> newBatch(
+        EngineConfig config, io.shoplens.processor.inference.generation.PrefixStore prefixes) {
+      return delegate.newBatch(config, prefixes);
+    }
+
+    @Override
+    public <T> List<RunningBatch.Finished<T>> join(
+        RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
       RuntimeException failure = failNextDecode;
       if (failure != null) {
         failNextDecode = null;
         throw failure;
       }
-      return delegate.decode(prepared, queryEmbeds, visionNanos, cacheHits);
+      return delegate.join(batch, joiners);
+    }
+
+    @Override
+    public <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch) {
+      // Only the worker calls this; the fields are read after the futures completed.
+      maxBusyRows = Math.max(maxBusyRows, batch.busyRows());
+      List<RunningBatch.Finished<T>> done = delegate.step(batch);
+      maxKvBytes = Math.max(maxKvBytes, batch.kvBytesInUse());
+      return done;
+    }
+
+    @Override
+    public GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished) {
+      return delegate.result(encoded, finished);
     }
 
     @Override

@@ -42,4 +42,26 @@ class EngineConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("maxBatchSize must be >= 1, got 0");
   }
+
+  @Test
+  void givenABudgetInBytesWhenResolvedThenItIsCountedInTokensOfTheModel() {
+    // Given
+    EngineConfig bytes = EngineConfig.builder().kvBudgetBytes(10_000).build();
+    EngineConfig auto = EngineConfig.builder().maxBatchSize(4).build();
+
+    // When / Then: bytes divide by the model's KV bytes per token; 0 means 4 rows x 512 positions
+    org.assertj.core.api.Assertions.assertThat(bytes.kvBudgetTokens(1_000, 512)).isEqualTo(10);
+    org.assertj.core.api.Assertions.assertThat(auto.kvBudgetTokens(1_000, 512)).isEqualTo(2048);
+    org.assertj.core.api.Assertions.assertThat(EngineConfig.defaults().scheduler())
+        .isEqualTo(EngineConfig.Scheduler.STATIC);
+  }
+
+  @Test
+  void shouldRejectAKvBudgetGivenBothInTokensAndInBytes() {
+    EngineConfig.Builder builder = EngineConfig.builder().kvBudgetTokens(100).kvBudgetBytes(100);
+
+    assertThatThrownBy(builder::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("set kvBudgetTokens or kvBudgetBytes, not both");
+  }
 }

@@ -40,7 +40,7 @@ class ImageEmbeddingTest {
     try (Blip2Model model = Blip2Model.open(TinyBundle.dir(), config)) {
       Blip2Model.Prepared p =
           model.prepare(GenerationRequest.caption("x", photo, DecodingOptions.greedy(), 0));
-      float[] query = model.encodeImages(List.of(p.pixels())).get(0);
+      float[] query = model.encodeImages(List.of(model.decodeImage(p))).get(0);
       expected = ImageEmbeddings.meanPoolNormalized(query, model.numQueryTokens());
     }
     try (BatchingInferenceEngine engine = BatchingInferenceEngine.start(TinyBundle.dir(), config)) {

@@ -66,6 +66,34 @@ public final class ModelSettings {
       "Images whose query embeddings are kept (by image hash and model version), so follow-up"
           + " questions skip the vision graph; 0 disables the cache.";
 
+  public static final String SCHEDULER_CONFIG = "shoplens.inference.scheduler";
+  public static final String SCHEDULER_DEFAULT =
+      DEFAULTS.scheduler().name().toLowerCase(Locale.ROOT);
+  public static final String SCHEDULER_DOC =
+      "When waiting requests join the decoding batch: static (a batch forms within"
+          + " batch.max.wait.ms and decodes until its last request finishes) or continuous (after"
+          + " every decoder step finished requests leave and waiting ones join).";
+
+  public static final String KV_BUDGET_TOKENS_CONFIG = "shoplens.inference.kv.budget.tokens";
+  public static final long KV_BUDGET_TOKENS_DEFAULT = DEFAULTS.kvBudgetTokens();
+  public static final String KV_BUDGET_TOKENS_DOC =
+      "Most token rows (rows x positions) the decoding batch's KV cache holds; requests wait"
+          + " when it is full. 0: batch.max.size x the model's positions. Set this or"
+          + " kv.budget.bytes, not both.";
+
+  public static final String KV_BUDGET_BYTES_CONFIG = "shoplens.inference.kv.budget.bytes";
+  public static final long KV_BUDGET_BYTES_DEFAULT = DEFAULTS.kvBudgetBytes();
+  public static final String KV_BUDGET_BYTES_DOC =
+      "The KV budget in bytes (the process holds up to twice it: past and present alternate);"
+          + " 0: use kv.budget.tokens.";
+
+  public static final String PREFIX_CACHE_BYTES_CONFIG = "shoplens.inference.prefix.cache.bytes";
+  public static final long PREFIX_CACHE_BYTES_DEFAULT = DEFAULTS.prefixCacheBytes();
+  public static final String PREFIX_CACHE_BYTES_DOC =
+      "Bytes of image-prefix KV kept (by image hash and model version, least recently used"
+          + " evicted), so every prompt about an image reuses the keys and values of its image"
+          + " positions; 0 disables reuse.";
+
   private ModelSettings() {}
 
   static void define(SettingsDefiner d) {
@@ -132,10 +160,45 @@ public final class ModelSettings {
             VISION_CACHE_SIZE_DEFAULT,
             Range.atLeast(0),
             Importance.LOW,
-            VISION_CACHE_SIZE_DOC);
+            VISION_CACHE_SIZE_DOC)
+        .define(
+            SCHEDULER_CONFIG,
+            Type.STRING,
+            SCHEDULER_DEFAULT,
+            ConfigDef.CaseInsensitiveValidString.in("static", "continuous"),
+            Importance.MEDIUM,
+            SCHEDULER_DOC)
+        .define(
+            KV_BUDGET_TOKENS_CONFIG,
+            Type.LONG,
+            KV_BUDGET_TOKENS_DEFAULT,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            KV_BUDGET_TOKENS_DOC)
+        .define(
+            KV_BUDGET_BYTES_CONFIG,
+            Type.LONG,
+            KV_BUDGET_BYTES_DEFAULT,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            KV_BUDGET_BYTES_DOC)
+        .define(
+            PREFIX_CACHE_BYTES_CONFIG,
+            Type.LONG,
+            PREFIX_CACHE_BYTES_DEFAULT,
+            Range.atLeast(0),
+            Importance.LOW,
+            PREFIX_CACHE_BYTES_DOC);
   }
 
   static void check(ShopLensConfig c, List<String> problems) {
+    if (c.getLong(KV_BUDGET_TOKENS_CONFIG) > 0 && c.getLong(KV_BUDGET_BYTES_CONFIG) > 0) {
+      problems.add(
+          KV_BUDGET_TOKENS_CONFIG
+              + " and "
+              + KV_BUDGET_BYTES_CONFIG
+              + ": expected at most one of them set, found both");
+    }
     Path model = modelPath(c);
     if (!Files.isDirectory(model)) {
       problems.add(PathProblems.expectedAt(MODEL_PATH_CONFIG, "a model bundle directory", model));
@@ -166,6 +229,11 @@ public final class ModelSettings {
         .queueCapacity(c.getInt(QUEUE_CAPACITY_CONFIG))
         .visionCacheEntries(c.getInt(VISION_CACHE_SIZE_CONFIG))
         .closeTimeout(c.shutdownTimeout())
+        .scheduler(
+            EngineConfig.Scheduler.valueOf(c.getString(SCHEDULER_CONFIG).toUpperCase(Locale.ROOT)))
+        .kvBudgetTokens(c.getLong(KV_BUDGET_TOKENS_CONFIG))
+        .kvBudgetBytes(c.getLong(KV_BUDGET_BYTES_CONFIG))
+        .prefixCacheBytes(c.getLong(PREFIX_CACHE_BYTES_CONFIG))
         .build();
   }
 }

@@ -25,6 +25,10 @@ import java.util.function.ToDoubleFunction;
  *       (generated tokens over decode time since start)
  *   <li>{@code shoplens.engine.vision.cache{result}} (hit, miss) and {@code
  *       shoplens.engine.vision.cache.hit.ratio}
+ *   <li>{@code shoplens.engine.rows.busy}: decoding rows held by requests now (slots busy), and
+ *       {@code shoplens.engine.kv.bytes{kind}} (in_use, budget): the running batch's KV cache
+ *   <li>{@code shoplens.engine.prefix.cache{result}} (hit, miss) and {@code
+ *       shoplens.engine.prefix.cache.bytes}: image-prefix KV reuse
  * </ul>
  *
  * Counters are function counters over the engine's own monotonic counts, so nothing is counted
@@ -133,6 +137,44 @@ public final class EngineMetrics implements MeterBinder {
           long total = s.visionCacheHits() + s.visionCacheMisses();
           return total == 0 ? 0 : (double) s.visionCacheHits() / total;
         });
+    gauge(
+        registry,
+        "shoplens.engine.rows.busy",
+        "Decoding rows held by requests now (a beam counts as a row)",
+        EngineStats::busyRows);
+    gauge(
+        registry,
+        "shoplens.engine.kv.bytes",
+        "KV cache bytes of the running batch",
+        EngineStats::kvBytesInUse,
+        "kind",
+        "in_use");
+    gauge(
+        registry,
+        "shoplens.engine.kv.bytes",
+        "KV cache bytes of the running batch",
+        EngineStats::kvBudgetBytes,
+        "kind",
+        "budget");
+    counter(
+        registry,
+        "shoplens.engine.prefix.cache",
+        "Image-prefix KV lookups",
+        EngineStats::prefixCacheHits,
+        "result",
+        "hit");
+    counter(
+        registry,
+        "shoplens.engine.prefix.cache",
+        "Image-prefix KV lookups",
+        EngineStats::prefixCacheMisses,
+        "result",
+        "miss");
+    gauge(
+        registry,
+        "shoplens.engine.prefix.cache.bytes",
+        "Bytes of image-prefix KV held",
+        EngineStats::prefixCacheBytes);
   }
 
   private void stage(MeterRegistry registry, String stage, ToDoubleFunction<EngineStats> nanos) {
@@ -159,9 +201,11 @@ public final class EngineMetrics implements MeterBinder {
       MeterRegistry registry,
       String name,
       String description,
-      ToDoubleFunction<EngineStats> value) {
+      ToDoubleFunction<EngineStats> value,
+      String... tags) {
     Gauge.builder(name, stats, s -> value.applyAsDouble(s.get()))
         .description(description)
+        .tags(tags)
         .strongReference(true)
         .register(registry);
   }

@@ -141,6 +141,15 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
 
     ModelManifest read() {
       int formatVersion = integer(root, "format_version");
+      if (formatVersion == 1) {
+        // Format 1's decoder returned logits for every position; this engine pins a [B, 1, V]
+        // logits output, so it would misread such a graph. Refused rather than supported twice.
+        throw fail(
+            "format_version: expected "
+                + ModelManifest.FORMAT_VERSION
+                + ", found 1 (its decoder returns logits for every position); re-export the bundle"
+                + " with model-export: python -m shoplens_export export --checkpoint ... --out DIR");
+      }
       if (formatVersion != ModelManifest.FORMAT_VERSION) {
         throw fail(
             "format_version: expected "

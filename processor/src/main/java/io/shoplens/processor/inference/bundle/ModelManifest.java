@@ -4,10 +4,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The parsed {@code manifest.json} of a model bundle (format version 1, see docs/model-bundle.md).
+ * The parsed {@code manifest.json} of a model bundle (format version 2, see docs/model-bundle.md).
  * Instances are only built by {@link ModelBundle#load}, which validates every field.
  *
- * @param formatVersion bundle format version (1)
+ * @param formatVersion bundle format version (2)
  * @param modelId hub id or local name the bundle was exported from
  * @param modelVersion what outputs carry; changes with the weights
  * @param architecture "blip2-opt"
@@ -32,8 +32,11 @@ public record ModelManifest(
     Prompt prompt,
     Map<String, FileEntry> files) {
 
-  /** The only format this reader understands. */
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * The only format this reader understands: 2, whose decoder returns the last position's logits
+   * only. Format 1 (logits for every position) is refused with how to re-export.
+   */
+  public static final int FORMAT_VERSION = 2;
 
   public ModelManifest {
     files = Map.copyOf(files);

@@ -3,19 +3,17 @@ package io.shoplens.processor.inference.generation;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.onnx.Blip2Graphs;
-import io.shoplens.processor.inference.onnx.KvCache;
-import io.shoplens.processor.inference.text.PromptBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decodes a batch of prompts together with a KV cache, each request with its own options.
+ * Decodes a batch of prompts together with a KV cache, each request with its own options: a static
+ * batch on a {@link RunningBatch} that nobody joins after the first prefill.
  *
  * <p>Rows are laid out as Hugging Face lays them out: each request occupies {@code numBeams} rows
  * (beam search) or {@code numReturnSequences} rows (greedy, sampling), prompts are left-padded
- * after the image tokens, the attention mask grows by one for every row at every step (finished
- * rows keep receiving the pad token), and position ids are OPT's, from the mask. Requests finish
- * independently; the batch stops when all have.
+ * after the image tokens, and position ids are OPT's, from the mask. Requests finish independently
+ * and leave the batch when they do; the batch stops when all have.
  */
 public final class BatchDecoder {
   private final Blip2Graphs graphs;
@@ -45,115 +43,30 @@ public final class BatchDecoder {
    */
   public record Output(List<Hypothesis> hypotheses, long prefillNanos, long decodeNanos) {}
 
-  /** Decodes the batch; every output corresponds to the input at the same index. */
+  /**
+   * Decodes the batch as a static batch (all prefilled together, nobody joins later); every output
+   * corresponds to the input at the same index.
+   */
   public List<Output> decode(List<Input> inputs) {
-    int q = manifest.numQueryTokens();
-    int hidden = manifest.text().hiddenSize();
-    int vocab = manifest.text().vocabSize();
-    long pad = manifest.tokens().padTokenId();
-    long imageToken = manifest.tokens().imageTokenId();
-    List<Integer> stops = manifest.tokens().stopTokenIds();
-
-    List<SequenceGroup> groups = new ArrayList<>();
-    List<long[]> rowPrompts = new ArrayList<>();
-    List<float[]> rowImages = new ArrayList<>();
-    int maxNew = 0;
-    for (Input in : inputs) {
-      SequenceGroup group =
-          SequenceGroup.create(rowPrompts.size(), in.options(), stops, pad, in.seed());
-      groups.add(group);
-      for (int r = 0; r < group.rows; r++) {
-        rowPrompts.add(in.promptIds());
-        rowImages.add(in.queryEmbeds());
-      }
-      maxNew = Math.max(maxNew, in.options().maxNewTokens());
+    List<RunningBatch.Input<Integer>> joiners = new ArrayList<>();
+    int rows = 0;
+    for (int i = 0; i < inputs.size(); i++) {
+      Input in = inputs.get(i);
+      joiners.add(
+          new RunningBatch.Input<>(
+              i, in.promptIds(), in.queryEmbeds(), in.options(), in.seed(), null));
+      rows += in.options().rows();
     }
-    int rows = rowPrompts.size();
-    PromptBuilder.Padded padded = PromptBuilder.pad(rowPrompts, q, pad);
-    int length = padded.length();
-
-    long start = System.nanoTime();
-    // Prefill: embed the prompt ids, then put each image's query embeddings where its image
-    // tokens are (Blip2ForConditionalGeneration's masked_scatter, row by row).
-    float[] embeds = graphs.embed(padded.ids(), rows, length);
-    for (int r = 0; r < rows; r++) {
-      float[] image = rowImages.get(r);
-      int k = 0;
-      for (int t = 0; t < length; t++) {
-        if (padded.ids()[r * length + t] == imageToken && padded.mask()[r * length + t] == 1) {
-          System.arraycopy(image, k * hidden, embeds, (r * length + t) * hidden, hidden);
-          k++;
-        }
+    Output[] outputs = new Output[inputs.size()];
+    try (RunningBatch<Integer> batch = new RunningBatch<>(graphs, rows, Long.MAX_VALUE, null)) {
+      List<RunningBatch.Finished<Integer>> finished = new ArrayList<>(batch.join(joiners));
+      while (!batch.isEmpty()) {
+        finished.addAll(batch.step());
       }
-      if (k != q) {
-        throw new IllegalArgumentException(
-            "row " + r + " has " + k + " image tokens, expected " + q);
+      for (RunningBatch.Finished<Integer> f : finished) {
+        outputs[f.tag()] = new Output(f.hypotheses(), f.prefillNanos(), f.decodeNanos());
       }
     }
-    long[] mask = padded.mask();
-    long[] ones = new long[rows];
-    long[] positions = new long[rows * length];
-    for (int r = 0; r < rows; r++) {
-      long sum = 0;
-      for (int t = 0; t < length; t++) {
-        long m = mask[r * length + t];
-        sum += m;
-        // Padding gets 0, as Hugging Face's generate() passes (masked, so any value would do).
-        positions[r * length + t] = m == 1 ? sum - 1 : 0;
-      }
-      ones[r] = sum;
-    }
-    KvCache cache = graphs.newCache(rows, length + maxNew);
-    long prefillEnd;
-    try {
-      float[] logits = new float[rows * vocab];
-      graphs.decode(embeds, length, mask, positions, cache, logits);
-      prefillEnd = System.nanoTime();
-
-      long[] nextTokens = new long[rows];
-      int[] sourceRows = new int[rows];
-      int total = length;
-      while (true) {
-        boolean allDone = true;
-        for (SequenceGroup group : groups) {
-          if (!group.done()) {
-            group.step(logits, vocab, nextTokens, sourceRows);
-            if (group.done()) {
-              group.doneAtNanos = System.nanoTime();
-            }
-          } else {
-            for (int j = 0; j < group.rows; j++) {
-              nextTokens[group.firstRow + j] = pad;
-              sourceRows[group.firstRow + j] = group.firstRow + j;
-            }
-          }
-          allDone &= group.done();
-        }
-        if (allDone) {
-          break;
-        }
-        cache.reorder(sourceRows);
-        total++;
-        long[] stepMask = new long[rows * total];
-        long[] stepPositions = new long[rows];
-        for (int r = 0; r < rows; r++) {
-          System.arraycopy(mask, r * (total - 1), stepMask, r * total, total - 1);
-          stepMask[r * total + total - 1] = 1;
-          ones[r]++;
-          stepPositions[r] = ones[r] - 1;
-        }
-        mask = stepMask;
-        float[] stepEmbeds = graphs.embed(nextTokens, rows, 1);
-        graphs.decode(stepEmbeds, 1, mask, stepPositions, cache, logits);
-      }
-    } finally {
-      graphs.recycle(cache);
-    }
-
-    List<Output> outputs = new ArrayList<>();
-    for (SequenceGroup group : groups) {
-      outputs.add(new Output(group.results(), prefillEnd - start, group.doneAtNanos - prefillEnd));
-    }
-    return outputs;
+    return List.of(outputs);
   }
 }

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * different groups never influence each other, so requests with different options share a batch.
  */
 abstract class SequenceGroup {
-  final int firstRow;
+  int firstRow;
   final int rows;
   final DecodingOptions options;
   final int[] stops;
@@ -69,6 +69,11 @@ abstract class SequenceGroup {
       }
     }
     return false;
+  }
+
+  /** The group's rows moved in the batch (a running batch was compacted or rows joined). */
+  final void moveTo(int newFirstRow) {
+    firstRow = newFirstRow;
   }
 
   final boolean done() {

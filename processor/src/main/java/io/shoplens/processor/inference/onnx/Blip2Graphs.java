@@ -201,6 +201,7 @@ public final class Blip2Graphs implements AutoCloseable {
     int headDim = manifest.text().headDim();
     int past = cache.length();
     int total = past + seq;
+    cache.reserve(total);
     Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
     Map<String, OnnxTensor> outputs = new LinkedHashMap<>();
     try {
@@ -221,8 +222,9 @@ public final class Blip2Graphs implements AutoCloseable {
             presentNames[i],
             OnnxTensor.createTensor(env, cache.presentTarget(i, total), presentShape));
       }
-      FloatBuffer logits = cache.logitsTarget(batch * seq * vocab);
-      outputs.put("logits", OnnxTensor.createTensor(env, logits, new long[] {batch, seq, vocab}));
+      // Format 2: logits of each row's last position only, [batch, 1, vocab].
+      FloatBuffer logits = cache.logitsTarget(batch * vocab);
+      outputs.put("logits", OnnxTensor.createTensor(env, logits, new long[] {batch, 1, vocab}));
       // Outputs are pinned to our direct buffers: ONNX Runtime writes present key/values and
       // logits in place, so the KV cache is never copied on the CPU.
       try (OrtSession.Result result = decoder.run(inputs, outputs)) {
@@ -231,9 +233,7 @@ public final class Blip2Graphs implements AutoCloseable {
               "expected " + outputs.size() + " outputs, got " + result.size());
         }
       }
-      for (int b = 0; b < batch; b++) {
-        logits.get(((b * seq) + seq - 1) * vocab, lastLogits, b * vocab, vocab);
-      }
+      logits.get(0, lastLogits, 0, batch * vocab);
       cache.advance(total);
     } catch (OrtException | RuntimeException e) {
       throw failure(DECODER, inputs, e, "batch " + batch + ", past " + past + ", new " + seq);
@@ -325,7 +325,7 @@ public final class Blip2Graphs implements AutoCloseable {
       d.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
       d.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
       d.input("position_ids", OnnxJavaType.INT64, ANY, ANY);
-      d.output("logits", OnnxJavaType.FLOAT, ANY, ANY, t.vocabSize());
+      d.output("logits", OnnxJavaType.FLOAT, ANY, 1, t.vocabSize());
       for (int i = 0; i < pastNames.length; i++) {
         d.input(pastNames[i], OnnxJavaType.FLOAT, ANY, t.numHeads(), ANY, t.headDim());
         d.output(presentNames[i], OnnxJavaType.FLOAT, ANY, t.numHeads(), ANY, t.headDim());

@@ -3,10 +3,16 @@ package io.shoplens.processor.inference.onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * The decoder's key/value cache for one decoding batch, kept in direct buffers so that ONNX Runtime
  * reads past tensors and writes present tensors in place, without copies.
+ *
+ * <p>The batch's rows and length can change between steps ({@link #regather}, {@link #place}), so
+ * that one cache serves a running batch that requests join and leave (continuous batching): rows
+ * are right-aligned in a window of {@link #length()} columns, each row's own earlier columns being
+ * padding (zeros here, masked by the caller's attention mask).
  *
  * <p>Two buffers per tensor alternate: a step reads {@code past} from the current one and writes
  * {@code present} into the spare one (pinned outputs), then they swap. A beam reorder gathers rows
@@ -21,11 +27,11 @@ import java.nio.FloatBuffer;
  */
 public final class KvCache {
   private final int layers;
-  private final int batch;
+  private int batch;
   private final int heads;
   private final int headDim;
-  private final int capacity;
-  private final Storage storage;
+  private Storage storage;
+  private long growthLimitBytes = Long.MAX_VALUE;
   private ByteBuffer[] current;
   private ByteBuffer[] spare;
   private int length;
@@ -41,7 +47,6 @@ public final class KvCache {
     this.batch = batch;
     this.heads = heads;
     this.headDim = headDim;
-    this.capacity = capacity;
     long bytes = tensorBytes(batch, heads, headDim, capacity);
     if (!storage.fits(2 * layers, bytes)) {
       throw new IllegalArgumentException("storage too small for " + bytes + " bytes per tensor");
@@ -119,18 +124,218 @@ public final class KvCache {
     return length;
   }
 
+  /** Bytes of one token of one row: keys and values of every layer. */
+  public long bytesPerToken() {
+    return 2L * layers * heads * headDim * 4;
+  }
+
+  /** Bytes the batch's window holds now: rows x length tokens (the spare buffers not counted). */
+  public long bytesInUse() {
+    return (long) batch * length * bytesPerToken();
+  }
+
   /** Past tensor {@code i} (2*layer for key, 2*layer+1 for value) of the current length. */
   FloatBuffer past(int i) {
     return view(current[i], length);
   }
 
+  /**
+   * Makes room for a step to {@code newLength} columns: storage grows (copying the window) when the
+   * present tensors would not fit.
+   */
+  void reserve(int newLength) {
+    long tensorBytes = tensorBytes(batch, heads, headDim, newLength);
+    if (current.length > 0 && current[0].capacity() < tensorBytes) {
+      ensureRoom(tensorBytes);
+    }
+  }
+
   /** Where present tensor {@code i} of {@code newLength} is written. */
   FloatBuffer presentTarget(int i, int newLength) {
-    if (newLength > capacity) {
+    long need = 4L * batch * heads * newLength * headDim;
+    if (need > spare[i].capacity()) {
       throw new IllegalStateException(
-          "KV cache full: " + newLength + " tokens requested, capacity " + capacity);
+          "KV cache full: "
+              + batch
+              + " rows x "
+              + newLength
+              + " tokens requested, room for "
+              + spare[i].capacity() / (4L * heads * headDim)
+              + " token rows");
     }
     return view(spare[i], newLength);
+  }
+
+  /**
+   * Rebuilds the window: new row {@code r} continues old row {@code sourceRows[r]}, or is empty
+   * (zeros) where that is -1, right-aligned in {@code newLength} columns: a longer window pads each
+   * row on the left with zeros, a shorter one drops its leftmost columns (which the caller knows to
+   * be padding). Storage grows when the new window does not fit.
+   */
+  public void regather(int[] sourceRows, int newLength) {
+    int newBatch = sourceRows.length;
+    long tensorBytes = tensorBytes(newBatch, heads, headDim, newLength);
+    ByteBuffer[] target = spare;
+    Storage grown = null;
+    if (target.length > 0 && target[0].capacity() < tensorBytes) {
+      grown = new Storage(2 * layers, grownSize(tensorBytes));
+      target = grown.first;
+    }
+    int oldRowHead = 4 * length * headDim;
+    int newRowHead = 4 * newLength * headDim;
+    int kept = 4 * Math.min(length, newLength) * headDim;
+    for (int i = 0; i < 2 * layers; i++) {
+      ByteBuffer src = current[i];
+      ByteBuffer dst = target[i];
+      for (int r = 0; r < newBatch; r++) {
+        int s = sourceRows[r];
+        for (int n = 0; n < heads; n++) {
+          int dstAt = (r * heads + n) * newRowHead;
+          if (s < 0) {
+            zero(dst, dstAt, newRowHead);
+            continue;
+          }
+          int srcAt = (s * heads + n) * oldRowHead + (oldRowHead - kept);
+          zero(dst, dstAt, newRowHead - kept);
+          dst.put(dstAt + newRowHead - kept, src, srcAt, kept);
+        }
+      }
+    }
+    if (grown != null) {
+      storage = grown;
+      current = grown.first.clone();
+      spare = grown.second.clone();
+    } else {
+      swap();
+    }
+    batch = newBatch;
+    length = newLength;
+  }
+
+  /**
+   * Writes rows {@code sourceRow .. sourceRow + count} of {@code source} (a cache of the same
+   * model, no longer than this one) into rows {@code firstRow ..} of this cache, right-aligned,
+   * zero-padded on the left. Rows at or past the end are appended. Only rows that hold nothing live
+   * may be overwritten (the caller's duty).
+   */
+  public void place(int firstRow, KvCache source, int sourceRow, int count) {
+    if (source.length > length) {
+      throw new IllegalArgumentException(
+          "rows of " + source.length + " tokens do not fit a window of " + length);
+    }
+    int newBatch = Math.max(batch, firstRow + count);
+    if (firstRow > batch) {
+      throw new IllegalArgumentException("row " + firstRow + " leaves a gap after " + batch);
+    }
+    long tensorBytes = tensorBytes(newBatch, heads, headDim, length);
+    if (current.length > 0 && current[0].capacity() < tensorBytes) {
+      // Grows storage (and copies the live rows) before writing past its end.
+      ensureRoom(tensorBytes);
+    }
+    int rowHead = 4 * length * headDim;
+    int srcRowHead = 4 * source.length * headDim;
+    for (int i = 0; i < 2 * layers; i++) {
+      ByteBuffer dst = current[i];
+      ByteBuffer src = source.current[i];
+      for (int j = 0; j < count; j++) {
+        for (int n = 0; n < heads; n++) {
+          int dstAt = ((firstRow + j) * heads + n) * rowHead;
+          int srcAt = ((sourceRow + j) * heads + n) * srcRowHead;
+          zero(dst, dstAt, rowHead - srcRowHead);
+          dst.put(dstAt + rowHead - srcRowHead, src, srcAt, srcRowHead);
+        }
+      }
+    }
+    batch = newBatch;
+  }
+
+  /**
+   * One row's keys and values of every layer, [2 * layers][heads][length][headDim] flattened: what
+   * {@link #loadRows} takes back.
+   */
+  public float[] row(int row) {
+    int perHead = length * headDim;
+    float[] out = new float[2 * layers * heads * perHead];
+    for (int i = 0; i < 2 * layers; i++) {
+      FloatBuffer src = floats(current[i], batch * heads * perHead);
+      src.get(row * heads * perHead, out, i * heads * perHead, heads * perHead);
+    }
+    return out;
+  }
+
+  /**
+   * Makes this cache's rows hold the given rows (each from {@link #row} of a cache of {@code
+   * tokens} columns), as its past of {@code tokens} columns.
+   */
+  public void loadRows(List<float[]> rows, int tokens) {
+    if (rows.size() != batch) {
+      throw new IllegalArgumentException("expected " + batch + " rows, got " + rows.size());
+    }
+    reserve(tokens);
+    int perHead = tokens * headDim;
+    for (int i = 0; i < 2 * layers; i++) {
+      FloatBuffer dst = floats(current[i], batch * heads * perHead);
+      for (int r = 0; r < batch; r++) {
+        float[] kv = rows.get(r);
+        if (kv.length != 2 * layers * heads * perHead) {
+          throw new IllegalArgumentException(
+              "row "
+                  + r
+                  + ": expected "
+                  + 2 * layers * heads * perHead
+                  + " floats, got "
+                  + kv.length);
+        }
+        dst.put(r * heads * perHead, kv, i * heads * perHead, heads * perHead);
+      }
+    }
+    length = tokens;
+  }
+
+  /** Drops rows from the end (rows that hold nothing live any more). */
+  public void truncate(int newBatch) {
+    if (newBatch > batch || newBatch < 0) {
+      throw new IllegalArgumentException("cannot truncate " + batch + " rows to " + newBatch);
+    }
+    batch = newBatch;
+    if (batch == 0) {
+      length = 0;
+    }
+  }
+
+  private void ensureRoom(long tensorBytes) {
+    Storage grown = new Storage(2 * layers, grownSize(tensorBytes));
+    int block = 4 * batch * heads * length * headDim;
+    for (int i = 0; i < 2 * layers; i++) {
+      grown.first[i].put(0, current[i], 0, block);
+    }
+    storage = grown;
+    current = grown.first.clone();
+    spare = grown.second.clone();
+  }
+
+  /**
+   * Caps how far storage grows ahead of need: at most {@code tokenRows} token rows per tensor (a
+   * window that needs more still gets what it needs).
+   */
+  public void limitGrowth(long tokenRows) {
+    growthLimitBytes = 4L * heads * headDim * tokenRows;
+  }
+
+  private long grownSize(long needed) {
+    long ahead = Math.min(needed + needed / 2, Math.min(growthLimitBytes, Integer.MAX_VALUE));
+    return Math.max(needed, ahead);
+  }
+
+  private static final ByteBuffer ZEROS = ByteBuffer.allocate(1 << 16);
+
+  private static void zero(ByteBuffer dst, int at, int bytes) {
+    while (bytes > 0) {
+      int n = Math.min(bytes, ZEROS.capacity());
+      dst.put(at, ZEROS, 0, n);
+      at += n;
+      bytes -= n;
+    }
   }
 
   /** The step wrote {@code newLength} tokens into the spare buffers: make them current. */

@@ -90,6 +90,9 @@ class ShopLensConfigTest {
     s.put("shoplens.inference.vision.cache.size", "7");
     s.put("shoplens.inference.intra.op.threads", "3");
     s.put("shoplens.inference.execution.provider", "cuda");
+    s.put("shoplens.inference.scheduler", "continuous");
+    s.put("shoplens.inference.kv.budget.bytes", "1048576");
+    s.put("shoplens.inference.prefix.cache.bytes", "0");
     s.put("shoplens.attribute.prompts", "colour=what colour is it?,fit=how does it fit?");
     s.put("shoplens.question.max.length", "200");
     s.put("shoplens.conversation.max.turns", "3");
@@ -111,6 +114,10 @@ class ShopLensConfigTest {
     assertThat(engine.visionCacheEntries()).isEqualTo(7);
     assertThat(engine.intraOpThreads()).isEqualTo(3);
     assertThat(engine.executionProvider()).isEqualTo(EngineConfig.ExecutionProvider.CUDA);
+    assertThat(engine.scheduler()).isEqualTo(EngineConfig.Scheduler.CONTINUOUS);
+    assertThat(engine.kvBudgetBytes()).isEqualTo(1_048_576);
+    assertThat(engine.kvBudgetTokens()).isZero();
+    assertThat(engine.prefixCacheBytes()).isZero();
     assertThat(topology.attributePrompts())
         .containsExactly(
             new ShopLensTopologyConfig.AttributePrompt("colour", "what colour is it?"),

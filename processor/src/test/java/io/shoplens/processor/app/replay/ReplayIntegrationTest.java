@@ -300,7 +300,7 @@ class ReplayIntegrationTest {
     assertThat(summary.cacheHits())
         .as("upload 3 repeats upload 2's image")
         .isGreaterThanOrEqualTo(2);
-    assertThat(summary.modelVersion()).isEqualTo("tiny-blip2-opt-s4321-959fd3df");
+    assertThat(summary.modelVersion()).isEqualTo("tiny-blip2-opt-s4321-72ca9d25");
     assertThat(console.toString())
         .contains("replay run id " + summary.runId())
         .contains("progress:")

@@ -23,7 +23,7 @@ class ModelBundleTest {
     ModelBundle bundle = ModelBundle.load(TinyBundle.dir());
 
     ModelManifest m = bundle.manifest();
-    assertThat(m.formatVersion()).isEqualTo(1);
+    assertThat(m.formatVersion()).isEqualTo(2);
     assertThat(m.architecture()).isEqualTo("blip2-opt");
     assertThat(m.modelVersion()).isEqualTo(TinyBundle.reference().get("model_version").asText());
     assertThat(m.text().numHeads() * m.text().headDim()).isEqualTo(m.text().hiddenSize());
@@ -65,11 +65,24 @@ class ModelBundleTest {
 
   @Test
   void shouldRejectAnotherFormatVersionSayingWhichWasExpected() throws IOException {
-    Path dir = withManifest(m -> m.put("format_version", 2));
+    Path dir = withManifest(m -> m.put("format_version", 3));
 
     assertThatThrownBy(() -> ModelBundle.load(dir))
         .isInstanceOf(BundleException.class)
-        .hasMessageContaining("format_version: expected 1, found 2");
+        .hasMessageContaining("format_version: expected 2, found 3");
+  }
+
+  @Test
+  void givenAFormat1BundleWhenLoadedThenItIsRefusedWithHowToReExport() throws IOException {
+    // Given a bundle of format 1, whose decoder returned logits for every position
+    Path dir = withManifest(m -> m.put("format_version", 1));
+
+    // When it is loaded, Then the message names the format and how to re-export
+    assertThatThrownBy(() -> ModelBundle.load(dir))
+        .isInstanceOf(BundleException.class)
+        .hasMessageContaining("format_version: expected 2, found 1")
+        .hasMessageContaining("re-export the bundle")
+        .hasMessageContaining("python -m shoplens_export export");
   }
 
   @Test
