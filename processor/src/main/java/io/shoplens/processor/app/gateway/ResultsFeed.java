@@ -15,12 +15,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -62,6 +65,7 @@ final class ResultsFeed implements AutoCloseable {
   private final Thread thread;
   private volatile boolean assigned;
   private volatile boolean running = true;
+  private final CountDownLatch closing = new CountDownLatch(1);
 
   ResultsFeed(
       Map<String, Object> clientProps, Topics topics, ResultsView view, Clock clock, Duration ttl) {
@@ -152,7 +156,18 @@ final class ResultsFeed implements AutoCloseable {
         break;
       }
       LOG.info("gateway waits for topic {} to exist", missing);
-      consumer.poll(Duration.ofSeconds(1)); // nothing assigned: just waits, and can be woken
+      // (Not consumer.poll: with nothing assigned it throws.) close() releases the wait.
+      try {
+        if (closing.await(1, TimeUnit.SECONDS)) {
+          return;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    if (!running) {
+      return;
     }
     consumer.assign(partitions);
     long since = clock.millis() - ttl.toMillis();
@@ -181,7 +196,12 @@ final class ResultsFeed implements AutoCloseable {
   }
 
   private List<TopicPartition> partitionsOf(String topic) {
-    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+    List<PartitionInfo> infos;
+    try {
+      infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+    } catch (TimeoutException e) {
+      return List.of(); // a slow or absent cluster: try again
+    }
     return infos == null
         ? List.of()
         : infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
@@ -225,6 +245,7 @@ final class ResultsFeed implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    closing.countDown();
     consumer.wakeup();
     try {
       thread.join(Duration.ofSeconds(10).toMillis());

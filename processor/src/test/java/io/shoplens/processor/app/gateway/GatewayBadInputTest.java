@@ -2,11 +2,13 @@ package io.shoplens.processor.app.gateway;
 
 import static io.shoplens.processor.testing.KafkaTestClients.createTopics;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,16 +44,6 @@ class GatewayBadInputTest {
   @BeforeAll
   static void startGateway() {
     kafka = new EmbeddedKafkaCluster().start();
-    createTopics(
-        kafka,
-        2,
-        List.of(
-            Topics.IMAGE_UPLOADS,
-            Topics.QUESTIONS,
-            Topics.CAPTIONS,
-            Topics.ANSWERS,
-            Topics.RECOMMENDATIONS,
-            Topics.DEAD_LETTERS));
     clientProps = new HashMap<>();
     clientProps.put("bootstrap.servers", kafka.bootstrapServers());
     clientProps.put("schema.registry.url", "mock://gateway-bad-input-" + UUID.randomUUID());
@@ -65,6 +57,25 @@ class GatewayBadInputTest {
                 .build(),
             clientProps);
     client = new GatewayClient(gateway.port());
+    // The topics come after the gateway, as they may in a fresh deployment: it waits for them.
+    createTopics(
+        kafka,
+        2,
+        List.of(
+            Topics.IMAGE_UPLOADS,
+            Topics.QUESTIONS,
+            Topics.CAPTIONS,
+            Topics.ANSWERS,
+            Topics.RECOMMENDATIONS,
+            Topics.DEAD_LETTERS));
+  }
+
+  @Test
+  void shouldBecomeReadyOnceTheTopicsExistThatAppearedAfterItStarted() {
+    await().atMost(Duration.ofSeconds(60)).until(gateway::ready);
+
+    assertThat(client.get("/health/ready").status()).isEqualTo(200);
+    assertThat(client.get("/health/live").status()).isEqualTo(200);
   }
 
   @AfterAll
