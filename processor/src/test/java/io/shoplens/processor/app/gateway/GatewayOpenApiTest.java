@@ -3,7 +3,6 @@ package io.shoplens.processor.app.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -26,9 +25,7 @@ class GatewayOpenApiTest {
       assertThat(doc.status()).isEqualTo(200);
       assertThat(doc.json().path("openapi").asText()).startsWith("3.");
       Set<String> documented = new TreeSet<>();
-      for (Iterator<Map.Entry<String, JsonNode>> paths = doc.json().path("paths").fields();
-          paths.hasNext(); ) {
-        Map.Entry<String, JsonNode> path = paths.next();
+      for (Map.Entry<String, JsonNode> path : doc.json().path("paths").properties()) {
         path.getValue()
             .fieldNames()
             .forEachRemaining(
