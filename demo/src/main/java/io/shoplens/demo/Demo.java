@@ -17,6 +17,7 @@ import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.RegistrySettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.config.TopologySettings;
+import io.shoplens.processor.app.gateway.GatewayServer;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.topology.Topics;
@@ -113,7 +114,21 @@ public final class Demo {
   private final PrintWriter out;
   private final Duration timeout;
   private final int httpPort;
+  private final KeptPorts keptPorts;
   private final long started = System.nanoTime();
+
+  /**
+   * Ports of what a kept-running demo serves besides Kafka (0: any free port).
+   *
+   * @param registry the in-memory Schema Registry over Confluent's REST API
+   * @param gateway the HTTP gateway and its page
+   */
+  public record KeptPorts(int registry, int gateway) {
+    /** 8085 and 8081, as the README's "Try it with your own photo" uses them. */
+    public static KeptPorts defaults() {
+      return new KeptPorts(8085, 8081);
+    }
+  }
 
   /**
    * @param out where the demo talks to the user
@@ -121,9 +136,17 @@ public final class Demo {
    * @param httpPort port of the health and metrics endpoints (0: any free port)
    */
   public Demo(PrintWriter out, Duration timeout, int httpPort) {
+    this(out, timeout, httpPort, KeptPorts.defaults());
+  }
+
+  /**
+   * @param keptPorts where a kept-running demo serves its registry and its gateway
+   */
+  public Demo(PrintWriter out, Duration timeout, int httpPort, KeptPorts keptPorts) {
     this.out = out;
     this.timeout = timeout;
     this.httpPort = httpPort;
+    this.keptPorts = keptPorts;
   }
 
   /** What one run saw. */
@@ -199,8 +222,17 @@ public final class Demo {
         }
         summary(result);
         if (keepRunning) {
-          keepRunning(bootstrap, registryScope, app);
-          stop.await();
+          // Another process reaches the registry over REST; the gateway shares this JVM's.
+          try (DemoRegistryServer registry =
+                  DemoRegistryServer.start(
+                      MockSchemaRegistry.getClientForScope(registryScope), keptPorts.registry());
+              GatewayServer gateway =
+                  GatewayServer.start(
+                      config.gatewayConfig().toBuilder().port(keptPorts.gateway()).build(),
+                      clients)) {
+            keepRunning(bootstrap, registry.url(), gateway.port(), app);
+            stop.await();
+          }
         }
         return result;
       }
@@ -520,12 +552,22 @@ public final class Demo {
     out.flush();
   }
 
-  private void keepRunning(String bootstrap, String registryScope, ShopLensApplication app) {
+  private void keepRunning(
+      String bootstrap, String registryUrl, int gatewayPort, ShopLensApplication app) {
     out.println();
     out.println("Still running (--keep-running); Ctrl-C stops the broker and ShopLens.");
-    out.println("  Kafka bootstrap:  " + bootstrap);
+    // The page itself is a placeholder until the demo page lands (issue 18, later point).
+    out.println("  Demo page:        http://localhost:" + gatewayPort + "/");
     out.println(
-        "  Schema Registry:  mock://" + registryScope + " (in-memory, inside this process only)");
+        "  HTTP API:         http://localhost:" + gatewayPort + "/openapi.json (shoplens gateway)");
+    out.println("  Kafka bootstrap:  " + bootstrap);
+    out.println("  Schema Registry:  " + registryUrl + " (in-memory, Confluent's REST API)");
+    out.println(
+        "  Your own photo:   ./shoplens produce --bootstrap "
+            + bootstrap
+            + " --registry "
+            + registryUrl
+            + " --image my.jpg -q 'what colour is it?'");
     if (app.httpPort() > 0) {
       out.println(
           "  Health, metrics:  http://localhost:" + app.httpPort() + "/health/ready, /metrics");

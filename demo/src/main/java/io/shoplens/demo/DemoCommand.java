@@ -28,7 +28,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--keep-running",
-      description = "Keep the broker and ShopLens up afterwards (prints the bootstrap address).")
+      description = {
+        "Keep the broker and ShopLens up afterwards, and serve the registry over REST, the HTTP",
+        "gateway and the demo page (prints their addresses)."
+      })
   boolean keepRunning;
 
   @Option(
@@ -43,6 +46,22 @@ final class DemoCommand implements Callable<Integer> {
       defaultValue = "0",
       description = "Port of /health and /metrics (default: any free port).")
   int httpPort;
+
+  @Option(
+      names = "--registry-port",
+      defaultValue = "8085",
+      description = {
+        "With --keep-running: port of the Schema Registry's REST API (default ${DEFAULT-VALUE};",
+        "0: any free port), for shoplens produce and other processes."
+      })
+  int registryPort;
+
+  @Option(
+      names = "--gateway-port",
+      defaultValue = "8081",
+      description =
+          "With --keep-running: port of the HTTP gateway and its page (default ${DEFAULT-VALUE}).")
+  int gatewayPort;
 
   @Option(names = "--verbose", description = "Show ShopLens's and Kafka's log lines.")
   boolean verbose;
@@ -68,7 +87,12 @@ final class DemoCommand implements Callable<Integer> {
     }
     try {
       Demo.Result result =
-          new Demo(spec.commandLine().getOut(), timeout, httpPort).run(keepRunning, stop);
+          new Demo(
+                  spec.commandLine().getOut(),
+                  timeout,
+                  httpPort,
+                  new Demo.KeptPorts(registryPort, gatewayPort))
+              .run(keepRunning, stop);
       return result.complete() ? ShopLensCli.OK : ShopLensCli.FAILURE;
     } finally {
       stopped.countDown();

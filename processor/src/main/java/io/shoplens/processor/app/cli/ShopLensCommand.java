@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
       RunCommand.class,
       DemoUnavailableCommand.class,
       ProduceCommand.class,
+      GatewayCommand.class,
       TopicsCommand.class,
       ModelCommand.class,
       ReplayCommand.class,

@@ -1,5 +1,6 @@
 package io.shoplens.processor.app.config;
 
+import io.shoplens.processor.app.gateway.GatewayConfig;
 import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.topology.ShopLensTopology;
@@ -29,11 +30,12 @@ import org.apache.kafka.common.config.types.Password;
  *
  * <p>Each group of settings lives in its own class, which states its keys, docs and validators:
  * {@link KafkaSettings}, {@link RegistrySettings}, {@link ModelSettings}, {@link ImageSettings},
- * {@link TopologySettings}, {@link RecommendationSettings} and {@link OperationsSettings}. A group
- * that feeds an option record ({@link EngineConfig}, {@link ImageResolverConfig}, {@link
- * ShopLensTopologyConfig}, {@link RecommendConfig}) takes its defaults from that record's {@code
- * defaults()}, never from a literal of its own, and maps the values onto it. This class assembles
- * the groups, validates, and hands out typed views and per-client Kafka settings.
+ * {@link TopologySettings}, {@link RecommendationSettings}, {@link OperationsSettings} and {@link
+ * GatewaySettings}. A group that feeds an option record ({@link EngineConfig}, {@link
+ * ImageResolverConfig}, {@link ShopLensTopologyConfig}, {@link RecommendConfig}) takes its defaults
+ * from that record's {@code defaults()}, never from a literal of its own, and maps the values onto
+ * it. This class assembles the groups, validates, and hands out typed views and per-client Kafka
+ * settings.
  *
  * <p>ShopLens's own settings are named {@code shoplens.*}. Kafka's ({@code bootstrap.servers},
  * {@code application.id}) and the Schema Registry client's ({@code schema.registry.url}, {@code
@@ -64,6 +66,7 @@ public final class ShopLensConfig extends AbstractConfig {
     TopologySettings.define(d);
     RecommendationSettings.define(d);
     OperationsSettings.define(d);
+    GatewaySettings.define(d);
     return d.configDef();
   }
 
@@ -86,6 +89,22 @@ public final class ShopLensConfig extends AbstractConfig {
    * @throws ConfigProblemsException listing every problem, one line each
    */
   public static ShopLensConfig validate(Map<String, ?> originals) {
+    return validate(originals, true);
+  }
+
+  /**
+   * Parses and validates the settings of {@code shoplens gateway}: as {@link #validate(Map)}, but
+   * the gateway loads no model, so {@code shoplens.model.path} is neither required nor checked.
+   *
+   * @throws ConfigProblemsException listing every problem, one line each
+   */
+  public static ShopLensConfig validateForGateway(Map<String, ?> originals) {
+    Map<String, Object> settings = new LinkedHashMap<>(originals);
+    settings.putIfAbsent(ModelSettings.MODEL_PATH_CONFIG, "(the gateway loads no model)");
+    return validate(settings, false);
+  }
+
+  private static ShopLensConfig validate(Map<String, ?> originals, boolean needsModel) {
     List<String> problems = new ArrayList<>();
     Map<String, String> asStrings = new LinkedHashMap<>();
     originals.forEach((k, v) -> asStrings.put(k, v == null ? null : String.valueOf(v)));
@@ -98,7 +117,7 @@ public final class ShopLensConfig extends AbstractConfig {
       throw new ConfigProblemsException(problems);
     }
     ShopLensConfig config = new ShopLensConfig(originals);
-    config.checkRelations(problems);
+    config.checkRelations(problems, needsModel);
     if (!problems.isEmpty()) {
       throw new ConfigProblemsException(problems);
     }
@@ -114,10 +133,12 @@ public final class ShopLensConfig extends AbstractConfig {
     return name + ": " + error;
   }
 
-  private void checkRelations(List<String> problems) {
+  private void checkRelations(List<String> problems, boolean needsModel) {
     KafkaSettings.check(this, problems);
     RegistrySettings.check(this, problems);
-    ModelSettings.check(this, problems);
+    if (needsModel) {
+      ModelSettings.check(this, problems);
+    }
     boolean promptsValid = TopologySettings.check(this, problems);
     boolean recommendationsValid = RecommendationSettings.check(this, problems);
     if (promptsValid && recommendationsValid) {
@@ -133,6 +154,11 @@ public final class ShopLensConfig extends AbstractConfig {
     } catch (IllegalArgumentException e) {
       problems.add(
           ImageSettings.IMAGE_ALLOWED_HOSTS_CONFIG + " or other image settings: " + e.getMessage());
+    }
+    try {
+      gatewayConfig();
+    } catch (IllegalArgumentException e) {
+      problems.add("gateway settings: " + e.getMessage());
     }
   }
 
@@ -231,6 +257,11 @@ public final class ShopLensConfig extends AbstractConfig {
     } catch (ConfigException | IllegalArgumentException e) {
       throw new ConfigProblemsException(List.of(e.getMessage()));
     }
+  }
+
+  /** The gateway's settings ({@code shoplens gateway}, and the demo's gateway). */
+  public GatewayConfig gatewayConfig() {
+    return GatewaySettings.gatewayConfig(this);
   }
 
   /** The engine's settings; the rest keep {@link EngineConfig#defaults()}. */

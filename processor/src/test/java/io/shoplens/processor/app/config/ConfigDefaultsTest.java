@@ -2,6 +2,7 @@ package io.shoplens.processor.app.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.shoplens.processor.app.gateway.GatewayConfig;
 import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
@@ -43,7 +44,8 @@ class ConfigDefaultsTest {
           ModelSettings.GROUP,
           ImageSettings.GROUP,
           TopologySettings.GROUP,
-          RecommendationSettings.GROUP);
+          RecommendationSettings.GROUP,
+          GatewaySettings.GROUP);
 
   static final String MODEL_ID = "model-under-test";
   static final int IMAGE_TOKENS = 32;
@@ -59,6 +61,7 @@ class ConfigDefaultsTest {
     assertThat(config.engineConfig()).isEqualTo(EngineConfig.defaults());
     assertThat(config.imageResolverConfig()).isEqualTo(ImageResolverConfig.defaults());
     assertThat(config.recommendConfig()).isEqualTo(RecommendConfig.defaults());
+    assertThat(config.gatewayConfig()).isEqualTo(GatewayConfig.defaults());
     assertThat(config.topologyConfig(MODEL_ID, IMAGE_TOKENS))
         .isEqualTo(
             ShopLensTopologyConfig.builder(config.kafkaProperties())
@@ -109,6 +112,7 @@ class ConfigDefaultsTest {
         config.engineConfig(),
         config.imageResolverConfig(),
         config.recommendConfig(),
+        config.gatewayConfig(),
         config.topologyConfig(MODEL_ID, IMAGE_TOKENS));
   }
 
@@ -156,6 +160,7 @@ class ConfigDefaultsTest {
         Files.writeString(vocabulary, "category.kilt = tartan skirt\n", StandardCharsets.UTF_8);
         candidates.add(vocabulary.toString());
       }
+      case PASSWORD -> candidates.add("a-secret");
       default -> {}
     }
     for (String candidate : candidates) {

@@ -1,0 +1,86 @@
+package io.shoplens.processor.app.cli;
+
+import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.gateway.GatewayServer;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code shoplens gateway}: the storefront's HTTP API in front of a running ShopLens. */
+@Command(
+    name = "gateway",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serve the HTTP API for uploads and questions (REST + Server-Sent Events, /openapi.json)",
+      "in front of a ShopLens that runs elsewhere, until stopped (SIGTERM/Ctrl-C). It needs",
+      "Kafka and the Schema Registry (bootstrap.servers, schema.registry.url) and the",
+      "shoplens.gateway.* settings; it loads no model. Run as many instances as you like: each",
+      "reads every output partition, so any of them serves any client."
+    })
+final class GatewayCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayCommand.class);
+
+  @ParentCommand ShopLensCommand parent;
+
+  @Spec CommandSpec spec;
+
+  @Mixin ConfigOptions configOptions;
+
+  @Option(
+      names = "--dry-run",
+      description = "Validate the configuration, print it (secrets hidden) and exit.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ConfigSources.Merged merged =
+        ConfigSources.load(configOptions.config, parent.env(), configOptions.overrides);
+    ShopLensConfig settings = ShopLensConfig.validateForGateway(merged.settings());
+    if (dryRun) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("configuration is valid:");
+      settings.describe().forEach((k, v) -> out.println("  " + k + "=" + v));
+      return ShopLensCli.OK;
+    }
+    settings.describe().forEach((k, v) -> LOG.info("config {}={}", k, v));
+    CountDownLatch stopping = new CountDownLatch(1);
+    CountDownLatch closed = new CountDownLatch(1);
+    // The hook lets the server close before the JVM exits: it signals, then waits (bounded).
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stopping.countDown();
+                  awaitQuietly(closed);
+                },
+                "shoplens-gateway-shutdown"));
+    try (GatewayServer server =
+        GatewayServer.start(settings.gatewayConfig(), settings.kafkaProperties())) {
+      spec.commandLine().getOut().println("gateway listening on port " + server.port());
+      stopping.await();
+    } finally {
+      closed.countDown();
+    }
+    return ShopLensCli.OK;
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      if (!latch.await(30, TimeUnit.SECONDS)) {
+        LOG.warn("gateway did not close within 30 s; exiting anyway");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,137 @@
+package io.shoplens.processor.app.config;
+
+import io.shoplens.processor.app.gateway.GatewayConfig;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+/**
+ * The gateway group ({@code shoplens gateway}): its port, request limits, API key, CORS and view.
+ * Defaults come from {@link GatewayConfig#defaults()}.
+ */
+public final class GatewaySettings {
+  public static final String GROUP = "Gateway";
+  private static final GatewayConfig DEFAULTS = GatewayConfig.defaults();
+
+  public static final String PORT_CONFIG = "shoplens.gateway.port";
+  public static final String PORT_DOC =
+      "Port of the gateway's HTTP API, page, health and metrics; 0 picks a free port.";
+
+  public static final String MAX_IMAGE_BYTES_CONFIG = "shoplens.gateway.max.image.bytes";
+  public static final String MAX_IMAGE_BYTES_DOC =
+      "Larger uploads are refused (413) before anything is published.";
+
+  public static final String MAX_QUESTION_CHARS_CONFIG = "shoplens.gateway.max.question.chars";
+  public static final String MAX_QUESTION_CHARS_DOC = "Longer questions are refused (400).";
+
+  public static final String REQUESTS_PER_MINUTE_CONFIG = "shoplens.gateway.requests.per.minute";
+  public static final String REQUESTS_PER_MINUTE_DOC =
+      "Requests one client (remote address) may make to /v1 per minute on one instance (429"
+          + " beyond); 0 turns the limit off.";
+
+  public static final String API_KEY_CONFIG = "shoplens.gateway.api.key";
+  public static final String API_KEY_DOC =
+      "When set, /v1 requests must send it as X-API-Key or Authorization: Bearer (401 otherwise)."
+          + " Never logged.";
+
+  public static final String CORS_ALLOWED_ORIGINS_CONFIG = "shoplens.gateway.cors.allowed.origins";
+  public static final String CORS_ALLOWED_ORIGINS_DOC =
+      "Origins browsers may call the API from (comma-separated, or *); empty turns CORS off.";
+
+  public static final String VIEW_TTL_MS_CONFIG = "shoplens.gateway.view.ttl.ms";
+  public static final String VIEW_TTL_MS_DOC =
+      "How long an upload's results stay readable after its last event; on start the gateway"
+          + " reads back this far.";
+
+  public static final String VIEW_MAX_UPLOADS_CONFIG = "shoplens.gateway.view.max.uploads";
+  public static final String VIEW_MAX_UPLOADS_DOC =
+      "Uploads the in-memory view keeps at most (oldest dropped first).";
+
+  public static final String PAGE_ENABLED_CONFIG = "shoplens.gateway.page.enabled";
+  public static final String PAGE_ENABLED_DOC = "Serve the demo page at /.";
+
+  private GatewaySettings() {}
+
+  static void define(SettingsDefiner d) {
+    d.group(GROUP)
+        .define(
+            PORT_CONFIG,
+            Type.INT,
+            DEFAULTS.port(),
+            Range.between(0, 65535),
+            Importance.MEDIUM,
+            PORT_DOC)
+        .define(
+            MAX_IMAGE_BYTES_CONFIG,
+            Type.INT,
+            DEFAULTS.maxImageBytes(),
+            Range.atLeast(1),
+            Importance.MEDIUM,
+            MAX_IMAGE_BYTES_DOC)
+        .define(
+            MAX_QUESTION_CHARS_CONFIG,
+            Type.INT,
+            DEFAULTS.maxQuestionChars(),
+            Range.atLeast(1),
+            Importance.LOW,
+            MAX_QUESTION_CHARS_DOC)
+        .define(
+            REQUESTS_PER_MINUTE_CONFIG,
+            Type.INT,
+            DEFAULTS.requestsPerMinute(),
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            REQUESTS_PER_MINUTE_DOC)
+        .define(API_KEY_CONFIG, Type.PASSWORD, null, null, Importance.MEDIUM, API_KEY_DOC)
+        .define(
+            CORS_ALLOWED_ORIGINS_CONFIG,
+            Type.LIST,
+            String.join(",", DEFAULTS.corsAllowedOrigins()),
+            null,
+            Importance.LOW,
+            CORS_ALLOWED_ORIGINS_DOC)
+        .define(
+            VIEW_TTL_MS_CONFIG,
+            Type.LONG,
+            DEFAULTS.viewTtl().toMillis(),
+            Range.atLeast(1),
+            Importance.LOW,
+            VIEW_TTL_MS_DOC)
+        .define(
+            VIEW_MAX_UPLOADS_CONFIG,
+            Type.INT,
+            DEFAULTS.viewMaxUploads(),
+            Range.atLeast(1),
+            Importance.LOW,
+            VIEW_MAX_UPLOADS_DOC)
+        .define(
+            PAGE_ENABLED_CONFIG,
+            Type.BOOLEAN,
+            DEFAULTS.pageEnabled(),
+            null,
+            Importance.LOW,
+            PAGE_ENABLED_DOC);
+  }
+
+  /** The gateway's options from the settings. */
+  static GatewayConfig gatewayConfig(ShopLensConfig c) {
+    List<String> origins =
+        c.getList(CORS_ALLOWED_ORIGINS_CONFIG).stream()
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .toList();
+    return GatewayConfig.builder()
+        .port(c.getInt(PORT_CONFIG))
+        .maxImageBytes(c.getInt(MAX_IMAGE_BYTES_CONFIG))
+        .maxQuestionChars(c.getInt(MAX_QUESTION_CHARS_CONFIG))
+        .requestsPerMinute(c.getInt(REQUESTS_PER_MINUTE_CONFIG))
+        .apiKey(c.getPassword(API_KEY_CONFIG))
+        .corsAllowedOrigins(origins)
+        .viewTtl(Duration.ofMillis(c.getLong(VIEW_TTL_MS_CONFIG)))
+        .viewMaxUploads(c.getInt(VIEW_MAX_UPLOADS_CONFIG))
+        .pageEnabled(c.getBoolean(PAGE_ENABLED_CONFIG))
+        .build();
+  }
+}

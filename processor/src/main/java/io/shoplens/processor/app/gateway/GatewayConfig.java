@@ -1,0 +1,164 @@
+package io.shoplens.processor.app.gateway;
+
+import io.shoplens.processor.images.ImageResolverConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * The gateway's options: its port, the limits every request is checked against, authentication,
+ * CORS and the size of its view of the results.
+ *
+ * @param port HTTP port; 0 picks a free one
+ * @param maxImageBytes larger uploads are refused with 413
+ * @param maxQuestionChars longer questions are refused with 400
+ * @param requestsPerMinute requests one client (API key, else remote address) may make per minute;
+ *     0 turns the limit off
+ * @param apiKey when set, every {@code /v1} request must carry it as {@code X-API-Key} or {@code
+ *     Authorization: Bearer}; a {@link Password} so that it prints as {@code [hidden]}
+ * @param corsAllowedOrigins origins browsers may call from ({@code *} for any); empty turns CORS
+ *     off
+ * @param viewTtl how long an upload's results stay in the view after its last event
+ * @param viewMaxUploads the view keeps at most this many uploads, dropping the oldest
+ * @param pageEnabled whether the demo page is served at {@code /}
+ */
+public record GatewayConfig(
+    int port,
+    int maxImageBytes,
+    int maxQuestionChars,
+    int requestsPerMinute,
+    Password apiKey,
+    List<String> corsAllowedOrigins,
+    Duration viewTtl,
+    int viewMaxUploads,
+    boolean pageEnabled) {
+
+  public GatewayConfig {
+    Objects.requireNonNull(corsAllowedOrigins, "corsAllowedOrigins");
+    Objects.requireNonNull(viewTtl, "viewTtl");
+    corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
+    require(port >= 0 && port <= 65535, "port must be in [0, 65535], got " + port);
+    require(maxImageBytes >= 1, "maxImageBytes must be >= 1, got " + maxImageBytes);
+    require(maxQuestionChars >= 1, "maxQuestionChars must be >= 1, got " + maxQuestionChars);
+    require(requestsPerMinute >= 0, "requestsPerMinute must be >= 0, got " + requestsPerMinute);
+    require(apiKey == null || !apiKey.value().isBlank(), "apiKey must not be blank when it is set");
+    require(!viewTtl.isNegative() && !viewTtl.isZero(), "viewTtl must be positive, got " + viewTtl);
+    require(viewMaxUploads >= 1, "viewMaxUploads must be >= 1, got " + viewMaxUploads);
+  }
+
+  /**
+   * The defaults: port 8081, images up to the topology's inline limit, 500-character questions, 120
+   * requests a minute, no API key, no CORS.
+   */
+  public static GatewayConfig defaults() {
+    return new GatewayConfig(
+        8081,
+        // ShopLens dead-letters larger inline images; refusing them at the door tells the shopper.
+        (int) ImageResolverConfig.DEFAULT_MAX_INLINE_BYTES,
+        500,
+        120,
+        null,
+        List.of(),
+        Duration.ofHours(1),
+        10_000,
+        true);
+  }
+
+  public static Builder builder() {
+    return defaults().toBuilder();
+  }
+
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** Changes some options; {@link #build()} validates them all. */
+  public static final class Builder {
+    private int port;
+    private int maxImageBytes;
+    private int maxQuestionChars;
+    private int requestsPerMinute;
+    private Password apiKey;
+    private List<String> corsAllowedOrigins;
+    private Duration viewTtl;
+    private int viewMaxUploads;
+    private boolean pageEnabled;
+
+    private Builder(GatewayConfig c) {
+      port = c.port;
+      maxImageBytes = c.maxImageBytes;
+      maxQuestionChars = c.maxQuestionChars;
+      requestsPerMinute = c.requestsPerMinute;
+      apiKey = c.apiKey;
+      corsAllowedOrigins = c.corsAllowedOrigins;
+      viewTtl = c.viewTtl;
+      viewMaxUploads = c.viewMaxUploads;
+      pageEnabled = c.pageEnabled;
+    }
+
+    public Builder port(int v) {
+      port = v;
+      return this;
+    }
+
+    public Builder maxImageBytes(int v) {
+      maxImageBytes = v;
+      return this;
+    }
+
+    public Builder maxQuestionChars(int v) {
+      maxQuestionChars = v;
+      return this;
+    }
+
+    public Builder requestsPerMinute(int v) {
+      requestsPerMinute = v;
+      return this;
+    }
+
+    public Builder apiKey(Password v) {
+      apiKey = v;
+      return this;
+    }
+
+    public Builder corsAllowedOrigins(List<String> v) {
+      corsAllowedOrigins = v;
+      return this;
+    }
+
+    public Builder viewTtl(Duration v) {
+      viewTtl = v;
+      return this;
+    }
+
+    public Builder viewMaxUploads(int v) {
+      viewMaxUploads = v;
+      return this;
+    }
+
+    public Builder pageEnabled(boolean v) {
+      pageEnabled = v;
+      return this;
+    }
+
+    public GatewayConfig build() {
+      return new GatewayConfig(
+          port,
+          maxImageBytes,
+          maxQuestionChars,
+          requestsPerMinute,
+          apiKey,
+          corsAllowedOrigins,
+          viewTtl,
+          viewMaxUploads,
+          pageEnabled);
+    }
+  }
+}

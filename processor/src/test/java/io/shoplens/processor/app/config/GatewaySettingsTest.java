@@ -1,0 +1,60 @@
+package io.shoplens.processor.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The gateway's settings: no model needed, the API key hidden, every problem reported. */
+class GatewaySettingsTest {
+  private static Map<String, String> minimal() {
+    Map<String, String> s = new HashMap<>();
+    s.put(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, "kafka:9092");
+    s.put(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "http://registry:8081");
+    return s;
+  }
+
+  @Test
+  void shouldValidateAGatewayConfigurationWithoutAModel() {
+    Map<String, String> s = minimal();
+    s.put(GatewaySettings.API_KEY_CONFIG, "top-secret");
+    s.put(GatewaySettings.CORS_ALLOWED_ORIGINS_CONFIG, "https://shop.example, https://m.example");
+
+    ShopLensConfig config = ShopLensConfig.validateForGateway(s);
+
+    assertThat(config.gatewayConfig().apiKey().value()).isEqualTo("top-secret");
+    assertThat(config.gatewayConfig().corsAllowedOrigins())
+        .containsExactly("https://shop.example", "https://m.example");
+    assertThat(config.describe().get(GatewaySettings.API_KEY_CONFIG)).isEqualTo("[hidden]");
+    assertThat(config.toString()).doesNotContain("top-secret");
+    assertThat(config.gatewayConfig().toString()).doesNotContain("top-secret");
+  }
+
+  @Test
+  void shouldReportEveryBadGatewaySettingAtOnce() {
+    Map<String, String> s = minimal();
+    s.put(GatewaySettings.MAX_IMAGE_BYTES_CONFIG, "0");
+    s.put(GatewaySettings.REQUESTS_PER_MINUTE_CONFIG, "-1");
+
+    assertThatThrownBy(() -> ShopLensConfig.validateForGateway(s))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .hasSize(2)
+                    .anyMatch(p -> p.startsWith(GatewaySettings.MAX_IMAGE_BYTES_CONFIG))
+                    .anyMatch(p -> p.startsWith(GatewaySettings.REQUESTS_PER_MINUTE_CONFIG)));
+  }
+
+  @Test
+  void shouldStillRequireTheModelForRun() {
+    assertThatThrownBy(() -> ShopLensConfig.validate(minimal()))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .anyMatch(p -> p.startsWith(ModelSettings.MODEL_PATH_CONFIG)));
+  }
+}
