@@ -17,6 +17,9 @@ def _parser():
     e.add_argument("--out", required=True, help="bundle directory to write (created if missing)")
     e.add_argument("--dtype", choices=["float32", "float16"], default="float32")
     e.add_argument("--seed", type=int, default=None, help="weight seed for presets (default 1234)")
+    e.add_argument("--retrieval", action="store_true",
+                   help="the model is a Blip2ForImageTextRetrieval (blip2-itm-vit-g): write a retrieval bundle; "
+                        "with --preset, the tiny retrieval preset")
     e.add_argument("--external-data", action="store_true",
                    help="store weights in <graph>.onnx.data files even below the 2 GB protobuf limit")
     e.add_argument("--model-id", default=None,
@@ -97,6 +100,10 @@ def main(argv=None):
             from shoplens_export import export, presets, sources
 
             export.check_output_dir(args.out)
+            if args.retrieval:
+                from shoplens_export import retrieval
+
+                return retrieval.main(args)
             if args.preset:
                 seed = presets.DEFAULT_SEED if args.seed is None else args.seed
                 model, _, tokenizer_json, info = presets.source(presets.get(args.preset), seed)
@@ -138,9 +145,10 @@ def main(argv=None):
 
             return cuda_check.main(args)
         else:
-            from shoplens_export import fixtures, presets
+            from shoplens_export import fixtures, presets, retrieval
 
             fixtures.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)
+            retrieval.generate_fixtures(args.out, retrieval.DEFAULT_SEED if args.seed is None else args.seed)
         return 0
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -83,7 +83,17 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
   }
 
   private static void verifyFiles(Path dir, ModelManifest manifest) {
-    for (Map.Entry<String, ModelManifest.FileEntry> entry : manifest.files().entrySet()) {
+    verifyFiles(dir, manifest.files());
+  }
+
+  /**
+   * Checks that every listed file exists with its listed size and sha256 (shared with the other
+   * bundle kinds, such as retrieval bundles, which have their own manifest fields).
+   *
+   * @throws BundleException naming the first file that is missing or differs
+   */
+  public static void verifyFiles(Path dir, Map<String, ModelManifest.FileEntry> files) {
+    for (Map.Entry<String, ModelManifest.FileEntry> entry : files.entrySet()) {
       Path file = dir.resolve(entry.getKey());
       ModelManifest.FileEntry expected = entry.getValue();
       long size;

@@ -6,25 +6,30 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole catalog in memory, searched by brute force: every in-stock product is scored on every
- * search. One per application instance, written by the global-store thread and read by every stream
- * thread (a read-write lock; searches run in parallel).
+ * The whole catalog in memory. One per application instance, written by the global-store thread and
+ * read by every stream thread (a read-write lock; searches run in parallel); rebuilt from the
+ * global catalog store on start-up and restore.
  *
- * <p>Embeddings sit in one contiguous {@code float[]} ({@code slot * dim}), so a search is a single
- * pass of dot products over memory in order; attributes are interned {@code name=value} codes per
- * product, so agreement is a few integer comparisons. Removing a product moves the last slot into
- * its place. Cost per search: {@code O(products * dim)}; see the README for measured latencies and
- * the limit.
+ * <p>A search no longer scores every product. Its candidates are (1) the in-stock products of the
+ * query's model version whose embeddings are nearest the query's, found by Lucene's HNSW graph
+ * ({@link VectorIndex}, filters applied inside the graph search, {@code candidates} of them), and
+ * (2) the in-stock products sharing at least one of the query's attribute values (an inverted index
+ * of interned {@code name=value} codes). Every candidate then gets the exact blended score
+ * (attribute agreement and exact cosine), so the ranking among candidates is the brute-force one;
+ * what is approximate is only which similar products become candidates. See the README for measured
+ * latencies and recall.
  *
  * <p>All vectors have one dimension, set by the first embedding indexed; an embedding of another
  * dimension (another model) is kept out of the index (its product is scored on attributes alone)
@@ -34,6 +39,10 @@ public final class CatalogIndex {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogIndex.class);
 
   private final AttributeVocabulary vocabulary;
+  private final VectorIndex.Options vectorOptions;
+  private final Map<Integer, Set<String>> byCode = new HashMap<>();
+  private int inStockCount;
+  private VectorIndex vectorIndex; // created with the first embedding's dimension
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final Map<String, Integer> slots = new HashMap<>();
   private final Map<String, Integer> codes = new HashMap<>();
@@ -44,11 +53,16 @@ public final class CatalogIndex {
   private int[][] attributeCodes = new int[16][];
   private Map<String, String>[] attributes = newMaps(16);
   private String[] versions = new String[16]; // null: no embedding in the index
-  private float[] vectors = new float[0];
 
   /** An empty index normalising product attributes with {@code vocabulary}. */
   public CatalogIndex(AttributeVocabulary vocabulary) {
+    this(vocabulary, VectorIndex.Options.defaults());
+  }
+
+  /** An empty index with the given HNSW and candidate options. */
+  public CatalogIndex(AttributeVocabulary vocabulary, VectorIndex.Options vectorOptions) {
     this.vocabulary = Objects.requireNonNull(vocabulary, "vocabulary");
+    this.vectorOptions = Objects.requireNonNull(vectorOptions, "vectorOptions");
   }
 
   /**
@@ -114,6 +128,14 @@ public final class CatalogIndex {
         slot = size++;
         ensureCapacity(size);
         slots.put(entry.productId(), slot);
+      } else {
+        forget(slot);
+      }
+      if (entry.inStock()) {
+        inStockCount++;
+      }
+      for (int code : productCodes) {
+        byCode.computeIfAbsent(code, c -> new HashSet<>()).add(entry.productId());
       }
       ids[slot] = entry.productId();
       inStock[slot] = entry.inStock();
@@ -124,10 +146,10 @@ public final class CatalogIndex {
       if (v != null) {
         if (dim < 0) {
           dim = v.length;
-          vectors = new float[ids.length * dim];
+          vectorIndex = new VectorIndex(dim, vectorOptions);
         }
         if (v.length == dim) {
-          System.arraycopy(v, 0, vectors, slot * dim, dim);
+          vectorIndex.put(entry.productId(), v, null, entry.inStock(), entry.modelVersion());
           versions[slot] = entry.modelVersion();
         } else {
           LOG.warn(
@@ -151,6 +173,7 @@ public final class CatalogIndex {
       if (slot == null) {
         return;
       }
+      forget(slot);
       int last = --size;
       if (slot != last) {
         ids[slot] = ids[last];
@@ -158,9 +181,6 @@ public final class CatalogIndex {
         attributeCodes[slot] = attributeCodes[last];
         attributes[slot] = attributes[last];
         versions[slot] = versions[last];
-        if (dim > 0) {
-          System.arraycopy(vectors, last * dim, vectors, slot * dim, dim);
-        }
         slots.put(ids[slot], slot);
       }
       ids[last] = null;
@@ -185,7 +205,12 @@ public final class CatalogIndex {
       attributeCodes = new int[16][];
       attributes = newMaps(16);
       versions = new String[16];
-      vectors = new float[0];
+      byCode.clear();
+      inStockCount = 0;
+      if (vectorIndex != null) {
+        vectorIndex.close();
+        vectorIndex = null;
+      }
     } finally {
       lock.writeLock().unlock();
     }
@@ -232,7 +257,10 @@ public final class CatalogIndex {
     return Map.copyOf(out);
   }
 
-  /** Scores every in-stock product but the excluded one; see {@link Query}. */
+  /**
+   * Scores the candidates (nearest embeddings and products sharing an attribute value) among the
+   * in-stock products but the excluded one; see {@link Query} and the class comment.
+   */
   public Result search(Query q) {
     Comparator<Hit> worstFirst =
         Comparator.comparingDouble(Hit::score)
@@ -242,24 +270,38 @@ public final class CatalogIndex {
     try {
       List<String> names = new ArrayList<>(q.attributes().keySet());
       int[] wanted = new int[names.size()];
+      Set<String> candidateIds = new HashSet<>();
       for (int i = 0; i < wanted.length; i++) {
         wanted[i] = codes.getOrDefault(code(names.get(i), q.attributes().get(names.get(i))), -1);
+        if (wanted[i] >= 0) {
+          candidateIds.addAll(byCode.getOrDefault(wanted[i], Set.of()));
+        }
       }
       float[] query = q.embedding();
       boolean useVectors = query != null && dim > 0 && query.length == dim;
+      if (useVectors && q.modelVersion() != null) {
+        VectorIndex.Filter filter =
+            new VectorIndex.Filter(null, true, q.modelVersion(), q.excludeProductId());
+        for (VectorIndex.Scored s : vectorIndex.search(query, vectorOptions.candidates(), filter)) {
+          candidateIds.add(s.id());
+        }
+      }
       Integer excluded = q.excludeProductId() == null ? null : slots.get(q.excludeProductId());
       int skip = excluded == null ? -1 : excluded;
-      int outOfStock = 0;
-      int candidates = 0;
-      for (int s = 0; s < size; s++) {
-        if (s == skip) {
+      int outOfStock = size - inStockCount;
+      int candidates = inStockCount;
+      if (excluded != null) {
+        if (inStock[skip]) {
+          candidates--;
+        } else {
+          outOfStock--;
+        }
+      }
+      for (String id : candidateIds) {
+        int s = slots.get(id);
+        if (s == skip || !inStock[s]) {
           continue;
         }
-        if (!inStock[s]) {
-          outOfStock++;
-          continue;
-        }
-        candidates++;
         int matches = 0;
         int[] own = attributeCodes[s];
         for (int code : wanted) {
@@ -275,7 +317,7 @@ public final class CatalogIndex {
         if (matches == 0 && !similar) {
           continue; // nothing in common that we can measure: not a recommendation
         }
-        double cosine = similar ? ImageEmbeddings.dot(query, vectors, s * dim) : 0;
+        double cosine = similar ? ImageEmbeddings.dot(query, vectorIndex.vectors(id), 0) : 0;
         double score = q.attributeWeight() * agreement + q.embeddingWeight() * cosine;
         if (score < q.minScore()) {
           continue;
@@ -297,6 +339,23 @@ public final class CatalogIndex {
       return new Result(List.copyOf(hits), size, outOfStock, candidates);
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  /** Takes the product in {@code slot} out of the stock count, attribute and vector indexes. */
+  private void forget(int slot) {
+    String id = ids[slot];
+    if (inStock[slot]) {
+      inStockCount--;
+    }
+    for (int code : attributeCodes[slot]) {
+      Set<String> holders = byCode.get(code);
+      if (holders != null) {
+        holders.remove(id);
+      }
+    }
+    if (vectorIndex != null) {
+      vectorIndex.remove(id);
     }
   }
 
@@ -335,9 +394,6 @@ public final class CatalogIndex {
     attributeCodes = Arrays.copyOf(attributeCodes, capacity);
     attributes = Arrays.copyOf(attributes, capacity);
     versions = Arrays.copyOf(versions, capacity);
-    if (dim > 0) {
-      vectors = Arrays.copyOf(vectors, capacity * dim);
-    }
   }
 
   @SuppressWarnings("unchecked")

@@ -1,6 +1,7 @@
 package io.shoplens.processor.topology.recommend;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.shoplens.processor.inference.ImageEmbeddings;
 import java.util.ArrayList;
@@ -102,5 +103,53 @@ class CatalogIndexTest {
     // Only the comparable product is a candidate: the others share nothing measurable
     assertThat(r.hits()).extracting(CatalogIndex.Hit::productId).containsExactly("same");
     assertThat(r.candidates()).isEqualTo(3);
+  }
+
+  @Test
+  void shouldFollowAProductReplacedOutOfStockAndWithoutEmbeddingInEveryIndex() {
+    // Given a product with an embedding, then the same product out of stock without one
+    CatalogIndex index = new CatalogIndex(AttributeVocabulary.empty());
+    index.put(entry("p", true, Map.of("colour", "red"), new float[] {1, 0}));
+    index.put(entry("q", true, Map.of("colour", "blue"), new float[] {0, 1}));
+    index.put(entry("p", false, Map.of("colour", "blue"), null));
+
+    // When searching by its old colour and embedding
+    CatalogIndex.Result r = index.search(query(Map.of("colour", "red"), new float[] {1, 0}, 10));
+
+    // Then neither its old attribute, its old vector nor its old stock state is remembered
+    assertThat(r.catalogSize()).isEqualTo(2);
+    assertThat(r.outOfStock()).isEqualTo(1);
+    assertThat(r.candidates()).isEqualTo(1);
+    assertThat(r.hits()).extracting(CatalogIndex.Hit::productId).containsExactly("q");
+    assertThat(r.hits().get(0).similarity()).isCloseTo(0.0, within(1e-9));
+  }
+
+  @Test
+  void shouldFindTheNearestProductsAmongManyThroughTheVectorIndex() {
+    // Given more products than the vector index fetches as candidates (so HNSW, not a scan, picks)
+    Random random = new Random(5);
+    CatalogIndex index =
+        new CatalogIndex(AttributeVocabulary.empty(), new VectorIndex.Options(16, 100, 20, true));
+    List<CatalogEntry> all = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      float[] v = new float[16];
+      for (int d = 0; d < v.length; d++) {
+        v[d] = (float) random.nextGaussian();
+      }
+      CatalogEntry e = entry("p" + i, true, Map.of(), ImageEmbeddings.normalized(v));
+      all.add(e);
+      index.put(e);
+    }
+    float[] query = all.get(42).embedding();
+
+    // When searching by one product's embedding
+    CatalogIndex.Result r = index.search(query(Map.of(), query, 5));
+
+    // Then that product ranks first with cosine 1, and the others follow by exact cosine
+    assertThat(r.hits().get(0).productId()).isEqualTo("p42");
+    assertThat(r.hits().get(0).similarity()).isCloseTo(1.0, within(1e-5));
+    assertThat(r.hits())
+        .extracting(CatalogIndex.Hit::score)
+        .isSortedAccordingTo(Comparator.reverseOrder());
   }
 }

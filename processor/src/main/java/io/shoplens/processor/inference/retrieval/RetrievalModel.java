@@ -1,0 +1,404 @@
+package io.shoplens.processor.inference.retrieval;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.EngineStartupException;
+import io.shoplens.processor.inference.InferenceException;
+import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.image.ImagePreprocessor;
+import io.shoplens.processor.inference.image.VisionPreprocessing;
+import io.shoplens.processor.inference.onnx.OrtRuntime;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * A BLIP-2 retrieval bundle on ONNX Runtime: batched image features, text features and ITM match
+ * probabilities, as Hugging Face's {@code Blip2ForImageTextRetrieval} computes them.
+ *
+ * <p>Sessions are created once in {@link #open}. Every tensor and result is closed before a method
+ * returns; ONNX Runtime failures surface as {@link InferenceException} naming the model version,
+ * the graph and the input shapes. Thread-safe (ONNX Runtime sessions and the tokenizer are).
+ */
+public final class RetrievalModel implements AutoCloseable {
+  /** Vision graph: pixel values to patch embeddings and query features. */
+  public static final String VISION = "vision.onnx";
+
+  /** Text graph: token ids to the [CLS] text feature. */
+  public static final String TEXT = "text.onnx";
+
+  /** Image-text matching graph. */
+  public static final String ITM = "itm.onnx";
+
+  /**
+   * An image through the vision graph: its query features (ITC) and the vision tower output that
+   * the ITM graph cross-attends to. Computed once per image and reused for both.
+   *
+   * @param features Q unit vectors
+   * @param patchEmbeds P * Hv floats, row-major
+   */
+  public record EncodedImage(ImageFeatures features, float[] patchEmbeds) {}
+
+  /**
+   * One image-text pair for ITM.
+   *
+   * @param image the encoded image
+   * @param text the text, tokenized and truncated like every other text
+   */
+  public record Pair(EncodedImage image, String text) {}
+
+  private final OrtEnvironment env;
+  private final RetrievalBundle bundle;
+  private final RetrievalManifest manifest;
+  private final RetrievalTokenizer tokenizer;
+  private final ImagePreprocessor images;
+  private final OrtSession vision;
+  private final OrtSession text;
+  private final OrtSession itm;
+
+  private RetrievalModel(
+      OrtEnvironment env,
+      RetrievalBundle bundle,
+      RetrievalTokenizer tokenizer,
+      OrtSession vision,
+      OrtSession text,
+      OrtSession itm) {
+    this.env = env;
+    this.bundle = bundle;
+    this.manifest = bundle.manifest();
+    this.tokenizer = tokenizer;
+    this.vision = vision;
+    this.text = text;
+    this.itm = itm;
+    ModelManifest.Vision v = manifest.vision();
+    this.images =
+        new ImagePreprocessor(
+            new VisionPreprocessing(
+                v.imageSize(),
+                VisionPreprocessing.Resample.fromManifest(v.resample()),
+                v.doRescale(),
+                v.rescaleFactor(),
+                v.doNormalize(),
+                v.imageMean().stream().mapToDouble(Double::doubleValue).toArray(),
+                v.imageStd().stream().mapToDouble(Double::doubleValue).toArray(),
+                v.doConvertRgb()));
+  }
+
+  /**
+   * Loads and validates a retrieval bundle and opens its three graphs.
+   *
+   * @throws BundleException if the bundle is invalid or a graph cannot be loaded
+   * @throws EngineStartupException if the configured execution provider cannot be used
+   */
+  public static RetrievalModel open(Path bundleDirectory, EngineConfig config) {
+    RetrievalBundle bundle = RetrievalBundle.load(bundleDirectory);
+    OrtEnvironment env = OrtRuntime.environment();
+    List<AutoCloseable> opened = new ArrayList<>();
+    try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
+      RetrievalTokenizer tokenizer = RetrievalTokenizer.load(bundle);
+      opened.add(tokenizer);
+      OrtSession vision = session(env, bundle.file(VISION), options, opened);
+      OrtSession text = session(env, bundle.file(TEXT), options, opened);
+      OrtSession itm = session(env, bundle.file(ITM), options, opened);
+      return new RetrievalModel(env, bundle, tokenizer, vision, text, itm);
+    } catch (RuntimeException e) {
+      for (AutoCloseable c : opened) {
+        closeQuietly(c);
+      }
+      throw e;
+    }
+  }
+
+  /** The validated manifest. */
+  public RetrievalManifest manifest() {
+    return manifest;
+  }
+
+  /** What results computed by this model carry. */
+  public String modelVersion() {
+    return manifest.modelVersion();
+  }
+
+  /** D, the length of every text feature and query vector. */
+  public int embedDim() {
+    return manifest.retrieval().embedDim();
+  }
+
+  /** The tokenizer (for length checks before a text is accepted). */
+  public RetrievalTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** The bundle this model was opened from. */
+  public RetrievalBundle bundle() {
+    return bundle;
+  }
+
+  /**
+   * Decodes and preprocesses encoded image bytes into one image's pixel values.
+   *
+   * @throws io.shoplens.processor.inference.image.ImageDecodeException if the bytes are no image
+   */
+  public float[] preprocess(byte[] imageBytes) {
+    return images.preprocess(imageBytes);
+  }
+
+  /** Runs the vision graph on decoded image bytes, batched. */
+  public List<EncodedImage> encodeImages(List<byte[]> imageBytes) {
+    List<float[]> pixels = new ArrayList<>(imageBytes.size());
+    for (byte[] b : imageBytes) {
+      pixels.add(preprocess(b));
+    }
+    return encodePixels(pixels);
+  }
+
+  /**
+   * Runs the vision graph on preprocessed pixel values ([3, S, S] each), batched.
+   *
+   * @return one encoded image per input, in order
+   */
+  public List<EncodedImage> encodePixels(List<float[]> pixelValues) {
+    if (pixelValues.isEmpty()) {
+      return List.of();
+    }
+    int size = manifest.vision().imageSize();
+    int perImage = 3 * size * size;
+    int batch = pixelValues.size();
+    float[] pixels = new float[batch * perImage];
+    for (int i = 0; i < batch; i++) {
+      float[] p = pixelValues.get(i);
+      if (p.length != perImage) {
+        throw new IllegalArgumentException(
+            "image " + i + ": expected " + perImage + " pixel values, got " + p.length);
+      }
+      System.arraycopy(p, 0, pixels, i * perImage, perImage);
+    }
+    long[] shape = {batch, 3, size, size};
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
+      try (OrtSession.Result result = vision.run(inputs)) {
+        float[] embeds = floats(result, "image_embeds");
+        float[] features = floats(result, "image_features");
+        int q = manifest.numQueryTokens();
+        int d = embedDim();
+        int perEmbeds = embeds.length / batch;
+        List<EncodedImage> out = new ArrayList<>(batch);
+        for (int i = 0; i < batch; i++) {
+          out.add(
+              new EncodedImage(
+                  new ImageFeatures(q, d, Arrays.copyOfRange(features, i * q * d, (i + 1) * q * d)),
+                  Arrays.copyOfRange(embeds, i * perEmbeds, (i + 1) * perEmbeds)));
+        }
+        return out;
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(VISION, inputs, e);
+    } finally {
+      closeAll(inputs);
+    }
+  }
+
+  /**
+   * Text features ([CLS] through the text projection, L2-normalised), batched: texts are padded on
+   * the right to the longest in the batch.
+   *
+   * @return one D-float unit vector per text, in order
+   */
+  public List<float[]> textFeatures(List<String> texts) {
+    if (texts.isEmpty()) {
+      return List.of();
+    }
+    Tokens tokens = tokens(texts);
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put("input_ids", tokens.ids(env));
+      inputs.put("attention_mask", tokens.mask(env));
+      try (OrtSession.Result result = text.run(inputs)) {
+        float[] all = floats(result, "text_features");
+        int d = embedDim();
+        List<float[]> out = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+          out.add(Arrays.copyOfRange(all, i * d, (i + 1) * d));
+        }
+        return out;
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(TEXT, inputs, e);
+    } finally {
+      closeAll(inputs);
+    }
+  }
+
+  /**
+   * ITM match probabilities, batched: {@code softmax(itm_logits)[match]} for each (image, text).
+   */
+  public float[] matchProbabilities(List<Pair> pairs) {
+    float[] logits = matchLogits(pairs);
+    int match = manifest.retrieval().itmMatchIndex();
+    float[] out = new float[pairs.size()];
+    for (int i = 0; i < out.length; i++) {
+      double a = logits[2 * i];
+      double b = logits[2 * i + 1];
+      double m = Math.max(a, b);
+      double ea = Math.exp(a - m);
+      double eb = Math.exp(b - m);
+      out[i] = (float) ((match == 1 ? eb : ea) / (ea + eb));
+    }
+    return out;
+  }
+
+  /** Raw ITM logits [pairs, 2] (no match, match), row-major. */
+  public float[] matchLogits(List<Pair> pairs) {
+    if (pairs.isEmpty()) {
+      return new float[0];
+    }
+    List<String> texts = new ArrayList<>(pairs.size());
+    for (Pair p : pairs) {
+      texts.add(p.text());
+    }
+    Tokens tokens = tokens(texts);
+    RetrievalManifest.Retrieval r = manifest.retrieval();
+    int perImage = r.numPatches() * r.visionHiddenSize();
+    float[] embeds = new float[pairs.size() * perImage];
+    for (int i = 0; i < pairs.size(); i++) {
+      float[] e = pairs.get(i).image().patchEmbeds();
+      if (e.length != perImage) {
+        throw new IllegalArgumentException(
+            "pair " + i + ": expected " + perImage + " patch embedding floats, got " + e.length);
+      }
+      System.arraycopy(e, 0, embeds, i * perImage, perImage);
+    }
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put(
+          "image_embeds",
+          OnnxTensor.createTensor(
+              env,
+              FloatBuffer.wrap(embeds),
+              new long[] {pairs.size(), r.numPatches(), r.visionHiddenSize()}));
+      inputs.put("input_ids", tokens.ids(env));
+      inputs.put("attention_mask", tokens.mask(env));
+      try (OrtSession.Result result = itm.run(inputs)) {
+        return floats(result, "itm_logits");
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(ITM, inputs, e);
+    } finally {
+      closeAll(inputs);
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(vision);
+    closeQuietly(text);
+    closeQuietly(itm);
+    closeQuietly(tokenizer);
+  }
+
+  /** Token ids and mask of a batch, right-padded to its longest row. */
+  private record Tokens(long[] ids, long[] mask, int batch, int length) {
+    OnnxTensor ids(OrtEnvironment env) throws OrtException {
+      return OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {batch, length});
+    }
+
+    OnnxTensor mask(OrtEnvironment env) throws OrtException {
+      return OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, length});
+    }
+  }
+
+  private Tokens tokens(List<String> texts) {
+    List<long[]> rows = new ArrayList<>(texts.size());
+    int longest = 0;
+    for (String t : texts) {
+      long[] ids = tokenizer.encode(t);
+      rows.add(ids);
+      longest = Math.max(longest, ids.length);
+    }
+    long pad = manifest.retrieval().padTokenId();
+    long[] ids = new long[texts.size() * longest];
+    long[] mask = new long[ids.length];
+    for (int i = 0; i < rows.size(); i++) {
+      long[] row = rows.get(i);
+      for (int j = 0; j < longest; j++) {
+        boolean real = j < row.length;
+        ids[i * longest + j] = real ? row[j] : pad;
+        mask[i * longest + j] = real ? 1 : 0;
+      }
+    }
+    return new Tokens(ids, mask, texts.size(), longest);
+  }
+
+  private InferenceException failure(String graph, Map<String, OnnxTensor> inputs, Exception e) {
+    if (e instanceof InferenceException ie) {
+      return ie;
+    }
+    StringJoiner shapes = new StringJoiner(", ");
+    for (Map.Entry<String, OnnxTensor> in : inputs.entrySet()) {
+      TensorInfo info = in.getValue().getInfo();
+      shapes.add(in.getKey() + Arrays.toString(info.getShape()) + " " + info.type);
+    }
+    return new InferenceException(
+        "model "
+            + manifest.modelVersion()
+            + ": "
+            + graph
+            + " failed on inputs {"
+            + shapes
+            + "}: "
+            + e.getMessage(),
+        e);
+  }
+
+  private static float[] floats(OrtSession.Result result, String name) throws OrtException {
+    OnnxTensor tensor =
+        (OnnxTensor)
+            result
+                .get(name)
+                .orElseThrow(() -> new IllegalStateException("graph produced no output " + name));
+    FloatBuffer buffer = tensor.getFloatBuffer();
+    float[] out = new float[buffer.remaining()];
+    buffer.get(out);
+    return out;
+  }
+
+  private static OrtSession session(
+      OrtEnvironment env,
+      Path file,
+      OrtSession.SessionOptions options,
+      List<AutoCloseable> opened) {
+    try {
+      OrtSession session = env.createSession(file.toString(), options);
+      opened.add(session);
+      return session;
+    } catch (OrtException e) {
+      throw new BundleException(file, "cannot load ONNX graph: " + e.getMessage(), e);
+    }
+  }
+
+  private static void closeAll(Map<String, OnnxTensor> tensors) {
+    for (OnnxTensor t : tensors.values()) {
+      t.close();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // Closing native handles after a failure: the original exception is what matters.
+    }
+  }
+}
