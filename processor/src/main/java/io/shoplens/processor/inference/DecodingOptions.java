@@ -1,6 +1,7 @@
 package io.shoplens.processor.inference;
 
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * How to pick tokens, with Hugging Face {@code generate()} semantics. Validated on construction.
@@ -102,87 +103,86 @@ public record DecodingOptions(
   }
 
   public DecodingOptions withMaxNewTokens(int max) {
-    return new DecodingOptions(
-        strategy,
-        max,
-        Math.min(minNewTokens, max),
-        numBeams,
-        lengthPenalty,
-        earlyStopping,
-        numReturnSequences,
-        temperature,
-        topK,
-        topP);
+    return copy(
+        c -> {
+          c.maxNewTokens = max;
+          c.minNewTokens = Math.min(minNewTokens, max);
+        });
   }
 
   public DecodingOptions withMinNewTokens(int min) {
-    return new DecodingOptions(
-        strategy,
-        maxNewTokens,
-        min,
-        numBeams,
-        lengthPenalty,
-        earlyStopping,
-        numReturnSequences,
-        temperature,
-        topK,
-        topP);
+    return copy(c -> c.minNewTokens = min);
   }
 
   public DecodingOptions withLengthPenalty(double penalty) {
-    return new DecodingOptions(
-        strategy,
-        maxNewTokens,
-        minNewTokens,
-        numBeams,
-        penalty,
-        earlyStopping,
-        numReturnSequences,
-        temperature,
-        topK,
-        topP);
+    return copy(c -> c.lengthPenalty = penalty);
   }
 
   public DecodingOptions withEarlyStopping(EarlyStopping rule) {
-    return new DecodingOptions(
-        strategy,
-        maxNewTokens,
-        minNewTokens,
-        numBeams,
-        lengthPenalty,
-        rule,
-        numReturnSequences,
-        temperature,
-        topK,
-        topP);
+    return copy(c -> c.earlyStopping = rule);
   }
 
   public DecodingOptions withNumReturnSequences(int n) {
-    return new DecodingOptions(
-        strategy,
-        maxNewTokens,
-        minNewTokens,
-        numBeams,
-        lengthPenalty,
-        earlyStopping,
-        n,
-        temperature,
-        topK,
-        topP);
+    return copy(c -> c.numReturnSequences = n);
   }
 
   public DecodingOptions withSampling(double temperature, int topK, double topP) {
-    return new DecodingOptions(
-        strategy,
-        maxNewTokens,
-        minNewTokens,
-        numBeams,
-        lengthPenalty,
-        earlyStopping,
-        numReturnSequences,
-        temperature,
-        topK,
-        topP);
+    return copy(
+        c -> {
+          c.temperature = temperature;
+          c.topK = topK;
+          c.topP = topP;
+        });
+  }
+
+  private DecodingOptions copy(Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
+    return c.build();
+  }
+
+  /**
+   * A mutable copy of every component, so that each {@code with*} method states only what it
+   * changes; {@link #build} validates through the canonical constructor.
+   */
+  private static final class Copy {
+    private final Strategy strategy;
+    private int maxNewTokens;
+    private int minNewTokens;
+    private final int numBeams;
+    private double lengthPenalty;
+    private EarlyStopping earlyStopping;
+    private int numReturnSequences;
+    private double temperature;
+    private int topK;
+    private double topP;
+
+    private Copy(DecodingOptions o) {
+      this.strategy = o.strategy;
+      this.maxNewTokens = o.maxNewTokens;
+      this.minNewTokens = o.minNewTokens;
+      this.numBeams = o.numBeams;
+      this.lengthPenalty = o.lengthPenalty;
+      this.earlyStopping = o.earlyStopping;
+      this.numReturnSequences = o.numReturnSequences;
+      this.temperature = o.temperature;
+      this.topK = o.topK;
+      this.topP = o.topP;
+    }
+
+    private DecodingOptions build() {
+      return new DecodingOptions(
+          strategy,
+          maxNewTokens,
+          minNewTokens,
+          numBeams,
+          lengthPenalty,
+          earlyStopping,
+          numReturnSequences,
+          temperature,
+          topK,
+          topP);
+    }
   }
 
   /** Rows this request occupies in a decoding batch. */

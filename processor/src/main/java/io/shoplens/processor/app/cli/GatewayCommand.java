@@ -3,7 +3,6 @@ package io.shoplens.processor.app.cli;
 import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.gateway.GatewayServer;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +11,6 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -36,23 +34,16 @@ final class GatewayCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions configOptions;
 
-  @Option(
-      names = "--dry-run",
-      description = "Validate the configuration, print it (secrets hidden) and exit.")
-  boolean dryRun;
+  @Mixin DryRunOption dryRun;
 
   @Override
   public Integer call() throws InterruptedException {
     ConfigSources.Merged merged =
         ConfigSources.load(configOptions.config, parent.env(), configOptions.overrides);
     ShopLensConfig settings = ShopLensConfig.validateForGateway(merged.settings());
-    if (dryRun) {
-      PrintWriter out = spec.commandLine().getOut();
-      out.println("configuration is valid:");
-      settings.describe().forEach((k, v) -> out.println("  " + k + "=" + v));
+    if (dryRun.printOrLog(settings, spec, LOG)) {
       return ShopLensCli.OK;
     }
-    settings.describe().forEach((k, v) -> LOG.info("config {}={}", k, v));
     CountDownLatch stopping = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
     // The hook lets the server close before the JVM exits: it signals, then waits (bounded).

@@ -2,14 +2,12 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -33,21 +31,14 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions configOptions;
 
-  @Option(
-      names = "--dry-run",
-      description = "Validate the configuration, print it (secrets hidden) and exit.")
-  boolean dryRun;
+  @Mixin DryRunOption dryRun;
 
   @Override
   public Integer call() throws InterruptedException {
     ShopLensConfig settings = configOptions.load(parent.env());
-    if (dryRun) {
-      PrintWriter out = spec.commandLine().getOut();
-      out.println("configuration is valid:");
-      settings.describe().forEach((k, v) -> out.println("  " + k + "=" + v));
+    if (dryRun.printOrLog(settings, spec, LOG)) {
       return ShopLensCli.OK;
     }
-    settings.describe().forEach((k, v) -> LOG.info("config {}={}", k, v));
     ShopLensApplication app = ShopLensApplication.start(settings);
     Thread hook = new Thread(app::close, "shoplens-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

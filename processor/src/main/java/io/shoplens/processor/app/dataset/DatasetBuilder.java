@@ -9,7 +9,6 @@ import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import io.shoplens.processor.inference.image.ImageDecodeException;
 import io.shoplens.processor.inference.image.ImageDecoder;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -280,17 +279,12 @@ public final class DatasetBuilder {
       throws IOException {
     Set<String> types = Set.copyOf(templates.types());
     Path base = file.toAbsolutePath().getParent();
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      int n = 0;
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        n++;
-        if (line.isBlank()) {
-          continue;
-        }
-        String where = file.getFileName() + ":" + n;
+    try (JsonLines lines = JsonLines.open(file)) {
+      for (JsonLines.Line line = lines.next(); line != null; line = lines.next()) {
+        String where = line.where();
         DatasetRow row;
         try {
-          row = DatasetRow.parse(line, Splits.TRAIN);
+          row = DatasetRow.parse(line.text(), Splits.TRAIN);
         } catch (IllegalArgumentException e) {
           skips.skip(where, Skips.UNREADABLE_ROW, e.getMessage());
           continue;

@@ -1,6 +1,5 @@
 package io.shoplens.processor.app.dataset;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,13 +60,7 @@ public record DatasetRow(
    * @throws IllegalArgumentException what is missing or malformed, in words
    */
   public static DatasetRow parse(String line, String defaultSplit) {
-    JsonNode node;
-    try {
-      node = JSON.readTree(line);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "not JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
-    }
+    JsonNode node = JsonLines.parse(line);
     if (node == null || !node.isObject()) {
       throw new IllegalArgumentException("expected a JSON object, got " + line.strip());
     }

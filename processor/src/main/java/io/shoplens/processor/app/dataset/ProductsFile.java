@@ -1,14 +1,9 @@
 package io.shoplens.processor.app.dataset;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shoplens.events.ImageReference;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,8 +18,6 @@ import java.util.Map;
  * the resolver like a catalog topic's. A later line for the same product replaces the earlier one.
  */
 public final class ProductsFile {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private ProductsFile() {}
 
   /**
@@ -35,16 +28,11 @@ public final class ProductsFile {
   public static List<CatalogProduct> read(Path file, Skips skips) {
     Map<String, CatalogProduct> products = new LinkedHashMap<>();
     Path base = file.toAbsolutePath().getParent();
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      int n = 0;
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        n++;
-        if (line.isBlank()) {
-          continue;
-        }
-        String where = file.getFileName() + ":" + n;
+    try (JsonLines lines = JsonLines.open(file)) {
+      for (JsonLines.Line line = lines.next(); line != null; line = lines.next()) {
+        String where = line.where();
         try {
-          CatalogProduct p = parse(where, line, base);
+          CatalogProduct p = parse(where, line.text(), base);
           products.remove(p.productId());
           products.put(p.productId(), p);
         } catch (IllegalArgumentException e) {
@@ -58,13 +46,7 @@ public final class ProductsFile {
   }
 
   static CatalogProduct parse(String where, String line, Path base) {
-    JsonNode node;
-    try {
-      node = JSON.readTree(line);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "not JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
-    }
+    JsonNode node = JsonLines.parse(line);
     if (node == null || !node.isObject()) {
       throw new IllegalArgumentException("expected a JSON object");
     }

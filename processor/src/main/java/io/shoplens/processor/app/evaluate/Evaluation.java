@@ -1,6 +1,7 @@
 package io.shoplens.processor.app.evaluate;
 
 import io.shoplens.processor.app.dataset.DatasetRow;
+import io.shoplens.processor.app.dataset.JsonLines;
 import io.shoplens.processor.app.dataset.QuestionTemplates;
 import io.shoplens.processor.app.dataset.Splits;
 import io.shoplens.processor.app.evaluate.EvaluationReport.Comparison;
@@ -17,12 +18,10 @@ import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -194,20 +193,17 @@ public final class Evaluation {
     String firstUnreadable = null;
     int missing = 0;
     String firstMissing = null;
-    try (BufferedReader in = Files.newBufferedReader(qa, StandardCharsets.UTF_8)) {
-      int n = 0;
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        n++;
-        if (line.isBlank()) {
-          continue;
-        }
+    try (JsonLines lines = JsonLines.open(qa)) {
+      for (JsonLines.Line line = lines.next(); line != null; line = lines.next()) {
         DatasetRow row;
         try {
-          row = DatasetRow.parse(line, "");
+          row = DatasetRow.parse(line.text(), "");
         } catch (IllegalArgumentException e) {
           unreadable++;
           firstUnreadable =
-              firstUnreadable == null ? "line " + n + ": " + e.getMessage() : firstUnreadable;
+              firstUnreadable == null
+                  ? "line " + line.number() + ": " + e.getMessage()
+                  : firstUnreadable;
           continue;
         }
         perSplit.merge(row.split(), 1, Integer::sum);

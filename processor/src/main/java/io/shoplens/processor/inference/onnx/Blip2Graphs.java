@@ -153,12 +153,13 @@ public final class Blip2Graphs implements AutoCloseable {
     try {
       inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
       try (OrtSession.Result result = vision.run(inputs)) {
-        return floats(result, "query_embeds");
+        return OrtTensors.floats(result, "query_embeds");
       }
     } catch (OrtException | RuntimeException e) {
-      throw failure(VISION, inputs, e, "pixel_values" + Arrays.toString(shape));
+      throw OrtTensors.failure(
+          manifest.modelVersion(), VISION, inputs, e, "pixel_values" + Arrays.toString(shape));
     } finally {
-      closeAll(inputs);
+      OrtTensors.closeAll(inputs);
     }
   }
 
@@ -174,12 +175,13 @@ public final class Blip2Graphs implements AutoCloseable {
     try {
       inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
       try (OrtSession.Result result = embed.run(inputs)) {
-        return floats(result, "inputs_embeds");
+        return OrtTensors.floats(result, "inputs_embeds");
       }
     } catch (OrtException | RuntimeException e) {
-      throw failure(EMBED, inputs, e, "input_ids" + Arrays.toString(shape));
+      throw OrtTensors.failure(
+          manifest.modelVersion(), EMBED, inputs, e, "input_ids" + Arrays.toString(shape));
     } finally {
-      closeAll(inputs);
+      OrtTensors.closeAll(inputs);
     }
   }
 
@@ -236,10 +238,15 @@ public final class Blip2Graphs implements AutoCloseable {
       logits.get(0, lastLogits, 0, batch * vocab);
       cache.advance(total);
     } catch (OrtException | RuntimeException e) {
-      throw failure(DECODER, inputs, e, "batch " + batch + ", past " + past + ", new " + seq);
+      throw OrtTensors.failure(
+          manifest.modelVersion(),
+          DECODER,
+          inputs,
+          e,
+          "batch " + batch + ", past " + past + ", new " + seq);
     } finally {
-      closeAll(inputs);
-      closeAll(outputs);
+      OrtTensors.closeAll(inputs);
+      OrtTensors.closeAll(outputs);
     }
   }
 
@@ -248,40 +255,6 @@ public final class Blip2Graphs implements AutoCloseable {
     closeQuietly(vision);
     closeQuietly(embed);
     closeQuietly(decoder);
-  }
-
-  private InferenceException failure(
-      String graph, Map<String, OnnxTensor> inputs, Exception e, String fallback) {
-    if (e instanceof InferenceException ie) {
-      return ie;
-    }
-    StringJoiner shapes = new StringJoiner(", ");
-    for (Map.Entry<String, OnnxTensor> in : inputs.entrySet()) {
-      TensorInfo info = in.getValue().getInfo();
-      shapes.add(in.getKey() + Arrays.toString(info.getShape()) + " " + info.type);
-    }
-    return new InferenceException(
-        "model "
-            + manifest.modelVersion()
-            + ": "
-            + graph
-            + " failed on inputs {"
-            + (inputs.isEmpty() ? fallback : shapes.toString())
-            + "}: "
-            + e.getMessage(),
-        e);
-  }
-
-  private static float[] floats(OrtSession.Result result, String name) throws OrtException {
-    OnnxTensor tensor =
-        (OnnxTensor)
-            result
-                .get(name)
-                .orElseThrow(() -> new IllegalStateException("graph produced no output " + name));
-    FloatBuffer buffer = tensor.getFloatBuffer();
-    float[] out = new float[buffer.remaining()];
-    buffer.get(out);
-    return out;
   }
 
   private static OrtSession session(
@@ -421,12 +394,6 @@ public final class Blip2Graphs implements AutoCloseable {
         j.add(d == ANY ? "?" : Long.toString(d));
       }
       return j.toString();
-    }
-  }
-
-  private static void closeAll(Map<String, OnnxTensor> tensors) {
-    for (OnnxTensor t : tensors.values()) {
-      t.close();
     }
   }
 

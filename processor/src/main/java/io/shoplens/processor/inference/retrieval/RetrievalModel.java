@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import io.shoplens.processor.inference.InferenceException;
@@ -13,6 +12,7 @@ import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.onnx.OrtRuntime;
+import io.shoplens.processor.inference.onnx.OrtTensors;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -21,7 +21,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.StringJoiner;
 
 /**
  * A BLIP-2 retrieval bundle on ONNX Runtime: batched image features, text features and ITM match
@@ -189,8 +188,8 @@ public final class RetrievalModel implements AutoCloseable {
     try {
       inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
       try (OrtSession.Result result = vision.run(inputs)) {
-        float[] embeds = floats(result, "image_embeds");
-        float[] features = floats(result, "image_features");
+        float[] embeds = OrtTensors.floats(result, "image_embeds");
+        float[] features = OrtTensors.floats(result, "image_features");
         int q = manifest.numQueryTokens();
         int d = embedDim();
         int perEmbeds = embeds.length / batch;
@@ -204,9 +203,9 @@ public final class RetrievalModel implements AutoCloseable {
         return out;
       }
     } catch (OrtException | RuntimeException e) {
-      throw failure(VISION, inputs, e);
+      throw OrtTensors.failure(manifest.modelVersion(), VISION, inputs, e, "");
     } finally {
-      closeAll(inputs);
+      OrtTensors.closeAll(inputs);
     }
   }
 
@@ -226,7 +225,7 @@ public final class RetrievalModel implements AutoCloseable {
       inputs.put("input_ids", tokens.ids(env));
       inputs.put("attention_mask", tokens.mask(env));
       try (OrtSession.Result result = text.run(inputs)) {
-        float[] all = floats(result, "text_features");
+        float[] all = OrtTensors.floats(result, "text_features");
         int d = embedDim();
         List<float[]> out = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
@@ -235,9 +234,9 @@ public final class RetrievalModel implements AutoCloseable {
         return out;
       }
     } catch (OrtException | RuntimeException e) {
-      throw failure(TEXT, inputs, e);
+      throw OrtTensors.failure(manifest.modelVersion(), TEXT, inputs, e, "");
     } finally {
-      closeAll(inputs);
+      OrtTensors.closeAll(inputs);
     }
   }
 
@@ -291,12 +290,12 @@ public final class RetrievalModel implements AutoCloseable {
       inputs.put("input_ids", tokens.ids(env));
       inputs.put("attention_mask", tokens.mask(env));
       try (OrtSession.Result result = itm.run(inputs)) {
-        return floats(result, "itm_logits");
+        return OrtTensors.floats(result, "itm_logits");
       }
     } catch (OrtException | RuntimeException e) {
-      throw failure(ITM, inputs, e);
+      throw OrtTensors.failure(manifest.modelVersion(), ITM, inputs, e, "");
     } finally {
-      closeAll(inputs);
+      OrtTensors.closeAll(inputs);
     }
   }
 
@@ -341,39 +340,6 @@ public final class RetrievalModel implements AutoCloseable {
     return new Tokens(ids, mask, texts.size(), longest);
   }
 
-  private InferenceException failure(String graph, Map<String, OnnxTensor> inputs, Exception e) {
-    if (e instanceof InferenceException ie) {
-      return ie;
-    }
-    StringJoiner shapes = new StringJoiner(", ");
-    for (Map.Entry<String, OnnxTensor> in : inputs.entrySet()) {
-      TensorInfo info = in.getValue().getInfo();
-      shapes.add(in.getKey() + Arrays.toString(info.getShape()) + " " + info.type);
-    }
-    return new InferenceException(
-        "model "
-            + manifest.modelVersion()
-            + ": "
-            + graph
-            + " failed on inputs {"
-            + shapes
-            + "}: "
-            + e.getMessage(),
-        e);
-  }
-
-  private static float[] floats(OrtSession.Result result, String name) throws OrtException {
-    OnnxTensor tensor =
-        (OnnxTensor)
-            result
-                .get(name)
-                .orElseThrow(() -> new IllegalStateException("graph produced no output " + name));
-    FloatBuffer buffer = tensor.getFloatBuffer();
-    float[] out = new float[buffer.remaining()];
-    buffer.get(out);
-    return out;
-  }
-
   private static OrtSession session(
       OrtEnvironment env,
       Path file,
@@ -385,12 +351,6 @@ public final class RetrievalModel implements AutoCloseable {
       return session;
     } catch (OrtException e) {
       throw new BundleException(file, "cannot load ONNX graph: " + e.getMessage(), e);
-    }
-  }
-
-  private static void closeAll(Map<String, OnnxTensor> tensors) {
-    for (OnnxTensor t : tensors.values()) {
-      t.close();
     }
   }
 
