@@ -133,6 +133,11 @@ class StreamsRunnerTest {
     assertThat(second).isTrue();
     assertThat(runner.awaitTermination()).isNull();
     assertThat(runner.state()).isEqualTo(KafkaStreams.State.NOT_RUNNING);
+    // Kafka Streams sets the state (which releases close()) before it calls the listener, from
+    // its own shutdown thread: wait for the callback, then check it came once.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> seen.contains(KafkaStreams.State.NOT_RUNNING));
     assertThat(seen).containsOnlyOnce(KafkaStreams.State.NOT_RUNNING);
   }
 
