@@ -51,6 +51,9 @@ def _parser():
     ft.add_argument("--vision-epochs", type=int, default=0,
                     help="with --train all: first train the vision tower alone for this many epochs on the dataset's "
                          "category, colour and pattern labels (a from-scratch model's stand-in for a pre-trained tower)")
+    ft.add_argument("--history-fraction", type=float, default=0.0,
+                    help="share of question rows trained as a follow-up: one earlier question and answer about the "
+                         "same image in the prompt, as the engine builds conversations (0 to 1)")
     ft.add_argument("--freeze-vision", action="store_true",
                     help="keep the vision tower frozen while the rest trains (implied by --train qformer); each image is "
                          "then encoded once")

@@ -28,8 +28,8 @@ import torch
 
 from shoplens_export import dataset as dataset_
 from shoplens_export.errors import ExportError
+from shoplens_export.export import QUESTION_TEMPLATE, TURN_SEPARATOR, TURN_TEMPLATE
 
-QUESTION_TEMPLATE = "Question: {question} Answer:"
 DECODE = dict(skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
 
@@ -74,16 +74,20 @@ class Encoder:
         self.stop = stop_id(model)
         self.pad = self.tok.pad_token_id
 
-    def prompt_ids(self, question):
-        text = "" if question is None else QUESTION_TEMPLATE.format(question=question)
+    def prompt_ids(self, question, history=()):
+        """`history`: earlier (question, answer) turns of the conversation, laid out as the engine
+        lays them out (the manifest's turn template and separator, docs/model-bundle.md)."""
+        text = "" if question is None else "".join(
+            TURN_TEMPLATE.format(question=q, answer=a) + TURN_SEPARATOR for q, a in history
+        ) + QUESTION_TEMPLATE.format(question=question)
         return self.tok(text)["input_ids"]  # starts with </s> (the post-processor adds it)
 
     def target_ids(self, row):
         text = row["answer"] if row["question"] is None else " " + row["answer"]
         return self.tok(text, add_special_tokens=False)["input_ids"] + [self.stop]
 
-    def example(self, row):
-        prompt = [self.image_id] * self.q + self.prompt_ids(row["question"])
+    def example(self, row, history=()):
+        prompt = [self.image_id] * self.q + self.prompt_ids(row["question"], history)
         target = self.target_ids(row)
         return prompt + target, [-100] * len(prompt) + target
 
@@ -95,6 +99,29 @@ class Encoder:
         ids = [[self.image_id] * self.q + [self.pad] * (width - len(t)) + t for t in texts]
         mask = [[1] * self.q + [0] * (width - len(t)) + [1] * len(t) for t in texts]
         return torch.tensor(ids), torch.tensor(mask)
+
+
+def earlier_turns(rows, fraction, seed):
+    """Per row, the conversation it is trained in: with probability `fraction`, one earlier turn
+    about the same image (another of its questions, with the right answer), as a shopper's
+    follow-up carries the first question and answer in its prompt; else none. Captions stand
+    alone. Without such rows a model trained on single questions answers a follow-up with the
+    earlier answer (measured: the demo's "Are these sneakers suitable for outdoor activities?"
+    after "what colour are the sneakers?" got the colour)."""
+    rnd = random.Random(seed + 7)
+    by_image = {}
+    for r in rows:
+        if r["question"] is not None:
+            by_image.setdefault(r["image"], []).append(r)
+    out = []
+    for r in rows:
+        others = [o for o in by_image.get(r["image"], ()) if o["type"] != r["type"]]
+        if r["question"] is None or not others or rnd.random() >= fraction:
+            out.append(())
+        else:
+            o = rnd.choice(others)
+            out.append(((o["question"], o["answer"]),))
+    return out
 
 
 def collate(examples, pad):
@@ -341,7 +368,8 @@ def run(args):
     val_gen_rows = sample_rows(val_rows, args.val_samples, args.seed + 1)
     print(f"finetune: {len(train_rows)} train rows, {len(val_rows)} val rows; encoding images", flush=True)
     pixels = pixel_cache_for(processor, data_dir, train_rows + val_loss_rows + val_gen_rows)
-    examples = [encoder.example(r) for r in train_rows]
+    examples = [encoder.example(r, history) for r, history in zip(train_rows, earlier_turns(
+        train_rows, args.history_fraction, args.seed))]
     val_examples = [encoder.example(r) for r in val_loss_rows]
 
     if args.vision_epochs and args.train != "all":
@@ -394,7 +422,8 @@ def run(args):
              "lr": lr, "weight_decay": args.weight_decay, "warmup_steps": warmup, "schedule": "warmup+cosine to 10%",
              "seed": args.seed, "optimizer": "AdamW", "trainable_parameters": n_trainable,
              "total_parameters": n_total, "stop_token_id": encoder.stop,
-             "vision_epochs": args.vision_epochs, "vision_frozen": freeze_vision}
+             "vision_epochs": args.vision_epochs, "vision_frozen": freeze_vision,
+             "history_fraction": args.history_fraction}
     print(f"finetune: {n_trainable:,} of {n_total:,} parameters trainable ({args.train}); "
           f"{steps_per_epoch} steps/epoch x {args.epochs} epochs, lr {lr}", flush=True)
 

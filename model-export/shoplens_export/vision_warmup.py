@@ -45,6 +45,17 @@ def image_labels(rows, vocab=None, types=LABEL_TYPES):
     return images, vocab, labels
 
 
+def shifted(pixel_values, max_shift, generator):
+    """Each image moved by its own random offset of up to `max_shift` pixels in x and y, the edge
+    pixels repeated into the gap: the photos' framing varies, the product does not."""
+    if max_shift <= 0:
+        return pixel_values
+    n, _, h, w = pixel_values.shape
+    padded = torch.nn.functional.pad(pixel_values, (max_shift,) * 4, mode="replicate")
+    offsets = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator).tolist()
+    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
+
+
 def pooled(vision_model, pixel_values):
     """The mean of the vision tower's output tokens (after its final layer norm)."""
     return vision_model(pixel_values, return_dict=True).last_hidden_state.mean(1)
@@ -64,10 +75,14 @@ def _accuracy(vision_model, heads, pixels, labels, batch_size):
 
 
 def warm_up(model, train_rows, val_rows, pixel_cache, epochs, batch_size=128, lr=2e-3, weight_decay=0.05,
-            seed=0, log=print):
-    """Trains `model.vision_model` (in place) for `epochs` passes over the train images; returns the
-    report section (vocabularies, per-epoch loss and val accuracy per attribute)."""
+            seed=0, max_shift=None, log=print):
+    """Trains `model.vision_model` (in place) for `epochs` passes over the train images, each image
+    shifted at random by up to `max_shift` pixels (default: a tenth of the image size) every time
+    it is seen; returns the report section (vocabularies, per-epoch loss and val accuracy per
+    attribute)."""
     vision = model.vision_model
+    if max_shift is None:
+        max_shift = round(vision.config.image_size / 10)
     device = model.query_tokens.device
     images, vocab, labels = image_labels(train_rows)
     if not images:
@@ -103,9 +118,9 @@ def warm_up(model, train_rows, val_rows, pixel_cache, epochs, batch_size=128, lr
         order = torch.randperm(len(images), generator=gen)
         running = 0.0
         for s in range(steps_per_epoch):
-            idx = order[s * batch_size:(s + 1) * batch_size].to(device)
-            f = pooled(vision, pixels[idx])
-            y = labels[idx]
+            idx = order[s * batch_size:(s + 1) * batch_size]
+            f = pooled(vision, shifted(pixels[idx], max_shift, gen).to(device))
+            y = labels[idx.to(device)]
             loss = sum(torch.nn.functional.cross_entropy(head(f), y[:, j], ignore_index=-100)
                        for j, head in enumerate(heads) if (y[:, j] != -100).any())
             optimizer.zero_grad(set_to_none=True)
@@ -122,5 +137,5 @@ def warm_up(model, train_rows, val_rows, pixel_cache, epochs, batch_size=128, lr
             + ", ".join(f"{t} {a:.3f}" for t, a in entry["val_accuracy"].items()) + f" ({entry['seconds']} s)")
     vision.eval()
     return {"epochs": history, "train_images": len(images), "val_images": len(val_images),
-            "vocabulary": vocab, "batch_size": batch_size, "lr": lr, "seed": seed}
+            "vocabulary": vocab, "batch_size": batch_size, "lr": lr, "max_shift_px": max_shift, "seed": seed}
 

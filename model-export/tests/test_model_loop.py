@@ -227,3 +227,28 @@ def test_should_refuse_a_vision_warm_up_under_the_blip2_recipe(small_dataset, tm
 
     assert run.returncode == 2
     assert run.stderr.startswith("error: ") and "--train all" in run.stderr
+
+
+def test_should_train_follow_ups_with_an_earlier_turn_about_the_same_image(small_dataset):
+    from shoplens_export import finetune, presets
+
+    rows = dataset.load(small_dataset, "train")
+
+    none = finetune.earlier_turns(rows, 0.0, seed=1)
+    every = finetune.earlier_turns(rows, 1.0, seed=1)
+
+    assert all(h == () for h in none)
+    for row, history in zip(rows, every):
+        if row["question"] is None:
+            assert history == ()
+            continue
+        (question, answer), = history
+        earlier = [r for r in rows if r["image"] == row["image"] and r["question"] == question]
+        assert earlier and earlier[0]["answer"] == answer and earlier[0]["type"] != row["type"]
+    # laid out as the engine lays out a conversation (PromptBuilder, the manifest's templates)
+    model, processor = presets.build(presets.TINY, 1)
+    encoder = finetune.Encoder(model, processor)
+    ids, labels = encoder.example({"question": "What colour is it?", "answer": "red"}, (("What is this?", "hat"),))
+    prompt = ids[:labels.index(next(x for x in labels if x != -100))]
+    assert processor.tokenizer.decode(prompt[model.config.num_query_tokens:], skip_special_tokens=True) == \
+        "Question: What is this? Answer: hat. Question: What colour is it? Answer:"
