@@ -48,6 +48,15 @@ def _parser():
     ft.add_argument("--train", choices=["qformer", "all"], default="qformer",
                     help="qformer: BLIP-2's recipe (vision and LM frozen); all: every weight")
     ft.add_argument("--epochs", type=int, default=3)
+    ft.add_argument("--vision-epochs", type=int, default=0,
+                    help="with --train all: first train the vision tower alone for this many epochs on the dataset's "
+                         "category, colour and pattern labels (a from-scratch model's stand-in for a pre-trained tower)")
+    ft.add_argument("--history-fraction", type=float, default=0.0,
+                    help="share of question rows trained as a follow-up: one earlier question and answer about the "
+                         "same image in the prompt, as the engine builds conversations (0 to 1)")
+    ft.add_argument("--freeze-vision", action="store_true",
+                    help="keep the vision tower frozen while the rest trains (implied by --train qformer); each image is "
+                         "then encoded once")
     ft.add_argument("--batch-size", type=int, default=32)
     ft.add_argument("--rows-per-image", type=int, default=4,
                     help="questions about one image per batch group: the image is encoded once for all of them")

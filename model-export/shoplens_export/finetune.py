@@ -28,8 +28,8 @@ import torch
 
 from shoplens_export import dataset as dataset_
 from shoplens_export.errors import ExportError
+from shoplens_export.export import QUESTION_TEMPLATE, TURN_SEPARATOR, TURN_TEMPLATE
 
-QUESTION_TEMPLATE = "Question: {question} Answer:"
 DECODE = dict(skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
 
@@ -74,16 +74,20 @@ class Encoder:
         self.stop = stop_id(model)
         self.pad = self.tok.pad_token_id
 
-    def prompt_ids(self, question):
-        text = "" if question is None else QUESTION_TEMPLATE.format(question=question)
+    def prompt_ids(self, question, history=()):
+        """`history`: earlier (question, answer) turns of the conversation, laid out as the engine
+        lays them out (the manifest's turn template and separator, docs/model-bundle.md)."""
+        text = "" if question is None else "".join(
+            TURN_TEMPLATE.format(question=q, answer=a) + TURN_SEPARATOR for q, a in history
+        ) + QUESTION_TEMPLATE.format(question=question)
         return self.tok(text)["input_ids"]  # starts with </s> (the post-processor adds it)
 
     def target_ids(self, row):
         text = row["answer"] if row["question"] is None else " " + row["answer"]
         return self.tok(text, add_special_tokens=False)["input_ids"] + [self.stop]
 
-    def example(self, row):
-        prompt = [self.image_id] * self.q + self.prompt_ids(row["question"])
+    def example(self, row, history=()):
+        prompt = [self.image_id] * self.q + self.prompt_ids(row["question"], history)
         target = self.target_ids(row)
         return prompt + target, [-100] * len(prompt) + target
 
@@ -95,6 +99,29 @@ class Encoder:
         ids = [[self.image_id] * self.q + [self.pad] * (width - len(t)) + t for t in texts]
         mask = [[1] * self.q + [0] * (width - len(t)) + [1] * len(t) for t in texts]
         return torch.tensor(ids), torch.tensor(mask)
+
+
+def earlier_turns(rows, fraction, seed):
+    """Per row, the conversation it is trained in: with probability `fraction`, one earlier turn
+    about the same image (another of its questions, with the right answer), as a shopper's
+    follow-up carries the first question and answer in its prompt; else none. Captions stand
+    alone. Without such rows a model trained on single questions answers a follow-up with the
+    earlier answer (measured: the demo's "Are these sneakers suitable for outdoor activities?"
+    after "what colour are the sneakers?" got the colour)."""
+    rnd = random.Random(seed + 7)
+    by_image = {}
+    for r in rows:
+        if r["question"] is not None:
+            by_image.setdefault(r["image"], []).append(r)
+    out = []
+    for r in rows:
+        others = [o for o in by_image.get(r["image"], ()) if o["type"] != r["type"]]
+        if r["question"] is None or not others or rnd.random() >= fraction:
+            out.append(())
+        else:
+            o = rnd.choice(others)
+            out.append(((o["question"], o["answer"]),))
+    return out
 
 
 def collate(examples, pad):
@@ -109,17 +136,19 @@ def collate(examples, pad):
     return ids, labels, mask
 
 
-def loss_fn(model, pixel_values, ids, labels, mask, image_index=None):
+def loss_fn(model, images, ids, labels, mask, image_index=None, encoded=False):
     """Mean cross-entropy over the target tokens. Logits are computed only where a label is set
     (the 50k-row head on every position would dominate a small model's step time).
 
-    `pixel_values` holds each distinct image of the batch once; row i uses image `image_index[i]`
-    (default: row i), so that rows about the same image share one vision forward and backward."""
+    `images` holds each distinct image of the batch once, as pixel values or, with `encoded`, as the
+    (frozen) vision tower's output; row i uses image `image_index[i]` (default: row i), so that rows
+    about the same image share one vision forward and backward."""
     from shoplens_export.graphs import VisionGraph
 
     device = model.query_tokens.device
-    pixel_values, ids, labels, mask = (t.to(device) for t in (pixel_values, ids, labels, mask))
-    query = VisionGraph(model)(pixel_values)
+    images, ids, labels, mask = (t.to(device) for t in (images, ids, labels, mask))
+    graph = VisionGraph(model)
+    query = graph.from_image_embeds(images) if encoded else graph(images)
     if image_index is not None:
         query = query[image_index.to(device)]
     embeds = model.get_input_embeddings()(ids)
@@ -135,10 +164,14 @@ def loss_fn(model, pixel_values, ids, labels, mask, image_index=None):
     return torch.nn.functional.cross_entropy(logits.float(), shifted[where])
 
 
-def set_trainable(model, mode):
-    """BLIP-2's recipe (`qformer`) or everything (`all`); returns the trainable parameters."""
+def set_trainable(model, mode, freeze_vision=False):
+    """BLIP-2's recipe (`qformer`) or everything (`all`, the vision tower too unless
+    `freeze_vision`); returns the trainable parameters."""
     for p in model.parameters():
         p.requires_grad = mode == "all"
+    if freeze_vision:
+        for p in model.vision_model.parameters():
+            p.requires_grad = False
     if mode == "qformer":
         for module in (model.qformer, model.language_projection):
             for p in module.parameters():
@@ -147,11 +180,36 @@ def set_trainable(model, mode):
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def train_mode(model, mode):
+def train_mode(model, mode, freeze_vision=False):
     model.train()
-    if mode == "qformer":  # frozen parts stay in eval mode (no dropout), as in BLIP-2
+    if mode == "qformer" or freeze_vision:  # frozen parts stay in eval mode (no dropout), as in BLIP-2
         model.vision_model.eval()
+    if mode == "qformer":
         model.language_model.eval()
+
+
+# Frozen-tower features are kept in memory for the whole run only up to this size (the tiny and demo
+# models: megabytes; blip2-opt-2.7b: 257 x 1408 floats, 1.4 MB an image, so large datasets recompute).
+ENCODED_CACHE_BYTES = 2 << 30
+
+
+def encode_images(model, pixels, batch_size=64):
+    """The frozen vision tower's output for every image of `pixels` (name -> tensor), or None when
+    that would exceed ENCODED_CACHE_BYTES."""
+    names = list(pixels)
+    vision = model.vision_model
+    with torch.no_grad():
+        probe = vision(pixels[names[0]].unsqueeze(0).to(model.query_tokens.device), return_dict=True).last_hidden_state
+        if probe.numel() * probe.element_size() * len(names) > ENCODED_CACHE_BYTES:
+            return None
+        out = {}
+        vision.eval()
+        for i in range(0, len(names), batch_size):
+            chunk = names[i:i + batch_size]
+            pv = torch.stack([pixels[n] for n in chunk]).to(model.query_tokens.device)
+            for n, f in zip(chunk, vision(pv, return_dict=True).last_hidden_state):
+                out[n] = f
+    return out
 
 
 def normalise(text):
@@ -273,11 +331,11 @@ def batch_inputs(rows, examples, pixels, idx, pad):
     return torch.stack(images), torch.tensor(image_index), ids, labels, mask
 
 
-def _save_state(path, model, optimizer, scheduler, epoch, history, rng_seed):
+def _save_state(path, model, optimizer, scheduler, epoch, history, rng_seed, vision_warmup=None):
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "epoch": epoch, "history": history,
-                "torch_rng": torch.get_rng_state(), "seed": rng_seed}, tmp)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer and optimizer.state_dict(),
+                "scheduler": scheduler and scheduler.state_dict(), "epoch": epoch, "history": history,
+                "torch_rng": torch.get_rng_state(), "seed": rng_seed, "vision_warmup": vision_warmup}, tmp)
     os.replace(tmp, path)
 
 
@@ -310,10 +368,33 @@ def run(args):
     val_gen_rows = sample_rows(val_rows, args.val_samples, args.seed + 1)
     print(f"finetune: {len(train_rows)} train rows, {len(val_rows)} val rows; encoding images", flush=True)
     pixels = pixel_cache_for(processor, data_dir, train_rows + val_loss_rows + val_gen_rows)
-    examples = [encoder.example(r) for r in train_rows]
+    examples = [encoder.example(r, history) for r, history in zip(train_rows, earlier_turns(
+        train_rows, args.history_fraction, args.seed))]
     val_examples = [encoder.example(r) for r in val_loss_rows]
 
-    params = set_trainable(model, args.train)
+    if args.vision_epochs and args.train != "all":
+        raise ExportError("--vision-epochs trains the vision tower: it needs --train all (BLIP-2's recipe keeps "
+                          "the pre-trained tower frozen)")
+    state_path = out / "training-state.pt"
+    state = None
+    if args.resume and state_path.is_file():
+        state = torch.load(state_path, weights_only=False, map_location=device)
+        model.load_state_dict(state["model"])
+    elif args.resume:
+        print(f"finetune: --resume but no {state_path}: starting from the beginning", flush=True)
+    vision_report = state.get("vision_warmup") if state else None
+    if args.vision_epochs and vision_report is None:
+        from shoplens_export import vision_warmup
+
+        vision_report = vision_warmup.warm_up(model, train_rows, val_loss_rows + val_gen_rows, pixels, args.vision_epochs,
+                                               seed=args.seed, log=lambda m: print(m, flush=True))
+        _save_state(state_path, model, None, None, -1, [], args.seed, vision_report)
+    freeze_vision = args.freeze_vision or args.train == "qformer"
+    encoded = encode_images(model, pixels) if freeze_vision else None
+    if encoded is not None:
+        print(f"finetune: vision tower frozen, {len(encoded)} images encoded once", flush=True)
+
+    params = set_trainable(model, args.train, freeze_vision)
     n_trainable = sum(p.numel() for p in params)
     n_total = sum(p.numel() for p in model.parameters())
     lr = args.lr if args.lr is not None else (1e-4 if args.train == "qformer" else 1e-3)
@@ -329,23 +410,20 @@ def run(args):
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    state_path = out / "training-state.pt"
     history, start_epoch = [], 0
-    if args.resume and state_path.is_file():
-        state = torch.load(state_path, weights_only=False, map_location=device)
-        model.load_state_dict(state["model"])
+    if state is not None and state["optimizer"] is not None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         history, start_epoch = state["history"], state["epoch"] + 1
         print(f"finetune: resumed after epoch {start_epoch} from {state_path}", flush=True)
-    elif args.resume:
-        print(f"finetune: --resume but no {state_path}: starting from the beginning", flush=True)
 
     hyper = {"base": args.base, "train": args.train, "epochs": args.epochs, "batch_size": args.batch_size,
              "rows_per_image": "all types, one phrasing each" if args.one_phrasing else args.rows_per_image,
              "lr": lr, "weight_decay": args.weight_decay, "warmup_steps": warmup, "schedule": "warmup+cosine to 10%",
              "seed": args.seed, "optimizer": "AdamW", "trainable_parameters": n_trainable,
-             "total_parameters": n_total, "stop_token_id": encoder.stop}
+             "total_parameters": n_total, "stop_token_id": encoder.stop,
+             "vision_epochs": args.vision_epochs, "vision_frozen": freeze_vision,
+             "history_fraction": args.history_fraction}
     print(f"finetune: {n_trainable:,} of {n_total:,} parameters trainable ({args.train}); "
           f"{steps_per_epoch} steps/epoch x {args.epochs} epochs, lr {lr}", flush=True)
 
@@ -353,11 +431,12 @@ def run(args):
         t0 = time.time()
         batches = epoch_batches(train_rows, args.batch_size, args.rows_per_image, args.seed * 1000 + epoch,
                                 args.one_phrasing)
-        train_mode(model, args.train)
+        train_mode(model, args.train, freeze_vision)
         running, seen = 0.0, 0
         for step, idx in enumerate(batches):
-            pv, image_index, ids, labels, mask = batch_inputs(train_rows, examples, pixels, idx, encoder.pad)
-            loss = loss_fn(model, pv, ids, labels, mask, image_index)
+            images, image_index, ids, labels, mask = batch_inputs(train_rows, examples, encoded or pixels, idx,
+                                                                  encoder.pad)
+            loss = loss_fn(model, images, ids, labels, mask, image_index, encoded=encoded is not None)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -376,7 +455,7 @@ def run(args):
         history.append(entry)
         print(f"epoch {epoch + 1}: train loss {train_loss:.4f}, val loss {val['val_loss']}, val accuracy "
               + ", ".join(f"{t} {v['accuracy']:.2f}" for t, v in val["val_accuracy"].items()), flush=True)
-        _save_state(state_path, model, optimizer, scheduler, epoch, history, args.seed)
+        _save_state(state_path, model, optimizer, scheduler, epoch, history, args.seed, vision_report)
 
     model.eval()
     for p in model.parameters():
@@ -390,7 +469,7 @@ def run(args):
         "base": base_info, "device": device, "data": str(data_dir), "data_counts": counts,
         "rows": {"train": len(train_rows), "val": len(val_rows), "val_loss_sample": len(val_loss_rows),
                  "val_generation_sample": len(val_gen_rows)},
-        "hyper_parameters": hyper, "epochs": history,
+        "hyper_parameters": hyper, "vision_warmup": vision_report, "epochs": history,
         "wall_seconds": round(time.time() - started, 1),
         "machine": {"cpu_threads": torch.get_num_threads(), "cpus": os.cpu_count(),
                     "load_average_at_end": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
@@ -434,6 +513,17 @@ def write_report(out, report):
              "", "| epoch | train loss | val loss | " + " | ".join(sorted(report["epochs"][-1]["val_accuracy"]))
              + " | seconds |" if report["epochs"] else "",
              ]
+    warm = report.get("vision_warmup")
+    if warm:
+        lines += ["", f"Vision warm-up: {len(warm['epochs'])} epochs on {warm['train_images']} train images "
+                      f"(heads on the mean of the tower's output tokens, lr {warm['lr']}, batch {warm['batch_size']}); "
+                      "then the tower was frozen" if h.get("vision_frozen") else "then everything trained", "",
+                  "| warm-up epoch | loss | " + " | ".join(f"val {t}" for t in warm["epochs"][-1]["val_accuracy"])
+                  + " | seconds |", "|" + "---|" * (len(warm["epochs"][-1]["val_accuracy"]) + 3)]
+        for e in warm["epochs"]:
+            lines.append(f"| {e['epoch']} | {e['loss']:.4f} | "
+                         + " | ".join(f"{a:.3f}" for a in e["val_accuracy"].values()) + f" | {e['seconds']} |")
+        lines.append("")
     if report["epochs"]:
         types = sorted(report["epochs"][-1]["val_accuracy"])
         lines.append("|" + "---|" * (len(types) + 4))

@@ -24,7 +24,11 @@ class VisionGraph(nn.Module):
         self.language_projection = model.language_projection
 
     def forward(self, pixel_values):
-        image_embeds = self.vision_model(pixel_values, return_dict=True).last_hidden_state
+        return self.from_image_embeds(self.vision_model(pixel_values, return_dict=True).last_hidden_state)
+
+    def from_image_embeds(self, image_embeds):
+        """The Q-Former and projection alone, on the vision tower's output (fine-tuning with a frozen
+        tower encodes each image once and trains from these)."""
         image_attention_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=image_embeds.device)
         query_tokens = self.query_tokens.expand(image_embeds.shape[0], -1, -1)
         query_output = self.qformer(

@@ -189,3 +189,66 @@ def test_should_resume_after_the_last_finished_epoch(small_dataset, tmp_path):
     epochs = json.loads((tmp_path / "report.json").read_text())["epochs"]
     assert [e["epoch"] for e in epochs] == [1, 2] and epochs[0] == first[0]
     assert not (tmp_path / "training-state.pt").exists()
+
+
+def _vision_state(path):
+    from transformers import Blip2ForConditionalGeneration
+
+    return Blip2ForConditionalGeneration.from_pretrained(path).vision_model.state_dict()
+
+
+def test_should_warm_up_the_vision_tower_then_keep_it_frozen(small_dataset, tmp_path):
+    from shoplens_export import presets
+
+    args = ["finetune", "--base", "tiny", "--data", str(small_dataset), "--batch-size", "8", "--train", "all",
+            "--max-train-rows", "48", "--val-loss-rows", "7", "--val-samples", "7", "--seed", "5", "--threads", "1",
+            "--vision-epochs", "2"]
+    # Given the warm-up alone (no language-model epoch) and the warm-up followed by a frozen-tower epoch
+    assert main(args + ["--out", str(tmp_path / "warm"), "--epochs", "0"]) == 0
+    assert main(args + ["--out", str(tmp_path / "full"), "--epochs", "1", "--freeze-vision"]) == 0
+
+    base = presets.build(presets.TINY, 5)[0].vision_model.state_dict()
+    warm, full = _vision_state(tmp_path / "warm"), _vision_state(tmp_path / "full")
+    # Then the warm-up trained the tower, and the epoch after it left the tower bit-identical
+    assert any(not torch.equal(base[k], warm[k]) for k in base)
+    assert all(torch.equal(warm[k], full[k]) for k in warm)
+    report = json.loads((tmp_path / "full" / "report.json").read_text())
+    warmup = report["vision_warmup"]
+    assert [e["epoch"] for e in warmup["epochs"]] == [1, 2] and warmup["epochs"][0]["loss"] > 0
+    assert set(warmup["epochs"][0]["val_accuracy"]) == {"category", "colour", "pattern"}
+    assert report["hyper_parameters"]["vision_frozen"] is True and len(report["epochs"]) == 1
+    assert "Vision warm-up: 2 epochs" in (tmp_path / "full" / "report.md").read_text()
+
+
+def test_should_refuse_a_vision_warm_up_under_the_blip2_recipe(small_dataset, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "shoplens_export", "finetune", "--base", "tiny", "--data",
+                          str(small_dataset), "--out", str(tmp_path), "--vision-epochs", "1"],
+                         cwd=MODEL_EXPORT, capture_output=True, text=True)
+
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: ") and "--train all" in run.stderr
+
+
+def test_should_train_follow_ups_with_an_earlier_turn_about_the_same_image(small_dataset):
+    from shoplens_export import finetune, presets
+
+    rows = dataset.load(small_dataset, "train")
+
+    none = finetune.earlier_turns(rows, 0.0, seed=1)
+    every = finetune.earlier_turns(rows, 1.0, seed=1)
+
+    assert all(h == () for h in none)
+    for row, history in zip(rows, every):
+        if row["question"] is None:
+            assert history == ()
+            continue
+        (question, answer), = history
+        earlier = [r for r in rows if r["image"] == row["image"] and r["question"] == question]
+        assert earlier and earlier[0]["answer"] == answer and earlier[0]["type"] != row["type"]
+    # laid out as the engine lays out a conversation (PromptBuilder, the manifest's templates)
+    model, processor = presets.build(presets.TINY, 1)
+    encoder = finetune.Encoder(model, processor)
+    ids, labels = encoder.example({"question": "What colour is it?", "answer": "red"}, (("What is this?", "hat"),))
+    prompt = ids[:labels.index(next(x for x in labels if x != -100))]
+    assert processor.tokenizer.decode(prompt[model.config.num_query_tokens:], skip_special_tokens=True) == \
+        "Question: What is this? Answer: hat. Question: What colour is it? Answer:"

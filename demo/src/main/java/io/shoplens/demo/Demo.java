@@ -52,10 +52,11 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * {@code shoplens demo}: the whole flow on one machine with nothing else running. Starts an
  * in-process KRaft broker, an in-memory ({@code mock://}) Schema Registry and ShopLens on the
- * bundled tiny model with recommendations enabled, creates the topics, seeds a small catalog (one
- * product out of stock) whose images a loopback HTTP server serves, waits until it is embedded,
- * publishes sample uploads and questions (a multi-turn conversation and one corrupt image among
- * them), prints captions, answers, recommendations and the dead letter as they arrive, and stops.
+ * bundled trained demo model with recommendations enabled, creates the topics, seeds a small
+ * catalog of the model's held-out products (one out of stock) whose images a loopback HTTP server
+ * serves, waits until it is embedded, publishes photos of other held-out products and questions
+ * about them (a multi-turn conversation and one corrupt image among them), prints captions, answers
+ * (beside what the catalog says), recommendations and the dead letter as they arrive, and stops.
  */
 public final class Demo {
   /** The command that exports a real BLIP-2, printed at the end. */
@@ -63,53 +64,8 @@ public final class Demo {
       "scripts/setup-python && (cd model-export && .venv/bin/python -m shoplens_export export"
           + " --checkpoint Salesforce/blip2-opt-2.7b --out ../models/blip2-opt-2.7b)";
 
-  /** One catalog product of the demo, its image one of the committed sample images. */
-  record CatalogItem(
-      String productId,
-      String title,
-      String category,
-      Map<String, String> attributes,
-      String image,
-      int stock) {}
-
-  /** The demo's catalog; {@code sku-grey-hoodie} is out of stock and is never recommended. */
-  static final List<CatalogItem> CATALOG =
-      List.of(
-          new CatalogItem(
-              "sku-oxford-shirt",
-              "Oxford shirt, light blue",
-              "men/tops/shirts",
-              Map.of("colour", "light blue", "material", "cotton"),
-              "photo.jpg",
-              12),
-          new CatalogItem(
-              "sku-canvas-sneaker",
-              "Canvas sneakers, white",
-              "women/shoes/sneakers",
-              Map.of("colour", "white", "material", "canvas"),
-              "wide.png",
-              30),
-          new CatalogItem(
-              "sku-leather-handbag",
-              "Leather handbag, tan",
-              "accessories/bags/handbags",
-              Map.of("colour", "brown", "material", "leather"),
-              "alpha.png",
-              5),
-          new CatalogItem(
-              "sku-floral-dress",
-              "Summer dress, floral print",
-              "women/dresses",
-              Map.of("pattern", "floral"),
-              "palette.png",
-              8),
-          new CatalogItem(
-              "sku-grey-hoodie",
-              "Hoodie, grey",
-              "men/tops/hoodies",
-              Map.of("colour", "grey"),
-              "gray.png",
-              0));
+  /** The demo's catalog and shopper photos: products the trained model never saw. */
+  static final DemoCatalog PRODUCTS = DemoCatalog.load();
 
   private final PrintWriter out;
   private final Duration timeout;
@@ -189,8 +145,7 @@ public final class Demo {
       settings.put(TopologySettings.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
       settings.put(OperationsSettings.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
       settings.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
-      // Every in-stock product is listed, however low its score: the tiny model's random
-      // embeddings give arbitrary (often negative) similarities, and the demo shows the ranking.
+      // Every in-stock product is listed, however low its score: the demo shows the whole ranking.
       settings.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE_CONFIG, "-1");
       // The catalog's images come from the demo's own loopback server, over plain http.
       settings.put(ImageSettings.IMAGE_ALLOWED_HOSTS_CONFIG, images.host());
@@ -258,9 +213,9 @@ public final class Demo {
     out.println(
         "An in-process Kafka broker, an in-memory Schema Registry and ShopLens running the");
     out.println(
-        "bundled TINY BLIP-2 test model. The tiny model has RANDOM WEIGHTS: its captions and");
+        "bundled demo model: a small BLIP-2 OPT trained from scratch on a synthetic fashion");
     out.println(
-        "answers are gibberish by design. It shows the whole flow, not the model's quality.");
+        "catalog (models/fashion-blip2-opt). Every photo below is of a product it never saw.");
     out.println();
     out.flush();
   }
@@ -281,8 +236,8 @@ public final class Demo {
 
   private static Map<String, byte[]> catalogImages() {
     Map<String, byte[]> images = new HashMap<>();
-    for (CatalogItem item : CATALOG) {
-      images.put(item.image(), DemoResources.image(item.image()));
+    for (DemoCatalog.Item item : PRODUCTS.catalog()) {
+      images.put(item.image(), item.imageBytes());
     }
     return images;
   }
@@ -296,8 +251,8 @@ public final class Demo {
             producerProps,
             Topics.keySerde().serializer(),
             topics.catalogProducts().valueSerde().serializer())) {
-      for (CatalogItem item : CATALOG) {
-        byte[] image = DemoResources.image(item.image());
+      for (DemoCatalog.Item item : PRODUCTS.catalog()) {
+        byte[] image = item.imageBytes();
         Product product =
             Product.newBuilder()
                 .setProductId(item.productId())
@@ -337,7 +292,7 @@ public final class Demo {
     // Uploads scored before the catalog is in the global store would get CATALOG_EMPTY.
     long begin = System.nanoTime();
     long deadline = begin + timeout.toNanos();
-    while (app.catalogProducts().orElse(0) < CATALOG.size()) {
+    while (app.catalogProducts().orElse(0) < PRODUCTS.catalog().size()) {
       if (System.nanoTime() > deadline || app.state() == KafkaStreams.State.ERROR) {
         throw new IllegalStateException(
             "the catalog was not embedded within "
@@ -345,7 +300,7 @@ public final class Demo {
                 + " ("
                 + app.catalogProducts().orElse(0)
                 + " of "
-                + CATALOG.size()
+                + PRODUCTS.catalog().size()
                 + " products in the store, Kafka Streams "
                 + app.state()
                 + ")");
@@ -354,7 +309,7 @@ public final class Demo {
     }
     say(
         "catalog ready: "
-            + CATALOG.size()
+            + PRODUCTS.catalog().size()
             + " products embedded by the model and loaded into the global store in "
             + Duration.ofNanos(System.nanoTime() - begin).toMillis()
             + " ms");
@@ -391,9 +346,12 @@ public final class Demo {
                 topics.questions().valueSerde().serializer())) {
       Set<Awaited> expected = new LinkedHashSet<>();
 
-      upload(uploads, "demo-shirt", "photo.jpg", DemoResources.image("photo.jpg"), expected);
-      upload(uploads, "demo-sneaker", "wide.png", DemoResources.image("wide.png"), expected);
-      upload(uploads, "demo-handbag", "alpha.png", DemoResources.image("alpha.png"), expected);
+      Map<String, DemoCatalog.Item> photos = new LinkedHashMap<>();
+      for (DemoCatalog.Item item : PRODUCTS.uploads()) {
+        String uploadId = "demo-" + item.kind();
+        photos.put(uploadId, item);
+        upload(uploads, uploadId, item, expected);
+      }
       // One bad record: bytes that are no image at all. ShopLens dead-letters it and goes on.
       byte[] corrupt = "this is not an image".getBytes(StandardCharsets.UTF_8);
       uploads
@@ -407,15 +365,22 @@ public final class Demo {
       say("published upload demo-corrupt: " + corrupt.length + " bytes that are not an image");
       expected.add(new Awaited(Awaited.Kind.DEAD_LETTER, "demo-corrupt"));
 
-      ask(questions, "demo-shirt-q1", "demo-shirt", null, "what is the person wearing?", expected);
-      // A conversation: the follow-up is asked once the first answer is back, as a shopper would,
-      // and its prompt carries the first turn.
+      Map<String, String> truths = new HashMap<>();
       ask(
           questions,
-          "demo-sneaker-q1",
-          "demo-sneaker",
-          "demo-chat",
-          "what colour are the sneakers?",
+          new Question("demo-dress-q1", "demo-dress", null, "What pattern is on the dress?"),
+          photos.get("demo-dress").attributes().get("pattern"),
+          truths,
+          expected);
+      // A conversation: the follow-up is asked once the first answer is back, as a shopper would,
+      // and its prompt carries the first turn.
+      DemoCatalog.Item sneakers = photos.get("demo-sneakers");
+      ask(
+          questions,
+          new Question(
+              "demo-sneakers-q1", "demo-sneakers", "demo-chat", "what colour are the sneakers?"),
+          sneakers.attributes().get("colour"),
+          truths,
           expected);
 
       int captions = 0;
@@ -426,21 +391,24 @@ public final class Demo {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!expected.isEmpty() && System.nanoTime() < deadline) {
         for (OutputWatcher.Output o : watcher.poll(Duration.ofMillis(100))) {
-          say(o.describe());
+          say(o.describe() + truth(o, photos, truths));
           if (o instanceof OutputWatcher.Caption c) {
             captions++;
             expected.remove(new Awaited(Awaited.Kind.CAPTION, c.uploadId()));
           } else if (o instanceof OutputWatcher.Answer a) {
             answers++;
             expected.remove(new Awaited(Awaited.Kind.ANSWER, a.value().getQuestionId()));
-            if (a.value().getQuestionId().equals("demo-sneaker-q1") && !followUpAsked) {
+            if (a.value().getQuestionId().equals("demo-sneakers-q1") && !followUpAsked) {
               followUpAsked = true;
               ask(
                   questions,
-                  "demo-sneaker-q2",
-                  "demo-sneaker",
-                  "demo-chat",
-                  "what are they made of?",
+                  new Question(
+                      "demo-sneakers-q2",
+                      "demo-sneakers",
+                      "demo-chat",
+                      "Are these sneakers suitable for outdoor activities?"),
+                  sneakers.attributes().get("outdoor"),
+                  truths,
                   expected);
             }
           } else if (o instanceof OutputWatcher.Recommendations r) {
@@ -480,10 +448,10 @@ public final class Demo {
   private void upload(
       KafkaProducer<String, ImageUploaded> producer,
       String uploadId,
-      String file,
-      byte[] image,
+      DemoCatalog.Item photo,
       Set<Awaited> expected)
       throws Exception {
+    byte[] image = photo.imageBytes();
     producer
         .send(
             new ProducerRecord<>(
@@ -491,37 +459,62 @@ public final class Demo {
                 uploadId,
                 // A shopper's own photo: no catalog product (which would be excluded).
                 InputEvents.inlineUpload(
-                    uploadId, "shopper-1", null, image, InputEvents.contentType(file))))
+                    uploadId, "shopper-1", null, image, InputEvents.contentType(photo.image()))))
         .get();
-    say("published upload " + uploadId + ": " + file + " (" + image.length + " bytes, inline)");
+    say(
+        "published upload "
+            + uploadId
+            + ": a photo of held-out product "
+            + photo.productId()
+            + ", "
+            + photo.truth()
+            + " ("
+            + image.length
+            + " bytes, inline)");
     expected.add(new Awaited(Awaited.Kind.CAPTION, uploadId));
     expected.add(new Awaited(Awaited.Kind.RECOMMENDATIONS, uploadId));
   }
 
+  /** A question the demo asks. */
+  private record Question(String id, String uploadId, String conversationId, String text) {}
+
   private void ask(
       KafkaProducer<String, QuestionAsked> producer,
-      String questionId,
-      String uploadId,
-      String conversationId,
-      String text,
+      Question q,
+      String truth,
+      Map<String, String> truths,
       Set<Awaited> expected)
       throws Exception {
     producer
         .send(
             new ProducerRecord<>(
                 Topics.QUESTIONS,
-                uploadId,
-                InputEvents.question(questionId, uploadId, "shopper-1", conversationId, text)))
+                q.uploadId(),
+                InputEvents.question(
+                    q.id(), q.uploadId(), "shopper-1", q.conversationId(), q.text())))
         .get();
     say(
         "published question "
-            + questionId
+            + q.id()
             + " about "
-            + uploadId
-            + (conversationId == null ? "" : " (conversation " + conversationId + ")")
+            + q.uploadId()
+            + (q.conversationId() == null ? "" : " (conversation " + q.conversationId() + ")")
             + ": "
-            + text);
-    expected.add(new Awaited(Awaited.Kind.ANSWER, questionId));
+            + q.text());
+    truths.put(q.id(), truth);
+    expected.add(new Awaited(Awaited.Kind.ANSWER, q.id()));
+  }
+
+  /** What the catalog says, printed beside the model's caption or answer. */
+  private static String truth(
+      OutputWatcher.Output o, Map<String, DemoCatalog.Item> photos, Map<String, String> truths) {
+    if (o instanceof OutputWatcher.Caption c && photos.containsKey(c.uploadId())) {
+      return "\n           catalog says: " + photos.get(c.uploadId()).truth();
+    }
+    if (o instanceof OutputWatcher.Answer a && truths.containsKey(a.value().getQuestionId())) {
+      return "\n           catalog says: " + truths.get(a.value().getQuestionId());
+    }
+    return "";
   }
 
   private void summary(Result result) {
@@ -539,11 +532,9 @@ public final class Demo {
       say("timed out after " + timeout + "; still waiting for: " + result.missing());
     }
     out.println();
-    out.println("Reminder: the tiny model has random weights, so the text above is gibberish, and");
-    out.println(
-        "so are the garment categories (taken from its answers) and the image similarities;");
-    out.println("a demo upload whose image is a product's own scores image similarity 1.000.");
-    out.println("For real captions and answers, export BLIP-2 (about 15 GB download):");
+    out.println("The demo model knows only its synthetic catalog: ten kinds of garment in eleven");
+    out.println("colours and four patterns, drawn at 64 x 64 pixels (models/fashion-blip2-opt).");
+    out.println("For real photos, export BLIP-2 (about 15 GB download):");
     out.println();
     out.println("  " + EXPORT_COMMAND);
     out.println();

@@ -9,31 +9,35 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * The demo's model and images, packaged in the jar under {@value #ROOT} (processor/pom.xml copies
- * the test fixtures there): the tiny BLIP-2 bundle with random weights, and sample images.
+ * The demo's model and images, packaged in the jar under {@value #ROOT} (demo/pom.xml copies them
+ * there): the trained demo model ({@code models/fashion-blip2-opt}), its held-out products (the
+ * catalog and photos of {@link DemoCatalog}) and a few sample images.
  */
 public final class DemoResources {
   /** Classpath folder of the demo's resources. */
   public static final String ROOT = "shoplens/demo/";
 
-  /** Files of the tiny bundle. */
+  /** The bundled model's directory name. */
+  public static final String MODEL = "fashion-blip2-opt";
+
+  /** Files of the bundled model. */
   public static final List<String> MODEL_FILES =
       List.of("manifest.json", "vision.onnx", "embed.onnx", "decoder.onnx", "tokenizer.json");
 
   private DemoResources() {}
 
   /**
-   * Copies the tiny bundle out of the jar (ONNX Runtime opens files, not classpath resources).
+   * Copies the bundled model out of the jar (ONNX Runtime opens files, not classpath resources).
    *
    * @param dir an empty directory
    * @return the bundle directory
    */
   public static Path extractModel(Path dir) {
-    Path bundle = dir.resolve("tiny-blip2-opt");
+    Path bundle = dir.resolve(MODEL);
     try {
       Files.createDirectories(bundle);
       for (String name : MODEL_FILES) {
-        try (InputStream in = open("models/tiny-blip2-opt/" + name)) {
+        try (InputStream in = open("models/" + MODEL + "/" + name)) {
           Files.copy(in, bundle.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
       }
@@ -49,6 +53,19 @@ public final class DemoResources {
       return in.readAllBytes();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read demo image " + name, e);
+    }
+  }
+
+  /** A held-out product image's bytes, e.g. {@code p00005.png}. */
+  public static byte[] catalogImage(String name) {
+    return catalogFile("catalog/images/" + name);
+  }
+
+  static byte[] catalogFile(String path) {
+    try (InputStream in = open(path)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read demo resource " + path, e);
     }
   }
 

@@ -42,7 +42,10 @@ class DemoCommandTest {
 
   @Test
   void shouldShowCaptionsAnswersRecommendationsAndTheDeadLetterThenExitZero() {
-    // Given a fresh machine, When a user runs the demo (watching the process's own stdout too)
+    // Given a fresh machine and the demo's held-out products, When a user runs the demo
+    // (watching the process's own stdout too)
+    DemoCatalog products = DemoCatalog.load();
+    DemoCatalog.Item outOfStock = products.catalog().get(products.catalog().size() - 1);
     PrintStream stdout = System.out;
     ByteArrayOutputStream processOut = new ByteArrayOutputStream();
     Run r;
@@ -56,16 +59,18 @@ class DemoCommandTest {
     // Then it exits 0 after printing every output as it arrived
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.out())
-        .contains("RANDOM WEIGHTS")
-        .contains("published catalog product sku-grey-hoodie")
+        .contains("bundled demo model")
+        .contains("published catalog product " + outOfStock.productId())
         .contains("OUT OF STOCK")
-        .contains("catalog ready: 5 products embedded")
-        .contains("caption  upload demo-shirt")
-        .contains("caption  upload demo-sneaker")
+        .contains("catalog ready: 10 products embedded")
+        .contains("caption  upload demo-sneakers")
+        .contains("caption  upload demo-dress")
         .contains("caption  upload demo-handbag")
-        .contains("answer   question demo-shirt-q1")
-        .contains("answer   question demo-sneaker-q1 (upload demo-sneaker, conversation demo-chat)")
-        .contains("answer   question demo-sneaker-q2 (upload demo-sneaker, conversation demo-chat)")
+        .contains("answer   question demo-dress-q1 (upload demo-dress)")
+        .contains(
+            "answer   question demo-sneakers-q1 (upload demo-sneakers, conversation demo-chat)")
+        .contains(
+            "answer   question demo-sneakers-q2 (upload demo-sneakers, conversation demo-chat)")
         .contains("dead letter  shoplens.image-uploads.v1")
         .contains("(key demo-corrupt)")
         .contains("done: 3 captions, 3 answers, 3 recommendation events, 1 dead letter(s).")
@@ -75,22 +80,38 @@ class DemoCommandTest {
         .doesNotContain("Formatting metadata directory")
         .doesNotContain("Bootstrap metadata");
 
-    // And each upload's recommendations list the in-stock catalog, its own product first
-    // (a product whose image is the upload's own has similarity 1), never the out-of-stock one
-    for (String[] upload :
-        List.of(
-            new String[] {"demo-shirt", "sku-oxford-shirt"},
-            new String[] {"demo-sneaker", "sku-canvas-sneaker"},
-            new String[] {"demo-handbag", "sku-leather-handbag"})) {
-      String event = recommendation(r.out(), upload[0]);
-      assertThat(event)
-          .as(upload[0] + " in\n" + r.out())
-          .containsPattern("garment [A-Z_]+, (try-on eligible|not for try-on)")
-          .contains("1. " + upload[1] + "  score ")
-          .contains("image similarity 1.000")
-          .contains("sku-floral-dress")
-          .doesNotContain("sku-grey-hoodie");
+    // And the trained model answers the colour question right about sneakers it never saw
+    DemoCatalog.Item sneakers = products.uploads().get(0);
+    assertThat(quoted(r.out(), "answer   question demo-sneakers-q1"))
+        .isEqualTo(sneakers.attributes().get("colour"));
+    // And each caption names its photo's kind, printed beside what the catalog says
+    for (DemoCatalog.Item photo : products.uploads()) {
+      assertThat(quoted(r.out(), "caption  upload demo-" + photo.kind()))
+          .as("caption of %s", photo.truth())
+          .contains(photo.kind());
+      assertThat(r.out()).contains("catalog says: " + photo.truth());
     }
+
+    // And each upload's recommendations list the in-stock catalog, never the out-of-stock product
+    for (DemoCatalog.Item photo : products.uploads()) {
+      String event = recommendation(r.out(), "demo-" + photo.kind());
+      assertThat(event)
+          .as(photo.kind() + " in\n" + r.out())
+          .containsPattern("garment [A-Z_]+, (try-on eligible|not for try-on)")
+          .contains("9. ")
+          .doesNotContain(outOfStock.productId());
+    }
+  }
+
+  /** The first double-quoted text on the line that starts with {@code prefix} (after its time). */
+  private static String quoted(String out, String prefix) {
+    String line =
+        out.lines()
+            .filter(l -> l.contains("] " + prefix))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no line " + prefix + " in\n" + out));
+    int from = line.indexOf('"') + 1;
+    return line.substring(from, line.indexOf('"', from));
   }
 
   /** The lines of one upload's recommendation event. */

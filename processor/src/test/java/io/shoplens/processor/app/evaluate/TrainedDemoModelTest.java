@@ -15,14 +15,16 @@ import org.junit.jupiter.api.Test;
 /**
  * The committed demo model ({@code models/fashion-blip2-opt}, trained by {@code
  * scripts/train-demo-model}) through the Java engine, on the held-out products it never saw ({@code
- * datasets/fashion-heldout}, 150 products, 2,976 rows).
+ * datasets/fashion-heldout}, 150 products, 3,012 rows).
  *
  * <p>What it proves: the trained bundle, with the real GPT-2 byte-level BPE vocabulary, answers
- * colour questions right on unseen products through the same engine the topology uses, and the Java
- * engine's answers score exactly what the Python ONNX Runtime reference loop scored when the bundle
- * was made ({@code eval-heldout-float32.json}), type by type. The model has not learned the garment
- * kind yet (see {@code models/fashion-blip2-opt/README.md}); the issue's kind, pattern and caption
- * targets are not asserted because this bundle does not meet them.
+ * colour and kind questions right and captions the product by its colour and kind on unseen
+ * products, through the same engine the topology uses (the issue's targets: colour and kind at
+ * least 90 %, captions at least 80 %), and the Java engine's answers score exactly what the Python
+ * ONNX Runtime reference loop scored when the bundle was made ({@code eval-heldout-float32.json}),
+ * type by type. The pattern target (85 %) is not met by this bundle (83.6 %; see {@code
+ * models/fashion-blip2-opt/README.md}): it is held at the bundle's own level so that a worse bundle
+ * cannot land unnoticed.
  */
 class TrainedDemoModelTest {
   private static final Path BUNDLE = Path.of("..", "models", "fashion-blip2-opt");
@@ -38,10 +40,24 @@ class TrainedDemoModelTest {
   }
 
   @Test
-  void shouldAnswerColourRightOnProductsItNeverSaw() {
-    // Then: colour is answered right at least 90% of the time
+  void shouldAnswerColourAndKindRightOnProductsItNeverSaw() {
+    // Then: colour and kind are answered right at least 90% of the time
     assertThat(report.accuracy("colour")).isGreaterThanOrEqualTo(0.90);
     assertThat(report.models().get(0).exactAccuracy("colour")).isGreaterThanOrEqualTo(0.90);
+    assertThat(report.accuracy("category")).isGreaterThanOrEqualTo(0.90);
+    assertThat(report.models().get(0).exactAccuracy("category")).isGreaterThanOrEqualTo(0.90);
+  }
+
+  @Test
+  void shouldCaptionProductsItNeverSawByTheirColourAndKind() {
+    // Then: at least 80% of the captions name the product's colour and kind
+    assertThat(report.accuracy("caption")).isGreaterThanOrEqualTo(0.80);
+  }
+
+  @Test
+  void shouldKeepPatternAtTheCommittedBundlesLevel() {
+    // Then: pattern stays where this bundle put it (below the 85%: see the class doc)
+    assertThat(report.accuracy("pattern")).isGreaterThanOrEqualTo(0.83);
   }
 
   @Test
