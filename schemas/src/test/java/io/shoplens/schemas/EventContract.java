@@ -4,6 +4,8 @@ import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Product;
+import io.shoplens.events.ProductSearchRequested;
+import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RecommendationsIssued;
@@ -73,6 +75,8 @@ public final class EventContract {
     events.put("QuestionAnswered", QuestionAnswered.class);
     events.put("RecommendationsIssued", RecommendationsIssued.class);
     events.put("Product", Product.class);
+    events.put("ProductSearchRequested", ProductSearchRequested.class);
+    events.put("ProductSearchResults", ProductSearchResults.class);
     events.put("DeadLetter", DeadLetter.class);
     return Collections.unmodifiableMap(events);
   }

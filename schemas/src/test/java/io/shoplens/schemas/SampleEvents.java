@@ -16,10 +16,16 @@ import io.shoplens.events.ModelInfo;
 import io.shoplens.events.NoRecommendationsReason;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.Product;
+import io.shoplens.events.ProductMatch;
+import io.shoplens.events.ProductSearchRequested;
+import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.events.SearchFailureReason;
+import io.shoplens.events.SearchFilters;
+import io.shoplens.events.SearchMode;
 import io.shoplens.events.StageTimings;
 import io.shoplens.events.TokenCounts;
 import java.nio.ByteBuffer;
@@ -49,14 +55,16 @@ public final class SampleEvents {
 
   /**
    * Every sample, keyed by {@code <Event>/<variant>}: {@code full} and {@code minimal} of each
-   * event, plus {@code RecommendationsIssued/empty}. Together they set every optional field of
-   * every event at least once and leave it unset at least once.
+   * event, plus {@code RecommendationsIssued/empty} and {@code ProductSearchResults/failed}.
+   * Together they set every optional field of every event at least once and leave it unset at least
+   * once.
    */
   public static Map<String, SpecificRecordBase> allSamples() {
     Map<String, SpecificRecordBase> all = new LinkedHashMap<>();
     allFull().forEach((name, event) -> all.put(name + "/full", event));
     allMinimal().forEach((name, event) -> all.put(name + "/minimal", event));
     all.put("RecommendationsIssued/empty", recommendationsIssuedEmpty());
+    all.put("ProductSearchResults/failed", productSearchResultsFailed());
     return all;
   }
 
@@ -69,6 +77,8 @@ public final class SampleEvents {
     all.put("QuestionAnswered", questionAnsweredFull());
     all.put("RecommendationsIssued", recommendationsIssuedFull());
     all.put("Product", productFull());
+    all.put("ProductSearchRequested", productSearchRequestedFull());
+    all.put("ProductSearchResults", productSearchResultsFull());
     all.put("DeadLetter", deadLetterFull());
     return all;
   }
@@ -82,6 +92,8 @@ public final class SampleEvents {
     all.put("QuestionAnswered", questionAnsweredMinimal());
     all.put("RecommendationsIssued", recommendationsIssuedMinimal());
     all.put("Product", productMinimal());
+    all.put("ProductSearchRequested", productSearchRequestedMinimal());
+    all.put("ProductSearchResults", productSearchResultsMinimal());
     all.put("DeadLetter", deadLetterMinimal());
     return all;
   }
@@ -221,6 +233,7 @@ public final class SampleEvents {
         .setLineage(lineageReplay("shoplens.questions.v1"))
         .setTimings(timings())
         .setAnsweredAt(T0.plusMillis(3_000))
+        .setRelatedProducts(List.of(productMatchFull(), productMatchMinimal()))
         .build();
   }
 
@@ -332,6 +345,95 @@ public final class SampleEvents {
         .build();
   }
 
+  /** A search by text and image with a category filter. */
+  public static ProductSearchRequested productSearchRequestedFull() {
+    return ProductSearchRequested.newBuilder()
+        .setRequestId("search-0001")
+        .setUserId("user-42")
+        .setQuery("navy denim jacket")
+        .setUploadId("upload-0001")
+        .setFilters(SearchFilters.newBuilder().setCategory("jacket").setInStockOnly(false).build())
+        .setLimit(5)
+        .setRequestedAt(T0.plusMillis(5_000))
+        .build();
+  }
+
+  /** Required fields only: neither text nor image (a search ShopLens refuses, with a reason). */
+  public static ProductSearchRequested productSearchRequestedMinimal() {
+    return ProductSearchRequested.newBuilder()
+        .setRequestId("search-0002")
+        .setUserId("user-43")
+        .setRequestedAt(T0.plusMillis(5_000))
+        .build();
+  }
+
+  /** Two products found by text and image. */
+  public static ProductSearchResults productSearchResultsFull() {
+    return ProductSearchResults.newBuilder()
+        .setRequestId("search-0001")
+        .setUserId("user-42")
+        .setQuery("navy denim jacket")
+        .setUploadId("upload-0001")
+        .setMode(SearchMode.TEXT_AND_IMAGE)
+        .setProducts(List.of(productMatchFull(), productMatchMinimal()))
+        .setModel(retrievalModel())
+        .setLineage(lineageReplay("shoplens.search-requests.v1"))
+        .setSearchedAt(T0.plusMillis(5_100))
+        .build();
+  }
+
+  /** A search that could not run, with its reason. */
+  public static ProductSearchResults productSearchResultsFailed() {
+    return ProductSearchResults.newBuilder()
+        .setRequestId("search-0003")
+        .setUserId("user-44")
+        .setQuery("")
+        .setFailureReason(SearchFailureReason.EMPTY_QUERY)
+        .setFailureMessage("query is empty and no uploadId is given")
+        .setModel(retrievalModel())
+        .setLineage(lineageLive("shoplens.search-requests.v1"))
+        .setSearchedAt(T0.plusMillis(5_100))
+        .build();
+  }
+
+  /** Required fields only: a search that found nothing. */
+  public static ProductSearchResults productSearchResultsMinimal() {
+    return ProductSearchResults.newBuilder()
+        .setRequestId("search-0002")
+        .setUserId("user-43")
+        .setModel(retrievalModel())
+        .setLineage(lineageLive("shoplens.search-requests.v1"))
+        .setSearchedAt(T0.plusMillis(5_100))
+        .build();
+  }
+
+  /** A product matched by text and image, with category, colour and reasons. */
+  public static ProductMatch productMatchFull() {
+    return ProductMatch.newBuilder()
+        .setProductId("sku-jacket-navy-m")
+        .setRank(1)
+        .setScore(0.61)
+        .setTextSimilarity(0.42)
+        .setImageSimilarity(0.8)
+        .setTitle("Denim jacket, navy, M")
+        .setCategory("jacket")
+        .setColour("navy blue")
+        .setInStock(true)
+        .setReasons(List.of("text similarity 0.420", "image similarity 0.800"))
+        .build();
+  }
+
+  /** A product with nothing optional known. */
+  public static ProductMatch productMatchMinimal() {
+    return ProductMatch.newBuilder()
+        .setProductId("sku-unknown")
+        .setRank(2)
+        .setScore(0.1)
+        .setTitle("Untitled")
+        .setInStock(false)
+        .build();
+  }
+
   /** A dead letter with key, value, headers (one without a value) and source timestamp. */
   public static DeadLetter deadLetterFull() {
     return DeadLetter.newBuilder()
@@ -385,6 +487,13 @@ public final class SampleEvents {
     return ModelInfo.newBuilder()
         .setModelId("shoplens/tiny-blip2-opt")
         .setModelVersion("tiny-blip2-opt-s1234-3f9a0c1d")
+        .build();
+  }
+
+  private static ModelInfo retrievalModel() {
+    return ModelInfo.newBuilder()
+        .setModelId("shoplens/tiny-blip2-retrieval")
+        .setModelVersion("tiny-blip2-retrieval-s1234-c717acb9")
         .build();
   }
 

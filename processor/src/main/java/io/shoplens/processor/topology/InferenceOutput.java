@@ -4,6 +4,7 @@ import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.processor.topology.search.UploadVector;
 
 /** What the inference processor forwards: one case per output topic. */
 sealed interface InferenceOutput {
@@ -15,6 +16,9 @@ sealed interface InferenceOutput {
 
   /** Recommendations for an upload, forwarded right after its caption. */
   record Recommended(RecommendationsIssued event) implements InferenceOutput {}
+
+  /** An upload's pooled retrieval image feature, for the upload-embeddings topic. */
+  record UploadEmbedded(UploadVector vector) implements InferenceOutput {}
 
   /** A job that failed for good, for the dead-letter topic. */
   record DeadLettered(DeadLetter letter) implements InferenceOutput {}

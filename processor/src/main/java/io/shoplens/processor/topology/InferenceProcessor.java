@@ -12,6 +12,7 @@ import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.Turn;
+import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.InferenceJob.Kind;
 import io.shoplens.processor.topology.RejectedRecordException.UploadNotFoundException;
 import io.shoplens.processor.topology.StoredState.Conversation;
@@ -20,7 +21,10 @@ import io.shoplens.processor.topology.StoredState.StoredUpload;
 import io.shoplens.processor.topology.jobs.AsyncJobs;
 import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.processor.topology.jobs.JobWork;
+import io.shoplens.processor.topology.recommend.CatalogIndex;
 import io.shoplens.processor.topology.recommend.Recommender;
+import io.shoplens.processor.topology.search.RelatedProducts;
+import io.shoplens.processor.topology.search.UploadVector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -41,8 +45,15 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * a question starts only when the previous turn has been answered and stored, so that its prompt
  * includes that answer.
  *
+ * <p>With a retrieval model, a caption job also computes the upload's retrieval image features:
+ * their pooled vector is published for searches ({@link InferenceOutput.UploadEmbedded}) and is
+ * what recommendations compare with the catalog (instead of the generation engine's embedding); and
+ * an answer job computes them too (the retrieval engine's cache makes that free after the caption)
+ * to attach its {@link RelatedProducts}.
+ *
  * <p>Engine requests in flight per instance are bounded by a {@link InFlightLimiter} shared by
- * every task; a caption job weighs one request per caption, attribute prompt and embedding.
+ * every task; a caption job weighs one request per caption, attribute prompt and embedding (or
+ * retrieval features), an answer one, plus one for the retrieval features of related products.
  */
 final class InferenceProcessor implements Processor<String, InferenceJob, String, InferenceOutput> {
   private final ShopLensTopologyConfig config;
@@ -50,6 +61,8 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   private final InferenceEngine engine;
   private final ImageResolver resolver;
   private final Recommender recommender; // null: recommendations disabled
+  private final RetrievalEngine retrieval; // null: no retrieval model
+  private final CatalogIndex related; // null: no related products
   private final AsyncJobs<InferenceJob, Outcome> jobs;
 
   private ProcessorContext<String, InferenceOutput> context;
@@ -65,27 +78,39 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
       long seed,
       List<Turn> history) {}
 
-  /** A finished job: its inputs, generation results, image embedding when recommending. */
+  /** An image embedding and the model version it belongs to. */
+  private record Embedding(float[] vector, String modelVersion) {}
+
+  /**
+   * A finished job: its inputs, generation results, and the image embedding when one was asked for
+   * (recommendations, a retrieval model).
+   */
   private record Outcome(
-      Inputs inputs, List<GenerationResult> results, float[] embedding, long nanos) {}
+      Inputs inputs, List<GenerationResult> results, Embedding embedding, long nanos) {}
 
   /**
    * @param limiter the in-flight bound shared by every task of this instance
+   * @param retrieval the retrieval model, or null
    * @param recommender when not null, each upload's caption job also embeds the image, and a
    *     RecommendationsIssued is forwarded right after its ImageCaptioned, in the same transaction
+   * @param related the catalog answers' related products are found in; null for none
    */
   InferenceProcessor(
       ShopLensTopologyConfig config,
       Topics topics,
       InferenceEngine engine,
+      RetrievalEngine retrieval,
       ImageResolver resolver,
       InFlightLimiter limiter,
-      Recommender recommender) {
+      Recommender recommender,
+      CatalogIndex related) {
     this.config = config;
     this.topics = topics;
     this.engine = engine;
+    this.retrieval = retrieval;
     this.resolver = resolver;
     this.recommender = recommender;
+    this.related = retrieval != null && config.retrieval().relatedProducts() > 0 ? related : null;
     this.jobs =
         new AsyncJobs<>(
             ShopLensTopology.IN_FLIGHT_STORE,
@@ -119,15 +144,15 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
     @Override
     public int weight(InferenceJob job) {
       return job.kind() == Kind.CAPTION
-          ? 1 + config.attributePrompts().size() + (recommender != null ? 1 : 0)
-          : 1;
+          ? 1 + config.attributePrompts().size() + (embeds(job) ? 1 : 0)
+          : 1 + (embeds(job) ? 1 : 0);
     }
 
     @Override
     public CompletableFuture<Outcome> start(InferenceJob job) {
       long start = System.nanoTime();
       Inputs inputs = prepare(job);
-      boolean embed = recommender != null && job.kind() == Kind.CAPTION;
+      boolean embed = embeds(job);
       return resolver
           .resolve(inputs.upload().getImage())
           .thenCompose(
@@ -138,9 +163,8 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
                   return generated.thenApply(
                       r -> new Outcome(inputs, r, null, System.nanoTime() - start));
                 }
-                // Same image as the caption: the engine's vision cache makes this nearly free.
                 return generated.thenCombine(
-                    engine.embed(job.id() + "/embedding", image.bytes()),
+                    embedding(job, image.bytes()),
                     (r, e) -> new Outcome(inputs, r, e, System.nanoTime() - start));
               });
     }
@@ -160,6 +184,27 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
     public void failed(InferenceJob job, DeadLetter letter, Throwable error, long now) {
       forward(job, new InferenceOutput.DeadLettered(letter), null);
     }
+  }
+
+  /** Whether the job also embeds its image. */
+  private boolean embeds(InferenceJob job) {
+    return job.kind() == Kind.CAPTION ? recommender != null || retrieval != null : related != null;
+  }
+
+  /**
+   * The image's retrieval features pooled, with a retrieval model; else the generation engine's
+   * embedding (the same image as the caption: its vision cache makes this nearly free).
+   */
+  private CompletableFuture<Embedding> embedding(InferenceJob job, byte[] image) {
+    String requestId = job.id() + "/embedding";
+    if (retrieval != null) {
+      String version = retrieval.modelVersion();
+      return retrieval
+          .imageFeatures(requestId, image)
+          .thenApply(f -> new Embedding(f.pooled(), version));
+    }
+    String version = engine.modelVersion();
+    return engine.embed(requestId, image).thenApply(e -> new Embedding(e, version));
   }
 
   /** Reads what the job needs from its input and the stores. */
@@ -241,6 +286,14 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
       QuestionAnswered answered =
           InferenceEvents.answered(
               config, in.question(), job.origin(), in.options(), in.seed(), first, o.nanos(), now);
+      if (related != null && o.embedding() != null) {
+        answered.setRelatedProducts(
+            RelatedProducts.find(
+                related,
+                o.embedding().vector(),
+                o.embedding().modelVersion(),
+                config.retrieval().relatedProducts()));
+      }
       forward(job, new InferenceOutput.Answered(answered), version);
       return;
     }
@@ -254,12 +307,21 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
             o.nanos(),
             now);
     forward(job, new InferenceOutput.Captioned(captioned), version);
+    if (retrieval != null && o.embedding() != null) {
+      Embedding e = o.embedding();
+      forward(
+          job,
+          new InferenceOutput.UploadEmbedded(
+              new UploadVector(in.upload().getUploadId(), e.modelVersion(), e.vector())),
+          e.modelVersion());
+    }
     if (recommender != null) {
       RecommendationsIssued recommended =
           recommender.recommend(
               in.upload(),
               captioned.getAttributes(),
-              o.embedding(),
+              o.embedding() == null ? null : o.embedding().vector(),
+              o.embedding() == null ? version : o.embedding().modelVersion(),
               captioned.getModel(),
               captioned.getLineage(),
               now);

@@ -5,14 +5,19 @@ import static io.shoplens.processor.topology.SealedRoutes.to;
 
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.InferenceOutput.Answered;
 import io.shoplens.processor.topology.InferenceOutput.Captioned;
 import io.shoplens.processor.topology.InferenceOutput.DeadLettered;
 import io.shoplens.processor.topology.InferenceOutput.Recommended;
+import io.shoplens.processor.topology.InferenceOutput.UploadEmbedded;
 import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
 import io.shoplens.processor.topology.recommend.Recommender;
+import io.shoplens.processor.topology.recommend.VectorIndex;
+import io.shoplens.processor.topology.search.SearchTopology;
+import io.shoplens.processor.topology.search.UploadVector;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;
@@ -24,6 +29,7 @@ import org.apache.kafka.streams.kstream.BranchedKStream;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -51,6 +57,11 @@ import org.apache.kafka.streams.state.Stores;
  * {@code RecommendationsIssued} goes to {@value Topics#RECOMMENDATIONS} after its caption, scored
  * against a catalog embedded from {@value Topics#CATALOG_PRODUCTS} into a global store (see {@link
  * RecommendTopology}).
+ *
+ * <p>With a retrieval model ({@code retrieval.enabled}), the catalog is embedded with its image
+ * features, every caption job also publishes the upload's pooled feature on the upload-embeddings
+ * topic, answers carry related products, and {@value Topics#SEARCH_REQUESTS} is answered on {@value
+ * Topics#SEARCH_RESULTS} (see {@link SearchTopology}).
  */
 public final class ShopLensTopology {
   /** Uploads by uploadId, kept {@code uploadRetention} for the questions about them. */
@@ -85,19 +96,56 @@ public final class ShopLensTopology {
       ShopLensTopologyConfig config,
       InferenceEngine engine,
       ImageResolver resolver) {
+    return build(builder, config, engine, null, resolver);
+  }
+
+  /**
+   * As {@link #build(StreamsBuilder, ShopLensTopologyConfig, InferenceEngine, ImageResolver)}, with
+   * a retrieval model.
+   *
+   * @param retrieval the retrieval model shared by all tasks; given exactly when {@code
+   *     config.retrieval().enabled()}
+   * @throws IllegalArgumentException when {@code retrieval} and the configuration disagree
+   */
+  public static Topics build(
+      StreamsBuilder builder,
+      ShopLensTopologyConfig config,
+      InferenceEngine engine,
+      RetrievalEngine retrieval,
+      ImageResolver resolver) {
     Objects.requireNonNull(builder, "builder");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(resolver, "resolver");
+    if ((retrieval != null) != config.retrieval().enabled()) {
+      throw new IllegalArgumentException(
+          "retrieval.enabled is "
+              + config.retrieval().enabled()
+              + " but a retrieval model was "
+              + (retrieval == null ? "not given" : "given"));
+    }
     Topics topics = Topics.create(config.serdeConfig());
     InFlightLimiter limiter = new InFlightLimiter(config.maxInFlightRequests());
+    CatalogIndex catalog = null;
     Recommender recommender = null;
-    if (config.recommendations().enabled()) {
-      CatalogIndex index = new CatalogIndex(config.recommendations().vocabulary());
-      recommender = new Recommender(config.recommendations(), index);
-      RecommendTopology.addCatalog(builder, config, topics, engine, resolver, index);
+    if (config.catalogNeeded()) {
+      catalog =
+          retrieval == null
+              ? new CatalogIndex(config.recommendations().vocabulary())
+              : new CatalogIndex(
+                  config.recommendations().vocabulary(),
+                  VectorIndex.Options.defaults(),
+                  retrieval.embedDim());
+      RecommendTopology.addCatalog(builder, config, topics, engine, retrieval, resolver, catalog);
+      if (config.recommendations().enabled()) {
+        recommender = new Recommender(config.recommendations(), catalog);
+      }
+    }
+    if (retrieval != null) {
+      SearchTopology.add(builder, config, topics, retrieval, catalog);
     }
     Recommender recommending = recommender;
+    CatalogIndex related = retrieval == null ? null : catalog;
 
     builder.addStateStore(
         store(config, UPLOADS_STORE, JsonStoreSerde.of(StoredState.StoredUpload.class)));
@@ -141,19 +189,28 @@ public final class ShopLensTopology {
                 accepted.process(
                     () ->
                         new InferenceProcessor(
-                            config, topics, engine, resolver, limiter, recommending),
+                            config,
+                            topics,
+                            engine,
+                            retrieval,
+                            resolver,
+                            limiter,
+                            recommending,
+                            related),
                     Named.as("inference"),
                     IN_FLIGHT_STORE,
                     UPLOADS_STORE,
                     CONVERSATIONS_STORE,
                     EXPIRY_STORE),
-                topics));
+                topics,
+                config));
     intake.noDefaultBranch();
     return topics;
   }
 
   /** Each case of the inference output goes to its own topic. */
-  private static void route(KStream<String, InferenceOutput> outputs, Topics topics) {
+  private static void route(
+      KStream<String, InferenceOutput> outputs, Topics topics, ShopLensTopologyConfig config) {
     BranchedKStream<String, InferenceOutput> split = outputs.split(Named.as("output-"));
     branch(split, Captioned.class, Captioned::event, "captions", to(topics.captions()));
     branch(
@@ -163,6 +220,17 @@ public final class ShopLensTopology {
         "recommendations",
         to(topics.recommendations()));
     branch(split, Answered.class, Answered::event, "answers", to(topics.answers()));
+    if (config.retrieval().enabled()) {
+      branch(
+          split,
+          UploadEmbedded.class,
+          UploadEmbedded::vector,
+          "upload-embeddings",
+          s ->
+              s.to(
+                  config.retrieval().uploadEmbeddingsTopic(),
+                  Produced.with(Topics.keySerde(), UploadVector.serde())));
+    }
     branch(
         split, DeadLettered.class, DeadLettered::letter, "dead-letters", to(topics.deadLetters()));
     split.noDefaultBranch();

@@ -3,6 +3,7 @@ package io.shoplens.processor.topology;
 import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
+import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -58,6 +59,8 @@ import org.apache.kafka.streams.state.Stores;
  *     are expired
  * @param storeType where state lives (changelogged either way)
  * @param recommendations catalog recommendations (disabled by default; see {@link RecommendConfig})
+ * @param retrieval what a loaded retrieval model is used for: catalog and upload image features,
+ *     searches, related products (disabled by default; see {@link RetrievalConfig})
  */
 public record ShopLensTopologyConfig(
     Map<String, Object> serdeConfig,
@@ -85,7 +88,8 @@ public record ShopLensTopologyConfig(
     Duration punctuationInterval,
     Duration sweepInterval,
     StoreType storeType,
-    RecommendConfig recommendations) {
+    RecommendConfig recommendations,
+    RetrievalConfig retrieval) {
 
   /** The default attribute prompts: category, colour, material, pattern, style. */
   public static final List<AttributePrompt> DEFAULT_ATTRIBUTE_PROMPTS =
@@ -172,25 +176,35 @@ public record ShopLensTopologyConfig(
     positive(sweepInterval, "sweepInterval");
     Objects.requireNonNull(storeType, "storeType");
     Objects.requireNonNull(recommendations, "recommendations");
+    Objects.requireNonNull(retrieval, "retrieval");
     require(
-        maxInFlightRequests >= requestsPerUpload(attributePrompts, recommendations),
+        maxInFlightRequests >= requestsPerUpload(attributePrompts, recommendations, retrieval),
         "maxInFlightRequests must be at least the engine requests of one upload ("
-            + requestsPerUpload(attributePrompts, recommendations)
+            + requestsPerUpload(attributePrompts, recommendations, retrieval)
             + ": caption, attribute prompts, and the image embedding when recommending), got "
             + maxInFlightRequests);
   }
 
   /**
    * Engine requests an upload makes: its caption, one per attribute prompt, and its image embedding
-   * when recommendations are enabled.
+   * when recommendations are enabled or a retrieval model is loaded (then the retrieval model's
+   * image features, which recommendations use too).
    */
   public int requestsPerUpload() {
-    return requestsPerUpload(attributePrompts, recommendations);
+    return requestsPerUpload(attributePrompts, recommendations, retrieval);
+  }
+
+  /**
+   * Whether the catalog is embedded into the global catalog store and index: for recommendations,
+   * and for searches and related products when a retrieval model is loaded.
+   */
+  public boolean catalogNeeded() {
+    return recommendations.enabled() || retrieval.enabled();
   }
 
   private static int requestsPerUpload(
-      List<AttributePrompt> prompts, RecommendConfig recommendations) {
-    return 1 + prompts.size() + (recommendations.enabled() ? 1 : 0);
+      List<AttributePrompt> prompts, RecommendConfig recommendations, RetrievalConfig retrieval) {
+    return 1 + prompts.size() + (recommendations.enabled() || retrieval.enabled() ? 1 : 0);
   }
 
   /**
@@ -198,7 +212,7 @@ public record ShopLensTopologyConfig(
    * model id "unknown" with 32 image tokens, greedy captions of up to 30 tokens, the five {@link
    * #DEFAULT_ATTRIBUTE_PROMPTS} answered in up to 10 tokens, answers of up to 30 tokens, inline
    * images up to {@link ImageResolverConfig#DEFAULT_MAX_INLINE_BYTES}, 64 requests in flight,
-   * RocksDB stores, recommendations off.
+   * RocksDB stores, recommendations off, no retrieval model.
    */
   public static ShopLensTopologyConfig defaults() {
     return new ShopLensTopologyConfig(
@@ -227,7 +241,8 @@ public record ShopLensTopologyConfig(
         Duration.ofMillis(10),
         Duration.ofSeconds(1),
         StoreType.PERSISTENT,
-        RecommendConfig.defaults());
+        RecommendConfig.defaults(),
+        RetrievalConfig.defaults());
   }
 
   /** A builder starting from {@link #defaults()}. */
@@ -273,6 +288,7 @@ public record ShopLensTopologyConfig(
     private Duration sweepInterval;
     private StoreType storeType;
     private RecommendConfig recommendations;
+    private RetrievalConfig retrieval;
 
     private Builder(ShopLensTopologyConfig c) {
       serdeConfig = c.serdeConfig;
@@ -301,6 +317,7 @@ public record ShopLensTopologyConfig(
       sweepInterval = c.sweepInterval;
       storeType = c.storeType;
       recommendations = c.recommendations;
+      retrieval = c.retrieval;
     }
 
     public Builder serdeConfig(Map<String, ?> v) {
@@ -433,6 +450,11 @@ public record ShopLensTopologyConfig(
       return this;
     }
 
+    public Builder retrieval(RetrievalConfig v) {
+      retrieval = v;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException when a setting is out of range (the message names it)
      */
@@ -463,7 +485,8 @@ public record ShopLensTopologyConfig(
           punctuationInterval,
           sweepInterval,
           storeType,
-          recommendations);
+          recommendations,
+          retrieval);
     }
   }
 

@@ -4,6 +4,8 @@ import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Product;
+import io.shoplens.events.ProductSearchRequested;
+import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RecommendationsIssued;
@@ -15,10 +17,10 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
- * Every ShopLens topic, typed. Keys are strings (uploadId, or productId for the catalog) encoded as
- * strict UTF-8; values are Avro records in the Confluent wire format, read into their generated
- * classes with the Schema Registry named in the serde configuration ({@code schema.registry.url};
- * {@code mock://<scope>} in tests and the demo).
+ * Every ShopLens topic, typed. Keys are strings (uploadId, productId for the catalog, requestId for
+ * searches) encoded as strict UTF-8; values are Avro records in the Confluent wire format, read
+ * into their generated classes with the Schema Registry named in the serde configuration ({@code
+ * schema.registry.url}; {@code mock://<scope>} in tests and the demo).
  *
  * <p>Names are {@code shoplens.<name>.v1} (the README's "Events" table); a breaking schema change
  * makes a new topic version, not an edit here.
@@ -30,6 +32,8 @@ public final class Topics {
   public static final String ANSWERS = "shoplens.answers.v1";
   public static final String RECOMMENDATIONS = "shoplens.recommendations.v1";
   public static final String CATALOG_PRODUCTS = "shoplens.catalog.products.v1";
+  public static final String SEARCH_REQUESTS = "shoplens.search-requests.v1";
+  public static final String SEARCH_RESULTS = "shoplens.search-results.v1";
   public static final String DEAD_LETTERS = "shoplens.dead-letters.v1";
 
   private final Topic<String, ImageUploaded> imageUploads;
@@ -38,6 +42,8 @@ public final class Topics {
   private final Topic<String, QuestionAnswered> answers;
   private final Topic<String, RecommendationsIssued> recommendations;
   private final Topic<String, Product> catalogProducts;
+  private final Topic<String, ProductSearchRequested> searchRequests;
+  private final Topic<String, ProductSearchResults> searchResults;
   private final Topic<String, DeadLetter> deadLetters;
 
   private Topics(Map<String, ?> serdeConfig) {
@@ -47,6 +53,8 @@ public final class Topics {
     answers = topic(ANSWERS, QuestionAnswered.class, serdeConfig);
     recommendations = topic(RECOMMENDATIONS, RecommendationsIssued.class, serdeConfig);
     catalogProducts = topic(CATALOG_PRODUCTS, Product.class, serdeConfig);
+    searchRequests = topic(SEARCH_REQUESTS, ProductSearchRequested.class, serdeConfig);
+    searchResults = topic(SEARCH_RESULTS, ProductSearchResults.class, serdeConfig);
     deadLetters = topic(DEAD_LETTERS, DeadLetter.class, serdeConfig);
   }
 
@@ -90,6 +98,16 @@ public final class Topics {
     return catalogProducts;
   }
 
+  /** Searches by text and/or upload (key = requestId). */
+  public Topic<String, ProductSearchRequested> searchRequests() {
+    return searchRequests;
+  }
+
+  /** The answer to each search (key = requestId). */
+  public Topic<String, ProductSearchResults> searchResults() {
+    return searchResults;
+  }
+
   public Topic<String, DeadLetter> deadLetters() {
     return deadLetters;
   }
@@ -97,7 +115,15 @@ public final class Topics {
   /** All topics, inputs first. */
   public List<Topic<String, ?>> all() {
     return List.of(
-        imageUploads, questions, catalogProducts, captions, answers, recommendations, deadLetters);
+        imageUploads,
+        questions,
+        catalogProducts,
+        searchRequests,
+        captions,
+        answers,
+        recommendations,
+        searchResults,
+        deadLetters);
   }
 
   private static <V extends SpecificRecord> Topic<String, V> topic(

@@ -142,8 +142,10 @@ class InferenceProcessorTest {
         config,
         topics,
         engine,
+        null,
         ImageResolver.inlineOnly(1_000_000),
         new InFlightLimiter(config.maxInFlightRequests()),
+        null,
         null);
   }
 

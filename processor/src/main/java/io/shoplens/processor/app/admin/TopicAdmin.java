@@ -74,6 +74,8 @@ public final class TopicAdmin {
                 Topics.CAPTIONS,
                 Topics.ANSWERS,
                 Topics.RECOMMENDATIONS,
+                Topics.SEARCH_REQUESTS,
+                Topics.SEARCH_RESULTS,
                 Topics.DEAD_LETTERS));
     embeddingsTopic.ifPresent(names::add);
     List<NewTopic> topics = new ArrayList<>();

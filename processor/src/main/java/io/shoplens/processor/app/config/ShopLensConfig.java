@@ -6,12 +6,14 @@ import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
+import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -30,12 +32,12 @@ import org.apache.kafka.common.config.types.Password;
  *
  * <p>Each group of settings lives in its own class, which states its keys, docs and validators:
  * {@link KafkaSettings}, {@link RegistrySettings}, {@link ModelSettings}, {@link ImageSettings},
- * {@link TopologySettings}, {@link RecommendationSettings}, {@link OperationsSettings} and {@link
- * GatewaySettings}. A group that feeds an option record ({@link EngineConfig}, {@link
- * ImageResolverConfig}, {@link ShopLensTopologyConfig}, {@link RecommendConfig}) takes its defaults
- * from that record's {@code defaults()}, never from a literal of its own, and maps the values onto
- * it. This class assembles the groups, validates, and hands out typed views and per-client Kafka
- * settings.
+ * {@link TopologySettings}, {@link RecommendationSettings}, {@link RetrievalSettings}, {@link
+ * OperationsSettings} and {@link GatewaySettings}. A group that feeds an option record ({@link
+ * EngineConfig}, {@link ImageResolverConfig}, {@link ShopLensTopologyConfig}, {@link
+ * RecommendConfig}) takes its defaults from that record's {@code defaults()}, never from a literal
+ * of its own, and maps the values onto it. This class assembles the groups, validates, and hands
+ * out typed views and per-client Kafka settings.
  *
  * <p>ShopLens's own settings are named {@code shoplens.*}. Kafka's ({@code bootstrap.servers},
  * {@code application.id}) and the Schema Registry client's ({@code schema.registry.url}, {@code
@@ -65,6 +67,7 @@ public final class ShopLensConfig extends AbstractConfig {
     ImageSettings.define(d);
     TopologySettings.define(d);
     RecommendationSettings.define(d);
+    RetrievalSettings.define(d);
     OperationsSettings.define(d);
     GatewaySettings.define(d);
     return d.configDef();
@@ -138,6 +141,7 @@ public final class ShopLensConfig extends AbstractConfig {
     RegistrySettings.check(this, problems);
     if (needsModel) {
       ModelSettings.check(this, problems);
+      RetrievalSettings.check(this, problems);
     }
     boolean promptsValid = TopologySettings.check(this, problems);
     boolean recommendationsValid = RecommendationSettings.check(this, problems);
@@ -224,6 +228,26 @@ public final class ShopLensConfig extends AbstractConfig {
    */
   public RecommendConfig recommendConfig() {
     return RecommendationSettings.recommendConfig(this);
+  }
+
+  /** The retrieval bundle directory, or empty when no retrieval model is configured. */
+  public Optional<Path> retrievalModelPath() {
+    return RetrievalSettings.modelPath(this);
+  }
+
+  /** Retrieval graph calls run at once. */
+  public int retrievalThreads() {
+    return getInt(RetrievalSettings.RETRIEVAL_THREADS_CONFIG);
+  }
+
+  /** Images whose retrieval features are cached. */
+  public int retrievalCacheSize() {
+    return getInt(RetrievalSettings.RETRIEVAL_CACHE_SIZE_CONFIG);
+  }
+
+  /** The topology's retrieval settings (enabled exactly when a retrieval model path is set). */
+  public RetrievalConfig retrievalConfig() {
+    return RetrievalSettings.retrievalConfig(this);
   }
 
   /** Whether recommendations are on. */

@@ -329,6 +329,7 @@ public final class TopologySettings {
             ShopLensTopologyConfig.StoreType.valueOf(
                 c.getString(STATE_STORE_TYPE_CONFIG).toUpperCase(Locale.ROOT)))
         .recommendations(c.recommendConfig())
+        .retrieval(c.retrievalConfig())
         .build();
   }
 }

@@ -10,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.config.RecommendationSettings;
+import io.shoplens.processor.app.config.RetrievalSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.ops.DeadLetterMetrics;
 import io.shoplens.processor.app.ops.EngineMetrics;
@@ -22,11 +23,15 @@ import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.retrieval.RetrievalEngine;
+import io.shoplens.processor.inference.retrieval.RetrievalService;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -71,6 +76,7 @@ public final class ShopLensApplication implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final OpsHttpServer http;
   private final InferenceEngine engine;
+  private final RetrievalEngine retrieval; // null without shoplens.retrieval.model.path
   private final ImageResolver resolver;
   private final StreamsRunner streams;
   // Micrometer references meter state weakly; these binders own it, so the app keeps them.
@@ -86,6 +92,7 @@ public final class ShopLensApplication implements AutoCloseable {
       PrometheusMeterRegistry registry,
       OpsHttpServer http,
       InferenceEngine engine,
+      RetrievalEngine retrieval,
       ImageResolver resolver,
       StreamsRunner streams,
       List<MeterBinder> meterBinders) {
@@ -94,6 +101,7 @@ public final class ShopLensApplication implements AutoCloseable {
     this.registry = registry;
     this.http = http;
     this.engine = engine;
+    this.retrieval = retrieval;
     this.resolver = resolver;
     this.streams = streams;
     this.meterBinders = List.copyOf(meterBinders);
@@ -245,12 +253,14 @@ public final class ShopLensApplication implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
 
     ImageResolver resolver = new HttpImageResolver(config.imageResolverConfig());
+    RetrievalEngine retrieval = null;
     StreamsRunner streams;
     try {
+      retrieval = loadRetrieval(config);
       ShopLensTopologyConfig topologyConfig = config.topologyConfig(modelId, imageTokens);
       Properties props = config.streamsConfigs(streamsOverrides);
       StreamsBuilder builder = new StreamsBuilder();
-      ShopLensTopology.build(builder, topologyConfig, engine, resolver);
+      ShopLensTopology.build(builder, topologyConfig, engine, retrieval, resolver);
       Topology topology = builder.build(props);
       LOG.debug("topology:\n{}", topology.describe());
       streams =
@@ -262,6 +272,9 @@ public final class ShopLensApplication implements AutoCloseable {
               (newState, oldState) -> health.streamsState(newState));
     } catch (RuntimeException | Error e) {
       resolver.close();
+      if (retrieval != null) {
+        retrieval.close();
+      }
       engine.close();
       if (http != null) {
         http.close();
@@ -278,6 +291,7 @@ public final class ShopLensApplication implements AutoCloseable {
             registry,
             http,
             engine,
+            retrieval,
             resolver,
             streams,
             List.of(engineMetrics, deadLetterMetrics));
@@ -293,6 +307,32 @@ public final class ShopLensApplication implements AutoCloseable {
   }
 
   /**
+   * Loads the retrieval bundle named by {@code shoplens.retrieval.model.path}, once, or returns
+   * null when none is configured.
+   *
+   * @throws io.shoplens.processor.inference.bundle.BundleException for a bad bundle
+   */
+  static RetrievalEngine loadRetrieval(ShopLensConfig config) {
+    if (config.retrievalModelPath().isEmpty()) {
+      return null;
+    }
+    Path path = config.retrievalModelPath().get();
+    long t0 = System.nanoTime();
+    RetrievalService service =
+        RetrievalService.open(
+            path, config.engineConfig(), config.retrievalThreads(), config.retrievalCacheSize());
+    LOG.info(
+        "retrieval model {} version {} loaded from {} in {} ms ({}-d features, {} per image)",
+        service.modelId(),
+        service.modelVersion(),
+        path,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+        service.embedDim(),
+        service.model().manifest().numQueryTokens());
+    return service;
+  }
+
+  /**
    * With recommendations enabled, checks that the catalog topic and the embeddings topic exist.
    * Without this check Kafka Streams would start and then fail in its global thread or report
    * missing source topics, far from the setting that asked for them.
@@ -301,11 +341,21 @@ public final class ShopLensApplication implements AutoCloseable {
    *     cluster cannot be asked within {@link #TOPIC_CHECK_TIMEOUT}
    */
   static void requireRecommendationTopics(ShopLensConfig config) {
-    if (!config.recommendationsEnabled()) {
+    boolean retrieval = config.retrievalModelPath().isPresent();
+    if (!config.recommendationsEnabled() && !retrieval) {
       return;
     }
     String embeddings = config.recommendConfig().embeddingsTopic();
-    List<String> needed = List.of(Topics.CATALOG_PRODUCTS, embeddings);
+    List<String> needed = new ArrayList<>(List.of(Topics.CATALOG_PRODUCTS, embeddings));
+    if (retrieval) {
+      needed.add(config.retrievalConfig().uploadEmbeddingsTopic());
+      needed.add(Topics.SEARCH_REQUESTS);
+    }
+    // Named in the messages: the setting that asked for the topics.
+    String setting =
+        config.recommendationsEnabled()
+            ? RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG + "=true"
+            : RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG + " is set";
     Map<String, Object> props = config.adminConfigs();
     props.put(
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TOPIC_CHECK_TIMEOUT.toMillis());
@@ -317,8 +367,8 @@ public final class ShopLensApplication implements AutoCloseable {
       throw new IllegalStateException("interrupted while checking the recommendation topics", e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException(
-          RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
-              + "=true, but the topics it needs ("
+          setting
+              + ", but the topics it needs ("
               + String.join(", ", needed)
               + ") could not be checked within "
               + TOPIC_CHECK_TIMEOUT.toSeconds()
@@ -328,8 +378,8 @@ public final class ShopLensApplication implements AutoCloseable {
     }
     if (!missing.isEmpty()) {
       throw new IllegalStateException(
-          RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
-              + "=true, but "
+          setting
+              + ", but "
               + (missing.size() == 1 ? "topic " : "topics ")
               + String.join(" and ", missing)
               + (missing.size() == 1 ? " does" : " do")
@@ -435,6 +485,9 @@ public final class ShopLensApplication implements AutoCloseable {
           config.shutdownTimeout());
     }
     resolver.close();
+    if (retrieval != null) {
+      retrieval.close();
+    }
     engine.close();
     health.modelLoaded(null);
     if (http != null) {

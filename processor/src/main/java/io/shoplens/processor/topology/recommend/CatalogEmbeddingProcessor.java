@@ -7,6 +7,8 @@ import io.shoplens.events.Product;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.inference.retrieval.ImageFeatures;
+import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
@@ -42,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * image changes rare). Products without an image are forwarded at once without an embedding and are
  * matched on attributes only; so are products whose image fails for good, which are also
  * dead-lettered (stage RESOLVE_IMAGE or PREPROCESS) so that the catalog team sees it.
+ *
+ * <p>With a retrieval model, a product's embedding is the retrieval model's image features (its Q
+ * query vectors of D floats, row-major), tagged with the retrieval model's version; without one,
+ * the generation engine's pooled embedding ({@link InferenceEngine#embed}).
  */
 final class CatalogEmbeddingProcessor implements Processor<String, byte[], String, CatalogOutput> {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogEmbeddingProcessor.class);
@@ -50,6 +56,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
   private final Deserializer<Product> products;
   private final InferenceEngine engine;
   private final ImageResolver resolver;
+  private final RetrievalEngine retrieval; // null: embed with the generation engine
   private final AsyncJobs<CatalogJob, float[]> jobs;
 
   private ProcessorContext<String, CatalogOutput> context;
@@ -59,8 +66,10 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       ShopLensTopologyConfig config,
       Topics topics,
       InferenceEngine engine,
+      RetrievalEngine retrieval,
       ImageResolver resolver) {
     this.config = config;
+    this.retrieval = retrieval;
     this.products = topics.catalogProducts().valueSerde().deserializer();
     this.engine = engine;
     this.resolver = resolver;
@@ -125,7 +134,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       return;
     }
     CatalogEntry known = catalog.get(productId);
-    String version = engine.modelVersion();
+    String version = embeddingVersion();
     if (known != null
         && known.embedding() != null
         && Objects.equals(known.imageKey(), entry.imageKey())
@@ -153,13 +162,20 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     public CompletableFuture<float[]> start(CatalogJob job) {
       // It was readable when it was accepted; the registry is the same.
       Product product = product(job);
+      String requestId = "catalog/" + job.productId();
       return resolve(product)
-          .thenCompose(image -> engine.embed("catalog/" + job.productId(), image.bytes()));
+          .thenCompose(
+              image ->
+                  retrieval == null
+                      ? engine.embed(requestId, image.bytes())
+                      : retrieval
+                          .imageFeatures(requestId, image.bytes())
+                          .thenApply(ImageFeatures::vectors));
     }
 
     @Override
     public void succeeded(CatalogJob job, float[] embedding, long now) {
-      String version = engine.modelVersion();
+      String version = embeddingVersion();
       CatalogEntry entry = entry(job, product(job)).withEmbedding(version, embedding);
       forward(job, new CatalogOutput.Upsert(entry), version);
     }
@@ -174,6 +190,11 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       forward(job, new CatalogOutput.Dead(letter), null);
       forward(job, new CatalogOutput.Upsert(entry(job, product(job))), null);
     }
+  }
+
+  /** The model version of the embeddings this processor makes. */
+  private String embeddingVersion() {
+    return retrieval == null ? engine.modelVersion() : retrieval.modelVersion();
   }
 
   /** Fetches the product's image (a catalog image is always a reference). */

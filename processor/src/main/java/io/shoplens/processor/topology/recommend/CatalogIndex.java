@@ -1,6 +1,5 @@
 package io.shoplens.processor.topology.recommend;
 
-import io.shoplens.processor.inference.ImageEmbeddings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -31,15 +30,26 @@ import org.slf4j.LoggerFactory;
  * what is approximate is only which similar products become candidates. See the README for measured
  * latencies and recall.
  *
- * <p>All vectors have one dimension, set by the first embedding indexed; an embedding of another
- * dimension (another model) is kept out of the index (its product is scored on attributes alone)
- * and logged.
+ * <p>All vectors have one dimension: the configured {@code vectorDim} (a retrieval model's D: each
+ * product then has its Q query vectors, {@code Q * D} floats, and similarity is the maximum over
+ * them, see {@link VectorIndex}), or else the length of the first embedding indexed (one vector per
+ * product). An embedding that does not fit (another model) is kept out of the index (its product is
+ * scored on attributes alone) and logged.
+ *
+ * <p>Besides recommendations, the index answers product searches by vectors ({@link
+ * #searchVectors}): by a text feature, an image feature, or both, with the category and stock
+ * filters applied inside the HNSW search.
  */
 public final class CatalogIndex {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogIndex.class);
 
+  /** The canonical attribute name of a product's colour (the vocabulary aliases color to it). */
+  public static final String COLOUR = "colour";
+
   private final AttributeVocabulary vocabulary;
   private final VectorIndex.Options vectorOptions;
+  private final int vectorDim; // 0: one vector per product, of the first embedding's length
+  private final Map<String, Integer> embeddedByVersion = new HashMap<>();
   private final Map<Integer, Set<String>> byCode = new HashMap<>();
   private int inStockCount;
   private VectorIndex vectorIndex; // created with the first embedding's dimension
@@ -53,6 +63,7 @@ public final class CatalogIndex {
   private int[][] attributeCodes = new int[16][];
   private Map<String, String>[] attributes = newMaps(16);
   private String[] versions = new String[16]; // null: no embedding in the index
+  private String[] titles = new String[16];
 
   /** An empty index normalising product attributes with {@code vocabulary}. */
   public CatalogIndex(AttributeVocabulary vocabulary) {
@@ -61,8 +72,21 @@ public final class CatalogIndex {
 
   /** An empty index with the given HNSW and candidate options. */
   public CatalogIndex(AttributeVocabulary vocabulary, VectorIndex.Options vectorOptions) {
+    this(vocabulary, vectorOptions, 0);
+  }
+
+  /**
+   * An empty index whose products each have several vectors of {@code vectorDim} floats (a
+   * retrieval model's query vectors); 0 for one vector per product.
+   */
+  public CatalogIndex(
+      AttributeVocabulary vocabulary, VectorIndex.Options vectorOptions, int vectorDim) {
     this.vocabulary = Objects.requireNonNull(vocabulary, "vocabulary");
     this.vectorOptions = Objects.requireNonNull(vectorOptions, "vectorOptions");
+    if (vectorDim < 0) {
+      throw new IllegalArgumentException("expected vectorDim >= 0, got " + vectorDim);
+    }
+    this.vectorDim = vectorDim;
   }
 
   /**
@@ -116,6 +140,55 @@ public final class CatalogIndex {
    */
   public record Result(List<Hit> hits, int catalogSize, int outOfStock, int candidates) {}
 
+  /**
+   * A search by vectors; at least one of {@code text} and {@code image} is given.
+   *
+   * @param text a text feature (unit vector), or null
+   * @param image an image's pooled feature (unit vector), or null
+   * @param modelVersion only products whose vectors come from this model version
+   * @param category only products of this canonical category, or null for any
+   * @param inStockOnly only products in stock
+   * @param limit most hits
+   */
+  public record VectorQuery(
+      float[] text,
+      float[] image,
+      String modelVersion,
+      String category,
+      boolean inStockOnly,
+      int limit) {
+    public VectorQuery {
+      Objects.requireNonNull(modelVersion, "modelVersion");
+      if (text == null && image == null) {
+        throw new IllegalArgumentException("a vector query needs a text or an image vector");
+      }
+      if (limit < 1) {
+        throw new IllegalArgumentException("expected limit >= 1, got " + limit);
+      }
+    }
+  }
+
+  /**
+   * One product found by vectors.
+   *
+   * @param score the text or image similarity; with both, their mean
+   * @param textSimilarity max-similarity of the text with the product's vectors, or null
+   * @param imageSimilarity max-similarity of the image with the product's vectors, or null
+   * @param title the product's title
+   * @param category its canonical category, or null
+   * @param colour its canonical colour, or null
+   * @param inStock whether it is in stock
+   */
+  public record VectorHit(
+      String productId,
+      double score,
+      Double textSimilarity,
+      Double imageSimilarity,
+      String title,
+      String category,
+      String colour,
+      boolean inStock) {}
+
   /** Adds or replaces a product. */
   public void put(CatalogEntry entry) {
     Map<String, String> normalized = normalize(entry);
@@ -138,6 +211,7 @@ public final class CatalogIndex {
         byCode.computeIfAbsent(code, c -> new HashSet<>()).add(entry.productId());
       }
       ids[slot] = entry.productId();
+      titles[slot] = entry.title();
       inStock[slot] = entry.inStock();
       attributeCodes[slot] = productCodes;
       attributes[slot] = normalized;
@@ -145,12 +219,19 @@ public final class CatalogIndex {
       float[] v = entry.embedding();
       if (v != null) {
         if (dim < 0) {
-          dim = v.length;
+          dim = vectorDim > 0 ? vectorDim : v.length;
           vectorIndex = new VectorIndex(dim, vectorOptions);
         }
-        if (v.length == dim) {
-          vectorIndex.put(entry.productId(), v, null, entry.inStock(), entry.modelVersion());
+        boolean fits = vectorDim > 0 ? v.length > 0 && v.length % dim == 0 : v.length == dim;
+        if (fits) {
+          vectorIndex.put(
+              entry.productId(),
+              v,
+              normalized.get(AttributeVocabulary.CATEGORY),
+              entry.inStock(),
+              entry.modelVersion());
           versions[slot] = entry.modelVersion();
+          embeddedByVersion.merge(entry.modelVersion(), 1, Integer::sum);
         } else {
           LOG.warn(
               "product {}: embedding of {} dimensions (model {}) left out of an index of {}",
@@ -177,6 +258,7 @@ public final class CatalogIndex {
       int last = --size;
       if (slot != last) {
         ids[slot] = ids[last];
+        titles[slot] = titles[last];
         inStock[slot] = inStock[last];
         attributeCodes[slot] = attributeCodes[last];
         attributes[slot] = attributes[last];
@@ -184,6 +266,7 @@ public final class CatalogIndex {
         slots.put(ids[slot], slot);
       }
       ids[last] = null;
+      titles[last] = null;
       attributeCodes[last] = null;
       attributes[last] = null;
       versions[last] = null;
@@ -201,11 +284,13 @@ public final class CatalogIndex {
       size = 0;
       dim = -1;
       ids = new String[16];
+      titles = new String[16];
       inStock = new boolean[16];
       attributeCodes = new int[16][];
       attributes = newMaps(16);
       versions = new String[16];
       byCode.clear();
+      embeddedByVersion.clear();
       inStockCount = 0;
       if (vectorIndex != null) {
         vectorIndex.close();
@@ -317,7 +402,7 @@ public final class CatalogIndex {
         if (matches == 0 && !similar) {
           continue; // nothing in common that we can measure: not a recommendation
         }
-        double cosine = similar ? ImageEmbeddings.dot(query, vectorIndex.vectors(id), 0) : 0;
+        double cosine = similar ? vectorIndex.similarity(query, id) : 0;
         double score = q.attributeWeight() * agreement + q.embeddingWeight() * cosine;
         if (score < q.minScore()) {
           continue;
@@ -342,6 +427,85 @@ public final class CatalogIndex {
     }
   }
 
+  /** Products whose vectors come from {@code modelVersion} (what a vector search can find). */
+  public int embedded(String modelVersion) {
+    lock.readLock().lock();
+    try {
+      return embeddedByVersion.getOrDefault(modelVersion, 0);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * The canonical category that {@code text} names in the vocabulary (the category itself or a
+   * synonym, for example trainers for sneakers), or null when it names none.
+   */
+  public String canonicalCategory(String text) {
+    return text == null ? null : vocabulary.normalize(AttributeVocabulary.CATEGORY, text);
+  }
+
+  /**
+   * Searches by vectors, with the query's filters applied inside the HNSW search.
+   *
+   * <p>One vector: the {@code limit} best products by exact max-similarity among the HNSW
+   * candidates of that vector ({@link VectorIndex#search}). Both vectors: the candidates of each
+   * are pooled, every one of them gets both exact similarities, and they are ranked by their mean.
+   * Ties go to the smaller product id.
+   */
+  public List<VectorHit> searchVectors(VectorQuery q) {
+    lock.readLock().lock();
+    try {
+      if (vectorIndex == null) {
+        return List.of();
+      }
+      for (float[] v : new float[][] {q.text(), q.image()}) {
+        if (v != null && v.length != dim) {
+          throw new IllegalArgumentException(
+              "expected " + dim + "-d query vectors, got " + v.length);
+        }
+      }
+      VectorIndex.Filter filter =
+          new VectorIndex.Filter(q.category(), q.inStockOnly(), q.modelVersion(), null);
+      boolean both = q.text() != null && q.image() != null;
+      int fetch = both ? Math.max(q.limit(), vectorOptions.candidates()) : q.limit();
+      Set<String> found = new java.util.LinkedHashSet<>();
+      for (float[] v : new float[][] {q.text(), q.image()}) {
+        if (v != null) {
+          vectorIndex.search(v, fetch, filter).forEach(s -> found.add(s.id()));
+        }
+      }
+      List<VectorHit> hits = new ArrayList<>(found.size());
+      for (String id : found) {
+        Integer slot = slots.get(id);
+        if (slot == null) {
+          continue;
+        }
+        Double text = q.text() == null ? null : vectorIndex.similarity(q.text(), id);
+        Double image = q.image() == null ? null : vectorIndex.similarity(q.image(), id);
+        double score = both ? (text + image) / 2 : text != null ? text : image;
+        Map<String, String> own = attributes[slot];
+        hits.add(
+            new VectorHit(
+                id,
+                score,
+                text,
+                image,
+                titles[slot],
+                own.get(AttributeVocabulary.CATEGORY),
+                own.get(COLOUR),
+                inStock[slot]));
+      }
+      hits.sort(
+          Comparator.comparingDouble(VectorHit::score)
+              .reversed()
+              .thenComparing(VectorHit::productId));
+      return List.copyOf(hits.subList(0, Math.min(q.limit(), hits.size())));
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /** Takes the product in {@code slot} out of the stock count, attribute and vector indexes. */
   private void forget(int slot) {
     String id = ids[slot];
@@ -356,6 +520,9 @@ public final class CatalogIndex {
     }
     if (vectorIndex != null) {
       vectorIndex.remove(id);
+    }
+    if (versions[slot] != null) {
+      embeddedByVersion.computeIfPresent(versions[slot], (v, n) -> n == 1 ? null : n - 1);
     }
   }
 
@@ -390,6 +557,7 @@ public final class CatalogIndex {
     }
     int capacity = Math.max(needed, ids.length * 2);
     ids = Arrays.copyOf(ids, capacity);
+    titles = Arrays.copyOf(titles, capacity);
     inStock = Arrays.copyOf(inStock, capacity);
     attributeCodes = Arrays.copyOf(attributeCodes, capacity);
     attributes = Arrays.copyOf(attributes, capacity);

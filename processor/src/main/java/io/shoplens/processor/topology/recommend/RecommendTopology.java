@@ -5,6 +5,7 @@ import static io.shoplens.processor.topology.SealedRoutes.to;
 
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
@@ -20,7 +21,7 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The catalog half of recommendations, added to the ShopLens topology when recommendations are
- * enabled.
+ * enabled or a retrieval model is loaded (searches and related products read the same catalog).
  *
  * <pre>
  * catalog.products ─ catalog-embed (async, in-flight store) ─┬─ embeddings topic ─ global store + index
@@ -45,6 +46,7 @@ public final class RecommendTopology {
   /**
    * Adds the catalog embedder and the global catalog store to {@code builder}. Pure: no I/O.
    *
+   * @param retrieval embeds the catalog's images when not null (else the generation engine does)
    * @param index the instance's index, filled by the global store's processor
    */
   public static void addCatalog(
@@ -52,6 +54,7 @@ public final class RecommendTopology {
       ShopLensTopologyConfig config,
       Topics topics,
       InferenceEngine engine,
+      RetrievalEngine retrieval,
       ImageResolver resolver,
       CatalogIndex index) {
     RecommendConfig rc = config.recommendations();
@@ -73,7 +76,7 @@ public final class RecommendTopology {
                 topics.catalogProducts().name(),
                 Consumed.with(Topics.keySerde(), Serdes.ByteArray()).withName("catalog-products"))
             .process(
-                () -> new CatalogEmbeddingProcessor(config, topics, engine, resolver),
+                () -> new CatalogEmbeddingProcessor(config, topics, engine, retrieval, resolver),
                 Named.as("catalog-embed"),
                 CATALOG_IN_FLIGHT_STORE);
     BranchedKStream<String, CatalogOutput> split = outputs.split(Named.as("catalog-output-"));

@@ -85,6 +85,24 @@ public final class Recommender {
       ModelInfo model,
       Lineage lineage,
       long now) {
+    return recommend(upload, answers, embedding, model.getModelVersion(), model, lineage, now);
+  }
+
+  /**
+   * The recommendations for an upload whose embedding comes from another model than its answers (a
+   * retrieval model's pooled image feature): only products embedded by {@code embeddingVersion} are
+   * compared with it.
+   *
+   * @param embeddingVersion the model version of {@code embedding}
+   */
+  public RecommendationsIssued recommend(
+      ImageUploaded upload,
+      List<Attribute> answers,
+      float[] embedding,
+      String embeddingVersion,
+      ModelInfo model,
+      Lineage lineage,
+      long now) {
     Map<String, String> attributes = normalize(answers);
     GarmentCategory garment =
         config.vocabulary().garmentCategory(attributes.get(AttributeVocabulary.CATEGORY));
@@ -121,7 +139,7 @@ public final class Recommender {
                 upload.getProductId(),
                 attributes,
                 embedding,
-                model.getModelVersion(),
+                embeddingVersion,
                 config.topK(),
                 config.attributeWeight(),
                 config.embeddingWeight(),

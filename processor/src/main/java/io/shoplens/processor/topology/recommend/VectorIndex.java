@@ -233,6 +233,19 @@ public final class VectorIndex implements AutoCloseable {
   }
 
   /**
+   * Exact max-similarity of {@code query} with the item's vectors (the score {@link #search}
+   * re-ranks by), or NaN when the item is not indexed.
+   */
+  public double similarity(float[] query, String id) {
+    if (query.length != dim) {
+      throw new IllegalArgumentException(
+          "expected a " + dim + "-d query vector, got " + query.length);
+    }
+    Item item = items.get(id);
+    return item == null ? Double.NaN : maxSimilarity(query, item);
+  }
+
+  /**
    * The {@code k} items most similar to {@code query} (a unit vector) among those passing {@code
    * filter}, best first (ties by id).
    */

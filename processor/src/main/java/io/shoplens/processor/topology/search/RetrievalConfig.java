@@ -1,0 +1,135 @@
+package io.shoplens.processor.topology.search;
+
+import java.util.Objects;
+
+/**
+ * Retrieval settings of the topology (part of {@code ShopLensTopologyConfig}): what the topology
+ * does when a retrieval model is loaded. Validated on construction; {@link #defaults()} is
+ * production's starting point, disabled; change single settings with {@link #builder()} or {@link
+ * #toBuilder()}.
+ *
+ * <p>Enabled, the catalog is embedded with the retrieval model's image features (instead of the
+ * generation model's pooled embedding) and recommendations compare those; every upload's pooled
+ * image feature is published on {@link #uploadEmbeddingsTopic}, from which every instance keeps a
+ * global store so that a search can use any upload; searches are answered (see {@link
+ * SearchTopology}); and answers carry related products (see {@link RelatedProducts}).
+ *
+ * @param enabled whether a retrieval model is loaded
+ * @param maxQueryChars longer search texts are refused (QUERY_TOO_LONG)
+ * @param maxLimit a search asking for more products is refused (INVALID_LIMIT)
+ * @param relatedProducts most related products beside an answer; 0 turns them off
+ * @param uploadEmbeddingsTopic topic (key uploadId) of the uploads' pooled image features; Kafka
+ *     Streams does not create it, so create it before starting
+ * @param searchMaxInFlight searches whose text is being embedded at once per search task
+ */
+public record RetrievalConfig(
+    boolean enabled,
+    int maxQueryChars,
+    int maxLimit,
+    int relatedProducts,
+    String uploadEmbeddingsTopic,
+    int searchMaxInFlight) {
+
+  /** Default {@link #uploadEmbeddingsTopic}. */
+  public static final String DEFAULT_UPLOAD_EMBEDDINGS_TOPIC = "shoplens.upload-embeddings.v1";
+
+  public RetrievalConfig {
+    Objects.requireNonNull(uploadEmbeddingsTopic, "uploadEmbeddingsTopic");
+    require(
+        maxQueryChars >= 1 && maxQueryChars <= 10_000,
+        "maxQueryChars must be in [1, 10000], got " + maxQueryChars);
+    require(maxLimit >= 1 && maxLimit <= 1000, "maxLimit must be in [1, 1000], got " + maxLimit);
+    require(
+        relatedProducts >= 0 && relatedProducts <= 100,
+        "relatedProducts must be in [0, 100], got " + relatedProducts);
+    require(!uploadEmbeddingsTopic.isBlank(), "uploadEmbeddingsTopic must not be blank");
+    require(searchMaxInFlight >= 1, "searchMaxInFlight must be >= 1, got " + searchMaxInFlight);
+  }
+
+  /**
+   * Disabled, with the production defaults for when a model is loaded: queries up to 256
+   * characters, at most 50 products per search, 5 related products per answer, 16 searches in
+   * flight per task.
+   */
+  public static RetrievalConfig defaults() {
+    return new RetrievalConfig(false, 256, 50, 5, DEFAULT_UPLOAD_EMBEDDINGS_TOPIC, 16);
+  }
+
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return defaults().toBuilder();
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Changes single settings; {@link #build()} validates them together. */
+  public static final class Builder {
+    private boolean enabled;
+    private int maxQueryChars;
+    private int maxLimit;
+    private int relatedProducts;
+    private String uploadEmbeddingsTopic;
+    private int searchMaxInFlight;
+
+    private Builder(RetrievalConfig c) {
+      enabled = c.enabled;
+      maxQueryChars = c.maxQueryChars;
+      maxLimit = c.maxLimit;
+      relatedProducts = c.relatedProducts;
+      uploadEmbeddingsTopic = c.uploadEmbeddingsTopic;
+      searchMaxInFlight = c.searchMaxInFlight;
+    }
+
+    public Builder enabled(boolean v) {
+      enabled = v;
+      return this;
+    }
+
+    public Builder maxQueryChars(int v) {
+      maxQueryChars = v;
+      return this;
+    }
+
+    public Builder maxLimit(int v) {
+      maxLimit = v;
+      return this;
+    }
+
+    public Builder relatedProducts(int v) {
+      relatedProducts = v;
+      return this;
+    }
+
+    public Builder uploadEmbeddingsTopic(String v) {
+      uploadEmbeddingsTopic = v;
+      return this;
+    }
+
+    public Builder searchMaxInFlight(int v) {
+      searchMaxInFlight = v;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException when a setting is out of range (the message names it)
+     */
+    public RetrievalConfig build() {
+      return new RetrievalConfig(
+          enabled,
+          maxQueryChars,
+          maxLimit,
+          relatedProducts,
+          uploadEmbeddingsTopic,
+          searchMaxInFlight);
+    }
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package io.shoplens.processor.topology.search;
+
+import static io.shoplens.processor.topology.SealedRoutes.branch;
+import static io.shoplens.processor.topology.SealedRoutes.to;
+
+import io.shoplens.processor.inference.retrieval.RetrievalEngine;
+import io.shoplens.processor.topology.ShopLensTopology;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
+import io.shoplens.processor.topology.Topics;
+import io.shoplens.processor.topology.recommend.CatalogIndex;
+import java.util.Objects;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.BranchedKStream;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Product search, added to the ShopLens topology when a retrieval model is loaded.
+ *
+ * <pre>
+ * upload-embeddings ─────────────────────────── global store (every instance: any upload)
+ * search-requests ─ search (async, in-flight store) ─┬─ search-results
+ *                                                    └─ dead-letters
+ * </pre>
+ *
+ * <p>How a search ranks (the catalog's products have the retrieval model's Q query vectors each;
+ * see {@link CatalogIndex#searchVectors}):
+ *
+ * <ul>
+ *   <li>Text: the query's ITC text feature asks the HNSW index (pooled product vectors, filters
+ *       inside the graph search) for candidates, which are re-ranked by the exact ITC similarity:
+ *       the maximum over the product's Q query vectors of their dot product with the text.
+ *   <li>Upload: the upload's pooled image feature (published by its caption job on the
+ *       upload-embeddings topic) is the query vector, ranked the same way (max over the product's
+ *       query vectors).
+ *   <li>Both: the candidates of each are pooled, each gets both exact similarities, and the score
+ *       is their mean, so that neither the words nor the photo alone decide.
+ * </ul>
+ *
+ * <p>Filters: {@code category} (a canonical category of the attribute vocabulary or a synonym) and
+ * {@code inStockOnly} (default true) are applied inside the HNSW search, so a filtered search still
+ * returns up to {@code limit} products when that many pass.
+ */
+public final class SearchTopology {
+  /** Changelogged store of searches whose text is being embedded, by requestId. */
+  public static final String SEARCH_IN_FLIGHT_STORE = "shoplens-search-in-flight";
+
+  /** Global store of the uploads' pooled image features (source: the upload-embeddings topic). */
+  public static final String UPLOAD_VECTORS_STORE = "shoplens-upload-vectors";
+
+  private SearchTopology() {}
+
+  /**
+   * Adds the upload-features global store and the search processor to {@code builder}. Pure: no
+   * I/O.
+   *
+   * @param index the instance's catalog index (filled by the catalog's global store)
+   */
+  public static void add(
+      StreamsBuilder builder,
+      ShopLensTopologyConfig config,
+      Topics topics,
+      RetrievalEngine retrieval,
+      CatalogIndex index) {
+    Objects.requireNonNull(retrieval, "retrieval");
+    Objects.requireNonNull(index, "index");
+    RetrievalConfig rc = config.retrieval();
+    // A global store is never changelogged: the upload-embeddings topic is its log.
+    builder.addGlobalStore(
+        Stores.keyValueStoreBuilder(
+                config.storeType().supplier(UPLOAD_VECTORS_STORE),
+                Serdes.String(),
+                UploadVector.serde())
+            .withLoggingDisabled()
+            .withCachingDisabled(),
+        rc.uploadEmbeddingsTopic(),
+        Consumed.with(Topics.keySerde(), UploadVector.serde()).withName("upload-embeddings-source"),
+        UploadVectorStoreProcessor::new);
+    builder.addStateStore(
+        ShopLensTopology.store(config, SEARCH_IN_FLIGHT_STORE, SearchJob.serde()));
+
+    KStream<String, SearchOutput> outputs =
+        builder.stream(
+                topics.searchRequests().name(),
+                Consumed.with(Topics.keySerde(), Serdes.ByteArray()).withName("search-requests"))
+            .process(
+                () -> new SearchProcessor(config, topics, retrieval, index),
+                Named.as("search"),
+                SEARCH_IN_FLIGHT_STORE);
+    BranchedKStream<String, SearchOutput> split = outputs.split(Named.as("search-output-"));
+    branch(
+        split,
+        SearchOutput.Results.class,
+        SearchOutput.Results::event,
+        "search-results",
+        to(topics.searchResults()));
+    branch(
+        split,
+        SearchOutput.Dead.class,
+        SearchOutput.Dead::letter,
+        "search-dead-letters",
+        to(topics.deadLetters()));
+    split.noDefaultBranch();
+  }
+
+  /** Keeps the global store of upload features in step with its topic. */
+  private static final class UploadVectorStoreProcessor
+      implements Processor<String, UploadVector, Void, Void> {
+    private KeyValueStore<String, UploadVector> store;
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+      store = context.getStateStore(UPLOAD_VECTORS_STORE);
+    }
+
+    @Override
+    public void process(Record<String, UploadVector> record) {
+      if (record.key() == null) {
+        return; // ShopLens never writes one; nothing to key it by
+      }
+      if (record.value() == null) {
+        store.delete(record.key());
+      } else {
+        store.put(record.key(), record.value());
+      }
+    }
+  }
+}
