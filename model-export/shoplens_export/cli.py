@@ -153,6 +153,9 @@ def main(argv=None):
             from shoplens_export import fixtures, presets, retrieval
 
             fixtures.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)
+            from shoplens_export import fixtures_t5
+
+            fixtures_t5.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)
             retrieval.generate_fixtures(args.out, retrieval.DEFAULT_SEED if args.seed is None else args.seed)
         return 0
     except ExportError as e:
