@@ -266,6 +266,27 @@ public final class T5Generator {
     return new Output(out, scores);
   }
 
+  /**
+   * The decoder's logits at each step when it is fed {@code forced} (teacher forcing): element i is
+   * the logits [V] after {@code decoder_start_token_id} and {@code forced[0..i-1]}. What a sampler
+   * draws from; also how the sampling parity cases are checked step by step.
+   */
+  public List<float[]> forcedLogits(Row row, long[] forced) {
+    T5Graphs.Encoded encoded = encode(List.of(row));
+    List<float[]> out = new ArrayList<>();
+    long[] next = {tokens.decoderStartTokenId()};
+    float[][] selfKv = emptyKv();
+    for (int step = 0; step <= forced.length; step++) {
+      T5Graphs.Step s = decodeStep(next, step, selfKv, encoded);
+      selfKv = s.selfKv();
+      out.add(s.logits());
+      if (step < forced.length) {
+        next = new long[] {forced[step]};
+      }
+    }
+    return out;
+  }
+
   // ---- steps ----
 
   private T5Graphs.Encoded encode(List<Row> rows) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.generation.LogitsProcessor;
+import io.shoplens.processor.inference.generation.LogitsProcessors;
 import io.shoplens.processor.inference.text.Blip2Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -126,6 +129,63 @@ class T5ParityTest {
     JsonNode scores = c.get("sequences_scores");
     for (int i = 0; i < scores.size(); i++) {
       assertThat((double) out.scores()[i]).isCloseTo(scores.get(i).asDouble(), within(1e-4));
+    }
+  }
+
+  static Stream<Arguments> samplingCases() {
+    return cases("sample");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("samplingCases")
+  void shouldGiveHuggingFacesRawLogitsAndKeepItsTokensWhenSampling(String name, JsonNode c) {
+    // Given the tokens Hugging Face sampled, fed back one step at a time
+    JsonNode steps = c.get("sampling_steps");
+    long[] sampled = new long[steps.size() - 1];
+    for (int i = 0; i < sampled.length; i++) {
+      sampled[i] = steps.get(i).get("sampled").asLong();
+    }
+    List<float[]> logits = generator.forcedLogits(rows(c).get(0), sampled);
+    JsonNode g = c.get("generation");
+    LogitsProcessor filters =
+        LogitsProcessors.forOptions(
+            DecodingOptions.sampling()
+                .withMaxNewTokens(g.get("max_new_tokens").asInt())
+                .withSampling(
+                    g.path("temperature").asDouble(1.0),
+                    g.path("top_k").asInt(50),
+                    g.path("top_p").asDouble(1.0)),
+            graphs.manifest().tokens().stopTokenIds());
+
+    for (JsonNode step : steps) {
+      int at = step.get("step").asInt();
+      JsonNode raw = step.get("raw_logits");
+      float[] scores = logits.get(at).clone();
+      // Then the logits are Hugging Face's (within float32 noise: the tiny model's logits reach
+      // ~45, see docs/model-bundle.md) and the filters keep exactly its tokens
+      double largest = 0;
+      for (JsonNode v : raw) {
+        largest = Math.max(largest, Math.abs(v.asDouble()));
+      }
+      for (int i = 0; i < scores.length; i++) {
+        assertThat((double) scores[i])
+            .as(name + " step " + at + " token " + i)
+            .isCloseTo(raw.get(i).asDouble(), within(1e-4 * largest));
+      }
+      float[] recorded = new float[raw.size()];
+      for (int i = 0; i < recorded.length; i++) {
+        recorded[i] = (float) raw.get(i).asDouble();
+      }
+      filters.process(recorded, at);
+      List<Integer> kept = new ArrayList<>();
+      for (int i = 0; i < recorded.length; i++) {
+        if (recorded[i] != Float.NEGATIVE_INFINITY) {
+          kept.add(i);
+        }
+      }
+      List<Integer> expected = new ArrayList<>();
+      step.get("kept").forEach(kv -> expected.add(kv.get(0).asInt()));
+      assertThat(kept).as(name + " step " + at).containsExactlyElementsOf(expected);
     }
   }
 
