@@ -1,15 +1,14 @@
 package io.shoplens.processor.inference.t5;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.onnx.GraphSignature;
 import io.shoplens.processor.inference.onnx.OrtRuntime;
 import io.shoplens.processor.inference.onnx.OrtTensors;
 import java.nio.FloatBuffer;
@@ -37,7 +36,7 @@ public final class T5Graphs implements AutoCloseable {
   static final String ENCODER = "encoder.onnx";
   static final String DECODER = "decoder.onnx";
 
-  private static final long ANY = -1;
+  private static final long ANY = GraphSignature.ANY;
 
   private final OrtEnvironment env;
   private final T5Manifest manifest;
@@ -271,18 +270,19 @@ public final class T5Graphs implements AutoCloseable {
     long h = t.hiddenSize();
     long n = t.numHeads();
     long d = t.headDim();
+    String context = "manifest text.num_layers=" + t.numLayers();
     try {
-      Check v = new Check(bundle.file(VISION), vision);
+      GraphSignature v = new GraphSignature(bundle.file(VISION), vision, context);
       v.input("pixel_values", OnnxJavaType.FLOAT, ANY, 3, size, size);
       v.output("query_embeds", OnnxJavaType.FLOAT, ANY, manifest.numQueryTokens(), h);
       v.noOtherInputs();
 
-      Check e = new Check(bundle.file(EMBED), embed);
+      GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, context);
       e.input("input_ids", OnnxJavaType.INT64, ANY, ANY);
       e.output("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
       e.noOtherInputs();
 
-      Check enc = new Check(bundle.file(ENCODER), encoder);
+      GraphSignature enc = new GraphSignature(bundle.file(ENCODER), encoder, context);
       enc.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
       enc.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
       for (int l = 0; l < t.numLayers(); l++) {
@@ -291,7 +291,7 @@ public final class T5Graphs implements AutoCloseable {
       }
       enc.noOtherInputs();
 
-      Check dec = new Check(bundle.file(DECODER), decoder);
+      GraphSignature dec = new GraphSignature(bundle.file(DECODER), decoder, context);
       dec.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
       dec.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
       dec.input("encoder_attention_mask", OnnxJavaType.INT64, ANY, ANY);
@@ -314,85 +314,6 @@ public final class T5Graphs implements AutoCloseable {
       dec.noOtherInputs();
     } catch (OrtException e) {
       throw new BundleException(bundle.directory(), "cannot read graph metadata: " + e, e);
-    }
-  }
-
-  /** Checks one graph's declared inputs and outputs; messages say expected vs found. */
-  private final class Check {
-    private final Path file;
-    private final Map<String, NodeInfo> inputs;
-    private final Map<String, NodeInfo> outputs;
-    private final List<String> expectedInputs = new ArrayList<>();
-
-    Check(Path file, OrtSession session) throws OrtException {
-      this.file = file;
-      this.inputs = session.getInputInfo();
-      this.outputs = session.getOutputInfo();
-    }
-
-    void input(String name, OnnxJavaType type, long... dims) {
-      expectedInputs.add(name);
-      check("input", inputs, name, type, dims);
-    }
-
-    void output(String name, OnnxJavaType type, long... dims) {
-      check("output", outputs, name, type, dims);
-    }
-
-    void noOtherInputs() {
-      for (String name : inputs.keySet()) {
-        if (!expectedInputs.contains(name)) {
-          throw new BundleException(
-              file,
-              "unexpected input '"
-                  + name
-                  + "'; expected only "
-                  + expectedInputs
-                  + " for manifest text.num_layers="
-                  + manifest.text().numLayers());
-        }
-      }
-    }
-
-    private void check(
-        String kind, Map<String, NodeInfo> declared, String name, OnnxJavaType type, long[] dims) {
-      NodeInfo node = declared.get(name);
-      if (node == null) {
-        throw new BundleException(
-            file,
-            "expected "
-                + kind
-                + " '"
-                + name
-                + "' (manifest text.num_layers="
-                + manifest.text().numLayers()
-                + "), found only "
-                + declared.keySet());
-      }
-      if (!(node.getInfo() instanceof TensorInfo info)) {
-        throw new BundleException(
-            file, kind + " '" + name + "': expected a tensor, found " + node.getInfo());
-      }
-      long[] shape = info.getShape();
-      boolean ok = info.type == type && shape.length == dims.length;
-      for (int i = 0; ok && i < dims.length; i++) {
-        ok = dims[i] == ANY || shape[i] < 0 || shape[i] == dims[i];
-      }
-      if (!ok) {
-        throw new BundleException(
-            file,
-            kind
-                + " '"
-                + name
-                + "': expected "
-                + type
-                + " "
-                + Arrays.toString(dims).replace("-1", "?")
-                + " from manifest.json, found "
-                + info.type
-                + " "
-                + Arrays.toString(shape));
-      }
     }
   }
 
