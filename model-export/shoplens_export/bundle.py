@@ -34,7 +34,8 @@ def load_manifest(bundle_dir):
         raise ExportError(f"{path}: format_version {manifest.get('format_version')}, expected {FORMAT_VERSION}; "
                           "re-export the bundle with this shoplens-export (python -m shoplens_export export ...)")
     files = manifest.get("files", {})
-    for name in REQUIRED_FILES:
+    required = REQUIRED_FILES + (("encoder.onnx",) if manifest.get("architecture") == "blip2-t5" else ())
+    for name in required:
         if name not in files:
             raise ExportError(f"{path}: files has no entry for {name}")
     for name, entry in files.items():

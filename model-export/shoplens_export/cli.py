@@ -12,7 +12,7 @@ def _parser():
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export", help="export a checkpoint or a built-in preset to a model bundle directory")
     src = e.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset", choices=["tiny", "bench", "fashion"], help="built-in random-weight model")
+    src.add_argument("--preset", choices=["tiny", "bench", "fashion", "tiny-t5"], help="built-in random-weight model")
     src.add_argument("--checkpoint", help="Hugging Face hub id or local checkpoint directory (BLIP-2 OPT)")
     e.add_argument("--out", required=True, help="bundle directory to write (created if missing)")
     e.add_argument("--dtype", choices=["float32", "float16"], default="float32")
@@ -113,7 +113,12 @@ def main(argv=None):
                 from shoplens_export import retrieval
 
                 return retrieval.main(args)
-            if args.preset:
+            if args.preset == "tiny-t5":
+                from shoplens_export import presets_t5
+
+                seed = presets.DEFAULT_SEED if args.seed is None else args.seed
+                model, _, tokenizer_json, info = presets_t5.source(seed)
+            elif args.preset:
                 seed = presets.DEFAULT_SEED if args.seed is None else args.seed
                 model, _, tokenizer_json, info = presets.source(presets.get(args.preset), seed)
             else:
@@ -157,6 +162,9 @@ def main(argv=None):
             from shoplens_export import fixtures, presets, retrieval
 
             fixtures.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)
+            from shoplens_export import fixtures_t5
+
+            fixtures_t5.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)
             retrieval.generate_fixtures(args.out, retrieval.DEFAULT_SEED if args.seed is None else args.seed)
         return 0
     except ExportError as e:

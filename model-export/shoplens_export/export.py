@@ -94,6 +94,11 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
     """
     import copy
 
+    from shoplens_export import export_t5
+
+    if export_t5.is_t5(model):
+        return export_t5.export_model(model, tokenizer_json, info, out, dtype=dtype, external_data=external_data,
+                                      quantize=quantize)
     out = check_output_dir(out)
     if dtype not in ("float32", "float16"):
         raise ExportError(f"unknown dtype {dtype}: expected float32 or float16")

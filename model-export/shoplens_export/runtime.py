@@ -106,94 +106,108 @@ class BundleRunner:
     def beam_search(self, input_ids, attention_mask, pixel_values, max_new_tokens, num_beams,
                     num_return_sequences=1, length_penalty=1.0, early_stopping=False):
         """Returns (sequences [B*num_return, T], scores [B*num_return]) like transformers 5.x."""
-        batch, prompt_len = input_ids.shape
-        max_length = prompt_len + max_new_tokens
         logits, past, last_pos = self.prefill(input_ids, attention_mask, pixel_values)
         # Every beam starts from the same prompt: repeat the prefill results num_beams times.
-        logits = np.repeat(logits, num_beams, axis=0)
-        past = [np.repeat(p, num_beams, axis=0) for p in past]
-        last_pos = np.repeat(last_pos, num_beams, axis=0)
-        mask = np.repeat(attention_mask, num_beams, axis=0)
-        vocab = logits.shape[-1]
-        n_stop = len(self.stop_ids)
-        keep = max(2, 1 + n_stop) * num_beams
-        top_num_beam_mask = np.arange(keep) < num_beams
+        state = {"past": [np.repeat(p, num_beams, axis=0) for p in past],
+                 "last_pos": np.repeat(last_pos, num_beams, axis=0),
+                 "mask": np.repeat(attention_mask, num_beams, axis=0)}
 
-        fill = self.pad_id
-        running_seq = np.full((batch, num_beams, max_length), fill, np.int64)
-        running_seq[:, :, :prompt_len] = input_ids[:, None, :]
-        sequences = running_seq.copy()
-        running_scores = np.zeros((batch, num_beams), np.float32)
-        running_scores[:, 1:] = NEG
-        beam_scores = np.full((batch, num_beams), NEG, np.float32)
-        finished = np.zeros((batch, num_beams), bool)
-        heuristic_unsatisfied = np.ones((batch, 1), bool)
-        generated_len = np.zeros((batch, num_beams), np.int64)  # filled beam_indices per final hypothesis
-        running_gen_len = np.zeros((batch, num_beams), np.int64)
-        cur_len = prompt_len
-        while True:
-            log_probs = _log_softmax(logits).reshape(batch, num_beams, vocab) + running_scores[:, :, None]
-            log_probs = log_probs.reshape(batch, num_beams * vocab)
-            topk_idx = _topk_indices(log_probs, keep)
-            topk_lp = np.take_along_axis(log_probs, topk_idx, axis=1)
-            src_beam = topk_idx // vocab
-            ids = topk_idx % vocab
-            topk_seq = np.take_along_axis(running_seq, src_beam[:, :, None], axis=1).copy()
-            topk_seq[:, :, cur_len] = ids
-            topk_gen_len = np.take_along_axis(running_gen_len, src_beam, axis=1) + 1
-            hits = np.isin(ids, list(self.stop_ids)) | (cur_len + 1 >= max_length)
-
-            # Running beams for the next step: the best candidates that did not stop.
-            running_lp = topk_lp + hits.astype(np.float32) * NEG
-            nxt = _topk_indices(running_lp, num_beams)
-            running_seq = np.take_along_axis(topk_seq, nxt[:, :, None], axis=1)
-            running_scores = np.take_along_axis(running_lp, nxt, axis=1).astype(np.float32)
-            running_gen_len = np.take_along_axis(topk_gen_len, nxt, axis=1)
-            reorder = (np.take_along_axis(src_beam, nxt, axis=1) + np.arange(batch)[:, None] * num_beams).reshape(-1)
-
-            # Finished hypotheses: only candidates among the top num_beams may finish.
-            just_finished = hits & top_num_beam_mask[None, :]
-            scored = topk_lp / float((cur_len + 1 - prompt_len) ** length_penalty)
-            full = finished.all(axis=-1, keepdims=True) & (early_stopping is True)
-            scored = scored + full.astype(np.float32) * NEG
-            scored = scored + (~heuristic_unsatisfied).astype(np.float32) * NEG
-            scored = scored + (~just_finished).astype(np.float32) * NEG
-            merged_seq = np.concatenate([sequences, topk_seq], axis=1)
-            merged_scores = np.concatenate([beam_scores, scored.astype(np.float32)], axis=1)
-            merged_finished = np.concatenate([finished, just_finished], axis=1)
-            merged_len = np.concatenate([generated_len, topk_gen_len], axis=1)
-            best = _topk_indices(merged_scores, num_beams)
-            sequences = np.take_along_axis(merged_seq, best[:, :, None], axis=1)
-            beam_scores = np.take_along_axis(merged_scores, best, axis=1)
-            finished = np.take_along_axis(merged_finished, best, axis=1)
-            generated_len = np.take_along_axis(merged_len, best, axis=1)
-
-            cur_len += 1
-            if early_stopping == "never" and length_penalty > 0.0:
-                best_len = max_length - prompt_len
-            else:
-                best_len = cur_len - prompt_len
-            best_running = running_scores[:, :1] / float(best_len ** length_penalty)
-            worst_finished = np.where(finished, beam_scores.min(axis=1, keepdims=True), NEG)
-            heuristic_unsatisfied = heuristic_unsatisfied & np.any(best_running > worst_finished, axis=-1,
-                                                                   keepdims=True)
-            exists_open = not (finished.all() and early_stopping is True)
-            if not (heuristic_unsatisfied.any() and exists_open and not hits.all()):
-                break
-
-            # Next step: reorder the cache to the surviving beams and feed their last tokens.
-            past = [p[reorder] for p in past]
-            mask = np.concatenate([mask[reorder], np.ones((batch * num_beams, 1), mask.dtype)], axis=1)
-            last_pos = last_pos[reorder] + 1
-            last_tokens = running_seq[:, :, cur_len - 1].reshape(-1, 1)
+        def advance(reorder, last_tokens):
+            # Reorder the cache to the surviving beams and feed their last tokens.
+            state["past"] = [p[reorder] for p in state["past"]]
+            mask = state["mask"]
+            state["mask"] = np.concatenate([mask[reorder], np.ones((mask.shape[0], 1), mask.dtype)], axis=1)
+            state["last_pos"] = state["last_pos"][reorder] + 1
             embeds = self.embed.run(None, {"input_ids": last_tokens})[0]
-            step_logits, past = self.step(embeds, mask, last_pos, past)
-            logits = step_logits[:, -1, :]
+            step_logits, state["past"] = self.step(embeds, state["mask"], state["last_pos"], state["past"])
+            return step_logits[:, -1, :]
 
-        sequences = sequences[:, :num_return_sequences].reshape(batch * num_return_sequences, -1)
-        scores = beam_scores[:, :num_return_sequences].reshape(-1)
-        out_len = prompt_len + int(generated_len[:, :num_return_sequences].max())
-        return sequences[:, :out_len], scores
+        return beam_search(np.repeat(logits, num_beams, axis=0), input_ids, advance, self.stop_ids, self.pad_id,
+                           max_new_tokens, num_beams, num_return_sequences, length_penalty, early_stopping)
+
+
+def beam_search(logits, input_ids, advance, stop_ids, fill_id, max_new_tokens, num_beams, num_return_sequences=1,
+                length_penalty=1.0, early_stopping=False):
+    """transformers 5.x's `_beam_search`, for any model: `logits` [B*num_beams, V] are the first
+    step's (every beam of a row the same), `input_ids` [B, prompt_len] what the returned sequences
+    start with (the decoder's prompt), and `advance(reorder, last_tokens [B*num_beams, 1])` moves the
+    model's cache to the surviving beams (`reorder` indexes rows) and returns the next logits.
+    `fill_id` pads finished hypotheses: Hugging Face's `pad_token_id or eos_token_id[0]`."""
+    batch, prompt_len = input_ids.shape
+    max_length = prompt_len + max_new_tokens
+    vocab = logits.shape[-1]
+    n_stop = len(stop_ids)
+    keep = max(2, 1 + n_stop) * num_beams
+    top_num_beam_mask = np.arange(keep) < num_beams
+
+    running_seq = np.full((batch, num_beams, max_length), fill_id, np.int64)
+    running_seq[:, :, :prompt_len] = input_ids[:, None, :]
+    sequences = running_seq.copy()
+    running_scores = np.zeros((batch, num_beams), np.float32)
+    running_scores[:, 1:] = NEG
+    beam_scores = np.full((batch, num_beams), NEG, np.float32)
+    finished = np.zeros((batch, num_beams), bool)
+    heuristic_unsatisfied = np.ones((batch, 1), bool)
+    generated_len = np.zeros((batch, num_beams), np.int64)  # filled beam_indices per final hypothesis
+    running_gen_len = np.zeros((batch, num_beams), np.int64)
+    cur_len = prompt_len
+    while True:
+        log_probs = _log_softmax(logits).reshape(batch, num_beams, vocab) + running_scores[:, :, None]
+        log_probs = log_probs.reshape(batch, num_beams * vocab)
+        topk_idx = _topk_indices(log_probs, keep)
+        topk_lp = np.take_along_axis(log_probs, topk_idx, axis=1)
+        src_beam = topk_idx // vocab
+        ids = topk_idx % vocab
+        topk_seq = np.take_along_axis(running_seq, src_beam[:, :, None], axis=1).copy()
+        topk_seq[:, :, cur_len] = ids
+        topk_gen_len = np.take_along_axis(running_gen_len, src_beam, axis=1) + 1
+        hits = np.isin(ids, list(stop_ids)) | (cur_len + 1 >= max_length)
+
+        # Running beams for the next step: the best candidates that did not stop.
+        running_lp = topk_lp + hits.astype(np.float32) * NEG
+        nxt = _topk_indices(running_lp, num_beams)
+        running_seq = np.take_along_axis(topk_seq, nxt[:, :, None], axis=1)
+        running_scores = np.take_along_axis(running_lp, nxt, axis=1).astype(np.float32)
+        running_gen_len = np.take_along_axis(topk_gen_len, nxt, axis=1)
+        reorder = (np.take_along_axis(src_beam, nxt, axis=1) + np.arange(batch)[:, None] * num_beams).reshape(-1)
+
+        # Finished hypotheses: only candidates among the top num_beams may finish.
+        just_finished = hits & top_num_beam_mask[None, :]
+        scored = topk_lp / float((cur_len + 1 - prompt_len) ** length_penalty)
+        full = finished.all(axis=-1, keepdims=True) & (early_stopping is True)
+        scored = scored + full.astype(np.float32) * NEG
+        scored = scored + (~heuristic_unsatisfied).astype(np.float32) * NEG
+        scored = scored + (~just_finished).astype(np.float32) * NEG
+        merged_seq = np.concatenate([sequences, topk_seq], axis=1)
+        merged_scores = np.concatenate([beam_scores, scored.astype(np.float32)], axis=1)
+        merged_finished = np.concatenate([finished, just_finished], axis=1)
+        merged_len = np.concatenate([generated_len, topk_gen_len], axis=1)
+        best = _topk_indices(merged_scores, num_beams)
+        sequences = np.take_along_axis(merged_seq, best[:, :, None], axis=1)
+        beam_scores = np.take_along_axis(merged_scores, best, axis=1)
+        finished = np.take_along_axis(merged_finished, best, axis=1)
+        generated_len = np.take_along_axis(merged_len, best, axis=1)
+
+        cur_len += 1
+        if early_stopping == "never" and length_penalty > 0.0:
+            best_len = max_length - prompt_len
+        else:
+            best_len = cur_len - prompt_len
+        best_running = running_scores[:, :1] / float(best_len ** length_penalty)
+        worst_finished = np.where(finished, beam_scores.min(axis=1, keepdims=True), NEG)
+        heuristic_unsatisfied = heuristic_unsatisfied & np.any(best_running > worst_finished, axis=-1,
+                                                               keepdims=True)
+        exists_open = not (finished.all() and early_stopping is True)
+        if not (heuristic_unsatisfied.any() and exists_open and not hits.all()):
+            break
+
+        # Next step: the surviving beams' last tokens.
+        logits = advance(reorder, running_seq[:, :, cur_len - 1].reshape(-1, 1))
+
+    sequences = sequences[:, :num_return_sequences].reshape(batch * num_return_sequences, -1)
+    scores = beam_scores[:, :num_return_sequences].reshape(-1)
+    out_len = prompt_len + int(generated_len[:, :num_return_sequences].max())
+    return sequences[:, :out_len], scores
 
 
 def _log_softmax(x):

@@ -38,33 +38,39 @@ def describe(model, processor, model_id, name, stop_token_ids):
             "image_mean": [float(x) for x in ip.image_mean], "image_std": [float(x) for x in ip.image_std],
             "do_convert_rgb": bool(ip.do_convert_rgb),
         },
-        "tokens": {
-            "image_token_id": image_token_id,
-            "bos_token_id": text_cfg.bos_token_id,
-            "eos_token_id": text_cfg.eos_token_id if isinstance(text_cfg.eos_token_id, int) else text_cfg.eos_token_id[0],
-            "pad_token_id": tok.pad_token_id,
-            "stop_token_ids": list(stop_token_ids),
-        },
+        "tokens": _tokens(text_cfg, tok, image_token_id, stop_token_ids),
         "padding_side": tok.padding_side,
     }
+
+
+def _tokens(text_cfg, tok, image_token_id, stop_token_ids):
+    eos = text_cfg.eos_token_id if isinstance(text_cfg.eos_token_id, int) else text_cfg.eos_token_id[0]
+    if text_cfg.is_encoder_decoder:
+        # T5 has no bos: the encoder input ends with </s>, the decoder starts from decoder_start_token_id.
+        if text_cfg.decoder_start_token_id is None:
+            raise ExportError("the T5 language model's config has no decoder_start_token_id: inconsistent checkpoint")
+        return {"image_token_id": image_token_id, "eos_token_id": eos, "pad_token_id": tok.pad_token_id,
+                "decoder_start_token_id": text_cfg.decoder_start_token_id, "stop_token_ids": list(stop_token_ids)}
+    return {"image_token_id": image_token_id, "bos_token_id": text_cfg.bos_token_id, "eos_token_id": eos,
+            "pad_token_id": tok.pad_token_id, "stop_token_ids": list(stop_token_ids)}
 
 
 def _fail_unsupported(config_dict, where):
     model_type = config_dict.get("model_type")
     text_type = (config_dict.get("text_config") or {}).get("model_type", "opt")
-    if model_type in ("blip-2", "blip_2") and text_type in ("t5", "mt5", "umt5"):
-        raise ExportError(f"{where}: BLIP-2 with a Flan-T5/T5 language model is not supported yet "
-                          f"(only blip2-opt; Flan-T5 comes later)")
     if model_type not in ("blip-2", "blip_2"):
         raise ExportError(f"{where}: unknown architecture model_type={model_type!r}: only BLIP-2 with an OPT "
-                          f"language model (blip2-opt) is supported; Flan-T5/T5 is not supported yet")
-    if text_type != "opt":
+                          f"(blip2-opt) or a T5/Flan-T5 (blip2-t5) language model is supported")
+    if text_type in ("mt5", "umt5"):
+        raise ExportError(f"{where}: BLIP-2 with a {text_type!r} language model is not supported: only OPT "
+                          f"(blip2-opt) and T5/Flan-T5 (blip2-t5)")
+    if text_type not in ("opt", "t5"):
         raise ExportError(f"{where}: unknown architecture: BLIP-2 with a {text_type!r} language model; only OPT "
-                          f"(blip2-opt) is supported")
+                          f"(blip2-opt) and T5/Flan-T5 (blip2-t5) are supported")
 
 
 def checkpoint(path_or_id):
-    """Loads a BLIP-2 OPT checkpoint; returns (model, processor, tokenizer_json, info)."""
+    """Loads a BLIP-2 OPT or T5 checkpoint; returns (model, processor, tokenizer_json, info)."""
     import transformers
     from transformers import AutoTokenizer, Blip2ForConditionalGeneration, Blip2Processor
     from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
@@ -107,7 +113,9 @@ def checkpoint(path_or_id):
                           f"{str(e).splitlines()[0]}") from None
     processor = Blip2Processor(image_processor=image_processor, tokenizer=tokenizer,
                                num_query_tokens=model.config.num_query_tokens)
-    tokenizer.padding_side = "left"  # the BLIP-2 OPT processors ship with it; batching needs it
+    if not model.config.text_config.is_encoder_decoder:
+        tokenizer.padding_side = "left"  # the BLIP-2 OPT processors ship with it; batching needs it
+    # T5 keeps its tokenizer's right padding: the encoder masks pads wherever they are.
     backend = tokenizer.backend_tokenizer
     probe = "Question: what is this? Answer:"
     if backend.encode(probe).ids != tokenizer(probe)["input_ids"]:

@@ -43,12 +43,43 @@ def test_should_export_local_checkpoint_to_the_same_graphs_as_the_preset(tiny_ch
     assert manifest["exporter"]["preset"] is None and manifest["model_id"] == str(tiny_checkpoint)
 
 
-def test_should_say_flan_t5_is_not_supported_yet(tmp_path, capsys):
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "blip-2", "text_config": {"model_type": "t5"}}))
+def test_should_export_a_local_t5_checkpoint_to_the_same_graphs_as_the_tiny_t5_preset(tmp_path, capsys):
+    # Given the tiny-t5 preset saved as a Hugging Face checkpoint, and exported as a preset
+    import transformers
+
+    from shoplens_export import presets_t5
+
+    transformers.logging.set_verbosity_error()
+    model, processor = presets_t5.build()
+    model.save_pretrained(tmp_path / "ckpt")
+    processor.save_pretrained(tmp_path / "ckpt")
+    assert main(["export", "--preset", "tiny-t5", "--out", str(tmp_path / "preset")]) == 0, capsys.readouterr().err
+
+    # When the checkpoint is exported
+    code = main(["export", "--checkpoint", str(tmp_path / "ckpt"), "--out", str(tmp_path / "out")])
+
+    # Then it is the same blip2-t5 bundle, token ids from the checkpoint's configs
+    assert code == 0, capsys.readouterr().err
+    manifest = bundle.load_manifest(tmp_path / "out")
+    preset = bundle.load_manifest(tmp_path / "preset")
+    assert manifest["architecture"] == "blip2-t5" and manifest["files"] == preset["files"]
+    assert manifest["tokens"] == {"image_token_id": 180, "eos_token_id": 1, "pad_token_id": 0,
+                                  "decoder_start_token_id": 0, "stop_token_ids": [1, 155]}
+    assert manifest["prompt"]["padding_side"] == "right"
+
+
+def test_should_refuse_float16_for_a_t5_model_and_say_why(tmp_path, capsys):
+    err = _error(capsys, ["export", "--preset", "tiny-t5", "--dtype", "float16", "--out", str(tmp_path)])
+
+    assert "float16" in err and "T5" in err and "overflow" in err
+
+
+def test_should_reject_mt5(tmp_path, capsys):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "blip-2", "text_config": {"model_type": "mt5"}}))
 
     err = _error(capsys, ["export", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "out")])
 
-    assert "Flan-T5" in err and "not supported yet" in err
+    assert "'mt5'" in err and "not supported" in err
 
 
 def test_should_reject_unknown_architecture(tmp_path, capsys):

@@ -170,7 +170,15 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
       }
       String architecture = text(root, "architecture");
       if (!ARCHITECTURES.contains(architecture)) {
-        throw fail("architecture: expected one of " + ARCHITECTURES + ", found " + architecture);
+        throw fail(
+            "architecture: expected one of "
+                + ARCHITECTURES
+                + ", found "
+                + architecture
+                + (architecture.equals("blip2-t5")
+                    ? " (a BLIP-2 Flan-T5 bundle: the engine does not serve T5 yet; the T5 graphs"
+                        + " and generation are in inference.t5)"
+                    : ""));
       }
       String dtype = text(root, "dtype");
       if (!dtype.equals("float32")) {

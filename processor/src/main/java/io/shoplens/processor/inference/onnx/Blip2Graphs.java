@@ -1,12 +1,10 @@
 package io.shoplens.processor.inference.onnx;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import io.shoplens.processor.inference.InferenceException;
@@ -21,7 +19,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.StringJoiner;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -42,7 +39,7 @@ public final class Blip2Graphs implements AutoCloseable {
   /** Decoder graph file name. */
   public static final String DECODER = "decoder.onnx";
 
-  private static final long ANY = -1;
+  private static final long ANY = GraphSignature.ANY;
 
   /**
    * Largest KV cache storage kept idle between batches (caches, prefill logits). Typical batches (8
@@ -284,17 +281,17 @@ public final class Blip2Graphs implements AutoCloseable {
     long q = manifest.numQueryTokens();
     long h = t.hiddenSize();
     try {
-      GraphCheck v = new GraphCheck(bundle.file(VISION), vision);
+      GraphSignature v = new GraphSignature(bundle.file(VISION), vision, layersContext());
       v.input("pixel_values", OnnxJavaType.FLOAT, ANY, 3, size, size);
       v.output("query_embeds", OnnxJavaType.FLOAT, ANY, q, h);
       v.noOtherInputs();
 
-      GraphCheck e = new GraphCheck(bundle.file(EMBED), embed);
+      GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, layersContext());
       e.input("input_ids", OnnxJavaType.INT64, ANY, ANY);
       e.output("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
       e.noOtherInputs();
 
-      GraphCheck d = new GraphCheck(bundle.file(DECODER), decoder);
+      GraphSignature d = new GraphSignature(bundle.file(DECODER), decoder, layersContext());
       d.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
       d.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
       d.input("position_ids", OnnxJavaType.INT64, ANY, ANY);
@@ -309,92 +306,8 @@ public final class Blip2Graphs implements AutoCloseable {
     }
   }
 
-  /** Checks one graph's declared inputs and outputs; messages say expected vs found. */
-  private final class GraphCheck {
-    private final Path file;
-    private final Map<String, NodeInfo> inputs;
-    private final Map<String, NodeInfo> outputs;
-    private final List<String> expectedInputs = new ArrayList<>();
-
-    GraphCheck(Path file, OrtSession session) throws OrtException {
-      this.file = file;
-      this.inputs = session.getInputInfo();
-      this.outputs = session.getOutputInfo();
-    }
-
-    void input(String name, OnnxJavaType type, long... dims) {
-      expectedInputs.add(name);
-      check("input", inputs, name, type, dims);
-    }
-
-    void output(String name, OnnxJavaType type, long... dims) {
-      check("output", outputs, name, type, dims);
-    }
-
-    void noOtherInputs() {
-      for (String name : inputs.keySet()) {
-        if (!expectedInputs.contains(name)) {
-          throw new BundleException(
-              file,
-              "unexpected input '"
-                  + name
-                  + "'; expected only "
-                  + expectedInputs
-                  + " for manifest text.num_layers="
-                  + manifest.text().numLayers());
-        }
-      }
-    }
-
-    private void check(
-        String kind, Map<String, NodeInfo> declared, String name, OnnxJavaType type, long[] dims) {
-      NodeInfo node = declared.get(name);
-      if (node == null) {
-        throw new BundleException(
-            file,
-            "expected "
-                + kind
-                + " '"
-                + name
-                + "' (manifest text.num_layers="
-                + manifest.text().numLayers()
-                + "), found only "
-                + declared.keySet());
-      }
-      if (!(node.getInfo() instanceof TensorInfo info)) {
-        throw new BundleException(
-            file, kind + " '" + name + "': expected a tensor, found " + node.getInfo());
-      }
-      long[] shape = info.getShape();
-      boolean ok = info.type == type && shape.length == dims.length;
-      for (int i = 0; ok && i < dims.length; i++) {
-        // Symbolic dimensions are declared as -1 and accepted; fixed ones must match.
-        ok = dims[i] == ANY || shape[i] < 0 || shape[i] == dims[i];
-      }
-      if (!ok) {
-        throw new BundleException(
-            file,
-            kind
-                + " '"
-                + name
-                + "': expected "
-                + type
-                + " "
-                + describe(dims)
-                + " from manifest.json, found "
-                + info.type
-                + " "
-                + Arrays.toString(shape));
-      }
-    }
-
-    private String describe(long[] dims) {
-      StringJoiner j = new StringJoiner(", ", "[", "]");
-      for (long d : dims) {
-        j.add(d == ANY ? "?" : Long.toString(d));
-      }
-      return j.toString();
-    }
+  private String layersContext() {
+    return "manifest text.num_layers=" + manifest.text().numLayers();
   }
 
   private static void closeQuietly(OrtSession session) {

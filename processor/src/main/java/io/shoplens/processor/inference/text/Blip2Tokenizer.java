@@ -30,7 +30,16 @@ public final class Blip2Tokenizer implements AutoCloseable {
    * @throws BundleException if the file cannot be parsed
    */
   public static Blip2Tokenizer load(ModelBundle bundle) {
-    Path file = bundle.file("tokenizer.json");
+    return load(bundle.file("tokenizer.json"));
+  }
+
+  /**
+   * Loads a bundle's {@code tokenizer.json} by path (bundle kinds other than {@link ModelBundle},
+   * such as T5 bundles, whose tokenizer is used the same way).
+   *
+   * @throws BundleException if the file cannot be parsed
+   */
+  public static Blip2Tokenizer load(Path file) {
     try {
       // Explicit options: no truncation, no padding (we pad ourselves, after the image tokens),
       // special tokens as the tokenizer's post-processor defines them (OPT prepends </s>).

@@ -1,0 +1,230 @@
+package io.shoplens.processor.inference.bundle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the fields of a bundle's {@code manifest.json} with messages that give the field's path and
+ * what was expected instead of what was found. The parts every bundle kind shares ({@code vision},
+ * {@code files}) are read here once.
+ *
+ * <p>Used by the T5 bundle reader; {@link ModelBundle} and the retrieval bundle still carry their
+ * own copies of these readers (to be moved onto this class).
+ */
+public final class ManifestFields {
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path file;
+  private final JsonNode root;
+
+  private ManifestFields(Path file, JsonNode root) {
+    this.file = file;
+    this.root = root;
+  }
+
+  /**
+   * Parses {@code <dir>/manifest.json}.
+   *
+   * @throws BundleException if it is missing, not JSON or not an object
+   */
+  public static ManifestFields read(Path dir) {
+    Path file = dir.resolve(ModelBundle.MANIFEST);
+    if (!Files.isRegularFile(file)) {
+      throw new BundleException(file, "expected a model bundle manifest, found no such file");
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new BundleException(file, "expected valid JSON, cannot read it: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new BundleException(file, "expected a JSON object, found " + root);
+    }
+    return new ManifestFields(file, root);
+  }
+
+  /** The manifest's root object. */
+  public JsonNode root() {
+    return root;
+  }
+
+  /** A failure about this manifest. */
+  public BundleException fail(String message) {
+    return new BundleException(file, message);
+  }
+
+  /** {@code format_version}, which must be {@link ModelManifest#FORMAT_VERSION}. */
+  public int formatVersion() {
+    int format = integer(root, "format_version");
+    if (format != ModelManifest.FORMAT_VERSION) {
+      throw fail(
+          "format_version: expected "
+              + ModelManifest.FORMAT_VERSION
+              + ", found "
+              + format
+              + "; re-export the bundle with model-export (python -m shoplens_export export ...)");
+    }
+    return format;
+  }
+
+  /** The {@code vision} object (image preprocessing), as every bundle kind has it. */
+  public ModelManifest.Vision vision() {
+    JsonNode v = object(root, "vision");
+    ModelManifest.Vision vision =
+        new ModelManifest.Vision(
+            positive(v, "vision.image_size"),
+            text(v, "vision.resample"),
+            bool(v, "vision.do_rescale"),
+            number(v, "vision.rescale_factor"),
+            bool(v, "vision.do_normalize"),
+            triple(v, "vision.image_mean"),
+            triple(v, "vision.image_std"),
+            bool(v, "vision.do_convert_rgb"));
+    for (double std : vision.imageStd()) {
+      if (!(std > 0)) {
+        throw fail("vision.image_std: expected positive values, found " + vision.imageStd());
+      }
+    }
+    return vision;
+  }
+
+  /** The {@code files} object; every name in {@code required} must be listed. */
+  public Map<String, ModelManifest.FileEntry> files(List<String> required) {
+    Map<String, ModelManifest.FileEntry> files = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : object(root, "files").properties()) {
+      String name = e.getKey();
+      // A manifest must not point outside its own directory.
+      if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
+        throw fail("files: expected plain file names inside the bundle, found '" + name + "'");
+      }
+      String at = "files." + name;
+      if (!e.getValue().isObject()) {
+        throw fail(at + ": expected an object with sha256 and bytes, found " + e.getValue());
+      }
+      String sha = text(e.getValue(), at + ".sha256");
+      if (!SHA256.matcher(sha).matches()) {
+        throw fail(at + ".sha256: expected 64 lower-case hex digits, found " + sha);
+      }
+      JsonNode bytes = e.getValue().get("bytes");
+      if (bytes == null || !bytes.canConvertToLong() || bytes.longValue() < 0) {
+        throw fail(at + ".bytes: expected a non-negative integer, found " + bytes);
+      }
+      files.put(name, new ModelManifest.FileEntry(sha, bytes.longValue()));
+    }
+    for (String name : required) {
+      if (!files.containsKey(name)) {
+        throw fail("files: expected an entry for " + name + ", found " + files.keySet());
+      }
+    }
+    return files;
+  }
+
+  /** A field by path ("a.b": the last segment is looked up in {@code parent}). */
+  public JsonNode field(JsonNode parent, String path) {
+    JsonNode node = parent.get(path.substring(path.lastIndexOf('.') + 1));
+    if (node == null || node.isNull()) {
+      throw fail("missing required field '" + path + "'");
+    }
+    return node;
+  }
+
+  public JsonNode object(JsonNode parent, String path) {
+    JsonNode node = field(parent, path);
+    if (!node.isObject()) {
+      throw fail(path + ": expected an object, found " + node);
+    }
+    return node;
+  }
+
+  public String text(JsonNode parent, String path) {
+    JsonNode node = field(parent, path);
+    if (!node.isTextual()) {
+      throw fail(path + ": expected a string, found " + node);
+    }
+    return node.textValue();
+  }
+
+  public int integer(JsonNode parent, String path) {
+    JsonNode node = field(parent, path);
+    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+      throw fail(path + ": expected an integer, found " + node);
+    }
+    return node.intValue();
+  }
+
+  public int positive(JsonNode parent, String path) {
+    int value = integer(parent, path);
+    if (value <= 0) {
+      throw fail(path + ": expected a positive integer, found " + value);
+    }
+    return value;
+  }
+
+  public int tokenId(JsonNode parent, String path, int vocabSize) {
+    return tokenId(integer(parent, path), path, vocabSize);
+  }
+
+  public int tokenId(int id, String path, int vocabSize) {
+    if (id < 0 || id >= vocabSize) {
+      throw fail(path + ": expected an id in [0, " + vocabSize + "), found " + id);
+    }
+    return id;
+  }
+
+  /** A non-empty array of token ids. */
+  public List<Integer> tokenIds(JsonNode parent, String path, int vocabSize) {
+    JsonNode node = field(parent, path);
+    if (!node.isArray() || node.isEmpty()) {
+      throw fail(path + ": expected a non-empty array of ids, found " + node);
+    }
+    List<Integer> ids = new ArrayList<>();
+    for (JsonNode id : node) {
+      if (!id.canConvertToInt()) {
+        throw fail(path + ": expected integers, found " + node);
+      }
+      ids.add(tokenId(id.intValue(), path, vocabSize));
+    }
+    return ids;
+  }
+
+  public double number(JsonNode parent, String path) {
+    JsonNode node = field(parent, path);
+    if (!node.isNumber()) {
+      throw fail(path + ": expected a number, found " + node);
+    }
+    return node.doubleValue();
+  }
+
+  public boolean bool(JsonNode parent, String path) {
+    JsonNode node = field(parent, path);
+    if (!node.isBoolean()) {
+      throw fail(path + ": expected true or false, found " + node);
+    }
+    return node.booleanValue();
+  }
+
+  private List<Double> triple(JsonNode parent, String path) {
+    JsonNode node = field(parent, path);
+    List<Double> values = new ArrayList<>();
+    for (JsonNode n : node) {
+      if (!n.isNumber()) {
+        throw fail(path + ": expected numbers, found " + node);
+      }
+      values.add(n.doubleValue());
+    }
+    if (values.size() != 3) {
+      throw fail(path + ": expected 3 values (R, G, B), found " + node);
+    }
+    return values;
+  }
+}

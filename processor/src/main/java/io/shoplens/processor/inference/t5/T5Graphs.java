@@ -1,0 +1,327 @@
+package io.shoplens.processor.inference.t5;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.EngineStartupException;
+import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.onnx.GraphSignature;
+import io.shoplens.processor.inference.onnx.OrtRuntime;
+import io.shoplens.processor.inference.onnx.OrtTensors;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The four ONNX Runtime sessions of a BLIP-2 T5 bundle (vision, embed, encoder, decoder step),
+ * created once and checked against the manifest when opened (docs/model-bundle.md, "BLIP-2 Flan-T5
+ * bundles", names the tensors used here).
+ *
+ * <p>Tensors cross the boundary as Java arrays (copied in and out), unlike the OPT graphs' pinned
+ * KV buffers: simple and exact, not yet tuned for large models. Failures inside ONNX Runtime
+ * surface as {@link io.shoplens.processor.inference.InferenceException}s naming the model version,
+ * the graph and the input shapes; every tensor and result is closed before a method returns.
+ */
+public final class T5Graphs implements AutoCloseable {
+  static final String VISION = "vision.onnx";
+  static final String EMBED = "embed.onnx";
+  static final String ENCODER = "encoder.onnx";
+  static final String DECODER = "decoder.onnx";
+
+  private static final long ANY = GraphSignature.ANY;
+
+  private final OrtEnvironment env;
+  private final T5Manifest manifest;
+  private final OrtSession vision;
+  private final OrtSession embed;
+  private final OrtSession encoder;
+  private final OrtSession decoder;
+
+  /**
+   * The encoder's result for a batch: the cross-attention key and value of every decoder layer,
+   * [k0, v0, k1, v1, ...], each [batch, N, length, D], and the encoder mask they go with.
+   *
+   * @param batch rows
+   * @param length encoder positions per row (padding included)
+   * @param mask [batch, length], 1 = real
+   * @param crossKv 2 L tensors, row-major
+   */
+  public record Encoded(int batch, int length, long[] mask, float[][] crossKv) {}
+
+  /**
+   * One decoder step's result.
+   *
+   * @param logits [batch, V] of the step's last position
+   * @param selfKv the present self-attention key/values, 2 L tensors of [batch, N, past + 1, D]
+   */
+  public record Step(float[] logits, float[][] selfKv) {}
+
+  private T5Graphs(
+      OrtEnvironment env,
+      T5Manifest manifest,
+      OrtSession vision,
+      OrtSession embed,
+      OrtSession encoder,
+      OrtSession decoder) {
+    this.env = env;
+    this.manifest = manifest;
+    this.vision = vision;
+    this.embed = embed;
+    this.encoder = encoder;
+    this.decoder = decoder;
+  }
+
+  /**
+   * Creates the sessions and checks their declared inputs and outputs against the manifest.
+   *
+   * @throws BundleException naming the graph file if a graph cannot be loaded or disagrees with the
+   *     manifest
+   * @throws EngineStartupException if the configured execution provider cannot be used
+   */
+  public static T5Graphs open(T5Bundle bundle, EngineConfig config) {
+    OrtEnvironment env = OrtRuntime.environment();
+    List<OrtSession> opened = new ArrayList<>();
+    try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
+      T5Graphs graphs =
+          new T5Graphs(
+              env,
+              bundle.manifest(),
+              session(env, bundle.file(VISION), options, config, opened),
+              session(env, bundle.file(EMBED), options, config, opened),
+              session(env, bundle.file(ENCODER), options, config, opened),
+              session(env, bundle.file(DECODER), options, config, opened));
+      graphs.validate(bundle);
+      return graphs;
+    } catch (RuntimeException e) {
+      for (OrtSession s : opened) {
+        closeQuietly(s);
+      }
+      throw e;
+    }
+  }
+
+  /** The manifest these graphs were checked against. */
+  public T5Manifest manifest() {
+    return manifest;
+  }
+
+  /** pixel_values [batch, 3, S, S] -> query embeddings [batch, Q, H]. */
+  public float[] vision(float[] pixels, int batch) {
+    int size = manifest.vision().imageSize();
+    long[] shape = {batch, 3, size, size};
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
+      try (OrtSession.Result result = vision.run(inputs)) {
+        return OrtTensors.floats(result, "query_embeds");
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(VISION, inputs, e, "pixel_values" + Arrays.toString(shape));
+    } finally {
+      OrtTensors.closeAll(inputs);
+    }
+  }
+
+  /** input_ids [batch, seq] -> embeddings [batch, seq, H] (T5's shared table). */
+  public float[] embed(long[] ids, int batch, int seq) {
+    long[] shape = {batch, seq};
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+      try (OrtSession.Result result = embed.run(inputs)) {
+        return OrtTensors.floats(result, "inputs_embeds");
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(EMBED, inputs, e, "input_ids" + Arrays.toString(shape));
+    } finally {
+      OrtTensors.closeAll(inputs);
+    }
+  }
+
+  /** The encoder over [batch, length, H] embeddings and their mask; once per request. */
+  public Encoded encode(float[] embeds, long[] mask, int batch, int length) {
+    int hidden = manifest.text().hiddenSize();
+    int layers = manifest.text().numLayers();
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put(
+          "inputs_embeds",
+          OnnxTensor.createTensor(
+              env, FloatBuffer.wrap(embeds), new long[] {batch, length, hidden}));
+      inputs.put(
+          "attention_mask",
+          OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, length}));
+      try (OrtSession.Result result = encoder.run(inputs)) {
+        float[][] cross = new float[2 * layers][];
+        for (int l = 0; l < layers; l++) {
+          cross[2 * l] = OrtTensors.floats(result, "present." + l + ".encoder.key");
+          cross[2 * l + 1] = OrtTensors.floats(result, "present." + l + ".encoder.value");
+        }
+        return new Encoded(batch, length, mask.clone(), cross);
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(ENCODER, inputs, e, "batch " + batch + ", length " + length);
+    } finally {
+      OrtTensors.closeAll(inputs);
+    }
+  }
+
+  /**
+   * One decoder step: one new token per row.
+   *
+   * @param embeds [batch, 1, H], the new tokens through {@link #embed}
+   * @param decoderMask [batch, past + 1], 1 = real decoder column
+   * @param past decoder positions already in {@code selfKv}
+   * @param selfKv 2 L tensors of [batch, N, past, D] (empty arrays when {@code past} is 0)
+   * @param encoded the rows' encoder result, in the same row order
+   */
+  public Step decode(
+      float[] embeds, long[] decoderMask, int past, float[][] selfKv, Encoded encoded) {
+    T5Manifest.Text t = manifest.text();
+    int batch = encoded.batch();
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put(
+          "inputs_embeds",
+          OnnxTensor.createTensor(
+              env, FloatBuffer.wrap(embeds), new long[] {batch, 1, t.hiddenSize()}));
+      inputs.put(
+          "attention_mask",
+          OnnxTensor.createTensor(env, LongBuffer.wrap(decoderMask), new long[] {batch, past + 1}));
+      inputs.put(
+          "encoder_attention_mask",
+          OnnxTensor.createTensor(
+              env, LongBuffer.wrap(encoded.mask()), new long[] {batch, encoded.length()}));
+      long[] pastShape = {batch, t.numHeads(), past, t.headDim()};
+      long[] crossShape = {batch, t.numHeads(), encoded.length(), t.headDim()};
+      for (int l = 0; l < t.numLayers(); l++) {
+        inputs.put(
+            "past_key_values." + l + ".decoder.key",
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(selfKv[2 * l]), pastShape));
+        inputs.put(
+            "past_key_values." + l + ".decoder.value",
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(selfKv[2 * l + 1]), pastShape));
+        inputs.put(
+            "past_key_values." + l + ".encoder.key",
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(encoded.crossKv()[2 * l]), crossShape));
+        inputs.put(
+            "past_key_values." + l + ".encoder.value",
+            OnnxTensor.createTensor(
+                env, FloatBuffer.wrap(encoded.crossKv()[2 * l + 1]), crossShape));
+      }
+      try (OrtSession.Result result = decoder.run(inputs)) {
+        float[][] present = new float[2 * t.numLayers()][];
+        for (int l = 0; l < t.numLayers(); l++) {
+          present[2 * l] = OrtTensors.floats(result, "present." + l + ".decoder.key");
+          present[2 * l + 1] = OrtTensors.floats(result, "present." + l + ".decoder.value");
+        }
+        return new Step(OrtTensors.floats(result, "logits"), present);
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(DECODER, inputs, e, "batch " + batch + ", past " + past);
+    } finally {
+      OrtTensors.closeAll(inputs);
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(vision);
+    closeQuietly(embed);
+    closeQuietly(encoder);
+    closeQuietly(decoder);
+  }
+
+  private RuntimeException failure(
+      String graph, Map<String, OnnxTensor> inputs, Exception e, String fallback) {
+    return OrtTensors.failure(manifest.modelVersion(), graph, inputs, e, fallback);
+  }
+
+  private static OrtSession session(
+      OrtEnvironment env,
+      Path file,
+      OrtSession.SessionOptions options,
+      EngineConfig config,
+      List<OrtSession> opened) {
+    try {
+      OrtSession session = env.createSession(file.toString(), options);
+      opened.add(session);
+      return session;
+    } catch (OrtException e) {
+      if (config.executionProvider() == EngineConfig.ExecutionProvider.CUDA) {
+        throw new EngineStartupException(
+            "cannot create a CUDA session for " + file + ": " + e.getMessage(), e);
+      }
+      throw new BundleException(file, "expected a loadable ONNX graph: " + e.getMessage(), e);
+    }
+  }
+
+  private void validate(T5Bundle bundle) {
+    T5Manifest.Text t = manifest.text();
+    long size = manifest.vision().imageSize();
+    long h = t.hiddenSize();
+    long n = t.numHeads();
+    long d = t.headDim();
+    String context = "manifest text.num_layers=" + t.numLayers();
+    try {
+      GraphSignature v = new GraphSignature(bundle.file(VISION), vision, context);
+      v.input("pixel_values", OnnxJavaType.FLOAT, ANY, 3, size, size);
+      v.output("query_embeds", OnnxJavaType.FLOAT, ANY, manifest.numQueryTokens(), h);
+      v.noOtherInputs();
+
+      GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, context);
+      e.input("input_ids", OnnxJavaType.INT64, ANY, ANY);
+      e.output("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+      e.noOtherInputs();
+
+      GraphSignature enc = new GraphSignature(bundle.file(ENCODER), encoder, context);
+      enc.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+      enc.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
+      for (int l = 0; l < t.numLayers(); l++) {
+        enc.output("present." + l + ".encoder.key", OnnxJavaType.FLOAT, ANY, n, ANY, d);
+        enc.output("present." + l + ".encoder.value", OnnxJavaType.FLOAT, ANY, n, ANY, d);
+      }
+      enc.noOtherInputs();
+
+      GraphSignature dec = new GraphSignature(bundle.file(DECODER), decoder, context);
+      dec.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+      dec.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
+      dec.input("encoder_attention_mask", OnnxJavaType.INT64, ANY, ANY);
+      dec.output("logits", OnnxJavaType.FLOAT, ANY, 1, t.vocabSize());
+      for (int l = 0; l < t.numLayers(); l++) {
+        for (String kind : new String[] {"decoder", "encoder"}) {
+          for (String part : new String[] {"key", "value"}) {
+            dec.input(
+                "past_key_values." + l + "." + kind + "." + part,
+                OnnxJavaType.FLOAT,
+                ANY,
+                n,
+                ANY,
+                d);
+          }
+        }
+        dec.output("present." + l + ".decoder.key", OnnxJavaType.FLOAT, ANY, n, ANY, d);
+        dec.output("present." + l + ".decoder.value", OnnxJavaType.FLOAT, ANY, n, ANY, d);
+      }
+      dec.noOtherInputs();
+    } catch (OrtException e) {
+      throw new BundleException(bundle.directory(), "cannot read graph metadata: " + e, e);
+    }
+  }
+
+  private static void closeQuietly(OrtSession session) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // Closing at shutdown: nothing useful to do with the failure.
+    }
+  }
+}
