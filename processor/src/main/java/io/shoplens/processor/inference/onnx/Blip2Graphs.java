@@ -98,9 +98,7 @@ public final class Blip2Graphs implements AutoCloseable {
       graphs.validate(bundle);
       return graphs;
     } catch (RuntimeException e) {
-      for (OrtSession s : opened) {
-        closeQuietly(s);
-      }
+      OrtRuntime.closeQuietly(opened);
       throw e;
     }
   }
@@ -146,18 +144,13 @@ public final class Blip2Graphs implements AutoCloseable {
   public float[] vision(float[] pixels, int batch) {
     int size = manifest.vision().imageSize();
     long[] shape = {batch, 3, size, size};
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
-      try (OrtSession.Result result = vision.run(inputs)) {
-        return OrtTensors.floats(result, "query_embeds");
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw OrtTensors.failure(
-          manifest.modelVersion(), VISION, inputs, e, "pixel_values" + Arrays.toString(shape));
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return OrtTensors.run(
+        vision,
+        manifest.modelVersion(),
+        VISION,
+        in -> in.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape)),
+        result -> OrtTensors.floats(result, "query_embeds"),
+        "pixel_values" + Arrays.toString(shape));
   }
 
   /**
@@ -168,18 +161,13 @@ public final class Blip2Graphs implements AutoCloseable {
    */
   public float[] embed(long[] ids, int batch, int seq) {
     long[] shape = {batch, seq};
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-      try (OrtSession.Result result = embed.run(inputs)) {
-        return OrtTensors.floats(result, "inputs_embeds");
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw OrtTensors.failure(
-          manifest.modelVersion(), EMBED, inputs, e, "input_ids" + Arrays.toString(shape));
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return OrtTensors.run(
+        embed,
+        manifest.modelVersion(),
+        EMBED,
+        in -> in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape)),
+        result -> OrtTensors.floats(result, "inputs_embeds"),
+        "input_ids" + Arrays.toString(shape));
   }
 
   /**
@@ -249,9 +237,7 @@ public final class Blip2Graphs implements AutoCloseable {
 
   @Override
   public void close() {
-    closeQuietly(vision);
-    closeQuietly(embed);
-    closeQuietly(decoder);
+    OrtRuntime.closeQuietly(List.of(vision, embed, decoder));
   }
 
   private static OrtSession session(
@@ -308,13 +294,5 @@ public final class Blip2Graphs implements AutoCloseable {
 
   private String layersContext() {
     return "manifest text.num_layers=" + manifest.text().numLayers();
-  }
-
-  private static void closeQuietly(OrtSession session) {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      // Closing at shutdown: nothing useful to do with the failure.
-    }
   }
 }

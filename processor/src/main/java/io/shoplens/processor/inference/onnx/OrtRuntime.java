@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import java.util.EnumSet;
+import java.util.List;
 
 /**
  * The JVM's single {@link OrtEnvironment} and the session options an {@link EngineConfig} asks for.
@@ -22,6 +23,20 @@ import java.util.EnumSet;
 public final class OrtRuntime {
 
   private OrtRuntime() {}
+
+  /**
+   * Closes each of {@code handles} (sessions, tokenizers), ignoring failures: used on shutdown and
+   * to undo a half-opened set, where the original failure, if any, is what matters.
+   */
+  public static void closeQuietly(List<? extends AutoCloseable> handles) {
+    for (AutoCloseable handle : handles) {
+      try {
+        handle.close();
+      } catch (Exception e) {
+        // Nothing useful to do with it.
+      }
+    }
+  }
 
   /** ONNX Runtime's process-wide environment (ONNX Runtime itself keeps one per JVM). */
   public static OrtEnvironment environment() {
