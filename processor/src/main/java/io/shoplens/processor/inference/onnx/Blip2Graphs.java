@@ -13,7 +13,6 @@ import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -91,9 +90,10 @@ public final class Blip2Graphs implements AutoCloseable {
     ModelManifest m = bundle.manifest();
     List<OrtSession> opened = new ArrayList<>();
     try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
-      OrtSession vision = session(env, bundle.file(VISION), options, config, opened);
-      OrtSession embed = session(env, bundle.file(EMBED), options, config, opened);
-      OrtSession decoder = session(env, bundle.file(DECODER), options, config, opened);
+      OrtSession vision = OrtRuntime.openSession(env, bundle.file(VISION), options, config, opened);
+      OrtSession embed = OrtRuntime.openSession(env, bundle.file(EMBED), options, config, opened);
+      OrtSession decoder =
+          OrtRuntime.openSession(env, bundle.file(DECODER), options, config, opened);
       Blip2Graphs graphs = new Blip2Graphs(env, m, vision, embed, decoder);
       graphs.validate(bundle);
       return graphs;
@@ -238,25 +238,6 @@ public final class Blip2Graphs implements AutoCloseable {
   @Override
   public void close() {
     OrtRuntime.closeQuietly(List.of(vision, embed, decoder));
-  }
-
-  private static OrtSession session(
-      OrtEnvironment env,
-      Path file,
-      OrtSession.SessionOptions options,
-      EngineConfig config,
-      List<OrtSession> opened) {
-    try {
-      OrtSession session = env.createSession(file.toString(), options);
-      opened.add(session);
-      return session;
-    } catch (OrtException e) {
-      if (config.executionProvider() == EngineConfig.ExecutionProvider.CUDA) {
-        throw new EngineStartupException(
-            "cannot create a CUDA session for " + file + ": " + e.getMessage(), e);
-      }
-      throw new BundleException(file, "expected a loadable ONNX graph: " + e.getMessage(), e);
-    }
   }
 
   // ---- validation against the manifest ----
