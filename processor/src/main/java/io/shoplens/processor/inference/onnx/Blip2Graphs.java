@@ -14,7 +14,6 @@ import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,14 +142,7 @@ public final class Blip2Graphs implements AutoCloseable {
    */
   public float[] vision(float[] pixels, int batch) {
     int size = manifest.vision().imageSize();
-    long[] shape = {batch, 3, size, size};
-    return OrtTensors.run(
-        vision,
-        manifest.modelVersion(),
-        VISION,
-        in -> in.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape)),
-        result -> OrtTensors.floats(result, "query_embeds"),
-        "pixel_values" + Arrays.toString(shape));
+    return PrefixGraphs.queryEmbeds(env, vision, manifest.modelVersion(), pixels, batch, size);
   }
 
   /**
@@ -160,14 +152,7 @@ public final class Blip2Graphs implements AutoCloseable {
    * @return embeddings [batch, seq, H] row-major
    */
   public float[] embed(long[] ids, int batch, int seq) {
-    long[] shape = {batch, seq};
-    return OrtTensors.run(
-        embed,
-        manifest.modelVersion(),
-        EMBED,
-        in -> in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape)),
-        result -> OrtTensors.floats(result, "inputs_embeds"),
-        "input_ids" + Arrays.toString(shape));
+    return PrefixGraphs.inputEmbeds(env, embed, manifest.modelVersion(), ids, batch, seq);
   }
 
   /**

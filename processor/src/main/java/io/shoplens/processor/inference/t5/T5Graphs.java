@@ -11,10 +11,10 @@ import io.shoplens.processor.inference.bundle.BundleException;
 import io.shoplens.processor.inference.onnx.GraphSignature;
 import io.shoplens.processor.inference.onnx.OrtRuntime;
 import io.shoplens.processor.inference.onnx.OrtTensors;
+import io.shoplens.processor.inference.onnx.PrefixGraphs;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -111,24 +111,12 @@ public final class T5Graphs implements AutoCloseable {
   /** pixel_values [batch, 3, S, S] -> query embeddings [batch, Q, H]. */
   public float[] vision(float[] pixels, int batch) {
     int size = manifest.vision().imageSize();
-    long[] shape = {batch, 3, size, size};
-    return run(
-        vision,
-        VISION,
-        in -> in.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape)),
-        result -> OrtTensors.floats(result, "query_embeds"),
-        "pixel_values" + Arrays.toString(shape));
+    return PrefixGraphs.queryEmbeds(env, vision, manifest.modelVersion(), pixels, batch, size);
   }
 
   /** input_ids [batch, seq] -> embeddings [batch, seq, H] (T5's shared table). */
   public float[] embed(long[] ids, int batch, int seq) {
-    long[] shape = {batch, seq};
-    return run(
-        embed,
-        EMBED,
-        in -> in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape)),
-        result -> OrtTensors.floats(result, "inputs_embeds"),
-        "input_ids" + Arrays.toString(shape));
+    return PrefixGraphs.inputEmbeds(env, embed, manifest.modelVersion(), ids, batch, seq);
   }
 
   /** The encoder over [batch, length, H] embeddings and their mask; once per request. */
