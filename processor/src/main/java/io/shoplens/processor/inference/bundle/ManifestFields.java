@@ -99,6 +99,19 @@ public final class ManifestFields {
     return vision;
   }
 
+  /**
+   * The {@code prompt} object, as both generation bundle kinds (OPT, T5) have it; its padding side
+   * is the caller's to check.
+   */
+  public ModelManifest.Prompt prompt() {
+    JsonNode p = object(root, "prompt");
+    return new ModelManifest.Prompt(
+        text(p, "prompt.padding_side"),
+        text(p, "prompt.question_template"),
+        text(p, "prompt.turn_template"),
+        text(p, "prompt.turn_separator"));
+  }
+
   /** The {@code files} object; every name in {@code required} must be listed. */
   public Map<String, ModelManifest.FileEntry> files(List<String> required) {
     Map<String, ModelManifest.FileEntry> files = new LinkedHashMap<>();
