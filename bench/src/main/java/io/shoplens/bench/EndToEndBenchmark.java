@@ -624,6 +624,7 @@ public final class EndToEndBenchmark {
     return s.batches() == 0 ? 0 : (double) s.batchedRequests() / s.batches();
   }
 
+  /** Counters as their change from {@code a} to {@code b}, gauges as {@code b} has them. */
   private static EngineStats delta(EngineStats a, EngineStats b) {
     return new EngineStats(
         b.queueDepth(),
@@ -641,7 +642,13 @@ public final class EndToEndBenchmark {
         b.preprocessNanos() - a.preprocessNanos(),
         b.visionNanos() - a.visionNanos(),
         b.prefillNanos() - a.prefillNanos(),
-        b.decodeNanos() - a.decodeNanos());
+        b.decodeNanos() - a.decodeNanos(),
+        b.busyRows(),
+        b.kvBytesInUse(),
+        b.kvBudgetBytes(),
+        b.prefixCacheHits() - a.prefixCacheHits(),
+        b.prefixCacheMisses() - a.prefixCacheMisses(),
+        b.prefixCacheBytes());
   }
 
   /** Nearest-rank percentile of sorted values. */

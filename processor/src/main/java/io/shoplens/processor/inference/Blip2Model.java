@@ -42,18 +42,7 @@ public final class Blip2Model implements EngineModel {
     this.tokenizer = tokenizer;
     ModelManifest m = bundle.manifest();
     this.prompts = new PromptBuilder(m, tokenizer);
-    ModelManifest.Vision v = m.vision();
-    this.images =
-        new ImagePreprocessor(
-            new VisionPreprocessing(
-                v.imageSize(),
-                VisionPreprocessing.Resample.fromManifest(v.resample()),
-                v.doRescale(),
-                v.rescaleFactor(),
-                v.doNormalize(),
-                v.imageMean().stream().mapToDouble(Double::doubleValue).toArray(),
-                v.imageStd().stream().mapToDouble(Double::doubleValue).toArray(),
-                v.doConvertRgb()));
+    this.images = new ImagePreprocessor(VisionPreprocessing.of(m.vision()));
     this.decoder = new BatchDecoder(graphs);
   }
 

@@ -1,7 +1,6 @@
 package io.shoplens.processor.inference;
 
 import io.shoplens.processor.inference.image.ImageDigest;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,7 +24,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CachingInferenceEngine implements InferenceEngine {
   private final InferenceEngine delegate;
-  private final int maxEntries;
   private final Map<Key, CompletableFuture<GenerationResult>> cache;
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong misses = new AtomicLong();
@@ -40,17 +38,7 @@ public final class CachingInferenceEngine implements InferenceEngine {
     if (maxEntries < 1) {
       throw new IllegalArgumentException("maxEntries must be >= 1, got " + maxEntries);
     }
-    this.maxEntries = maxEntries;
-    this.cache =
-        new LinkedHashMap<>(16, 0.75f, true) {
-          private static final long serialVersionUID = 1L;
-
-          @Override
-          protected boolean removeEldestEntry(
-              Map.Entry<Key, CompletableFuture<GenerationResult>> eldest) {
-            return size() > CachingInferenceEngine.this.maxEntries;
-          }
-        };
+    this.cache = new LruMap<>(maxEntries);
   }
 
   /**

@@ -16,8 +16,13 @@ final class EngineRequests {
     /** What the model prepares: the request itself, or the caption request an embedding uses. */
     GenerationRequest request();
 
+    /** The future the request's outcome completes. */
+    CompletableFuture<?> future();
+
     /** Completes the future exceptionally; false if it was already completed. */
-    boolean fail(Throwable e);
+    default boolean fail(Throwable e) {
+      return future().completeExceptionally(e);
+    }
 
     /**
      * The step after the vision stage: a generation goes on to decoding, an embedding is complete.
@@ -31,11 +36,6 @@ final class EngineRequests {
   record Generation(GenerationRequest request, CompletableFuture<GenerationResult> future)
       implements Pending {
     @Override
-    public boolean fail(Throwable e) {
-      return future.completeExceptionally(e);
-    }
-
-    @Override
     public Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens) {
       return Optional.of(new Decodable(this, encoded));
     }
@@ -47,11 +47,6 @@ final class EngineRequests {
    */
   record Embedding(GenerationRequest request, CompletableFuture<float[]> future)
       implements Pending {
-    @Override
-    public boolean fail(Throwable e) {
-      return future.completeExceptionally(e);
-    }
-
     @Override
     public Optional<Decodable> encoded(Blip2Model.Encoded encoded, int numQueryTokens) {
       future.complete(ImageEmbeddings.meanPoolNormalized(encoded.queryEmbeds(), numQueryTokens));

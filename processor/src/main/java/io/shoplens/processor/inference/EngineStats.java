@@ -51,51 +51,8 @@ public record EngineStats(
     long prefixCacheMisses,
     long prefixCacheBytes) {
 
-  /** Stats of an engine without a KV cache of its own (test stand-ins, wrappers). */
-  public EngineStats(
-      int queueDepth,
-      long submitted,
-      long rejected,
-      long completed,
-      long failed,
-      long batches,
-      long batchedRequests,
-      int maxBatchSize,
-      long visionCacheHits,
-      long visionCacheMisses,
-      long visionRuns,
-      long tokensGenerated,
-      long preprocessNanos,
-      long visionNanos,
-      long prefillNanos,
-      long decodeNanos) {
-    this(
-        queueDepth,
-        submitted,
-        rejected,
-        completed,
-        failed,
-        batches,
-        batchedRequests,
-        maxBatchSize,
-        visionCacheHits,
-        visionCacheMisses,
-        visionRuns,
-        tokensGenerated,
-        preprocessNanos,
-        visionNanos,
-        prefillNanos,
-        decodeNanos,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0);
-  }
-
   /** All zero. */
   public static EngineStats empty() {
-    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 }

@@ -1,6 +1,5 @@
 package io.shoplens.processor.inference;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -18,22 +17,14 @@ public final class VisionCache {
   public record Key(String imageSha256, String modelVersion) {}
 
   private final int capacity;
-  private final LinkedHashMap<Key, float[]> entries;
+  private final Map<Key, float[]> entries;
 
   public VisionCache(int capacity) {
     if (capacity < 0) {
       throw new IllegalArgumentException("capacity must be >= 0, got " + capacity);
     }
     this.capacity = capacity;
-    this.entries =
-        new LinkedHashMap<>(16, 0.75f, true) {
-          private static final long serialVersionUID = 1L;
-
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<Key, float[]> eldest) {
-            return size() > VisionCache.this.capacity;
-          }
-        };
+    this.entries = new LruMap<>(capacity);
   }
 
   /** The embeddings, or null; a hit makes the entry most recently used. */

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
@@ -34,6 +35,18 @@ public record Origin(
 
   public Origin {
     headers = headers == null ? List.of() : List.copyOf(headers);
+  }
+
+  /**
+   * The origin of {@code record}, the record {@code context} is processing now (its topic,
+   * partition and offset come from the context).
+   */
+  public static Origin of(ProcessorContext<?, ?> context, Record<String, byte[]> record) {
+    RecordMetadata metadata =
+        context
+            .recordMetadata()
+            .orElseThrow(() -> new IllegalStateException("a record to process has no metadata"));
+    return of(metadata, record.key(), record.value(), record.timestamp(), record.headers());
   }
 
   public static Origin of(

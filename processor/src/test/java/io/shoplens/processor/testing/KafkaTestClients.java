@@ -4,6 +4,7 @@ import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
+import io.shoplens.processor.topology.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,19 @@ import org.apache.kafka.streams.StreamsConfig;
  * <p>Every client returned here is the caller's to close.
  */
 public final class KafkaTestClients {
+  /**
+   * The topics a ShopLens with recommendations reads and writes, besides the compacted catalog and
+   * embeddings topics.
+   */
+  public static final List<String> SHOPLENS_TOPICS =
+      List.of(
+          Topics.IMAGE_UPLOADS,
+          Topics.QUESTIONS,
+          Topics.CAPTIONS,
+          Topics.ANSWERS,
+          Topics.RECOMMENDATIONS,
+          Topics.DEAD_LETTERS);
+
   private KafkaTestClients() {}
 
   /**

@@ -11,6 +11,7 @@ import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.TinyBundle;
+import io.shoplens.processor.testing.TinyModelCluster;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -54,12 +55,7 @@ public final class CrashTestInstance {
   }
 
   static EngineConfig engineConfig() {
-    return EngineConfig.builder()
-        .intraOpThreads(1)
-        .interOpThreads(1)
-        .maxBatchSize(8)
-        .maxBatchWait(Duration.ofMillis(5))
-        .build();
+    return TinyModelCluster.engineConfig();
   }
 
   private CrashTestInstance() {}

@@ -20,11 +20,11 @@ import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.DecodingOptions;
-import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.TinyBundle;
 import io.shoplens.processor.inference.Turn;
+import io.shoplens.processor.testing.TinyModelCluster;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -71,17 +71,9 @@ class ShopLensTopologyIntegrationTest {
             .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
             .answerOptions(DecodingOptions.greedy().withMaxNewTokens(5))
             .build();
-    EngineConfig engineConfig =
-        EngineConfig.builder()
-            .intraOpThreads(1)
-            .interOpThreads(1)
-            .maxBatchSize(8)
-            .maxBatchWait(Duration.ofMillis(5))
-            .build();
-
     try (EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start();
         BatchingInferenceEngine engine =
-            BatchingInferenceEngine.start(TinyBundle.dir(), engineConfig)) {
+            BatchingInferenceEngine.start(TinyBundle.dir(), TinyModelCluster.engineConfig())) {
       createTopics(
           kafka,
           3,

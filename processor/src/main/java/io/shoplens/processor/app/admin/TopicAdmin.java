@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -104,14 +105,8 @@ public final class TopicAdmin {
     var futures = admin.describeTopics(names).topicNameValues();
     List<String> missing = new ArrayList<>();
     for (String name : names) {
-      try {
-        futures.get(name).get(timeoutMs, TimeUnit.MILLISECONDS);
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-          missing.add(name);
-        } else {
-          throw e;
-        }
+      if (!succeeded(futures.get(name), timeoutMs, UnknownTopicOrPartitionException.class)) {
+        missing.add(name);
       }
     }
     return missing;
@@ -132,8 +127,7 @@ public final class TopicAdmin {
     var futures = admin.createTopics(topics).values();
     List<Outcome> outcomes = new ArrayList<>();
     for (NewTopic topic : topics) {
-      try {
-        futures.get(topic.name()).get(timeoutMs, TimeUnit.MILLISECONDS);
+      if (succeeded(futures.get(topic.name()), timeoutMs, TopicExistsException.class)) {
         outcomes.add(
             new Outcome(
                 topic.name(),
@@ -143,14 +137,30 @@ public final class TopicAdmin {
                     + " partitions, replication "
                     + (topic.replicationFactor() < 0 ? "broker default" : topic.replicationFactor())
                     + (topic.configs().isEmpty() ? "" : ", " + topic.configs())));
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof TopicExistsException) {
-          outcomes.add(new Outcome(topic.name(), false, "exists already (left unchanged)"));
-        } else {
-          throw e;
-        }
+      } else {
+        outcomes.add(new Outcome(topic.name(), false, "exists already (left unchanged)"));
       }
     }
     return outcomes;
+  }
+
+  /**
+   * Waits for one topic's answer: true when it succeeded, false when it failed with {@code
+   * expected} (the answer the caller reports rather than fails on).
+   *
+   * @throws ExecutionException for any other failure
+   */
+  private static boolean succeeded(
+      KafkaFuture<?> answer, long timeoutMs, Class<? extends Exception> expected)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    try {
+      answer.get(timeoutMs, TimeUnit.MILLISECONDS);
+      return true;
+    } catch (ExecutionException e) {
+      if (expected.isInstance(e.getCause())) {
+        return false;
+      }
+      throw e;
+    }
   }
 }

@@ -29,7 +29,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -39,14 +38,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Training sets from the catalog (format: docs/dataset.md).",
     subcommands = {DatasetCommand.Build.class, picocli.CommandLine.HelpCommand.class})
-final class DatasetCommand implements Runnable {
+final class DatasetCommand extends CommandGroup {
   @ParentCommand ShopLensCommand parent;
 
-  @Spec CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand (try dataset build)");
+  DatasetCommand() {
+    super("missing subcommand (try dataset build)");
   }
 
   /** {@code shoplens dataset build}. */

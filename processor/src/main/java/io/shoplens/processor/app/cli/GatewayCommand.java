@@ -1,18 +1,12 @@
 package io.shoplens.processor.app.cli;
 
-import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.gateway.GatewayServer;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code shoplens gateway}: the storefront's HTTP API in front of a running ShopLens. */
 @Command(
@@ -25,22 +19,13 @@ import picocli.CommandLine.Spec;
       "shoplens.gateway.* settings; it loads no model. Run as many instances as you like: each",
       "reads every output partition, so any of them serves any client."
     })
-final class GatewayCommand implements Callable<Integer> {
+final class GatewayCommand extends ServiceCommand {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayCommand.class);
-
-  @ParentCommand ShopLensCommand parent;
-
-  @Spec CommandSpec spec;
-
-  @Mixin ConfigOptions configOptions;
-
-  @Mixin DryRunOption dryRun;
 
   @Override
   public Integer call() throws InterruptedException {
-    ConfigSources.Merged merged =
-        ConfigSources.load(configOptions.config, parent.env(), configOptions.overrides);
-    ShopLensConfig settings = ShopLensConfig.validateForGateway(merged.settings());
+    ShopLensConfig settings =
+        ShopLensConfig.validateForGateway(configOptions.merge(parent.env()).settings());
     if (dryRun.printOrLog(settings, spec, LOG)) {
       return ShopLensCli.OK;
     }

@@ -18,13 +18,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Model bundle tools.",
     subcommands = {ModelCommand.Info.class, picocli.CommandLine.HelpCommand.class})
-final class ModelCommand implements Runnable {
-  @Spec CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new picocli.CommandLine.ParameterException(
-        spec.commandLine(), "missing subcommand (try shoplens model info <bundle>)");
+final class ModelCommand extends CommandGroup {
+  ModelCommand() {
+    super("missing subcommand (try shoplens model info <bundle>)");
   }
 
   /** {@code shoplens model info <bundle>}. */

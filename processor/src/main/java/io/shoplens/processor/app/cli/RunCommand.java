@@ -2,14 +2,9 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
-import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code shoplens run}: production mode. */
 @Command(
@@ -22,16 +17,8 @@ import picocli.CommandLine.Spec;
       "variables (SHOPLENS_* for ShopLens settings, KAFKA_* passed to the Kafka clients), --set.",
       "Every problem in the configuration is reported at once; the command then exits 2."
     })
-final class RunCommand implements Callable<Integer> {
+final class RunCommand extends ServiceCommand {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
-
-  @ParentCommand ShopLensCommand parent;
-
-  @Spec CommandSpec spec;
-
-  @Mixin ConfigOptions configOptions;
-
-  @Mixin DryRunOption dryRun;
 
   @Override
   public Integer call() throws InterruptedException {

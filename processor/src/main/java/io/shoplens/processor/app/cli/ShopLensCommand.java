@@ -2,9 +2,6 @@ package io.shoplens.processor.app.cli;
 
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** The top-level {@code shoplens} command: only subcommands do something. */
 @Command(
@@ -29,22 +26,16 @@ import picocli.CommandLine.Spec;
       picocli.CommandLine.HelpCommand.class
     },
     footer = {"", "Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure."})
-public final class ShopLensCommand implements Runnable {
+public final class ShopLensCommand extends CommandGroup {
   private final Map<String, String> env;
 
-  @Spec CommandSpec spec;
-
   ShopLensCommand(Map<String, String> env) {
+    super("missing command (try shoplens demo)");
     this.env = Map.copyOf(env);
   }
 
   /** The environment variables settings are read from. */
   Map<String, String> env() {
     return env;
-  }
-
-  @Override
-  public void run() {
-    throw new ParameterException(spec.commandLine(), "missing command (try shoplens demo)");
   }
 }

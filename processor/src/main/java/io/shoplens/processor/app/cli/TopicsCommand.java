@@ -27,15 +27,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Topic tools.",
     subcommands = {TopicsCommand.Create.class, picocli.CommandLine.HelpCommand.class})
-final class TopicsCommand implements Runnable {
+final class TopicsCommand extends CommandGroup {
   @ParentCommand ShopLensCommand parent;
 
-  @Spec CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new picocli.CommandLine.ParameterException(
-        spec.commandLine(), "missing subcommand (try shoplens topics create --help)");
+  TopicsCommand() {
+    super("missing subcommand (try shoplens topics create --help)");
   }
 
   /** {@code shoplens topics create}. */

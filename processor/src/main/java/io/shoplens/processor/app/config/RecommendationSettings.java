@@ -101,58 +101,45 @@ public final class RecommendationSettings {
 
   // Kafka's Range compares numbers but lets NaN and infinities through.
   private static final ConfigDef.Validator FINITE =
-      new ConfigDef.Validator() {
-        @Override
-        public void ensureValid(String name, Object value) {
-          if (value instanceof Double d && !Double.isFinite(d)) {
-            throw new ConfigException(name, value, "must be a finite number");
-          }
-        }
-
-        @Override
-        public String toString() {
-          return "a finite number";
-        }
-      };
+      finiteAtLeast(Double.NEGATIVE_INFINITY, "must be a finite number", "a finite number");
 
   private static final ConfigDef.Validator FINITE_NON_NEGATIVE =
-      new ConfigDef.Validator() {
-        @Override
-        public void ensureValid(String name, Object value) {
-          if (value instanceof Double d && !(Double.isFinite(d) && d >= 0)) {
-            throw new ConfigException(name, value, "must be a finite number >= 0");
-          }
-        }
-
-        @Override
-        public String toString() {
-          return "[0,...]";
-        }
-      };
+      finiteAtLeast(0, "must be a finite number >= 0", "[0,...]");
 
   private static final ConfigDef.Validator GARMENT_CATEGORY_LIST =
-      new ConfigDef.Validator() {
-        @Override
-        public void ensureValid(String name, Object value) {
-          if (value instanceof List<?> list) {
-            for (Object item : list) {
-              String category = String.valueOf(item).trim();
-              if (!category.isEmpty()
-                  && !GARMENT_CATEGORIES.contains(category.toUpperCase(Locale.ROOT))) {
-                throw new ConfigException(
-                    name, value, "unknown garment category '" + category + "'; expected " + this);
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            if (value instanceof List<?> list) {
+              for (Object item : list) {
+                String category = String.valueOf(item).trim();
+                if (!category.isEmpty()
+                    && !GARMENT_CATEGORIES.contains(category.toUpperCase(Locale.ROOT))) {
+                  throw new ConfigException(
+                      name,
+                      value,
+                      "unknown garment category '" + category + "'; expected " + anyCategory());
+                }
               }
             }
-          }
-        }
-
-        @Override
-        public String toString() {
-          return "any of " + String.join(", ", GARMENT_CATEGORIES);
-        }
-      };
+          },
+          RecommendationSettings::anyCategory);
 
   private RecommendationSettings() {}
+
+  /** A double at least {@code min} that is not NaN or infinite; {@code shown} in the reference. */
+  private static ConfigDef.Validator finiteAtLeast(double min, String rule, String shown) {
+    return ConfigDef.LambdaValidator.with(
+        (name, value) -> {
+          if (value instanceof Double d && !(Double.isFinite(d) && d >= min)) {
+            throw new ConfigException(name, value, rule);
+          }
+        },
+        () -> shown);
+  }
+
+  private static String anyCategory() {
+    return "any of " + String.join(", ", GARMENT_CATEGORIES);
+  }
 
   static void define(SettingsDefiner d) {
     d.group(GROUP)

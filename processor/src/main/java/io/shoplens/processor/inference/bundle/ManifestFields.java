@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -16,8 +17,8 @@ import java.util.regex.Pattern;
  * what was expected instead of what was found. The parts every bundle kind shares ({@code vision},
  * {@code files}) are read here once.
  *
- * <p>Used by the T5 bundle reader; {@link ModelBundle} and the retrieval bundle still carry their
- * own copies of these readers (to be moved onto this class).
+ * <p>Every bundle kind (OPT, T5, retrieval) reads its manifest through this class, so the fields
+ * they share are checked and reported alike.
  */
 public final class ManifestFields {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -98,6 +99,19 @@ public final class ManifestFields {
     return vision;
   }
 
+  /**
+   * The {@code prompt} object, as both generation bundle kinds (OPT, T5) have it; its padding side
+   * is the caller's to check.
+   */
+  public ModelManifest.Prompt prompt() {
+    JsonNode p = object(root, "prompt");
+    return new ModelManifest.Prompt(
+        text(p, "prompt.padding_side"),
+        text(p, "prompt.question_template"),
+        text(p, "prompt.turn_template"),
+        text(p, "prompt.turn_separator"));
+  }
+
   /** The {@code files} object; every name in {@code required} must be listed. */
   public Map<String, ModelManifest.FileEntry> files(List<String> required) {
     Map<String, ModelManifest.FileEntry> files = new LinkedHashMap<>();
@@ -139,27 +153,16 @@ public final class ManifestFields {
   }
 
   public JsonNode object(JsonNode parent, String path) {
-    JsonNode node = field(parent, path);
-    if (!node.isObject()) {
-      throw fail(path + ": expected an object, found " + node);
-    }
-    return node;
+    return field(parent, path, JsonNode::isObject, "an object");
   }
 
   public String text(JsonNode parent, String path) {
-    JsonNode node = field(parent, path);
-    if (!node.isTextual()) {
-      throw fail(path + ": expected a string, found " + node);
-    }
-    return node.textValue();
+    return field(parent, path, JsonNode::isTextual, "a string").textValue();
   }
 
   public int integer(JsonNode parent, String path) {
-    JsonNode node = field(parent, path);
-    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-      throw fail(path + ": expected an integer, found " + node);
-    }
-    return node.intValue();
+    return field(parent, path, n -> n.isIntegralNumber() && n.canConvertToInt(), "an integer")
+        .intValue();
   }
 
   public int positive(JsonNode parent, String path) {
@@ -198,19 +201,20 @@ public final class ManifestFields {
   }
 
   public double number(JsonNode parent, String path) {
-    JsonNode node = field(parent, path);
-    if (!node.isNumber()) {
-      throw fail(path + ": expected a number, found " + node);
-    }
-    return node.doubleValue();
+    return field(parent, path, JsonNode::isNumber, "a number").doubleValue();
   }
 
   public boolean bool(JsonNode parent, String path) {
+    return field(parent, path, JsonNode::isBoolean, "true or false").booleanValue();
+  }
+
+  /** The field at {@code path}, which must be {@code expected} (as {@code is} tells). */
+  private JsonNode field(JsonNode parent, String path, Predicate<JsonNode> is, String expected) {
     JsonNode node = field(parent, path);
-    if (!node.isBoolean()) {
-      throw fail(path + ": expected true or false, found " + node);
+    if (!is.test(node)) {
+      throw fail(path + ": expected " + expected + ", found " + node);
     }
-    return node.booleanValue();
+    return node;
   }
 
   private List<Double> triple(JsonNode parent, String path) {

@@ -1,8 +1,6 @@
 package io.shoplens.processor.inference.bundle;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -10,13 +8,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A model bundle directory whose manifest has been read and validated and whose files all match
@@ -40,8 +35,6 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
       List.of("vision.onnx", "embed.onnx", "decoder.onnx", "tokenizer.json");
 
   private static final Set<String> ARCHITECTURES = Set.of("blip2-opt");
-  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * Reads and validates a bundle.
@@ -56,23 +49,7 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
     if (!Files.isDirectory(dir)) {
       throw new BundleException(dir, "expected a model bundle directory, found nothing there");
     }
-    Path manifestFile = dir.resolve(MANIFEST);
-    JsonNode root;
-    try {
-      root = JSON.readTree(manifestFile.toFile());
-    } catch (JsonProcessingException e) {
-      throw new BundleException(
-          manifestFile, "expected valid JSON, found a parse error: " + e.getOriginalMessage(), e);
-    } catch (IOException e) {
-      if (!Files.exists(manifestFile)) {
-        throw new BundleException(manifestFile, "expected a manifest, found no such file");
-      }
-      throw new BundleException(manifestFile, "cannot read: " + e, e);
-    }
-    if (root == null || !root.isObject()) {
-      throw new BundleException(manifestFile, "expected a JSON object, found " + root);
-    }
-    ModelManifest manifest = new ManifestReader(manifestFile, root).read();
+    ModelManifest manifest = read(ManifestFields.read(dir));
     verifyFiles(dir, manifest);
     return new ModelBundle(dir, manifest);
   }
@@ -139,264 +116,95 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
     }
   }
 
-  /** Reads fields with messages that give the JSON path and what was expected. */
-  private static final class ManifestReader {
-    private final Path file;
-    private final JsonNode root;
+  /** The generation bundle's own rules, on top of {@link ManifestFields}' typed reads. */
+  private static ModelManifest read(ManifestFields m) {
+    JsonNode root = m.root();
+    if (m.integer(root, "format_version") == 1) {
+      // Format 1's decoder returned logits for every position; this engine pins a [B, 1, V]
+      // logits output, so it would misread such a graph. Refused rather than supported twice.
+      throw m.fail(
+          "format_version: expected "
+              + ModelManifest.FORMAT_VERSION
+              + ", found 1 (its decoder returns logits for every position); re-export the bundle"
+              + " with model-export: python -m shoplens_export export --checkpoint ... --out DIR");
+    }
+    int formatVersion = m.formatVersion();
+    String architecture = m.text(root, "architecture");
+    if (!ARCHITECTURES.contains(architecture)) {
+      throw m.fail(
+          "architecture: expected one of "
+              + ARCHITECTURES
+              + ", found "
+              + architecture
+              + (architecture.equals("blip2-t5")
+                  ? " (a BLIP-2 Flan-T5 bundle: the engine does not serve T5 yet; the T5 graphs"
+                      + " and generation are in inference.t5)"
+                  : ""));
+    }
+    String dtype = m.text(root, "dtype");
+    if (!dtype.equals("float32")) {
+      throw m.fail("dtype: expected float32 (the only dtype this engine runs), found " + dtype);
+    }
+    int numQueryTokens = m.positive(root, "num_query_tokens");
+    ModelManifest.Vision vision = m.vision();
 
-    ManifestReader(Path file, JsonNode root) {
-      this.file = file;
-      this.root = root;
+    JsonNode t = m.object(root, "text");
+    ModelManifest.Text text =
+        new ModelManifest.Text(
+            m.positive(t, "text.hidden_size"),
+            m.positive(t, "text.num_layers"),
+            m.positive(t, "text.num_heads"),
+            m.positive(t, "text.head_dim"),
+            m.positive(t, "text.vocab_size"),
+            m.positive(t, "text.max_position_embeddings"));
+    if (text.numHeads() * text.headDim() != text.hiddenSize()) {
+      throw m.fail(
+          "text: expected num_heads * head_dim == hidden_size, found "
+              + text.numHeads()
+              + " * "
+              + text.headDim()
+              + " != "
+              + text.hiddenSize());
     }
 
-    ModelManifest read() {
-      int formatVersion = integer(root, "format_version");
-      if (formatVersion == 1) {
-        // Format 1's decoder returned logits for every position; this engine pins a [B, 1, V]
-        // logits output, so it would misread such a graph. Refused rather than supported twice.
-        throw fail(
-            "format_version: expected "
-                + ModelManifest.FORMAT_VERSION
-                + ", found 1 (its decoder returns logits for every position); re-export the bundle"
-                + " with model-export: python -m shoplens_export export --checkpoint ... --out DIR");
-      }
-      if (formatVersion != ModelManifest.FORMAT_VERSION) {
-        throw fail(
-            "format_version: expected "
-                + ModelManifest.FORMAT_VERSION
-                + ", found "
-                + formatVersion
-                + " (bundle written by a newer or older exporter)");
-      }
-      String architecture = text(root, "architecture");
-      if (!ARCHITECTURES.contains(architecture)) {
-        throw fail(
-            "architecture: expected one of "
-                + ARCHITECTURES
-                + ", found "
-                + architecture
-                + (architecture.equals("blip2-t5")
-                    ? " (a BLIP-2 Flan-T5 bundle: the engine does not serve T5 yet; the T5 graphs"
-                        + " and generation are in inference.t5)"
-                    : ""));
-      }
-      String dtype = text(root, "dtype");
-      if (!dtype.equals("float32")) {
-        throw fail("dtype: expected float32 (the only dtype this engine runs), found " + dtype);
-      }
-      int numQueryTokens = positive(root, "num_query_tokens");
+    JsonNode k = m.object(root, "tokens");
+    int vocab = text.vocabSize();
+    ModelManifest.Tokens tokens =
+        new ModelManifest.Tokens(
+            m.tokenId(k, "tokens.image_token_id", vocab),
+            m.tokenId(k, "tokens.bos_token_id", vocab),
+            m.tokenId(k, "tokens.eos_token_id", vocab),
+            m.tokenId(k, "tokens.pad_token_id", vocab),
+            m.tokenIds(k, "tokens.stop_token_ids", vocab));
 
-      JsonNode v = object(root, "vision");
-      ModelManifest.Vision vision =
-          new ModelManifest.Vision(
-              positive(v, "vision.image_size"),
-              text(v, "vision.resample"),
-              bool(v, "vision.do_rescale"),
-              number(v, "vision.rescale_factor"),
-              bool(v, "vision.do_normalize"),
-              triple(v, "vision.image_mean"),
-              triple(v, "vision.image_std"),
-              bool(v, "vision.do_convert_rgb"));
-      for (double std : vision.imageStd()) {
-        if (!(std > 0)) {
-          throw fail("vision.image_std: expected positive values, found " + vision.imageStd());
-        }
-      }
-
-      JsonNode t = object(root, "text");
-      ModelManifest.Text text =
-          new ModelManifest.Text(
-              positive(t, "text.hidden_size"),
-              positive(t, "text.num_layers"),
-              positive(t, "text.num_heads"),
-              positive(t, "text.head_dim"),
-              positive(t, "text.vocab_size"),
-              positive(t, "text.max_position_embeddings"));
-      if (text.numHeads() * text.headDim() != text.hiddenSize()) {
-        throw fail(
-            "text: expected num_heads * head_dim == hidden_size, found "
-                + text.numHeads()
-                + " * "
-                + text.headDim()
-                + " != "
-                + text.hiddenSize());
-      }
-
-      JsonNode k = object(root, "tokens");
-      List<Integer> stops = new ArrayList<>();
-      JsonNode stopNode = array(k, "tokens.stop_token_ids");
-      for (JsonNode id : stopNode) {
-        if (!id.canConvertToInt()) {
-          throw fail("tokens.stop_token_ids: expected integers, found " + stopNode);
-        }
-        stops.add(tokenId(id.intValue(), "tokens.stop_token_ids", text.vocabSize()));
-      }
-      if (stops.isEmpty()) {
-        throw fail("tokens.stop_token_ids: expected at least one id, found []");
-      }
-      ModelManifest.Tokens tokens =
-          new ModelManifest.Tokens(
-              tokenId(
-                  integer(k, "tokens.image_token_id"), "tokens.image_token_id", text.vocabSize()),
-              tokenId(integer(k, "tokens.bos_token_id"), "tokens.bos_token_id", text.vocabSize()),
-              tokenId(integer(k, "tokens.eos_token_id"), "tokens.eos_token_id", text.vocabSize()),
-              tokenId(integer(k, "tokens.pad_token_id"), "tokens.pad_token_id", text.vocabSize()),
-              stops);
-
-      JsonNode p = object(root, "prompt");
-      ModelManifest.Prompt prompt =
-          new ModelManifest.Prompt(
-              text(p, "prompt.padding_side"),
-              text(p, "prompt.question_template"),
-              text(p, "prompt.turn_template"),
-              text(p, "prompt.turn_separator"));
-      if (!prompt.paddingSide().equals("left")) {
-        throw fail("prompt.padding_side: expected left, found " + prompt.paddingSide());
-      }
-      if (!prompt.questionTemplate().contains("{question}")) {
-        throw fail(
-            "prompt.question_template: expected a {question} placeholder, found "
-                + prompt.questionTemplate());
-      }
-      if (!prompt.turnTemplate().contains("{question}")
-          || !prompt.turnTemplate().contains("{answer}")) {
-        throw fail(
-            "prompt.turn_template: expected {question} and {answer} placeholders, found "
-                + prompt.turnTemplate());
-      }
-
-      Map<String, ModelManifest.FileEntry> files = new LinkedHashMap<>();
-      JsonNode f = object(root, "files");
-      for (Map.Entry<String, JsonNode> e : f.properties()) {
-        String name = e.getKey();
-        // Names are plain file names: a manifest must not point outside its own directory.
-        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
-          throw fail("files: expected plain file names inside the bundle, found '" + name + "'");
-        }
-        String at = "files." + name;
-        JsonNode entry = e.getValue();
-        if (!entry.isObject()) {
-          throw fail(at + ": expected an object with sha256 and bytes, found " + entry);
-        }
-        String sha = text(entry, at + ".sha256");
-        if (!SHA256.matcher(sha).matches()) {
-          throw fail(at + ".sha256: expected 64 lower-case hex digits, found " + sha);
-        }
-        JsonNode bytes = entry.get("bytes");
-        if (bytes == null || !bytes.canConvertToLong() || bytes.longValue() < 0) {
-          throw fail(at + ".bytes: expected a non-negative integer, found " + bytes);
-        }
-        files.put(name, new ModelManifest.FileEntry(sha, bytes.longValue()));
-      }
-      for (String required : REQUIRED_FILES) {
-        if (!files.containsKey(required)) {
-          throw fail("files: expected an entry for " + required + ", found " + files.keySet());
-        }
-      }
-
-      return new ModelManifest(
-          formatVersion,
-          text(root, "model_id"),
-          text(root, "model_version"),
-          architecture,
-          dtype,
-          numQueryTokens,
-          vision,
-          text,
-          tokens,
-          prompt,
-          files);
+    ModelManifest.Prompt prompt = m.prompt();
+    if (!prompt.paddingSide().equals("left")) {
+      throw m.fail("prompt.padding_side: expected left, found " + prompt.paddingSide());
+    }
+    if (!prompt.questionTemplate().contains("{question}")) {
+      throw m.fail(
+          "prompt.question_template: expected a {question} placeholder, found "
+              + prompt.questionTemplate());
+    }
+    if (!prompt.turnTemplate().contains("{question}")
+        || !prompt.turnTemplate().contains("{answer}")) {
+      throw m.fail(
+          "prompt.turn_template: expected {question} and {answer} placeholders, found "
+              + prompt.turnTemplate());
     }
 
-    private BundleException fail(String message) {
-      return new BundleException(file, message);
-    }
-
-    private JsonNode field(JsonNode parent, String path) {
-      String name = path.substring(path.lastIndexOf('.') + 1);
-      JsonNode node = parent.get(name);
-      if (node == null || node.isNull()) {
-        throw fail("missing required field '" + path + "'");
-      }
-      return node;
-    }
-
-    private JsonNode object(JsonNode parent, String path) {
-      JsonNode node = field(parent, path);
-      if (!node.isObject()) {
-        throw fail(path + ": expected an object, found " + node);
-      }
-      return node;
-    }
-
-    private JsonNode array(JsonNode parent, String path) {
-      JsonNode node = field(parent, path);
-      if (!node.isArray()) {
-        throw fail(path + ": expected an array, found " + node);
-      }
-      return node;
-    }
-
-    private String text(JsonNode parent, String path) {
-      JsonNode node = field(parent, path);
-      if (!node.isTextual()) {
-        throw fail(path + ": expected a string, found " + node);
-      }
-      return node.textValue();
-    }
-
-    private int integer(JsonNode parent, String path) {
-      JsonNode node = field(parent, path);
-      if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-        throw fail(path + ": expected an integer, found " + node);
-      }
-      return node.intValue();
-    }
-
-    private int positive(JsonNode parent, String path) {
-      int value = integer(parent, path);
-      if (value <= 0) {
-        throw fail(path + ": expected a positive integer, found " + value);
-      }
-      return value;
-    }
-
-    private double number(JsonNode parent, String path) {
-      JsonNode node = field(parent, path);
-      if (!node.isNumber()) {
-        throw fail(path + ": expected a number, found " + node);
-      }
-      return node.doubleValue();
-    }
-
-    private boolean bool(JsonNode parent, String path) {
-      JsonNode node = field(parent, path);
-      if (!node.isBoolean()) {
-        throw fail(path + ": expected true or false, found " + node);
-      }
-      return node.booleanValue();
-    }
-
-    private List<Double> triple(JsonNode parent, String path) {
-      JsonNode node = array(parent, path);
-      List<Double> values = new ArrayList<>();
-      for (JsonNode n : node) {
-        if (!n.isNumber()) {
-          throw fail(path + ": expected numbers, found " + node);
-        }
-        values.add(n.doubleValue());
-      }
-      if (values.size() != 3) {
-        throw fail(path + ": expected 3 values (R, G, B), found " + values.size());
-      }
-      return values;
-    }
-
-    private int tokenId(int id, String path, int vocabSize) {
-      if (id < 0 || id >= vocabSize) {
-        throw fail(path + ": expected an id in [0, " + vocabSize + "), found " + id);
-      }
-      return id;
-    }
+    Map<String, ModelManifest.FileEntry> files = m.files(REQUIRED_FILES);
+    return new ModelManifest(
+        formatVersion,
+        m.text(root, "model_id"),
+        m.text(root, "model_version"),
+        architecture,
+        dtype,
+        numQueryTokens,
+        vision,
+        text,
+        tokens,
+        prompt,
+        files);
   }
 }

@@ -176,16 +176,7 @@ public final class ImageDecoder {
     } catch (IOException | RuntimeException e) {
       throw new ImageDecodeException(
           ImageDecodeException.Reason.CORRUPT,
-          "expected a complete "
-              + format
-              + " of "
-              + width
-              + "x"
-              + height
-              + ", but its data is damaged or truncated ("
-              + bytes.length
-              + " bytes): "
-              + detail(e),
+          incomplete(format, width, height, "its data is damaged or truncated", bytes, detail(e)),
           e);
     }
     for (String warning : warnings) {
@@ -195,19 +186,27 @@ public final class ImageDecoder {
       if (w.contains("premature end") || w.contains("truncat")) {
         throw new ImageDecodeException(
             ImageDecodeException.Reason.CORRUPT,
-            "expected a complete "
-                + format
-                + " of "
-                + width
-                + "x"
-                + height
-                + ", but the data ends early ("
-                + bytes.length
-                + " bytes): "
-                + warning);
+            incomplete(format, width, height, "the data ends early", bytes, warning));
       }
     }
     return toRgb(image);
+  }
+
+  /** "expected a complete PNG of WxH, but {@code what} (N bytes): {@code detail}". */
+  private static String incomplete(
+      String format, int width, int height, String what, byte[] bytes, String detail) {
+    return "expected a complete "
+        + format
+        + " of "
+        + width
+        + "x"
+        + height
+        + ", but "
+        + what
+        + " ("
+        + bytes.length
+        + " bytes): "
+        + detail;
   }
 
   /** Pillow's {@code convert("RGB")} for the models Java's readers produce. */

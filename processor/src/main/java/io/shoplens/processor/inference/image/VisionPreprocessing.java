@@ -1,5 +1,6 @@
 package io.shoplens.processor.inference.image;
 
+import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -57,6 +58,23 @@ public record VisionPreprocessing(
   public static final double[] OPENAI_CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
 
   public static final double[] OPENAI_CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
+
+  /**
+   * The preprocessing a bundle's manifest describes (generation and retrieval bundles alike).
+   *
+   * @throws IllegalArgumentException if the section is out of range or unsupported
+   */
+  public static VisionPreprocessing of(ModelManifest.Vision v) {
+    return new VisionPreprocessing(
+        v.imageSize(),
+        Resample.fromManifest(v.resample()),
+        v.doRescale(),
+        v.rescaleFactor(),
+        v.doNormalize(),
+        v.imageMean().stream().mapToDouble(Double::doubleValue).toArray(),
+        v.imageStd().stream().mapToDouble(Double::doubleValue).toArray(),
+        v.doConvertRgb());
+  }
 
   public VisionPreprocessing {
     if (imageSize <= 0 || imageSize > MAX_IMAGE_SIZE) {

@@ -13,9 +13,7 @@ import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,16 +89,15 @@ public final class Blip2Graphs implements AutoCloseable {
     ModelManifest m = bundle.manifest();
     List<OrtSession> opened = new ArrayList<>();
     try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
-      OrtSession vision = session(env, bundle.file(VISION), options, config, opened);
-      OrtSession embed = session(env, bundle.file(EMBED), options, config, opened);
-      OrtSession decoder = session(env, bundle.file(DECODER), options, config, opened);
+      OrtSession vision = OrtRuntime.openSession(env, bundle.file(VISION), options, config, opened);
+      OrtSession embed = OrtRuntime.openSession(env, bundle.file(EMBED), options, config, opened);
+      OrtSession decoder =
+          OrtRuntime.openSession(env, bundle.file(DECODER), options, config, opened);
       Blip2Graphs graphs = new Blip2Graphs(env, m, vision, embed, decoder);
       graphs.validate(bundle);
       return graphs;
     } catch (RuntimeException e) {
-      for (OrtSession s : opened) {
-        closeQuietly(s);
-      }
+      OrtRuntime.closeQuietly(opened);
       throw e;
     }
   }
@@ -145,19 +142,7 @@ public final class Blip2Graphs implements AutoCloseable {
    */
   public float[] vision(float[] pixels, int batch) {
     int size = manifest.vision().imageSize();
-    long[] shape = {batch, 3, size, size};
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
-      try (OrtSession.Result result = vision.run(inputs)) {
-        return OrtTensors.floats(result, "query_embeds");
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw OrtTensors.failure(
-          manifest.modelVersion(), VISION, inputs, e, "pixel_values" + Arrays.toString(shape));
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return PrefixGraphs.queryEmbeds(env, vision, manifest.modelVersion(), pixels, batch, size);
   }
 
   /**
@@ -167,19 +152,7 @@ public final class Blip2Graphs implements AutoCloseable {
    * @return embeddings [batch, seq, H] row-major
    */
   public float[] embed(long[] ids, int batch, int seq) {
-    long[] shape = {batch, seq};
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-      try (OrtSession.Result result = embed.run(inputs)) {
-        return OrtTensors.floats(result, "inputs_embeds");
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw OrtTensors.failure(
-          manifest.modelVersion(), EMBED, inputs, e, "input_ids" + Arrays.toString(shape));
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return PrefixGraphs.inputEmbeds(env, embed, manifest.modelVersion(), ids, batch, seq);
   }
 
   /**
@@ -249,28 +222,7 @@ public final class Blip2Graphs implements AutoCloseable {
 
   @Override
   public void close() {
-    closeQuietly(vision);
-    closeQuietly(embed);
-    closeQuietly(decoder);
-  }
-
-  private static OrtSession session(
-      OrtEnvironment env,
-      Path file,
-      OrtSession.SessionOptions options,
-      EngineConfig config,
-      List<OrtSession> opened) {
-    try {
-      OrtSession session = env.createSession(file.toString(), options);
-      opened.add(session);
-      return session;
-    } catch (OrtException e) {
-      if (config.executionProvider() == EngineConfig.ExecutionProvider.CUDA) {
-        throw new EngineStartupException(
-            "cannot create a CUDA session for " + file + ": " + e.getMessage(), e);
-      }
-      throw new BundleException(file, "expected a loadable ONNX graph: " + e.getMessage(), e);
-    }
+    OrtRuntime.closeQuietly(List.of(vision, embed, decoder));
   }
 
   // ---- validation against the manifest ----
@@ -308,13 +260,5 @@ public final class Blip2Graphs implements AutoCloseable {
 
   private String layersContext() {
     return "manifest text.num_layers=" + manifest.text().numLayers();
-  }
-
-  private static void closeQuietly(OrtSession session) {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      // Closing at shutdown: nothing useful to do with the failure.
-    }
   }
 }

@@ -6,7 +6,10 @@ import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
+import io.shoplens.processor.inference.bundle.BundleException;
+import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 
 /**
  * The JVM's single {@link OrtEnvironment} and the session options an {@link EngineConfig} asks for.
@@ -22,6 +25,46 @@ import java.util.EnumSet;
 public final class OrtRuntime {
 
   private OrtRuntime() {}
+
+  /**
+   * Opens the graph in {@code file} as a session and adds it to {@code opened}, so that a caller
+   * opening several can close those already open ({@link #closeQuietly}) when a later one fails.
+   *
+   * @throws EngineStartupException when the session cannot be created under the CUDA provider
+   * @throws BundleException when the file is not a graph ONNX Runtime can load
+   */
+  public static OrtSession openSession(
+      OrtEnvironment env,
+      Path file,
+      OrtSession.SessionOptions options,
+      EngineConfig config,
+      List<? super OrtSession> opened) {
+    try {
+      OrtSession session = env.createSession(file.toString(), options);
+      opened.add(session);
+      return session;
+    } catch (OrtException e) {
+      if (config.executionProvider() == EngineConfig.ExecutionProvider.CUDA) {
+        throw new EngineStartupException(
+            "cannot create a CUDA session for " + file + ": " + e.getMessage(), e);
+      }
+      throw new BundleException(file, "expected a loadable ONNX graph: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Closes each of {@code handles} (sessions, tokenizers), ignoring failures: used on shutdown and
+   * to undo a half-opened set, where the original failure, if any, is what matters.
+   */
+  public static void closeQuietly(List<? extends AutoCloseable> handles) {
+    for (AutoCloseable handle : handles) {
+      try {
+        handle.close();
+      } catch (Exception e) {
+        // Nothing useful to do with it.
+      }
+    }
+  }
 
   /** ONNX Runtime's process-wide environment (ONNX Runtime itself keeps one per JVM). */
   public static OrtEnvironment environment() {

@@ -7,16 +7,56 @@ import ai.onnxruntime.TensorInfo;
 import io.shoplens.processor.inference.InferenceException;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 
 /**
- * Tensor chores every model's graph calls share: reading a float output, closing inputs, and the
- * one wording of a failed graph call (the inputs' names, shapes and types), so that the generation
- * and retrieval models report failures alike.
+ * Tensor chores every model's graph calls share: running a graph with its inputs closed however the
+ * call ends, reading a float output, and the one wording of a failed graph call (the inputs' names,
+ * shapes and types), so that the generation and retrieval models report failures alike.
  */
 public final class OrtTensors {
   private OrtTensors() {}
+
+  /** Creates a graph call's input tensors into the map it is given. */
+  @FunctionalInterface
+  public interface Inputs {
+    void put(Map<String, OnnxTensor> inputs) throws OrtException;
+  }
+
+  /** Reads what a graph call needs from its result, before the result is closed. */
+  @FunctionalInterface
+  public interface Outputs<T> {
+    T read(OrtSession.Result result) throws OrtException;
+  }
+
+  /**
+   * Runs {@code session} on the tensors {@code in} creates and returns what {@code out} reads of
+   * the result. Every input tensor is closed, whether the call succeeds or not; a failure (of ONNX
+   * Runtime, or of {@code in} or {@code out}) is reported as {@link #failure} words it.
+   *
+   * @param fallback what to say about the inputs when none was created yet
+   */
+  public static <T> T run(
+      OrtSession session,
+      String modelVersion,
+      String graph,
+      Inputs in,
+      Outputs<T> out,
+      String fallback) {
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      in.put(inputs);
+      try (OrtSession.Result result = session.run(inputs)) {
+        return out.read(result);
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(modelVersion, graph, inputs, e, fallback);
+    } finally {
+      closeAll(inputs);
+    }
+  }
 
   /**
    * A graph failure in words, or {@code e} itself when it already is an {@link InferenceException}.

@@ -61,11 +61,18 @@ public record ImageFeatures(int numQueries, int dim, float[] vectors) {
    * candidates are then re-ranked by {@link #similarity} over all Q vectors.
    */
   public float[] pooled() {
+    return pooled(vectors, dim);
+  }
+
+  /**
+   * The L2-normalised mean of the rows of {@code dim} floats in {@code rows}, summed in float in
+   * row order (a zero mean stays zero): what {@link #pooled()} gives, for callers that hold the
+   * rows of several items in their own arrays.
+   */
+  public static float[] pooled(float[] rows, int dim) {
     float[] mean = new float[dim];
-    for (int q = 0; q < numQueries; q++) {
-      for (int d = 0; d < dim; d++) {
-        mean[d] += vectors[q * dim + d];
-      }
+    for (int i = 0; i < rows.length; i++) {
+      mean[i % dim] += rows[i];
     }
     double norm = 0;
     for (float x : mean) {

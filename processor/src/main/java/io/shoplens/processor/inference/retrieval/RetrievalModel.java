@@ -8,7 +8,6 @@ import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import io.shoplens.processor.inference.InferenceException;
 import io.shoplens.processor.inference.bundle.BundleException;
-import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.onnx.OrtRuntime;
@@ -18,7 +17,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -80,18 +78,7 @@ public final class RetrievalModel implements AutoCloseable {
     this.vision = vision;
     this.text = text;
     this.itm = itm;
-    ModelManifest.Vision v = manifest.vision();
-    this.images =
-        new ImagePreprocessor(
-            new VisionPreprocessing(
-                v.imageSize(),
-                VisionPreprocessing.Resample.fromManifest(v.resample()),
-                v.doRescale(),
-                v.rescaleFactor(),
-                v.doNormalize(),
-                v.imageMean().stream().mapToDouble(Double::doubleValue).toArray(),
-                v.imageStd().stream().mapToDouble(Double::doubleValue).toArray(),
-                v.doConvertRgb()));
+    this.images = new ImagePreprocessor(VisionPreprocessing.of(manifest.vision()));
   }
 
   /**
@@ -112,9 +99,7 @@ public final class RetrievalModel implements AutoCloseable {
       OrtSession itm = session(env, bundle.file(ITM), options, opened);
       return new RetrievalModel(env, bundle, tokenizer, vision, text, itm);
     } catch (RuntimeException e) {
-      for (AutoCloseable c : opened) {
-        closeQuietly(c);
-      }
+      OrtRuntime.closeQuietly(opened);
       throw e;
     }
   }
@@ -184,29 +169,30 @@ public final class RetrievalModel implements AutoCloseable {
       System.arraycopy(p, 0, pixels, i * perImage, perImage);
     }
     long[] shape = {batch, 3, size, size};
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
-      try (OrtSession.Result result = vision.run(inputs)) {
-        float[] embeds = OrtTensors.floats(result, "image_embeds");
-        float[] features = OrtTensors.floats(result, "image_features");
-        int q = manifest.numQueryTokens();
-        int d = embedDim();
-        int perEmbeds = embeds.length / batch;
-        List<EncodedImage> out = new ArrayList<>(batch);
-        for (int i = 0; i < batch; i++) {
-          out.add(
-              new EncodedImage(
-                  new ImageFeatures(q, d, Arrays.copyOfRange(features, i * q * d, (i + 1) * q * d)),
-                  Arrays.copyOfRange(embeds, i * perEmbeds, (i + 1) * perEmbeds)));
-        }
-        return out;
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw OrtTensors.failure(manifest.modelVersion(), VISION, inputs, e, "");
-    } finally {
-      OrtTensors.closeAll(inputs);
+    return OrtTensors.run(
+        vision,
+        manifest.modelVersion(),
+        VISION,
+        in -> in.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape)),
+        result -> encodedImages(result, batch),
+        "");
+  }
+
+  private List<EncodedImage> encodedImages(OrtSession.Result result, int batch)
+      throws OrtException {
+    float[] embeds = OrtTensors.floats(result, "image_embeds");
+    float[] features = OrtTensors.floats(result, "image_features");
+    int q = manifest.numQueryTokens();
+    int d = embedDim();
+    int perEmbeds = embeds.length / batch;
+    List<EncodedImage> out = new ArrayList<>(batch);
+    for (int i = 0; i < batch; i++) {
+      out.add(
+          new EncodedImage(
+              new ImageFeatures(q, d, Arrays.copyOfRange(features, i * q * d, (i + 1) * q * d)),
+              Arrays.copyOfRange(embeds, i * perEmbeds, (i + 1) * perEmbeds)));
     }
+    return out;
   }
 
   /**
@@ -220,24 +206,21 @@ public final class RetrievalModel implements AutoCloseable {
       return List.of();
     }
     Tokens tokens = tokens(texts);
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("input_ids", tokens.ids(env));
-      inputs.put("attention_mask", tokens.mask(env));
-      try (OrtSession.Result result = text.run(inputs)) {
-        float[] all = OrtTensors.floats(result, "text_features");
-        int d = embedDim();
-        List<float[]> out = new ArrayList<>(texts.size());
-        for (int i = 0; i < texts.size(); i++) {
-          out.add(Arrays.copyOfRange(all, i * d, (i + 1) * d));
-        }
-        return out;
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw OrtTensors.failure(manifest.modelVersion(), TEXT, inputs, e, "");
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    int d = embedDim();
+    return OrtTensors.run(
+        text,
+        manifest.modelVersion(),
+        TEXT,
+        tokens::putInto,
+        result -> {
+          float[] all = OrtTensors.floats(result, "text_features");
+          List<float[]> out = new ArrayList<>(texts.size());
+          for (int i = 0; i < texts.size(); i++) {
+            out.add(Arrays.copyOfRange(all, i * d, (i + 1) * d));
+          }
+          return out;
+        },
+        "");
   }
 
   /**
@@ -279,42 +262,31 @@ public final class RetrievalModel implements AutoCloseable {
       }
       System.arraycopy(e, 0, embeds, i * perImage, perImage);
     }
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put(
-          "image_embeds",
-          OnnxTensor.createTensor(
-              env,
-              FloatBuffer.wrap(embeds),
-              new long[] {pairs.size(), r.numPatches(), r.visionHiddenSize()}));
-      inputs.put("input_ids", tokens.ids(env));
-      inputs.put("attention_mask", tokens.mask(env));
-      try (OrtSession.Result result = itm.run(inputs)) {
-        return OrtTensors.floats(result, "itm_logits");
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw OrtTensors.failure(manifest.modelVersion(), ITM, inputs, e, "");
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    long[] shape = {pairs.size(), r.numPatches(), r.visionHiddenSize()};
+    return OrtTensors.run(
+        itm,
+        manifest.modelVersion(),
+        ITM,
+        in -> {
+          in.put("image_embeds", OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), shape));
+          tokens.putInto(in);
+        },
+        result -> OrtTensors.floats(result, "itm_logits"),
+        "");
   }
 
   @Override
   public void close() {
-    closeQuietly(vision);
-    closeQuietly(text);
-    closeQuietly(itm);
-    closeQuietly(tokenizer);
+    OrtRuntime.closeQuietly(List.of(vision, text, itm, tokenizer));
   }
 
   /** Token ids and mask of a batch, right-padded to its longest row. */
-  private record Tokens(long[] ids, long[] mask, int batch, int length) {
-    OnnxTensor ids(OrtEnvironment env) throws OrtException {
-      return OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {batch, length});
-    }
-
-    OnnxTensor mask(OrtEnvironment env) throws OrtException {
-      return OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, length});
+  private record Tokens(OrtEnvironment env, long[] ids, long[] mask, int batch, int length) {
+    /** Puts {@code input_ids} and {@code attention_mask}. */
+    void putInto(Map<String, OnnxTensor> inputs) throws OrtException {
+      long[] shape = {batch, length};
+      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+      inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
     }
   }
 
@@ -337,7 +309,7 @@ public final class RetrievalModel implements AutoCloseable {
         mask[i * longest + j] = real ? 1 : 0;
       }
     }
-    return new Tokens(ids, mask, texts.size(), longest);
+    return new Tokens(env, ids, mask, texts.size(), longest);
   }
 
   private static OrtSession session(
@@ -351,14 +323,6 @@ public final class RetrievalModel implements AutoCloseable {
       return session;
     } catch (OrtException e) {
       throw new BundleException(file, "cannot load ONNX graph: " + e.getMessage(), e);
-    }
-  }
-
-  private static void closeQuietly(AutoCloseable c) {
-    try {
-      c.close();
-    } catch (Exception e) {
-      // Closing native handles after a failure: the original exception is what matters.
     }
   }
 }

@@ -62,13 +62,7 @@ public record T5Bundle(Path directory, T5Manifest manifest) {
             m.tokenId(k, "tokens.pad_token_id", vocab),
             m.tokenId(k, "tokens.decoder_start_token_id", vocab),
             m.tokenIds(k, "tokens.stop_token_ids", vocab));
-    JsonNode p = m.object(root, "prompt");
-    ModelManifest.Prompt prompt =
-        new ModelManifest.Prompt(
-            m.text(p, "prompt.padding_side"),
-            m.text(p, "prompt.question_template"),
-            m.text(p, "prompt.turn_template"),
-            m.text(p, "prompt.turn_separator"));
+    ModelManifest.Prompt prompt = m.prompt();
     if (!prompt.paddingSide().equals("right")) {
       throw m.fail(
           "prompt.padding_side: expected right (T5's encoder input), found "

@@ -11,14 +11,11 @@ import io.shoplens.processor.inference.bundle.BundleException;
 import io.shoplens.processor.inference.onnx.GraphSignature;
 import io.shoplens.processor.inference.onnx.OrtRuntime;
 import io.shoplens.processor.inference.onnx.OrtTensors;
+import io.shoplens.processor.inference.onnx.PrefixGraphs;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The four ONNX Runtime sessions of a BLIP-2 T5 bundle (vision, embed, encoder, decoder step),
@@ -94,16 +91,14 @@ public final class T5Graphs implements AutoCloseable {
           new T5Graphs(
               env,
               bundle.manifest(),
-              session(env, bundle.file(VISION), options, config, opened),
-              session(env, bundle.file(EMBED), options, config, opened),
-              session(env, bundle.file(ENCODER), options, config, opened),
-              session(env, bundle.file(DECODER), options, config, opened));
+              OrtRuntime.openSession(env, bundle.file(VISION), options, config, opened),
+              OrtRuntime.openSession(env, bundle.file(EMBED), options, config, opened),
+              OrtRuntime.openSession(env, bundle.file(ENCODER), options, config, opened),
+              OrtRuntime.openSession(env, bundle.file(DECODER), options, config, opened));
       graphs.validate(bundle);
       return graphs;
     } catch (RuntimeException e) {
-      for (OrtSession s : opened) {
-        closeQuietly(s);
-      }
+      OrtRuntime.closeQuietly(opened);
       throw e;
     }
   }
@@ -116,62 +111,39 @@ public final class T5Graphs implements AutoCloseable {
   /** pixel_values [batch, 3, S, S] -> query embeddings [batch, Q, H]. */
   public float[] vision(float[] pixels, int batch) {
     int size = manifest.vision().imageSize();
-    long[] shape = {batch, 3, size, size};
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape));
-      try (OrtSession.Result result = vision.run(inputs)) {
-        return OrtTensors.floats(result, "query_embeds");
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw failure(VISION, inputs, e, "pixel_values" + Arrays.toString(shape));
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return PrefixGraphs.queryEmbeds(env, vision, manifest.modelVersion(), pixels, batch, size);
   }
 
   /** input_ids [batch, seq] -> embeddings [batch, seq, H] (T5's shared table). */
   public float[] embed(long[] ids, int batch, int seq) {
-    long[] shape = {batch, seq};
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-      try (OrtSession.Result result = embed.run(inputs)) {
-        return OrtTensors.floats(result, "inputs_embeds");
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw failure(EMBED, inputs, e, "input_ids" + Arrays.toString(shape));
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return PrefixGraphs.inputEmbeds(env, embed, manifest.modelVersion(), ids, batch, seq);
   }
 
   /** The encoder over [batch, length, H] embeddings and their mask; once per request. */
   public Encoded encode(float[] embeds, long[] mask, int batch, int length) {
     int hidden = manifest.text().hiddenSize();
     int layers = manifest.text().numLayers();
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put(
-          "inputs_embeds",
-          OnnxTensor.createTensor(
-              env, FloatBuffer.wrap(embeds), new long[] {batch, length, hidden}));
-      inputs.put(
-          "attention_mask",
-          OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, length}));
-      try (OrtSession.Result result = encoder.run(inputs)) {
-        float[][] cross = new float[2 * layers][];
-        for (int l = 0; l < layers; l++) {
-          cross[2 * l] = OrtTensors.floats(result, "present." + l + ".encoder.key");
-          cross[2 * l + 1] = OrtTensors.floats(result, "present." + l + ".encoder.value");
-        }
-        return new Encoded(batch, length, mask.clone(), cross);
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw failure(ENCODER, inputs, e, "batch " + batch + ", length " + length);
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return run(
+        encoder,
+        ENCODER,
+        in -> {
+          in.put(
+              "inputs_embeds",
+              OnnxTensor.createTensor(
+                  env, FloatBuffer.wrap(embeds), new long[] {batch, length, hidden}));
+          in.put(
+              "attention_mask",
+              OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, length}));
+        },
+        result -> {
+          float[][] cross = new float[2 * layers][];
+          for (int l = 0; l < layers; l++) {
+            cross[2 * l] = OrtTensors.floats(result, "present." + l + ".encoder.key");
+            cross[2 * l + 1] = OrtTensors.floats(result, "present." + l + ".encoder.value");
+          }
+          return new Encoded(batch, length, mask.clone(), cross);
+        },
+        "batch " + batch + ", length " + length);
   }
 
   /**
@@ -187,81 +159,64 @@ public final class T5Graphs implements AutoCloseable {
       float[] embeds, long[] decoderMask, int past, float[][] selfKv, Encoded encoded) {
     T5Manifest.Text t = manifest.text();
     int batch = encoded.batch();
-    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
-    try {
-      inputs.put(
-          "inputs_embeds",
-          OnnxTensor.createTensor(
-              env, FloatBuffer.wrap(embeds), new long[] {batch, 1, t.hiddenSize()}));
-      inputs.put(
-          "attention_mask",
-          OnnxTensor.createTensor(env, LongBuffer.wrap(decoderMask), new long[] {batch, past + 1}));
-      inputs.put(
-          "encoder_attention_mask",
-          OnnxTensor.createTensor(
-              env, LongBuffer.wrap(encoded.mask()), new long[] {batch, encoded.length()}));
-      long[] pastShape = {batch, t.numHeads(), past, t.headDim()};
-      long[] crossShape = {batch, t.numHeads(), encoded.length(), t.headDim()};
-      for (int l = 0; l < t.numLayers(); l++) {
-        inputs.put(
-            "past_key_values." + l + ".decoder.key",
-            OnnxTensor.createTensor(env, FloatBuffer.wrap(selfKv[2 * l]), pastShape));
-        inputs.put(
-            "past_key_values." + l + ".decoder.value",
-            OnnxTensor.createTensor(env, FloatBuffer.wrap(selfKv[2 * l + 1]), pastShape));
-        inputs.put(
-            "past_key_values." + l + ".encoder.key",
-            OnnxTensor.createTensor(env, FloatBuffer.wrap(encoded.crossKv()[2 * l]), crossShape));
-        inputs.put(
-            "past_key_values." + l + ".encoder.value",
-            OnnxTensor.createTensor(
-                env, FloatBuffer.wrap(encoded.crossKv()[2 * l + 1]), crossShape));
-      }
-      try (OrtSession.Result result = decoder.run(inputs)) {
-        float[][] present = new float[2 * t.numLayers()][];
-        for (int l = 0; l < t.numLayers(); l++) {
-          present[2 * l] = OrtTensors.floats(result, "present." + l + ".decoder.key");
-          present[2 * l + 1] = OrtTensors.floats(result, "present." + l + ".decoder.value");
-        }
-        return new Step(OrtTensors.floats(result, "logits"), present);
-      }
-    } catch (OrtException | RuntimeException e) {
-      throw failure(DECODER, inputs, e, "batch " + batch + ", past " + past);
-    } finally {
-      OrtTensors.closeAll(inputs);
-    }
+    return run(
+        decoder,
+        DECODER,
+        in -> {
+          in.put(
+              "inputs_embeds",
+              OnnxTensor.createTensor(
+                  env, FloatBuffer.wrap(embeds), new long[] {batch, 1, t.hiddenSize()}));
+          in.put(
+              "attention_mask",
+              OnnxTensor.createTensor(
+                  env, LongBuffer.wrap(decoderMask), new long[] {batch, past + 1}));
+          in.put(
+              "encoder_attention_mask",
+              OnnxTensor.createTensor(
+                  env, LongBuffer.wrap(encoded.mask()), new long[] {batch, encoded.length()}));
+          long[] pastShape = {batch, t.numHeads(), past, t.headDim()};
+          long[] crossShape = {batch, t.numHeads(), encoded.length(), t.headDim()};
+          for (int l = 0; l < t.numLayers(); l++) {
+            in.put(
+                "past_key_values." + l + ".decoder.key",
+                OnnxTensor.createTensor(env, FloatBuffer.wrap(selfKv[2 * l]), pastShape));
+            in.put(
+                "past_key_values." + l + ".decoder.value",
+                OnnxTensor.createTensor(env, FloatBuffer.wrap(selfKv[2 * l + 1]), pastShape));
+            in.put(
+                "past_key_values." + l + ".encoder.key",
+                OnnxTensor.createTensor(
+                    env, FloatBuffer.wrap(encoded.crossKv()[2 * l]), crossShape));
+            in.put(
+                "past_key_values." + l + ".encoder.value",
+                OnnxTensor.createTensor(
+                    env, FloatBuffer.wrap(encoded.crossKv()[2 * l + 1]), crossShape));
+          }
+        },
+        result -> {
+          float[][] present = new float[2 * t.numLayers()][];
+          for (int l = 0; l < t.numLayers(); l++) {
+            present[2 * l] = OrtTensors.floats(result, "present." + l + ".decoder.key");
+            present[2 * l + 1] = OrtTensors.floats(result, "present." + l + ".decoder.value");
+          }
+          return new Step(OrtTensors.floats(result, "logits"), present);
+        },
+        "batch " + batch + ", past " + past);
   }
 
   @Override
   public void close() {
-    closeQuietly(vision);
-    closeQuietly(embed);
-    closeQuietly(encoder);
-    closeQuietly(decoder);
+    OrtRuntime.closeQuietly(List.of(vision, embed, encoder, decoder));
   }
 
-  private RuntimeException failure(
-      String graph, Map<String, OnnxTensor> inputs, Exception e, String fallback) {
-    return OrtTensors.failure(manifest.modelVersion(), graph, inputs, e, fallback);
-  }
-
-  private static OrtSession session(
-      OrtEnvironment env,
-      Path file,
-      OrtSession.SessionOptions options,
-      EngineConfig config,
-      List<OrtSession> opened) {
-    try {
-      OrtSession session = env.createSession(file.toString(), options);
-      opened.add(session);
-      return session;
-    } catch (OrtException e) {
-      if (config.executionProvider() == EngineConfig.ExecutionProvider.CUDA) {
-        throw new EngineStartupException(
-            "cannot create a CUDA session for " + file + ": " + e.getMessage(), e);
-      }
-      throw new BundleException(file, "expected a loadable ONNX graph: " + e.getMessage(), e);
-    }
+  private <T> T run(
+      OrtSession session,
+      String graph,
+      OrtTensors.Inputs in,
+      OrtTensors.Outputs<T> out,
+      String fallback) {
+    return OrtTensors.run(session, manifest.modelVersion(), graph, in, out, fallback);
   }
 
   private void validate(T5Bundle bundle) {
@@ -314,14 +269,6 @@ public final class T5Graphs implements AutoCloseable {
       dec.noOtherInputs();
     } catch (OrtException e) {
       throw new BundleException(bundle.directory(), "cannot read graph metadata: " + e, e);
-    }
-  }
-
-  private static void closeQuietly(OrtSession session) {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      // Closing at shutdown: nothing useful to do with the failure.
     }
   }
 }

@@ -25,7 +25,10 @@ public interface AsyncJob<J extends AsyncJob<J>> {
 
   /**
    * Jobs with the same non-null key run one after another, in the order they were accepted (a
-   * conversation's turns: each prompt includes the answer before it); null runs independently.
+   * conversation's turns: each prompt includes the answer before it); null, the default, runs
+   * independently of every other job.
    */
-  String sequenceKey();
+  default String sequenceKey() {
+    return null;
+  }
 }

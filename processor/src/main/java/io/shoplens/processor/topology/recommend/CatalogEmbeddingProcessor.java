@@ -23,7 +23,6 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,12 +90,8 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
 
   @Override
   public void process(Record<String, byte[]> record) {
-    RecordMetadata md =
-        context
-            .recordMetadata()
-            .orElseThrow(() -> new IllegalStateException("catalog record without metadata"));
     String productId = record.key();
-    Origin origin = Origin.of(md, productId, record.value(), record.timestamp(), record.headers());
+    Origin origin = Origin.of(context, record);
     CatalogJob job = new CatalogJob(productId, origin, 0);
     if (productId == null) {
       deadLetter(job, ProcessingStage.VALIDATE, "NullKey", "catalog record has no key");
@@ -110,7 +105,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     }
     Product product;
     try {
-      product = products.deserialize(md.topic(), record.headers(), record.value());
+      product = products.deserialize(origin.topic(), record.headers(), record.value());
     } catch (RuntimeException e) {
       forward(
           job,

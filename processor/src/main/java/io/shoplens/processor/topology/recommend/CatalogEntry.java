@@ -1,21 +1,15 @@
 package io.shoplens.processor.topology.recommend;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import io.shoplens.processor.topology.BinaryFormat;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * A catalog product as the recommender keeps it: what scoring needs from the {@code Product} event
@@ -77,85 +71,74 @@ public record CatalogEntry(
         sourceOffset);
   }
 
+  private static final BinaryFormat<CatalogEntry> BINARY =
+      new BinaryFormat<>(
+          "catalog entry",
+          FORMAT,
+          e -> 64 + 4 * lengthOf(e.embedding()),
+          CatalogEntry::write,
+          CatalogEntry::read);
+
   /** Binary serde; a null value is a tombstone both ways. */
   public static Serde<CatalogEntry> serde() {
-    Serializer<CatalogEntry> serializer = (topic, entry) -> entry == null ? null : write(entry);
-    Deserializer<CatalogEntry> deserializer = (topic, data) -> data == null ? null : read(data);
-    return Serdes.serdeFrom(serializer, deserializer);
+    return BINARY.serde();
   }
 
-  static byte[] write(CatalogEntry e) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 4 * lengthOf(e.embedding()));
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(FORMAT);
-      string(out, e.productId());
-      string(out, e.title());
-      string(out, e.category());
-      out.writeInt(e.attributes().size());
-      for (Map.Entry<String, String> a : new TreeMap<>(e.attributes()).entrySet()) {
-        string(out, a.getKey());
-        string(out, a.getValue());
-      }
-      out.writeBoolean(e.inStock());
-      string(out, e.imageKey());
-      string(out, e.modelVersion());
-      out.writeInt(e.embedding() == null ? -1 : e.embedding().length);
-      if (e.embedding() != null) {
-        for (float f : e.embedding()) {
-          out.writeFloat(f);
-        }
-      }
-      out.writeInt(e.sourcePartition());
-      out.writeLong(e.sourceOffset());
-    } catch (IOException ex) {
-      throw new UncheckedIOException(ex); // a ByteArrayOutputStream does not fail
+  private static void write(CatalogEntry e, DataOutputStream out) throws IOException {
+    string(out, e.productId());
+    string(out, e.title());
+    string(out, e.category());
+    out.writeInt(e.attributes().size());
+    for (Map.Entry<String, String> a : new TreeMap<>(e.attributes()).entrySet()) {
+      string(out, a.getKey());
+      string(out, a.getValue());
     }
-    return bytes.toByteArray();
+    out.writeBoolean(e.inStock());
+    string(out, e.imageKey());
+    string(out, e.modelVersion());
+    out.writeInt(e.embedding() == null ? -1 : e.embedding().length);
+    if (e.embedding() != null) {
+      for (float f : e.embedding()) {
+        out.writeFloat(f);
+      }
+    }
+    out.writeInt(e.sourcePartition());
+    out.writeLong(e.sourceOffset());
   }
 
-  static CatalogEntry read(byte[] data) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-      byte format = in.readByte();
-      if (format != FORMAT) {
-        throw new SerializationException(
-            "catalog entry format " + format + " is not readable, expected " + FORMAT);
-      }
-      String productId = string(in);
-      String title = string(in);
-      String category = string(in);
-      int n = in.readInt();
-      Map<String, String> attributes = new LinkedHashMap<>();
-      for (int i = 0; i < n; i++) {
-        attributes.put(string(in), string(in));
-      }
-      boolean inStock = in.readBoolean();
-      String imageKey = string(in);
-      String modelVersion = string(in);
-      int dim = in.readInt();
-      float[] embedding = null;
-      if (dim >= 0) {
-        embedding = new float[dim];
-        for (int i = 0; i < dim; i++) {
-          embedding[i] = in.readFloat();
-        }
-      }
-      int partition = in.readInt();
-      long offset = in.readLong();
-      return new CatalogEntry(
-          productId,
-          title,
-          category,
-          attributes,
-          inStock,
-          imageKey,
-          modelVersion,
-          embedding,
-          partition,
-          offset);
-    } catch (IOException | RuntimeException e) {
-      throw new SerializationException(
-          "cannot read a catalog entry from " + data.length + " bytes: " + e, e);
+  private static CatalogEntry read(DataInputStream in, int length) throws IOException {
+    String productId = string(in);
+    String title = string(in);
+    String category = string(in);
+    int n = in.readInt();
+    Map<String, String> attributes = new LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      attributes.put(string(in), string(in));
     }
+    boolean inStock = in.readBoolean();
+    String imageKey = string(in);
+    String modelVersion = string(in);
+    int dim = in.readInt();
+    float[] embedding = null;
+    if (dim >= 0) {
+      embedding = new float[dim];
+      for (int i = 0; i < dim; i++) {
+        embedding[i] = in.readFloat();
+      }
+    }
+    int partition = in.readInt();
+    long offset = in.readLong();
+    return new CatalogEntry(
+        productId,
+        title,
+        category,
+        attributes,
+        inStock,
+        imageKey,
+        modelVersion,
+        embedding,
+        partition,
+        offset);
   }
 
   private static int lengthOf(float[] v) {

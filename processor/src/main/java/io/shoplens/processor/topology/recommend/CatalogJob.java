@@ -29,12 +29,6 @@ record CatalogJob(String productId, Origin origin, int attempts) implements Asyn
     return new CatalogJob(productId, origin, n);
   }
 
-  /** Products are independent of one another. */
-  @Override
-  public String sequenceKey() {
-    return null;
-  }
-
   /**
    * Reads the current JSON and the one written before the job carried an {@link Origin} (the
    * record's coordinates, bytes and headers at the top level, next to {@code productId}): jobs in

@@ -1,5 +1,6 @@
 package io.shoplens.processor.topology.recommend;
 
+import io.shoplens.processor.inference.retrieval.ImageFeatures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -347,24 +348,8 @@ public final class VectorIndex implements AutoCloseable {
     return best;
   }
 
-  /** The normalised mean of {@code count} rows of {@code dim} floats. */
+  /** The normalised mean of the rows of {@code dim} floats; a single row is taken as it is. */
   static float[] pooled(float[] vectors, int dim) {
-    int count = vectors.length / dim;
-    if (count == 1) {
-      return vectors.clone();
-    }
-    float[] mean = new float[dim];
-    for (int i = 0; i < vectors.length; i++) {
-      mean[i % dim] += vectors[i];
-    }
-    double norm = 0;
-    for (float x : mean) {
-      norm += (double) x * x;
-    }
-    float scale = norm > 0 ? (float) (1 / Math.sqrt(norm)) : 0f;
-    for (int d = 0; d < dim; d++) {
-      mean[d] *= scale;
-    }
-    return mean;
+    return vectors.length == dim ? vectors.clone() : ImageFeatures.pooled(vectors, dim);
   }
 }

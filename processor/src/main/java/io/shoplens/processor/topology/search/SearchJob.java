@@ -26,12 +26,6 @@ record SearchJob(String requestId, Origin origin, int attempts) implements Async
     return new SearchJob(requestId, origin, n);
   }
 
-  /** Searches are independent of one another. */
-  @Override
-  public String sequenceKey() {
-    return null;
-  }
-
   /** JSON serde (readable in the changelog, tolerant of added fields). */
   static Serde<SearchJob> serde() {
     return JsonStoreSerde.of(SearchJob.class);

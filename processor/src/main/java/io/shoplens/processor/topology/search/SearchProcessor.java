@@ -29,7 +29,6 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -100,12 +99,8 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
 
   @Override
   public void process(Record<String, byte[]> record) {
-    RecordMetadata md =
-        context
-            .recordMetadata()
-            .orElseThrow(() -> new IllegalStateException("search request without metadata"));
     String requestId = record.key();
-    Origin origin = Origin.of(md, requestId, record.value(), record.timestamp(), record.headers());
+    Origin origin = Origin.of(context, record);
     SearchJob job = new SearchJob(requestId, origin, 0);
     if (requestId == null) {
       deadLetter(job, ProcessingStage.VALIDATE, "NullKey", "search request has no key");
@@ -117,7 +112,7 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
     }
     ProductSearchRequested request;
     try {
-      request = requests.deserialize(md.topic(), record.headers(), record.value());
+      request = requests.deserialize(origin.topic(), record.headers(), record.value());
     } catch (RuntimeException e) {
       forward(
           job,

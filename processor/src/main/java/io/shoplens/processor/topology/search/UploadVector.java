@@ -1,17 +1,12 @@
 package io.shoplens.processor.topology.search;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import io.shoplens.processor.topology.BinaryFormat;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Objects;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * An upload's pooled retrieval image feature (the L2-normalised mean of its query vectors): the
@@ -40,51 +35,40 @@ public record UploadVector(String uploadId, String modelVersion, float[] vector)
     return vector.clone();
   }
 
+  private static final BinaryFormat<UploadVector> BINARY =
+      new BinaryFormat<>(
+          "upload vector",
+          FORMAT,
+          v -> 32 + 4 * v.vector.length,
+          UploadVector::write,
+          UploadVector::read);
+
   /** Binary serde; a null value is a tombstone both ways. */
   public static Serde<UploadVector> serde() {
-    Serializer<UploadVector> serializer = (topic, v) -> v == null ? null : write(v);
-    Deserializer<UploadVector> deserializer = (topic, data) -> data == null ? null : read(data);
-    return Serdes.serdeFrom(serializer, deserializer);
+    return BINARY.serde();
   }
 
-  static byte[] write(UploadVector v) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + 4 * v.vector.length);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(FORMAT);
-      out.writeUTF(v.uploadId);
-      out.writeUTF(v.modelVersion);
-      out.writeInt(v.vector.length);
-      for (float f : v.vector) {
-        out.writeFloat(f);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+  private static void write(UploadVector v, DataOutputStream out) throws IOException {
+    out.writeUTF(v.uploadId);
+    out.writeUTF(v.modelVersion);
+    out.writeInt(v.vector.length);
+    for (float f : v.vector) {
+      out.writeFloat(f);
     }
-    return bytes.toByteArray();
   }
 
-  static UploadVector read(byte[] data) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-      byte format = in.readByte();
-      if (format != FORMAT) {
-        throw new SerializationException(
-            "upload vector format " + format + " is not readable, expected " + FORMAT);
-      }
-      String uploadId = in.readUTF();
-      String version = in.readUTF();
-      int n = in.readInt();
-      if (n < 0 || n > (data.length / 4)) {
-        throw new SerializationException("upload vector of " + n + " floats in " + data.length);
-      }
-      float[] vector = new float[n];
-      for (int i = 0; i < n; i++) {
-        vector[i] = in.readFloat();
-      }
-      return new UploadVector(uploadId, version, vector);
-    } catch (IOException | RuntimeException e) {
-      throw new SerializationException(
-          "cannot read an upload vector from " + data.length + " bytes: " + e, e);
+  private static UploadVector read(DataInputStream in, int length) throws IOException {
+    String uploadId = in.readUTF();
+    String version = in.readUTF();
+    int n = in.readInt();
+    if (n < 0 || n > (length / 4)) {
+      throw new SerializationException("upload vector of " + n + " floats in " + length);
     }
+    float[] vector = new float[n];
+    for (int i = 0; i < n; i++) {
+      vector[i] = in.readFloat();
+    }
+    return new UploadVector(uploadId, version, vector);
   }
 
   @Override

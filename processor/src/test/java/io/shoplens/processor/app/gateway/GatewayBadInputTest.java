@@ -1,5 +1,6 @@
 package io.shoplens.processor.app.gateway;
 
+import static io.shoplens.processor.testing.KafkaTestClients.SHOPLENS_TOPICS;
 import static io.shoplens.processor.testing.KafkaTestClients.createTopics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -58,16 +59,7 @@ class GatewayBadInputTest {
             clientProps);
     client = new GatewayClient(gateway.port());
     // The topics come after the gateway, as they may in a fresh deployment: it waits for them.
-    createTopics(
-        kafka,
-        2,
-        List.of(
-            Topics.IMAGE_UPLOADS,
-            Topics.QUESTIONS,
-            Topics.CAPTIONS,
-            Topics.ANSWERS,
-            Topics.RECOMMENDATIONS,
-            Topics.DEAD_LETTERS));
+    createTopics(kafka, 2, SHOPLENS_TOPICS);
   }
 
   @Test

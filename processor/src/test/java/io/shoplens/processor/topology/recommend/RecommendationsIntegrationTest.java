@@ -1,32 +1,23 @@
 package io.shoplens.processor.topology.recommend;
 
-import static io.shoplens.processor.testing.KafkaTestClients.createTopics;
 import static io.shoplens.processor.testing.KafkaTestClients.idempotentProducer;
 import static io.shoplens.processor.testing.KafkaTestClients.read;
 import static io.shoplens.processor.testing.KafkaTestClients.readCommittedConsumer;
 import static io.shoplens.processor.testing.KafkaTestClients.send;
-import static io.shoplens.processor.testing.KafkaTestClients.streamsProperties;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.shoplens.embedded.EmbeddedKafkaCluster;
-import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.Product;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
-import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
-import io.shoplens.processor.inference.DecodingOptions;
-import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.TinyBundle;
-import io.shoplens.processor.inference.image.ImageDigest;
-import io.shoplens.processor.topology.ShopLensTopology;
-import io.shoplens.processor.topology.ShopLensTopologyConfig;
+import io.shoplens.processor.testing.TinyModelCluster;
 import io.shoplens.processor.topology.Topics;
-import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -35,20 +26,11 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,80 +49,27 @@ class RecommendationsIntegrationTest {
 
   @Test
   void shouldIssueOneRecommendationEventPerUploadFromTheEmbeddedCatalog() throws Exception {
-    String scope = "recommend-it-" + UUID.randomUUID();
-    ShopLensTopologyConfig config =
-        ShopLensTopologyConfig.builder(Map.of("schema.registry.url", "mock://" + scope))
-            .modelId("shoplens/tiny-blip2-opt")
-            .imageTokens(10)
-            .captionOptions(DecodingOptions.greedy().withMaxNewTokens(4))
-            .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))
-            .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
-            .recommendations(
-                RecommendConfig.builder().enabled(true).topK(10).minScore(-1.0).build())
-            .build();
-    Map<String, byte[]> served = new HashMap<>();
-    for (String name : IMAGES) {
-      served.put("https://img.test/" + name, TinyBundle.imageBytes(name));
-    }
-    ImageResolver inline = ImageResolver.inlineOnly(1_000_000);
-    ImageResolver resolver =
-        image ->
-            image instanceof ImageReference ref
-                ? CompletableFuture.completedFuture(
-                    new ImageResolver.ResolvedImage(served.get(ref.getUri()), "image/png"))
-                : inline.resolve(image);
-    EngineConfig engineConfig =
-        EngineConfig.builder()
-            .intraOpThreads(1)
-            .interOpThreads(1)
-            .maxBatchSize(8)
-            .maxBatchWait(Duration.ofMillis(5))
-            .build();
-
-    try (EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start();
-        BatchingInferenceEngine engine =
-            BatchingInferenceEngine.start(TinyBundle.dir(), engineConfig)) {
-      Map<String, String> compacted =
-          Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
-      createTopics(
-          kafka,
-          3,
-          List.of(
-              Topics.IMAGE_UPLOADS,
-              Topics.QUESTIONS,
-              Topics.CAPTIONS,
-              Topics.ANSWERS,
-              Topics.RECOMMENDATIONS,
-              Topics.DEAD_LETTERS));
-      kafka.createTopics(Topics.CATALOG_PRODUCTS, 3, compacted);
-      kafka.createTopics(config.recommendations().embeddingsTopic(), 2, compacted);
-      Topics topics = Topics.create(config.serdeConfig());
+    try (TinyModelCluster cluster = TinyModelCluster.start("recommend-it-", 3)) {
+      EmbeddedKafkaCluster kafka = cluster.kafka();
+      BatchingInferenceEngine engine = cluster.engine();
+      Topics topics = cluster.topics();
 
       // Given a catalog of one product per image, one of them deleted and one out of stock
       try (KafkaProducer<byte[], byte[]> producer = idempotentProducer(kafka)) {
         for (String name : IMAGES) {
-          send(producer, topics.catalogProducts(), "p-" + name, product(name, served, true));
+          send(producer, topics.catalogProducts(), "p-" + name, product(cluster, name, true));
         }
         send(producer, topics.catalogProducts(), "p-gray.png", null);
         send(
             producer,
             topics.catalogProducts(),
             "p-palette.png",
-            product("palette.png", served, false));
+            product(cluster, "palette.png", false));
         producer.flush();
       }
 
-      StreamsBuilder builder = new StreamsBuilder();
-      ShopLensTopology.build(builder, config, engine, resolver);
-      Properties props =
-          streamsProperties(
-              config,
-              kafka.bootstrapServers(),
-              "shoplens-rec-it-" + UUID.randomUUID(),
-              stateDir.toString());
-
       Map<String, RecommendationsIssued> issued = new HashMap<>();
-      try (KafkaStreams streams = new KafkaStreams(builder.build(props), props);
+      try (KafkaStreams streams = cluster.streams(stateDir);
           KafkaConsumer<byte[], byte[]> consumer = readCommittedConsumer(kafka, "verifier-")) {
         streams.start();
         // When the catalog has reached every instance's global store (4 products)
@@ -189,37 +118,18 @@ class RecommendationsIntegrationTest {
             .extracting(RankedProduct::getProductId)
             .containsExactlyInAnyOrder("p-photo.jpg", "p-wide.png", "p-alpha.png");
       }
-    } finally {
-      MockSchemaRegistry.dropScope(scope);
     }
   }
 
+  /** Products in the global store once the deleted one is gone from it; -1 until then. */
   private static long catalogSize(KafkaStreams streams) {
-    try {
-      ReadOnlyKeyValueStore<String, CatalogEntry> store =
-          streams.store(
-              StoreQueryParameters.fromNameAndType(
-                  RecommendTopology.CATALOG_STORE, QueryableStoreTypes.keyValueStore()));
-      return store.get("p-gray.png") != null ? -1 : store.approximateNumEntries();
-    } catch (InvalidStateStoreException e) {
-      return -1; // not running yet
-    }
+    return TinyModelCluster.catalog(streams)
+        .map(store -> store.get("p-gray.png") != null ? -1 : store.approximateNumEntries())
+        .orElse(-1L);
   }
 
-  private static Product product(String name, Map<String, byte[]> served, boolean inStock) {
-    byte[] bytes = served.get("https://img.test/" + name);
-    return Product.newBuilder()
-        .setProductId("p-" + name)
-        .setTitle(name)
-        .setCategory("women/tops")
-        .setImage(
-            new ImageReference(
-                "https://img.test/" + name,
-                ImageDigest.sha256Hex(bytes),
-                "image/png",
-                (long) bytes.length))
-        .setInStock(inStock)
-        .build();
+  private static Product product(TinyModelCluster cluster, String name, boolean inStock) {
+    return cluster.product(name, "https://img.test/" + name, inStock);
   }
 
   private static ImageUploaded upload(String uploadId, String image) {
