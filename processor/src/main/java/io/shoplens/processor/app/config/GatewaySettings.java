@@ -132,6 +132,10 @@ public final class GatewaySettings {
         .viewTtl(Duration.ofMillis(c.getLong(VIEW_TTL_MS_CONFIG)))
         .viewMaxUploads(c.getInt(VIEW_MAX_UPLOADS_CONFIG))
         .pageEnabled(c.getBoolean(PAGE_ENABLED_CONFIG))
+        // The ShopLens behind the gateway reads the same settings: what one accepts, so does the
+        // other.
+        .answerOptions(TopologySettings.answerOptions(c))
+        .maxNewTokensLimit(TopologySettings.maxNewTokensLimit(c))
         .build();
   }
 }

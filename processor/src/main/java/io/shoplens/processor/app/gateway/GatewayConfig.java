@@ -1,6 +1,9 @@
 package io.shoplens.processor.app.gateway;
 
 import io.shoplens.processor.images.ImageResolverConfig;
+import io.shoplens.processor.inference.DecodingOptions;
+import io.shoplens.processor.topology.QuestionDecoding;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -22,6 +25,10 @@ import org.apache.kafka.common.config.types.Password;
  * @param viewTtl how long an upload's results stay in the view after its last event
  * @param viewMaxUploads the view keeps at most this many uploads, dropping the oldest
  * @param pageEnabled whether the demo page is served at {@code /}
+ * @param answerOptions the answer defaults of the ShopLens behind this gateway; a question's
+ *     generation options are checked against them with {@link QuestionDecoding#resolve}
+ * @param maxNewTokensLimit the most new tokens a question may ask for (as ShopLens's {@code
+ *     shoplens.question.max.new.tokens.limit}); more is refused with 400
  */
 public record GatewayConfig(
     int port,
@@ -32,11 +39,14 @@ public record GatewayConfig(
     List<String> corsAllowedOrigins,
     Duration viewTtl,
     int viewMaxUploads,
-    boolean pageEnabled) {
+    boolean pageEnabled,
+    DecodingOptions answerOptions,
+    int maxNewTokensLimit) {
 
   public GatewayConfig {
     Objects.requireNonNull(corsAllowedOrigins, "corsAllowedOrigins");
     Objects.requireNonNull(viewTtl, "viewTtl");
+    Objects.requireNonNull(answerOptions, "answerOptions");
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     require(port >= 0 && port <= 65535, "port must be in [0, 65535], got " + port);
     require(maxImageBytes >= 1, "maxImageBytes must be >= 1, got " + maxImageBytes);
@@ -45,13 +55,21 @@ public record GatewayConfig(
     require(apiKey == null || !apiKey.value().isBlank(), "apiKey must not be blank when it is set");
     require(!viewTtl.isNegative() && !viewTtl.isZero(), "viewTtl must be positive, got " + viewTtl);
     require(viewMaxUploads >= 1, "viewMaxUploads must be >= 1, got " + viewMaxUploads);
+    require(
+        maxNewTokensLimit >= 1 && maxNewTokensLimit <= DecodingOptions.MAX_NEW_TOKENS_LIMIT,
+        "maxNewTokensLimit must be in [1, "
+            + DecodingOptions.MAX_NEW_TOKENS_LIMIT
+            + "], got "
+            + maxNewTokensLimit);
   }
 
   /**
    * The defaults: port 8081, images up to the topology's inline limit, 500-character questions, 120
-   * requests a minute, no API key, no CORS.
+   * requests a minute, no API key, no CORS; generation options checked against ShopLens's default
+   * answer options and token limit.
    */
   public static GatewayConfig defaults() {
+    ShopLensTopologyConfig shopLens = ShopLensTopologyConfig.defaults();
     return new GatewayConfig(
         8081,
         // ShopLens dead-letters larger inline images; refusing them at the door tells the shopper.
@@ -62,7 +80,9 @@ public record GatewayConfig(
         List.of(),
         Duration.ofHours(1),
         10_000,
-        true);
+        true,
+        shopLens.answerOptions(),
+        shopLens.maxNewTokensLimit());
   }
 
   public static Builder builder() {
@@ -90,6 +110,8 @@ public record GatewayConfig(
     private Duration viewTtl;
     private int viewMaxUploads;
     private boolean pageEnabled;
+    private DecodingOptions answerOptions;
+    private int maxNewTokensLimit;
 
     private Builder(GatewayConfig c) {
       port = c.port;
@@ -101,6 +123,8 @@ public record GatewayConfig(
       viewTtl = c.viewTtl;
       viewMaxUploads = c.viewMaxUploads;
       pageEnabled = c.pageEnabled;
+      answerOptions = c.answerOptions;
+      maxNewTokensLimit = c.maxNewTokensLimit;
     }
 
     public Builder port(int v) {
@@ -148,6 +172,16 @@ public record GatewayConfig(
       return this;
     }
 
+    public Builder answerOptions(DecodingOptions v) {
+      answerOptions = v;
+      return this;
+    }
+
+    public Builder maxNewTokensLimit(int v) {
+      maxNewTokensLimit = v;
+      return this;
+    }
+
     public GatewayConfig build() {
       return new GatewayConfig(
           port,
@@ -158,7 +192,9 @@ public record GatewayConfig(
           corsAllowedOrigins,
           viewTtl,
           viewMaxUploads,
-          pageEnabled);
+          pageEnabled,
+          answerOptions,
+          maxNewTokensLimit);
     }
   }
 }

@@ -17,9 +17,11 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.client.InputEvents;
+import io.shoplens.processor.topology.QuestionDecoding;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -353,6 +355,7 @@ public final class GatewayServer implements AutoCloseable {
       throw new ApiError(
           400, "invalid_conversation_id", "conversationId must match " + ID.pattern());
     }
+    GenerationOptions options = generationOptions(body);
     String questionId = UUID.randomUUID().toString();
     QuestionAsked event =
         InputEvents.question(
@@ -361,6 +364,7 @@ public final class GatewayServer implements AutoCloseable {
             Optional.ofNullable(text(body, "userId")).orElse("web"),
             conversationId,
             text);
+    event.setGenerationOptions(options);
     publisher.publish(topics.questions(), uploadId, event);
     view.questionAsked(questionId, uploadId, text);
     published("questions");
@@ -369,6 +373,21 @@ public final class GatewayServer implements AutoCloseable {
     out.put("uploadId", uploadId);
     out.put("conversationId", conversationId);
     ctx.status(202).header("Location", "/v1/questions/" + questionId).json(out);
+  }
+
+  /**
+   * The question's generation options, checked by the rule the topology applies, against the same
+   * answer defaults and token limit: a question accepted here is not dead-lettered for them there.
+   */
+  private GenerationOptions generationOptions(JsonNode body) {
+    GenerationOptions options = GenerationOptionsJson.parse(body.get(GenerationOptionsJson.FIELD));
+    try {
+      QuestionDecoding.resolve(config.answerOptions(), config.maxNewTokensLimit(), options);
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(
+          400, GenerationOptionsJson.CODE, GenerationOptionsJson.FIELD + ": " + e.getMessage());
+    }
+    return options;
   }
 
   private void getUpload(Context ctx) {

@@ -33,6 +33,23 @@ class GatewaySettingsTest {
   }
 
   @Test
+  void shouldCheckQuestionOptionsAgainstTheAnswerSettingsShopLensReads() {
+    // Given the answer settings a ShopLens and its gateway share
+    Map<String, String> s = minimal();
+    s.put(TopologySettings.ANSWER_MAX_NEW_TOKENS_CONFIG, "12");
+    s.put(TopologySettings.QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG, "40");
+
+    // When the gateway's options are read
+    ShopLensConfig config = ShopLensConfig.validateForGateway(s);
+
+    // Then they are the topology's, not the defaults
+    assertThat(config.gatewayConfig().answerOptions())
+        .isEqualTo(config.topologyConfig("m", 1).answerOptions());
+    assertThat(config.gatewayConfig().answerOptions().maxNewTokens()).isEqualTo(12);
+    assertThat(config.gatewayConfig().maxNewTokensLimit()).isEqualTo(40);
+  }
+
+  @Test
   void shouldReportEveryBadGatewaySettingAtOnce() {
     Map<String, String> s = minimal();
     s.put(GatewaySettings.MAX_IMAGE_BYTES_CONFIG, "0");
