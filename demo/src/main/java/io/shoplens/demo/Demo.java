@@ -556,7 +556,6 @@ public final class Demo {
       String bootstrap, String registryUrl, int gatewayPort, ShopLensApplication app) {
     out.println();
     out.println("Still running (--keep-running); Ctrl-C stops the broker and ShopLens.");
-    // The page itself is a placeholder until the demo page lands (issue 18, later point).
     out.println("  Demo page:        http://localhost:" + gatewayPort + "/");
     out.println(
         "  HTTP API:         http://localhost:" + gatewayPort + "/openapi.json (shoplens gateway)");
