@@ -566,7 +566,7 @@ public final class Demo {
             + bootstrap
             + " --registry "
             + registryUrl
-            + " --image my.jpg -q 'what colour is it?'");
+            + " --image my-photo.jpg -q \"what colour is it?\" -q \"what is it made of?\"");
     if (app.httpPort() > 0) {
       out.println(
           "  Health, metrics:  http://localhost:" + app.httpPort() + "/health/ready, /metrics");

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code ./shoplens demo --keep-running} as users start it: a separate process running the demo jar
+ * The README's "Try it with your own photo", as users run it: {@code ./shoplens demo
+ * --keep-running} (the README's first command, read from it) in a separate process on the demo jar
  * that {@code package} built, on free ports. Once it prints its addresses, the demo page is driven
  * in Debian's headless Chromium (playwright-core, src/test/browser/demo-page.mjs): a committed
  * photo is uploaded, two questions are asked, and the caption, both answers and the recommendation
@@ -56,11 +57,14 @@ class DemoProcessIT {
         .as("the demo jar, built by `package` before the integration tests")
         .isRegularFile();
     Files.createDirectories(LOG.getParent());
-    // README: ./shoplens demo --keep-running; free ports instead of 8085 and 8081, so that a
-    // busy machine (or a demo someone left running) cannot fail the build.
+    List<String> readme = readmeCommands();
+    assertThat(readme).as("the README's own-photo commands").hasSize(2);
+    assertThat(readme.get(0)).isEqualTo("./shoplens demo --keep-running");
+    // The README's first command, on free ports instead of 8085 and 8081, so that a busy machine
+    // (or a demo someone left running) cannot fail the build. exec: the process is the JVM.
     demo =
         new ProcessBuilder(
-                "./shoplens", "demo", "--keep-running", "--registry-port=0", "--gateway-port=0")
+                "bash", "-c", "exec " + readme.get(0) + " --registry-port=0 --gateway-port=0")
             .directory(ROOT.toFile())
             .redirectErrorStream(true)
             .redirectOutput(LOG.toFile())
@@ -136,7 +140,63 @@ class DemoProcessIT {
     assertThat(SCREENSHOT).isNotEmptyFile();
   }
 
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void shouldPrintTheReadmesSecondCommandAndAnswerItForACommittedPhoto() throws Exception {
+    // Given the README's second command, and the one the running demo prints
+    String readme = readmeCommands().get(1);
+    String readmeRegistry = "http://127.0.0.1:" + Demo.KeptPorts.defaults().registry();
+    String bootstrap = find(output, "Kafka bootstrap: +(\\S+)$");
+    String registry = find(output, "Schema Registry: +(http://127\\.0\\.0\\.1:\\d+)");
+    String printed = find(output, "Your own photo: +(.+)$").strip();
+    assertThat(readme).contains("--bootstrap <printed address> --registry " + readmeRegistry);
+    assertThat(printed)
+        .as("the demo prints the README's command with its own addresses")
+        .isEqualTo(
+            readme.replace("<printed address>", bootstrap).replace(readmeRegistry, registry));
+
+    // When it runs from the repository root, a committed photo standing in for my-photo.jpg
+    Path log = Path.of("target/demo-produce.log").toAbsolutePath();
+    Process produce =
+        new ProcessBuilder(
+                "bash", "-c", printed.replace("my-photo.jpg", ROOT.relativize(PHOTO).toString()))
+            .directory(ROOT.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    boolean finished = produce.waitFor(200, TimeUnit.SECONDS);
+    if (!finished) {
+      produce.destroyForcibly().waitFor();
+    }
+    String said = Files.readString(log);
+
+    // Then it exits 0 after printing the caption and both answers
+    assertThat(finished).as("produce finished in time; it wrote:%n%s", said).isTrue();
+    assertThat(produce.exitValue()).as("produce's output:%n%s", said).isZero();
+    assertThat(said.lines().filter(l -> l.startsWith("caption ")).count()).isEqualTo(1);
+    assertThat(said.lines().filter(l -> l.startsWith("answer ")).count()).isEqualTo(2);
+  }
+
   // --- helpers ------------------------------------------------------------------------------
+
+  /**
+   * The commands of the README's "Try it with your own photo" block: comments dropped, continuation
+   * lines joined, runs of blanks as one space.
+   */
+  private static List<String> readmeCommands() throws IOException {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    int section = readme.indexOf("### Try it with your own photo");
+    assertThat(section).as("the README's own-photo section").isNotNegative();
+    int start = readme.indexOf("```bash\n", section) + "```bash\n".length();
+    String block = readme.substring(start, readme.indexOf("```", start));
+    return block
+        .replace("\\\n", " ")
+        .lines()
+        .map(String::strip)
+        .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+        .map(l -> l.replaceAll("\\s+", " "))
+        .toList();
+  }
 
   private static String log() {
     try {
