@@ -111,10 +111,17 @@ public final class Demo {
               "gray.png",
               0));
 
+  /**
+   * Where the demo's HTTP servers listen unless told otherwise: this machine only. The gateway and
+   * the registry take uploads and schemas without credentials.
+   */
+  public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+
   private final PrintWriter out;
   private final Duration timeout;
   private final int httpPort;
   private final KeptPorts keptPorts;
+  private final String bindAddress;
   private final long started = System.nanoTime();
 
   /**
@@ -143,10 +150,31 @@ public final class Demo {
    * @param keptPorts where a kept-running demo serves its registry and its gateway
    */
   public Demo(PrintWriter out, Duration timeout, int httpPort, KeptPorts keptPorts) {
+    this(out, timeout, httpPort, keptPorts, DEFAULT_BIND_ADDRESS);
+  }
+
+  /**
+   * @param bindAddress where health and metrics, the registry and the gateway listen ({@link
+   *     #DEFAULT_BIND_ADDRESS}, or e.g. 0.0.0.0 to reach the page from another machine)
+   */
+  public Demo(
+      PrintWriter out, Duration timeout, int httpPort, KeptPorts keptPorts, String bindAddress) {
     this.out = out;
     this.timeout = timeout;
     this.httpPort = httpPort;
     this.keptPorts = keptPorts;
+    this.bindAddress = bindAddress;
+  }
+
+  /**
+   * The host for a URL of a server bound to {@code bindAddress}: {@code loopbackName} when it is
+   * this machine's loopback or every interface, else the address itself.
+   */
+  static String urlHost(String bindAddress, String loopbackName) {
+    return switch (bindAddress) {
+      case "0.0.0.0", "::", "127.0.0.1", "::1", "localhost" -> loopbackName;
+      default -> bindAddress.contains(":") ? "[" + bindAddress + "]" : bindAddress;
+    };
   }
 
   /** What one run saw. */
@@ -186,6 +214,7 @@ public final class Demo {
       settings.put(KafkaSettings.APPLICATION_ID_CONFIG, "shoplens-demo");
       settings.put(ModelSettings.MODEL_PATH_CONFIG, model.toString());
       settings.put(OperationsSettings.HTTP_PORT_CONFIG, Integer.toString(httpPort));
+      settings.put(OperationsSettings.HTTP_BIND_ADDRESS_CONFIG, bindAddress);
       settings.put(TopologySettings.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
       settings.put(OperationsSettings.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
       settings.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
@@ -210,7 +239,11 @@ public final class Demo {
             "ShopLens started with model "
                 + app.engine().modelVersion()
                 + (app.httpPort() > 0
-                    ? "; health and metrics at http://localhost:" + app.httpPort() + "/metrics"
+                    ? "; health and metrics at http://"
+                        + urlHost(bindAddress, "localhost")
+                        + ":"
+                        + app.httpPort()
+                        + "/metrics"
                     : ""));
         awaitRunning(app);
         Map<String, Object> clients = new HashMap<>(config.kafkaProperties());
@@ -225,10 +258,15 @@ public final class Demo {
           // Another process reaches the registry over REST; the gateway shares this JVM's.
           try (DemoRegistryServer registry =
                   DemoRegistryServer.start(
-                      MockSchemaRegistry.getClientForScope(registryScope), keptPorts.registry());
+                      MockSchemaRegistry.getClientForScope(registryScope),
+                      bindAddress,
+                      keptPorts.registry());
               GatewayServer gateway =
                   GatewayServer.start(
-                      config.gatewayConfig().toBuilder().port(keptPorts.gateway()).build(),
+                      config.gatewayConfig().toBuilder()
+                          .port(keptPorts.gateway())
+                          .bindAddress(bindAddress)
+                          .build(),
                       clients)) {
             keepRunning(bootstrap, registry.url(), gateway.port(), app);
             stop.await();
@@ -556,9 +594,9 @@ public final class Demo {
       String bootstrap, String registryUrl, int gatewayPort, ShopLensApplication app) {
     out.println();
     out.println("Still running (--keep-running); Ctrl-C stops the broker and ShopLens.");
-    out.println("  Demo page:        http://localhost:" + gatewayPort + "/");
-    out.println(
-        "  HTTP API:         http://localhost:" + gatewayPort + "/openapi.json (shoplens gateway)");
+    String gateway = "http://" + urlHost(bindAddress, "localhost") + ":" + gatewayPort;
+    out.println("  Demo page:        " + gateway + "/");
+    out.println("  HTTP API:         " + gateway + "/openapi.json (shoplens gateway)");
     out.println("  Kafka bootstrap:  " + bootstrap);
     out.println("  Schema Registry:  " + registryUrl + " (in-memory, Confluent's REST API)");
     out.println(
@@ -569,7 +607,11 @@ public final class Demo {
             + " --image my-photo.jpg -q \"what colour is it?\" -q \"what is it made of?\"");
     if (app.httpPort() > 0) {
       out.println(
-          "  Health, metrics:  http://localhost:" + app.httpPort() + "/health/ready, /metrics");
+          "  Health, metrics:  http://"
+              + urlHost(bindAddress, "localhost")
+              + ":"
+              + app.httpPort()
+              + "/health/ready, /metrics");
     }
     out.println("  Plain Kafka tools can read the topics, e.g.");
     out.println(

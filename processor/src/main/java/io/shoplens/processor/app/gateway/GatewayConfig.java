@@ -14,6 +14,8 @@ import org.apache.kafka.common.config.types.Password;
  * CORS and the size of its view of the results.
  *
  * @param port HTTP port; 0 picks a free one
+ * @param bindAddress the address to listen on: {@code 0.0.0.0} for every interface (behind a load
+ *     balancer), {@code 127.0.0.1} for this machine only (the demo)
  * @param maxImageBytes larger uploads are refused with 413
  * @param maxQuestionChars longer questions are refused with 400
  * @param requestsPerMinute requests one client (API key, else remote address) may make per minute;
@@ -32,6 +34,7 @@ import org.apache.kafka.common.config.types.Password;
  */
 public record GatewayConfig(
     int port,
+    String bindAddress,
     int maxImageBytes,
     int maxQuestionChars,
     int requestsPerMinute,
@@ -46,9 +49,19 @@ public record GatewayConfig(
   public GatewayConfig {
     Objects.requireNonNull(corsAllowedOrigins, "corsAllowedOrigins");
     Objects.requireNonNull(viewTtl, "viewTtl");
+    Objects.requireNonNull(bindAddress, "bindAddress");
     Objects.requireNonNull(answerOptions, "answerOptions");
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     require(port >= 0 && port <= 65535, "port must be in [0, 65535], got " + port);
+    require(!bindAddress.isBlank(), "bindAddress must not be blank");
+    require(
+        maxQuestionChars <= MAX_QUESTION_CHARS_LIMIT,
+        "maxQuestionChars must be at most "
+            + MAX_QUESTION_CHARS_LIMIT
+            + " (JSON bodies are limited to "
+            + MAX_JSON_BYTES
+            + " bytes), got "
+            + maxQuestionChars);
     require(maxImageBytes >= 1, "maxImageBytes must be >= 1, got " + maxImageBytes);
     require(maxQuestionChars >= 1, "maxQuestionChars must be >= 1, got " + maxQuestionChars);
     require(requestsPerMinute >= 0, "requestsPerMinute must be >= 0, got " + requestsPerMinute);
@@ -63,15 +76,25 @@ public record GatewayConfig(
             + maxNewTokensLimit);
   }
 
+  /** JSON request bodies (questions, URL uploads) are refused with 413 beyond this many bytes. */
+  public static final int MAX_JSON_BYTES = 64 * 1024;
+
   /**
-   * The defaults: port 8081, images up to the topology's inline limit, 500-character questions, 120
-   * requests a minute, no API key, no CORS; generation options checked against ShopLens's default
-   * answer options and token limit.
+   * Longest question limit whose JSON fits {@link #MAX_JSON_BYTES}, a character escaped as six
+   * bytes.
+   */
+  public static final int MAX_QUESTION_CHARS_LIMIT = 8 * 1024;
+
+  /**
+   * The defaults: port 8081 on every interface, images up to the topology's inline limit,
+   * 500-character questions, 120 requests a minute, no API key, no CORS; generation options checked
+   * against ShopLens's default answer options and token limit.
    */
   public static GatewayConfig defaults() {
     ShopLensTopologyConfig shopLens = ShopLensTopologyConfig.defaults();
     return new GatewayConfig(
         8081,
+        "0.0.0.0",
         // ShopLens dead-letters larger inline images; refusing them at the door tells the shopper.
         (int) ImageResolverConfig.DEFAULT_MAX_INLINE_BYTES,
         500,
@@ -102,6 +125,7 @@ public record GatewayConfig(
   /** Changes some options; {@link #build()} validates them all. */
   public static final class Builder {
     private int port;
+    private String bindAddress;
     private int maxImageBytes;
     private int maxQuestionChars;
     private int requestsPerMinute;
@@ -115,6 +139,7 @@ public record GatewayConfig(
 
     private Builder(GatewayConfig c) {
       port = c.port;
+      bindAddress = c.bindAddress;
       maxImageBytes = c.maxImageBytes;
       maxQuestionChars = c.maxQuestionChars;
       requestsPerMinute = c.requestsPerMinute;
@@ -129,6 +154,11 @@ public record GatewayConfig(
 
     public Builder port(int v) {
       port = v;
+      return this;
+    }
+
+    public Builder bindAddress(String v) {
+      bindAddress = v;
       return this;
     }
 
@@ -185,6 +215,7 @@ public record GatewayConfig(
     public GatewayConfig build() {
       return new GatewayConfig(
           port,
+          bindAddress,
           maxImageBytes,
           maxQuestionChars,
           requestsPerMinute,

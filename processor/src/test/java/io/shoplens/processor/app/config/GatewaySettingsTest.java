@@ -21,8 +21,13 @@ class GatewaySettingsTest {
     Map<String, String> s = minimal();
     s.put(GatewaySettings.API_KEY_CONFIG, "top-secret");
     s.put(GatewaySettings.CORS_ALLOWED_ORIGINS_CONFIG, "https://shop.example, https://m.example");
+    s.put(GatewaySettings.BIND_ADDRESS_CONFIG, " 127.0.0.1 ");
 
     ShopLensConfig config = ShopLensConfig.validateForGateway(s);
+
+    assertThat(config.gatewayConfig().bindAddress()).isEqualTo("127.0.0.1");
+    assertThat(ShopLensConfig.validateForGateway(minimal()).gatewayConfig().bindAddress())
+        .isEqualTo("0.0.0.0");
 
     assertThat(config.gatewayConfig().apiKey().value()).isEqualTo("top-secret");
     assertThat(config.gatewayConfig().corsAllowedOrigins())
