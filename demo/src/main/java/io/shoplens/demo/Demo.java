@@ -67,10 +67,17 @@ public final class Demo {
   /** The demo's catalog and shopper photos: products the trained model never saw. */
   static final DemoCatalog PRODUCTS = DemoCatalog.load();
 
+  /**
+   * Where the demo's HTTP servers listen unless told otherwise: this machine only. The gateway and
+   * the registry take uploads and schemas without credentials.
+   */
+  public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+
   private final PrintWriter out;
   private final Duration timeout;
   private final int httpPort;
   private final KeptPorts keptPorts;
+  private final String bindAddress;
   private final long started = System.nanoTime();
 
   /**
@@ -99,10 +106,31 @@ public final class Demo {
    * @param keptPorts where a kept-running demo serves its registry and its gateway
    */
   public Demo(PrintWriter out, Duration timeout, int httpPort, KeptPorts keptPorts) {
+    this(out, timeout, httpPort, keptPorts, DEFAULT_BIND_ADDRESS);
+  }
+
+  /**
+   * @param bindAddress where health and metrics, the registry and the gateway listen ({@link
+   *     #DEFAULT_BIND_ADDRESS}, or e.g. 0.0.0.0 to reach the page from another machine)
+   */
+  public Demo(
+      PrintWriter out, Duration timeout, int httpPort, KeptPorts keptPorts, String bindAddress) {
     this.out = out;
     this.timeout = timeout;
     this.httpPort = httpPort;
     this.keptPorts = keptPorts;
+    this.bindAddress = bindAddress;
+  }
+
+  /**
+   * The host for a URL of a server bound to {@code bindAddress}: {@code loopbackName} when it is
+   * this machine's loopback or every interface, else the address itself.
+   */
+  static String urlHost(String bindAddress, String loopbackName) {
+    return switch (bindAddress) {
+      case "0.0.0.0", "::", "127.0.0.1", "::1", "localhost" -> loopbackName;
+      default -> bindAddress.contains(":") ? "[" + bindAddress + "]" : bindAddress;
+    };
   }
 
   /** What one run saw. */
@@ -142,6 +170,7 @@ public final class Demo {
       settings.put(KafkaSettings.APPLICATION_ID_CONFIG, "shoplens-demo");
       settings.put(ModelSettings.MODEL_PATH_CONFIG, model.toString());
       settings.put(OperationsSettings.HTTP_PORT_CONFIG, Integer.toString(httpPort));
+      settings.put(OperationsSettings.HTTP_BIND_ADDRESS_CONFIG, bindAddress);
       settings.put(TopologySettings.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
       settings.put(OperationsSettings.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
       settings.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
@@ -165,7 +194,11 @@ public final class Demo {
             "ShopLens started with model "
                 + app.engine().modelVersion()
                 + (app.httpPort() > 0
-                    ? "; health and metrics at http://localhost:" + app.httpPort() + "/metrics"
+                    ? "; health and metrics at http://"
+                        + urlHost(bindAddress, "localhost")
+                        + ":"
+                        + app.httpPort()
+                        + "/metrics"
                     : ""));
         awaitRunning(app);
         Map<String, Object> clients = new HashMap<>(config.kafkaProperties());
@@ -180,10 +213,15 @@ public final class Demo {
           // Another process reaches the registry over REST; the gateway shares this JVM's.
           try (DemoRegistryServer registry =
                   DemoRegistryServer.start(
-                      MockSchemaRegistry.getClientForScope(registryScope), keptPorts.registry());
+                      MockSchemaRegistry.getClientForScope(registryScope),
+                      bindAddress,
+                      keptPorts.registry());
               GatewayServer gateway =
                   GatewayServer.start(
-                      config.gatewayConfig().toBuilder().port(keptPorts.gateway()).build(),
+                      config.gatewayConfig().toBuilder()
+                          .port(keptPorts.gateway())
+                          .bindAddress(bindAddress)
+                          .build(),
                       clients)) {
             keepRunning(bootstrap, registry.url(), gateway.port(), app);
             stop.await();
@@ -547,10 +585,9 @@ public final class Demo {
       String bootstrap, String registryUrl, int gatewayPort, ShopLensApplication app) {
     out.println();
     out.println("Still running (--keep-running); Ctrl-C stops the broker and ShopLens.");
-    // The page itself is a placeholder until the demo page lands (issue 18, later point).
-    out.println("  Demo page:        http://localhost:" + gatewayPort + "/");
-    out.println(
-        "  HTTP API:         http://localhost:" + gatewayPort + "/openapi.json (shoplens gateway)");
+    String gateway = "http://" + urlHost(bindAddress, "localhost") + ":" + gatewayPort;
+    out.println("  Demo page:        " + gateway + "/");
+    out.println("  HTTP API:         " + gateway + "/openapi.json (shoplens gateway)");
     out.println("  Kafka bootstrap:  " + bootstrap);
     out.println("  Schema Registry:  " + registryUrl + " (in-memory, Confluent's REST API)");
     out.println(
@@ -558,10 +595,14 @@ public final class Demo {
             + bootstrap
             + " --registry "
             + registryUrl
-            + " --image my.jpg -q 'what colour is it?'");
+            + " --image my-photo.jpg -q \"what colour is it?\" -q \"what is it made of?\"");
     if (app.httpPort() > 0) {
       out.println(
-          "  Health, metrics:  http://localhost:" + app.httpPort() + "/health/ready, /metrics");
+          "  Health, metrics:  http://"
+              + urlHost(bindAddress, "localhost")
+              + ":"
+              + app.httpPort()
+              + "/health/ready, /metrics");
     }
     out.println("  Plain Kafka tools can read the topics, e.g.");
     out.println(

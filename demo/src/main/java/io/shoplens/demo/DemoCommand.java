@@ -63,6 +63,17 @@ final class DemoCommand implements Callable<Integer> {
           "With --keep-running: port of the HTTP gateway and its page (default ${DEFAULT-VALUE}).")
   int gatewayPort;
 
+  @Option(
+      names = "--bind-address",
+      defaultValue = Demo.DEFAULT_BIND_ADDRESS,
+      paramLabel = "ADDRESS",
+      description = {
+        "Where health and metrics, the registry and the gateway listen (default",
+        "${DEFAULT-VALUE}: this machine only; 0.0.0.0 opens them, without credentials, to the",
+        "network). The in-process Kafka broker listens on every interface whatever this says."
+      })
+  String bindAddress;
+
   @Option(names = "--verbose", description = "Show ShopLens's and Kafka's log lines.")
   boolean verbose;
 
@@ -91,7 +102,8 @@ final class DemoCommand implements Callable<Integer> {
                   spec.commandLine().getOut(),
                   timeout,
                   httpPort,
-                  new Demo.KeptPorts(registryPort, gatewayPort))
+                  new Demo.KeptPorts(registryPort, gatewayPort),
+                  bindAddress)
               .run(keepRunning, stop);
       return result.complete() ? ShopLensCli.OK : ShopLensCli.FAILURE;
     } finally {

@@ -17,7 +17,8 @@ import org.apache.avro.SchemaParseException;
  * {@code shoplens produce}, the gateway and any Confluent client in another process can use the
  * registry the demo's ShopLens uses. Only what those clients call: register and look up a schema
  * under a subject, schemas by id and by GUID, a subject's versions (latest or by number), the
- * subject list, compatibility checks and levels. Loopback only, no authentication: a demo.
+ * subject list, compatibility checks and levels. No authentication: a demo, on the loopback
+ * interface unless the demo is told otherwise.
  */
 final class DemoRegistryServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -25,10 +26,12 @@ final class DemoRegistryServer implements AutoCloseable {
 
   private final MockSchemaRegistryClient registry;
   private final Javalin app;
+  private final String bindAddress;
 
-  private DemoRegistryServer(MockSchemaRegistryClient registry, Javalin app) {
+  private DemoRegistryServer(MockSchemaRegistryClient registry, Javalin app, String bindAddress) {
     this.registry = registry;
     this.app = app;
+    this.bindAddress = bindAddress;
   }
 
   /**
@@ -37,8 +40,17 @@ final class DemoRegistryServer implements AutoCloseable {
    * @throws io.javalin.util.JavalinBindException if the port is taken
    */
   static DemoRegistryServer start(MockSchemaRegistryClient registry, int port) {
+    return start(registry, Demo.DEFAULT_BIND_ADDRESS, port);
+  }
+
+  /**
+   * Serves {@code registry} on {@code port} of {@code bindAddress} (0: any free port).
+   *
+   * @throws io.javalin.util.JavalinBindException if the port is taken
+   */
+  static DemoRegistryServer start(MockSchemaRegistryClient registry, String bindAddress, int port) {
     Javalin app = Javalin.create(c -> c.showJavalinBanner = false);
-    DemoRegistryServer server = new DemoRegistryServer(registry, app);
+    DemoRegistryServer server = new DemoRegistryServer(registry, app, bindAddress);
     app.post("/subjects/{subject}/versions", server::register);
     app.post("/subjects/{subject}", server::lookup);
     app.get("/subjects", ctx -> reply(ctx, JSON.valueToTree(registry.getAllSubjects())));
@@ -60,13 +72,13 @@ final class DemoRegistryServer implements AutoCloseable {
     app.exception(
         IOException.class,
         (e, ctx) -> error(ctx, 422, 42201, "Unreadable request: " + e.getMessage()));
-    app.start("127.0.0.1", port);
+    app.start(bindAddress, port);
     return server;
   }
 
   /** The base URL, e.g. {@code http://127.0.0.1:8085}. */
   String url() {
-    return "http://127.0.0.1:" + app.port();
+    return "http://" + Demo.urlHost(bindAddress, "127.0.0.1") + ":" + app.port();
   }
 
   private void register(Context ctx) throws Exception {

@@ -26,63 +26,15 @@ import java.util.List;
 final class InferenceEvents {
   private InferenceEvents() {}
 
-  /** Beam width used when a question asks for BEAM without saying how many beams. */
-  static final int DEFAULT_BEAMS = 4;
-
   /**
-   * The options for a question: the configured defaults, overridden by each field the question
-   * sets.
+   * The options for a question: {@link QuestionDecoding#resolve} with the configured defaults.
    *
    * @throws RejectedRecordException.InvalidRecordException when the result is out of range or asks
    *     for more than {@code maxNewTokensLimit} tokens
    */
   static DecodingOptions answerOptions(ShopLensTopologyConfig config, GenerationOptions asked) {
-    DecodingOptions d = config.answerOptions();
-    if (asked == null) {
-      return d;
-    }
-    DecodingOptions.Strategy strategy = d.strategy();
-    if (asked.getStrategy() != null && asked.getStrategy() != DecodingStrategy.UNKNOWN) {
-      strategy = DecodingOptions.Strategy.valueOf(asked.getStrategy().name());
-    }
-    boolean sameStrategy = strategy == d.strategy();
-    int numBeams =
-        asked.getNumBeams() != null
-            ? asked.getNumBeams()
-            : strategy != DecodingOptions.Strategy.BEAM
-                ? 1
-                : sameStrategy ? d.numBeams() : DEFAULT_BEAMS;
-    int numReturn =
-        asked.getNumReturnSequences() != null
-            ? asked.getNumReturnSequences()
-            : sameStrategy ? d.numReturnSequences() : 1;
-    int maxNew = asked.getMaxNewTokens() != null ? asked.getMaxNewTokens() : d.maxNewTokens();
-    if (maxNew > config.maxNewTokensLimit()) {
-      throw new RejectedRecordException.InvalidRecordException(
-          "maxNewTokens must be at most " + config.maxNewTokensLimit() + ", got " + maxNew);
-    }
-    int minNew =
-        asked.getMinNewTokens() != null
-            ? asked.getMinNewTokens()
-            : Math.min(d.minNewTokens(), Math.max(maxNew, 0));
-    DecodingOptions.EarlyStopping early =
-        asked.getEarlyStopping() == null
-            ? d.earlyStopping()
-            : asked.getEarlyStopping()
-                ? DecodingOptions.EarlyStopping.WHEN_BEAMS_FULL
-                : DecodingOptions.EarlyStopping.HEURISTIC;
     try {
-      return new DecodingOptions(
-          strategy,
-          maxNew,
-          minNew,
-          numBeams,
-          asked.getLengthPenalty() != null ? asked.getLengthPenalty() : d.lengthPenalty(),
-          early,
-          numReturn,
-          asked.getTemperature() != null ? asked.getTemperature() : d.temperature(),
-          asked.getTopK() != null ? asked.getTopK() : d.topK(),
-          asked.getTopP() != null ? asked.getTopP() : d.topP());
+      return QuestionDecoding.resolve(config.answerOptions(), config.maxNewTokensLimit(), asked);
     } catch (IllegalArgumentException e) {
       throw new RejectedRecordException.InvalidRecordException(
           "generation options: " + e.getMessage());

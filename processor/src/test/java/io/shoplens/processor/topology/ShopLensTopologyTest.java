@@ -130,7 +130,7 @@ class ShopLensTopologyTest {
 
       QuestionAnswered a = t.answers.readValue();
       assertThat(a.getGenerationOptions().getStrategy()).isEqualTo(DecodingStrategy.BEAM);
-      assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(InferenceEvents.DEFAULT_BEAMS);
+      assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(QuestionDecoding.DEFAULT_BEAMS);
       assertThat(a.getGenerationOptions().getMaxNewTokens()).isEqualTo(12);
       assertThat(a.getGenerationOptions().getSeed()).isEqualTo(99L);
       GenerationRequest sent =
@@ -139,7 +139,7 @@ class ShopLensTopologyTest {
               .findFirst()
               .orElseThrow();
       assertThat(sent.seed()).isEqualTo(99L);
-      assertThat(sent.options().numBeams()).isEqualTo(InferenceEvents.DEFAULT_BEAMS);
+      assertThat(sent.options().numBeams()).isEqualTo(QuestionDecoding.DEFAULT_BEAMS);
     }
   }
 

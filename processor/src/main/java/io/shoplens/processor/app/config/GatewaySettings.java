@@ -3,6 +3,7 @@ package io.shoplens.processor.app.config;
 import io.shoplens.processor.app.gateway.GatewayConfig;
 import java.time.Duration;
 import java.util.List;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -19,12 +20,22 @@ public final class GatewaySettings {
   public static final String PORT_DOC =
       "Port of the gateway's HTTP API, page, health and metrics; 0 picks a free port.";
 
+  public static final String BIND_ADDRESS_CONFIG = "shoplens.gateway.bind.address";
+  public static final String BIND_ADDRESS_DOC =
+      "Address the gateway listens on: 0.0.0.0 (every interface, behind a load balancer that"
+          + " terminates TLS) or 127.0.0.1 (this machine only).";
+
   public static final String MAX_IMAGE_BYTES_CONFIG = "shoplens.gateway.max.image.bytes";
   public static final String MAX_IMAGE_BYTES_DOC =
       "Larger uploads are refused (413) before anything is published.";
 
   public static final String MAX_QUESTION_CHARS_CONFIG = "shoplens.gateway.max.question.chars";
-  public static final String MAX_QUESTION_CHARS_DOC = "Longer questions are refused (400).";
+  public static final String MAX_QUESTION_CHARS_DOC =
+      "Longer questions are refused (400). At most "
+          + GatewayConfig.MAX_QUESTION_CHARS_LIMIT
+          + ": JSON bodies are refused (413) beyond "
+          + GatewayConfig.MAX_JSON_BYTES
+          + " bytes.";
 
   public static final String REQUESTS_PER_MINUTE_CONFIG = "shoplens.gateway.requests.per.minute";
   public static final String REQUESTS_PER_MINUTE_DOC =
@@ -33,8 +44,8 @@ public final class GatewaySettings {
 
   public static final String API_KEY_CONFIG = "shoplens.gateway.api.key";
   public static final String API_KEY_DOC =
-      "When set, /v1 requests must send it as X-API-Key or Authorization: Bearer (401 otherwise)."
-          + " Never logged.";
+      "When set, /v1 and /metrics requests must send it as X-API-Key or Authorization: Bearer"
+          + " (401 otherwise). Never logged.";
 
   public static final String CORS_ALLOWED_ORIGINS_CONFIG = "shoplens.gateway.cors.allowed.origins";
   public static final String CORS_ALLOWED_ORIGINS_DOC =
@@ -64,6 +75,13 @@ public final class GatewaySettings {
             Importance.MEDIUM,
             PORT_DOC)
         .define(
+            BIND_ADDRESS_CONFIG,
+            Type.STRING,
+            DEFAULTS.bindAddress(),
+            new ConfigDef.NonEmptyStringWithoutControlChars(),
+            Importance.MEDIUM,
+            BIND_ADDRESS_DOC)
+        .define(
             MAX_IMAGE_BYTES_CONFIG,
             Type.INT,
             DEFAULTS.maxImageBytes(),
@@ -74,7 +92,7 @@ public final class GatewaySettings {
             MAX_QUESTION_CHARS_CONFIG,
             Type.INT,
             DEFAULTS.maxQuestionChars(),
-            Range.atLeast(1),
+            Range.between(1, GatewayConfig.MAX_QUESTION_CHARS_LIMIT),
             Importance.LOW,
             MAX_QUESTION_CHARS_DOC)
         .define(
@@ -124,6 +142,7 @@ public final class GatewaySettings {
             .toList();
     return GatewayConfig.builder()
         .port(c.getInt(PORT_CONFIG))
+        .bindAddress(c.getString(BIND_ADDRESS_CONFIG).trim())
         .maxImageBytes(c.getInt(MAX_IMAGE_BYTES_CONFIG))
         .maxQuestionChars(c.getInt(MAX_QUESTION_CHARS_CONFIG))
         .requestsPerMinute(c.getInt(REQUESTS_PER_MINUTE_CONFIG))
@@ -132,6 +151,10 @@ public final class GatewaySettings {
         .viewTtl(Duration.ofMillis(c.getLong(VIEW_TTL_MS_CONFIG)))
         .viewMaxUploads(c.getInt(VIEW_MAX_UPLOADS_CONFIG))
         .pageEnabled(c.getBoolean(PAGE_ENABLED_CONFIG))
+        // The ShopLens behind the gateway reads the same settings: what one accepts, so does the
+        // other.
+        .answerOptions(TopologySettings.answerOptions(c))
+        .maxNewTokensLimit(TopologySettings.maxNewTokensLimit(c))
         .build();
   }
 }

@@ -15,6 +15,14 @@ public final class OperationsSettings {
   public static final String HTTP_PORT_DOC =
       "Port of /health/live, /health/ready and /metrics; 0 picks a free port, -1 disables HTTP.";
 
+  public static final String HTTP_BIND_ADDRESS_CONFIG = "shoplens.http.bind.address";
+  public static final String HTTP_BIND_ADDRESS_DEFAULT = "0.0.0.0";
+  public static final String HTTP_BIND_ADDRESS_DOC =
+      "Address /health and /metrics listen on: 0.0.0.0 (every interface, for container probes and"
+          + " scrapes) or 127.0.0.1 (this machine only). They take no input and need no"
+          + " credentials, but /metrics tells about the load and the topology: keep the port off"
+          + " public networks.";
+
   public static final String LOG_FORMAT_CONFIG = "shoplens.log.format";
   public static final String LOG_FORMAT_DEFAULT = "text";
   public static final String LOG_FORMAT_DOC =
@@ -40,6 +48,13 @@ public final class OperationsSettings {
             Range.between(-1, 65535),
             Importance.MEDIUM,
             HTTP_PORT_DOC)
+        .define(
+            HTTP_BIND_ADDRESS_CONFIG,
+            Type.STRING,
+            HTTP_BIND_ADDRESS_DEFAULT,
+            new ConfigDef.NonEmptyStringWithoutControlChars(),
+            Importance.MEDIUM,
+            HTTP_BIND_ADDRESS_DOC)
         .define(
             LOG_FORMAT_CONFIG,
             Type.STRING,

@@ -188,6 +188,11 @@ public final class ShopLensConfig extends AbstractConfig {
     return getInt(OperationsSettings.HTTP_PORT_CONFIG);
   }
 
+  /** The address the health and metrics endpoints listen on. */
+  public String httpBindAddress() {
+    return getString(OperationsSettings.HTTP_BIND_ADDRESS_CONFIG).trim();
+  }
+
   /** text or json. */
   public String logFormat() {
     return getString(OperationsSettings.LOG_FORMAT_CONFIG);

@@ -296,6 +296,16 @@ public final class TopologySettings {
     return prompts;
   }
 
+  /** The answer defaults for questions that set no options of their own (also the gateway's). */
+  static DecodingOptions answerOptions(ShopLensConfig c) {
+    return DEFAULTS.answerOptions().withMaxNewTokens(c.getInt(ANSWER_MAX_NEW_TOKENS_CONFIG));
+  }
+
+  /** The most new tokens a question may ask for (also the gateway's). */
+  static int maxNewTokensLimit(ShopLensConfig c) {
+    return c.getInt(QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG);
+  }
+
   /**
    * The topology's settings; the inline image limit is the images group's, the recommendations
    * their own group's.
@@ -311,10 +321,9 @@ public final class TopologySettings {
         .attributePrompts(attributePrompts(c))
         .attributeOptions(
             DEFAULTS.attributeOptions().withMaxNewTokens(c.getInt(ATTRIBUTE_MAX_NEW_TOKENS_CONFIG)))
-        .answerOptions(
-            DEFAULTS.answerOptions().withMaxNewTokens(c.getInt(ANSWER_MAX_NEW_TOKENS_CONFIG)))
+        .answerOptions(answerOptions(c))
         .maxQuestionChars(c.getInt(QUESTION_MAX_LENGTH_CONFIG))
-        .maxNewTokensLimit(c.getInt(QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG))
+        .maxNewTokensLimit(maxNewTokensLimit(c))
         .maxInlineImageBytes(c.getLong(ImageSettings.IMAGE_INLINE_MAX_BYTES_CONFIG))
         .uploadRetention(Duration.ofMillis(c.getLong(UPLOAD_RETENTION_MS_CONFIG)))
         .waitingQuestionTimeout(Duration.ofMillis(c.getLong(QUESTION_WAIT_MAX_MS_CONFIG)))

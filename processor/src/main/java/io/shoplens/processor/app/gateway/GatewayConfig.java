@@ -1,6 +1,9 @@
 package io.shoplens.processor.app.gateway;
 
 import io.shoplens.processor.images.ImageResolverConfig;
+import io.shoplens.processor.inference.DecodingOptions;
+import io.shoplens.processor.topology.QuestionDecoding;
+import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -11,6 +14,8 @@ import org.apache.kafka.common.config.types.Password;
  * CORS and the size of its view of the results.
  *
  * @param port HTTP port; 0 picks a free one
+ * @param bindAddress the address to listen on: {@code 0.0.0.0} for every interface (behind a load
+ *     balancer), {@code 127.0.0.1} for this machine only (the demo)
  * @param maxImageBytes larger uploads are refused with 413
  * @param maxQuestionChars longer questions are refused with 400
  * @param requestsPerMinute requests one client (API key, else remote address) may make per minute;
@@ -22,9 +27,14 @@ import org.apache.kafka.common.config.types.Password;
  * @param viewTtl how long an upload's results stay in the view after its last event
  * @param viewMaxUploads the view keeps at most this many uploads, dropping the oldest
  * @param pageEnabled whether the demo page is served at {@code /}
+ * @param answerOptions the answer defaults of the ShopLens behind this gateway; a question's
+ *     generation options are checked against them with {@link QuestionDecoding#resolve}
+ * @param maxNewTokensLimit the most new tokens a question may ask for (as ShopLens's {@code
+ *     shoplens.question.max.new.tokens.limit}); more is refused with 400
  */
 public record GatewayConfig(
     int port,
+    String bindAddress,
     int maxImageBytes,
     int maxQuestionChars,
     int requestsPerMinute,
@@ -32,28 +42,59 @@ public record GatewayConfig(
     List<String> corsAllowedOrigins,
     Duration viewTtl,
     int viewMaxUploads,
-    boolean pageEnabled) {
+    boolean pageEnabled,
+    DecodingOptions answerOptions,
+    int maxNewTokensLimit) {
 
   public GatewayConfig {
     Objects.requireNonNull(corsAllowedOrigins, "corsAllowedOrigins");
     Objects.requireNonNull(viewTtl, "viewTtl");
+    Objects.requireNonNull(bindAddress, "bindAddress");
+    Objects.requireNonNull(answerOptions, "answerOptions");
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     require(port >= 0 && port <= 65535, "port must be in [0, 65535], got " + port);
+    require(!bindAddress.isBlank(), "bindAddress must not be blank");
+    require(
+        maxQuestionChars <= MAX_QUESTION_CHARS_LIMIT,
+        "maxQuestionChars must be at most "
+            + MAX_QUESTION_CHARS_LIMIT
+            + " (JSON bodies are limited to "
+            + MAX_JSON_BYTES
+            + " bytes), got "
+            + maxQuestionChars);
     require(maxImageBytes >= 1, "maxImageBytes must be >= 1, got " + maxImageBytes);
     require(maxQuestionChars >= 1, "maxQuestionChars must be >= 1, got " + maxQuestionChars);
     require(requestsPerMinute >= 0, "requestsPerMinute must be >= 0, got " + requestsPerMinute);
     require(apiKey == null || !apiKey.value().isBlank(), "apiKey must not be blank when it is set");
     require(!viewTtl.isNegative() && !viewTtl.isZero(), "viewTtl must be positive, got " + viewTtl);
     require(viewMaxUploads >= 1, "viewMaxUploads must be >= 1, got " + viewMaxUploads);
+    require(
+        maxNewTokensLimit >= 1 && maxNewTokensLimit <= DecodingOptions.MAX_NEW_TOKENS_LIMIT,
+        "maxNewTokensLimit must be in [1, "
+            + DecodingOptions.MAX_NEW_TOKENS_LIMIT
+            + "], got "
+            + maxNewTokensLimit);
   }
 
+  /** JSON request bodies (questions, URL uploads) are refused with 413 beyond this many bytes. */
+  public static final int MAX_JSON_BYTES = 64 * 1024;
+
   /**
-   * The defaults: port 8081, images up to the topology's inline limit, 500-character questions, 120
-   * requests a minute, no API key, no CORS.
+   * Longest question limit whose JSON fits {@link #MAX_JSON_BYTES}, a character escaped as six
+   * bytes.
+   */
+  public static final int MAX_QUESTION_CHARS_LIMIT = 8 * 1024;
+
+  /**
+   * The defaults: port 8081 on every interface, images up to the topology's inline limit,
+   * 500-character questions, 120 requests a minute, no API key, no CORS; generation options checked
+   * against ShopLens's default answer options and token limit.
    */
   public static GatewayConfig defaults() {
+    ShopLensTopologyConfig shopLens = ShopLensTopologyConfig.defaults();
     return new GatewayConfig(
         8081,
+        "0.0.0.0",
         // ShopLens dead-letters larger inline images; refusing them at the door tells the shopper.
         (int) ImageResolverConfig.DEFAULT_MAX_INLINE_BYTES,
         500,
@@ -62,7 +103,9 @@ public record GatewayConfig(
         List.of(),
         Duration.ofHours(1),
         10_000,
-        true);
+        true,
+        shopLens.answerOptions(),
+        shopLens.maxNewTokensLimit());
   }
 
   public static Builder builder() {
@@ -82,6 +125,7 @@ public record GatewayConfig(
   /** Changes some options; {@link #build()} validates them all. */
   public static final class Builder {
     private int port;
+    private String bindAddress;
     private int maxImageBytes;
     private int maxQuestionChars;
     private int requestsPerMinute;
@@ -90,9 +134,12 @@ public record GatewayConfig(
     private Duration viewTtl;
     private int viewMaxUploads;
     private boolean pageEnabled;
+    private DecodingOptions answerOptions;
+    private int maxNewTokensLimit;
 
     private Builder(GatewayConfig c) {
       port = c.port;
+      bindAddress = c.bindAddress;
       maxImageBytes = c.maxImageBytes;
       maxQuestionChars = c.maxQuestionChars;
       requestsPerMinute = c.requestsPerMinute;
@@ -101,10 +148,17 @@ public record GatewayConfig(
       viewTtl = c.viewTtl;
       viewMaxUploads = c.viewMaxUploads;
       pageEnabled = c.pageEnabled;
+      answerOptions = c.answerOptions;
+      maxNewTokensLimit = c.maxNewTokensLimit;
     }
 
     public Builder port(int v) {
       port = v;
+      return this;
+    }
+
+    public Builder bindAddress(String v) {
+      bindAddress = v;
       return this;
     }
 
@@ -148,9 +202,20 @@ public record GatewayConfig(
       return this;
     }
 
+    public Builder answerOptions(DecodingOptions v) {
+      answerOptions = v;
+      return this;
+    }
+
+    public Builder maxNewTokensLimit(int v) {
+      maxNewTokensLimit = v;
+      return this;
+    }
+
     public GatewayConfig build() {
       return new GatewayConfig(
           port,
+          bindAddress,
           maxImageBytes,
           maxQuestionChars,
           requestsPerMinute,
@@ -158,7 +223,9 @@ public record GatewayConfig(
           corsAllowedOrigins,
           viewTtl,
           viewMaxUploads,
-          pageEnabled);
+          pageEnabled,
+          answerOptions,
+          maxNewTokensLimit);
     }
   }
 }

@@ -17,9 +17,11 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.client.InputEvents;
+import io.shoplens.processor.topology.QuestionDecoding;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -128,7 +130,7 @@ public final class GatewayServer implements AutoCloseable {
         .register(metrics);
     feed.start();
 
-    long maxBody = config.maxImageBytes() + 64 * 1024L;
+    long maxBody = maxBody();
     app =
         Javalin.create(
             c -> {
@@ -171,6 +173,9 @@ public final class GatewayServer implements AutoCloseable {
               }
             });
     app.before("/v1/*", this::authenticateAndLimit);
+    // Metrics tell about load and traffic: with an API key, scrapes send it too (Prometheus:
+    // authorization.credentials). Health stays open for probes; it says only live and ready.
+    app.before("/metrics", this::authenticate);
     app.post("/v1/uploads", this::upload);
     app.post("/v1/uploads/{id}/questions", this::ask);
     app.get("/v1/uploads/{id}", this::getUpload);
@@ -197,9 +202,10 @@ public final class GatewayServer implements AutoCloseable {
           refuse(ctx, 500, "internal", "internal error; the request was not completed");
         });
     app.error(404, ctx -> notFound(ctx));
-    app.start(config.port());
+    app.start(config.bindAddress(), config.port());
     LOG.info(
-        "gateway on port {} (API key {}, CORS {}, page {})",
+        "gateway on {}:{} (API key {}, CORS {}, page {})",
+        config.bindAddress(),
         port(),
         apiKey == null ? "off" : "required",
         config.corsAllowedOrigins().isEmpty() ? "off" : config.corsAllowedOrigins(),
@@ -212,6 +218,18 @@ public final class GatewayServer implements AutoCloseable {
     if (ctx.method().name().equals("OPTIONS")) {
       return; // CORS preflights carry no credentials
     }
+    authenticate(ctx);
+    if (!limiter.tryAcquire(ctx.ip())) {
+      ctx.header("Retry-After", "60");
+      throw new ApiError(
+          429,
+          "too_many_requests",
+          "more than " + config.requestsPerMinute() + " requests this minute; retry after 60 s");
+    }
+  }
+
+  /** When the gateway has an API key, the request must present it; the key is never logged. */
+  private void authenticate(Context ctx) {
     String presented = null;
     if (apiKey != null) {
       presented = ctx.header("X-API-Key");
@@ -229,13 +247,6 @@ public final class GatewayServer implements AutoCloseable {
                 ? "this gateway needs an API key: send X-API-Key or Authorization: Bearer"
                 : "the API key is not valid");
       }
-    }
-    if (!limiter.tryAcquire(ctx.ip())) {
-      ctx.header("Retry-After", "60");
-      throw new ApiError(
-          429,
-          "too_many_requests",
-          "more than " + config.requestsPerMinute() + " requests this minute; retry after 60 s");
     }
   }
 
@@ -283,6 +294,10 @@ public final class GatewayServer implements AutoCloseable {
     out.put("uploadId", uploadId);
     out.put("events", "/v1/uploads/" + uploadId + "/events");
     ctx.status(201).header("Location", "/v1/uploads/" + uploadId).json(out);
+  }
+
+  private long maxBody() {
+    return config.maxImageBytes() + 64 * 1024L;
   }
 
   private ImageUploaded referenceUpload(String uploadId, JsonNode body, String url) {
@@ -353,6 +368,7 @@ public final class GatewayServer implements AutoCloseable {
       throw new ApiError(
           400, "invalid_conversation_id", "conversationId must match " + ID.pattern());
     }
+    GenerationOptions options = generationOptions(body);
     String questionId = UUID.randomUUID().toString();
     QuestionAsked event =
         InputEvents.question(
@@ -361,6 +377,7 @@ public final class GatewayServer implements AutoCloseable {
             Optional.ofNullable(text(body, "userId")).orElse("web"),
             conversationId,
             text);
+    event.setGenerationOptions(options);
     publisher.publish(topics.questions(), uploadId, event);
     view.questionAsked(questionId, uploadId, text);
     published("questions");
@@ -369,6 +386,21 @@ public final class GatewayServer implements AutoCloseable {
     out.put("uploadId", uploadId);
     out.put("conversationId", conversationId);
     ctx.status(202).header("Location", "/v1/questions/" + questionId).json(out);
+  }
+
+  /**
+   * The question's generation options, checked by the rule the topology applies, against the same
+   * answer defaults and token limit: a question accepted here is not dead-lettered for them there.
+   */
+  private GenerationOptions generationOptions(JsonNode body) {
+    GenerationOptions options = GenerationOptionsJson.parse(body.get(GenerationOptionsJson.FIELD));
+    try {
+      QuestionDecoding.resolve(config.answerOptions(), config.maxNewTokensLimit(), options);
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(
+          400, GenerationOptionsJson.CODE, GenerationOptionsJson.FIELD + ": " + e.getMessage());
+    }
+    return options;
   }
 
   private void getUpload(Context ctx) {
@@ -421,9 +453,18 @@ public final class GatewayServer implements AutoCloseable {
 
   // --- helpers ------------------------------------------------------------------------------
 
+  /**
+   * A multipart upload must declare its length, and within the limit, before it is parsed. Jetty's
+   * parser also stops at a limit, but Javalin keeps that setting once per JVM, not per server;
+   * browsers and curl always send a Content-Length with a file.
+   */
   private void checkLength(Context ctx) {
     long length = ctx.contentLength();
-    if (length > config.maxImageBytes() + 64 * 1024L) {
+    if (length < 0) {
+      throw new ApiError(
+          411, "length_required", "send the upload with a Content-Length (not chunked)");
+    }
+    if (length > maxBody()) {
       throw tooLarge(length);
     }
   }
@@ -464,7 +505,7 @@ public final class GatewayServer implements AutoCloseable {
 
   private static JsonNode json(Context ctx) {
     try {
-      JsonNode body = JSON.readTree(ctx.body());
+      JsonNode body = JSON.readTree(boundedBody(ctx, GatewayConfig.MAX_JSON_BYTES));
       if (body == null || !body.isObject()) {
         throw new ApiError(400, "malformed_json", "the body must be a JSON object");
       }
@@ -478,7 +519,40 @@ public final class GatewayServer implements AutoCloseable {
               + ", column "
               + e.getLocation().getColumnNr()
               + ")");
+    } catch (IOException e) {
+      // Parsing bytes already in memory: only Jackson's own exceptions can come from it.
+      throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The body, read up to {@code limit} bytes. Javalin checks only a declared Content-Length against
+   * its maximum; a chunked body has none and would be read whole into memory.
+   */
+  private static byte[] boundedBody(Context ctx, int limit) {
+    long declared = ctx.contentLength();
+    if (declared > limit) {
+      throw requestTooLarge(declared, limit);
+    }
+    try (InputStream in = ctx.req().getInputStream()) {
+      byte[] bytes = in.readNBytes(limit + 1);
+      if (bytes.length > limit) {
+        throw requestTooLarge(-1, limit);
+      }
+      return bytes;
+    } catch (IOException e) {
+      throw new ApiError(400, "unreadable_body", "the request body could not be read");
+    }
+  }
+
+  private static ApiError requestTooLarge(long size, int limit) {
+    return new ApiError(
+        413,
+        "request_too_large",
+        "JSON bodies may have at most "
+            + limit
+            + " bytes, this one has "
+            + (size < 0 ? "more" : Long.toString(size)));
   }
 
   private static String text(JsonNode body, String field) {

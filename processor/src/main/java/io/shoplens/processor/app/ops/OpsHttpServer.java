@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -41,18 +42,27 @@ public final class OpsHttpServer implements AutoCloseable {
   /**
    * Binds and starts the server.
    *
+   * @param bindAddress the address to listen on: {@code 0.0.0.0} for every interface, {@code
+   *     127.0.0.1} for this machine only
    * @param port the port; 0 picks a free one ({@link #port()} says which)
    * @param health what the health endpoints report
    * @param registry the meters /metrics serves
-   * @throws UncheckedIOException if the port cannot be bound (the message names it)
+   * @throws UncheckedIOException if the address cannot be bound (the message names it)
    */
-  public static OpsHttpServer start(int port, Health health, PrometheusMeterRegistry registry) {
+  public static OpsHttpServer start(
+      String bindAddress, int port, Health health, PrometheusMeterRegistry registry) {
+    InetSocketAddress address = new InetSocketAddress(bindAddress, port);
+    String where = bindAddress + ":" + port + " (shoplens.http.bind.address, shoplens.http.port)";
+    if (address.isUnresolved()) {
+      throw new UncheckedIOException(
+          new IOException("cannot listen for HTTP on " + where + ": unknown host " + bindAddress));
+    }
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(port), 0);
+      server = HttpServer.create(address, 0);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "cannot listen for HTTP on port " + port + " (shoplens.http.port): " + e.getMessage(), e);
+          "cannot listen for HTTP on " + where + ": " + e.getMessage(), e);
     }
     server.createContext(
         "/health/live",
@@ -79,13 +89,21 @@ public final class OpsHttpServer implements AutoCloseable {
     server.setExecutor(executor);
     server.start();
     OpsHttpServer started = new OpsHttpServer(server, executor);
-    LOG.info("HTTP on port {}: /health/live, /health/ready, /metrics", started.port());
+    LOG.info(
+        "HTTP on {}:{}: /health/live, /health/ready, /metrics",
+        started.address().getHostAddress(),
+        started.port());
     return started;
   }
 
   /** The bound port. */
   public int port() {
     return server.getAddress().getPort();
+  }
+
+  /** The bound address ({@code 0.0.0.0} for every interface). */
+  public InetAddress address() {
+    return server.getAddress().getAddress();
   }
 
   private static void respond(HttpExchange ex, int status, String contentType, String body)

@@ -397,7 +397,7 @@ public final class ShopLensApplication implements AutoCloseable {
       return null;
     }
     try {
-      return OpsHttpServer.start(config.httpPort(), health, registry);
+      return OpsHttpServer.start(config.httpBindAddress(), config.httpPort(), health, registry);
     } catch (RuntimeException e) {
       registry.close();
       throw e;

@@ -21,8 +21,13 @@ class GatewaySettingsTest {
     Map<String, String> s = minimal();
     s.put(GatewaySettings.API_KEY_CONFIG, "top-secret");
     s.put(GatewaySettings.CORS_ALLOWED_ORIGINS_CONFIG, "https://shop.example, https://m.example");
+    s.put(GatewaySettings.BIND_ADDRESS_CONFIG, " 127.0.0.1 ");
 
     ShopLensConfig config = ShopLensConfig.validateForGateway(s);
+
+    assertThat(config.gatewayConfig().bindAddress()).isEqualTo("127.0.0.1");
+    assertThat(ShopLensConfig.validateForGateway(minimal()).gatewayConfig().bindAddress())
+        .isEqualTo("0.0.0.0");
 
     assertThat(config.gatewayConfig().apiKey().value()).isEqualTo("top-secret");
     assertThat(config.gatewayConfig().corsAllowedOrigins())
@@ -30,6 +35,23 @@ class GatewaySettingsTest {
     assertThat(config.describe().get(GatewaySettings.API_KEY_CONFIG)).isEqualTo("[hidden]");
     assertThat(config.toString()).doesNotContain("top-secret");
     assertThat(config.gatewayConfig().toString()).doesNotContain("top-secret");
+  }
+
+  @Test
+  void shouldCheckQuestionOptionsAgainstTheAnswerSettingsShopLensReads() {
+    // Given the answer settings a ShopLens and its gateway share
+    Map<String, String> s = minimal();
+    s.put(TopologySettings.ANSWER_MAX_NEW_TOKENS_CONFIG, "12");
+    s.put(TopologySettings.QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG, "40");
+
+    // When the gateway's options are read
+    ShopLensConfig config = ShopLensConfig.validateForGateway(s);
+
+    // Then they are the topology's, not the defaults
+    assertThat(config.gatewayConfig().answerOptions())
+        .isEqualTo(config.topologyConfig("m", 1).answerOptions());
+    assertThat(config.gatewayConfig().answerOptions().maxNewTokens()).isEqualTo(12);
+    assertThat(config.gatewayConfig().maxNewTokensLimit()).isEqualTo(40);
   }
 
   @Test

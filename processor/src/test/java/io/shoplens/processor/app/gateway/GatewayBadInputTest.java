@@ -9,6 +9,7 @@ import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -146,6 +147,44 @@ class GatewayBadInputTest {
   }
 
   @Test
+  void shouldRefuseOversizedBodiesWith413AndUploadsOfUndeclaredLengthWith411() {
+    // Given JSON bodies over the limit, one of them streamed without a Content-Length (chunked),
+    // and a small upload streamed the same way
+    byte[] bigJson =
+        ("{\"text\": \"" + "x".repeat(GatewayConfig.MAX_JSON_BYTES) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    String boundary = "b" + UUID.randomUUID();
+    byte[] chunkedImage =
+        GatewayClient.multipart(boundary, image("tiny.png"), "t.png", "image/png");
+    String uploadId =
+        client.upload(image("tiny.png"), "tiny.png", "image/png").json().path("uploadId").asText();
+
+    // When they are posted
+    GatewayClient.Reply declared =
+        refusedWithoutPublishing(
+            () ->
+                client.postJson(
+                    "/v1/uploads/" + uploadId + "/questions",
+                    new String(bigJson, StandardCharsets.UTF_8)));
+    GatewayClient.Reply chunkedJson =
+        refusedWithoutPublishing(
+            () ->
+                client.postChunked(
+                    "/v1/uploads/" + uploadId + "/questions", "application/json", bigJson));
+    GatewayClient.Reply chunkedUpload =
+        refusedWithoutPublishing(
+            () ->
+                client.postChunked(
+                    "/v1/uploads", "multipart/form-data; boundary=" + boundary, chunkedImage));
+
+    // Then the JSON bodies are refused with 413 saying what the limit is, and the upload, whose
+    // size could not be checked before parsing, with 411
+    assertRefused(declared, 413, "request_too_large", "at most " + GatewayConfig.MAX_JSON_BYTES);
+    assertRefused(chunkedJson, 413, "request_too_large", "at most " + GatewayConfig.MAX_JSON_BYTES);
+    assertRefused(chunkedUpload, 411, "length_required", "Content-Length");
+  }
+
+  @Test
   void shouldRefuseRequestsWithoutTheApiKeyWith401AndAcceptThemWithIt() {
     try (GatewayServer guarded =
         GatewayServer.start(
@@ -164,6 +203,10 @@ class GatewayBadInputTest {
       assertRefused(wrong, 401, "unauthorized", "not valid");
       assertThat(missing.json().toString()).doesNotContain(API_KEY);
       assertThat(bearer.upload(image("tiny.png"), "t.png", "image/png").status()).isEqualTo(201);
+      // Metrics need the key too; health stays open for probes
+      assertRefused(anonymous.get("/metrics"), 401, "unauthorized", "needs an API key");
+      assertThat(bearer.get("/metrics").status()).isEqualTo(200);
+      assertThat(anonymous.get("/health/live").status()).isEqualTo(200);
     }
   }
 

@@ -62,18 +62,39 @@ final class GatewayClient {
   /** POSTs {@code bytes} as the multipart field {@code image}, claiming {@code contentType}. */
   Reply upload(byte[] bytes, String fileName, String contentType) {
     String boundary = "----shoplens" + UUID.randomUUID();
+    return send(
+        request("/v1/uploads")
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .POST(
+                HttpRequest.BodyPublishers.ofByteArray(
+                    multipart(boundary, bytes, fileName, contentType)))
+            .build());
+  }
+
+  /**
+   * POSTs {@code body} without a Content-Length (chunked transfer encoding), as a client may that
+   * streams what it sends.
+   */
+  Reply postChunked(String path, String contentType, byte[] body) {
+    return send(
+        request(path)
+            .header("Content-Type", contentType)
+            .POST(
+                HttpRequest.BodyPublishers.ofInputStream(
+                    () -> new java.io.ByteArrayInputStream(body)))
+            .build());
+  }
+
+  /** A multipart body with {@code bytes} as the field {@code image}; its boundary is {@code b}. */
+  static byte[] multipart(String b, byte[] bytes, String fileName, String contentType) {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
-    write(body, "--" + boundary + "\r\n");
+    write(body, "--" + b + "\r\n");
     write(
         body, "Content-Disposition: form-data; name=\"image\"; filename=\"" + fileName + "\"\r\n");
     write(body, "Content-Type: " + contentType + "\r\n\r\n");
     body.writeBytes(bytes);
-    write(body, "\r\n--" + boundary + "--\r\n");
-    return send(
-        request("/v1/uploads")
-            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
-            .build());
+    write(body, "\r\n--" + b + "--\r\n");
+    return body.toByteArray();
   }
 
   private HttpRequest.Builder request(String path) {

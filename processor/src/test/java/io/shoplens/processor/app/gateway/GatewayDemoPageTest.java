@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The demo page as the gateway serves it: one HTML page with its script and style sheet, all from
- * the gateway itself (shoppers' networks may reach no CDN). GatewayPageBrowserTest drives it in a
- * browser; this checks what can be checked without one.
+ * the gateway itself (shoppers' networks may reach no CDN). DemoProcessIT (demo module) drives it
+ * in a browser; this checks what can be checked without one.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GatewayDemoPageTest {

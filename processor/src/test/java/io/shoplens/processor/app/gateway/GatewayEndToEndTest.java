@@ -94,9 +94,15 @@ class GatewayEndToEndTest {
         reader.setDaemon(true);
         reader.start();
 
-        // When two questions are asked in one conversation
-        String q1 = ask(client, uploadId, "what is it?");
-        String q2 = ask(client, uploadId, "what colour is it?");
+        // When two questions are asked in one conversation, the second with its own options
+        String q1 = ask(client, uploadId, "what is it?", "");
+        String q2 =
+            ask(
+                client,
+                uploadId,
+                "what colour is it?",
+                ",\"generationOptions\":{\"strategy\":\"beam\",\"numBeams\":2,"
+                    + "\"numReturnSequences\":2,\"maxNewTokens\":3}");
 
         // Then the caption, both answers and the recommendations arrive
         await()
@@ -118,6 +124,15 @@ class GatewayEndToEndTest {
         JsonNode answer = client.get("/v1/questions/" + q2).json();
         assertThat(answer.path("status").asText()).isEqualTo("answered");
         assertThat(answer.path("answer").path("conversationId").asText()).isEqualTo("conv-1");
+        // ShopLens answered with the options the gateway published, and says so
+        JsonNode used = answer.path("answer").path("generationOptions");
+        assertThat(used.path("strategy").asText()).isEqualTo("BEAM");
+        assertThat(used.path("numBeams").asInt()).isEqualTo(2);
+        assertThat(used.path("numReturnSequences").asInt()).isEqualTo(2);
+        assertThat(used.path("maxNewTokens").asInt()).isEqualTo(3);
+        JsonNode firstUsed =
+            client.get("/v1/questions/" + q1).json().path("answer").path("generationOptions");
+        assertThat(firstUsed.path("strategy").asText()).isEqualTo("GREEDY");
         JsonNode cards = upload.path("recommendations").path("products");
         assertThat(cards).hasSize(CATALOG.size());
         for (JsonNode card : cards) {
@@ -137,11 +152,11 @@ class GatewayEndToEndTest {
     }
   }
 
-  private static String ask(GatewayClient client, String uploadId, String text) {
+  private static String ask(GatewayClient client, String uploadId, String text, String more) {
     GatewayClient.Reply r =
         client.postJson(
             "/v1/uploads/" + uploadId + "/questions",
-            "{\"text\":\"" + text + "\",\"conversationId\":\"conv-1\"}");
+            "{\"text\":\"" + text + "\",\"conversationId\":\"conv-1\"" + more + "}");
     assertThat(r.status()).as(r.json().toString()).isEqualTo(202);
     return r.json().path("questionId").asText();
   }

@@ -1,5 +1,5 @@
 // Drives the gateway's demo page in headless Chromium: uploads a photo, asks two questions and
-// waits for the caption, both answers and the recommendation cards. Run by GatewayPageBrowserTest:
+// waits for the caption, both answers and the recommendation cards. Run by DemoProcessIT:
 //   node demo-page.mjs <base-url> <image-path> <screenshot-path>
 // Exits 0 when everything arrived, non-zero (with the reason on stderr) otherwise.
 import { chromium } from "playwright-core";

@@ -1,0 +1,148 @@
+package io.shoplens.processor.app.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.shoplens.events.DecodingStrategy;
+import io.shoplens.events.GenerationOptions;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.avro.Schema;
+
+/**
+ * A question's {@code generationOptions} from JSON into the Avro {@link GenerationOptions} that
+ * {@code QuestionAsked} carries. The names are the schema's (Hugging Face's GenerationConfig,
+ * camel-cased), read from the schema itself so that a field added to it is accepted here too. Each
+ * value's JSON type is checked; an unknown name is refused rather than ignored, so that a misspelt
+ * option ({@code top_k}) does not silently fall back to the default. Ranges and combinations are
+ * not checked here: {@link io.shoplens.processor.topology.QuestionDecoding} does that, as the
+ * topology will.
+ */
+final class GenerationOptionsJson {
+  static final String FIELD = "generationOptions";
+  static final String CODE = "invalid_generation_options";
+
+  private static final Schema SCHEMA = GenerationOptions.getClassSchema();
+
+  private GenerationOptionsJson() {}
+
+  /**
+   * The options in {@code node}, or null when it is absent or JSON null.
+   *
+   * @throws ApiError 400 {@value #CODE} naming the option, the expected type and what came instead
+   */
+  static GenerationOptions parse(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isObject()) {
+      throw refused(FIELD + " must be a JSON object, got " + describe(node));
+    }
+    GenerationOptions options = new GenerationOptions();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      Schema.Field field = SCHEMA.getField(e.getKey());
+      if (field == null) {
+        throw refused(
+            FIELD
+                + " has no option '"
+                + e.getKey()
+                + "'; expected one of "
+                + String.join(", ", names()));
+      }
+      if (!e.getValue().isNull()) {
+        options.put(field.pos(), value(field, e.getValue()));
+      }
+    }
+    return options;
+  }
+
+  /** The option names, in the schema's order. */
+  static List<String> names() {
+    return SCHEMA.getFields().stream().map(Schema.Field::name).toList();
+  }
+
+  /** The strategy names a client may send: the schema's symbols but the reader's UNKNOWN. */
+  static List<String> strategies() {
+    List<String> out = new ArrayList<>();
+    for (DecodingStrategy s : DecodingStrategy.values()) {
+      if (s != DecodingStrategy.UNKNOWN) {
+        out.add(s.name().toLowerCase(Locale.ROOT));
+      }
+    }
+    return out;
+  }
+
+  private static Object value(Schema.Field field, JsonNode v) {
+    String where = FIELD + "." + field.name();
+    Schema type = nonNull(field.schema());
+    switch (type.getType()) {
+      case INT -> {
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+          throw refused(where + ": expected a 32-bit integer, got " + describe(v));
+        }
+        return v.intValue();
+      }
+      case LONG -> {
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+          throw refused(where + ": expected a 64-bit integer, got " + describe(v));
+        }
+        return v.longValue();
+      }
+      case DOUBLE -> {
+        if (!v.isNumber()) {
+          throw refused(where + ": expected a number, got " + describe(v));
+        }
+        return v.doubleValue();
+      }
+      case BOOLEAN -> {
+        if (!v.isBoolean()) {
+          throw refused(where + ": expected true or false, got " + describe(v));
+        }
+        return v.booleanValue();
+      }
+      case ENUM -> {
+        if (!type.getFullName().equals(DecodingStrategy.getClassSchema().getFullName())) {
+          throw unreadable(field, type);
+        }
+        String name = v.isTextual() ? v.asText().toLowerCase(Locale.ROOT) : "";
+        if (!strategies().contains(name)) {
+          throw refused(
+              where
+                  + ": expected one of "
+                  + String.join(", ", strategies())
+                  + ", got "
+                  + describe(v));
+        }
+        return DecodingStrategy.valueOf(name.toUpperCase(Locale.ROOT));
+      }
+      default -> throw unreadable(field, type);
+    }
+  }
+
+  // A schema change this class does not know how to read: a defect, not a client's mistake.
+  private static IllegalStateException unreadable(Schema.Field field, Schema type) {
+    return new IllegalStateException(
+        "GenerationOptions field " + field.name() + " has a type the gateway cannot read: " + type);
+  }
+
+  private static Schema nonNull(Schema s) {
+    if (s.getType() != Schema.Type.UNION) {
+      return s;
+    }
+    return s.getTypes().stream()
+        .filter(t -> t.getType() != Schema.Type.NULL)
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static String describe(JsonNode v) {
+    String text = v.toString();
+    return text.length() > 40 ? text.substring(0, 40) + "..." : text;
+  }
+
+  private static ApiError refused(String message) {
+    return new ApiError(400, CODE, message);
+  }
+}
