@@ -130,7 +130,7 @@ class DemoProcessIT {
         .allSatisfy(a -> assertThat(a.asText()).isNotBlank());
     assertThat(shown.path("liveRegion").asText()).isEqualTo("polite");
     List<String> inStock =
-        Demo.CATALOG.stream()
+        Demo.PRODUCTS.catalog().stream()
             .filter(item -> item.stock() > 0)
             .map(item -> item.title() + " / " + item.stock() + " in stock")
             .toList();
