@@ -4,6 +4,7 @@ import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.testing.DriverTopics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +18,7 @@ import java.util.zip.CRC32;
 
 /** Inputs for topology tests: uploads, questions, and images good and bad. */
 final class TestEvents {
-  static final Instant T0 = Instant.parse("2025-03-14T09:26:53.589Z");
+  static final Instant T0 = DriverTopics.T0;
   private static final Path IMAGES = Path.of("src/test/resources/images");
 
   private TestEvents() {}

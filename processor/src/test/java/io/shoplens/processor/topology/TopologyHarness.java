@@ -7,6 +7,7 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
+import io.shoplens.processor.testing.DriverTopics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -65,14 +66,14 @@ final class TopologyHarness implements AutoCloseable {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
     driver = new TopologyTestDriver(builder.build(props), props, TestEvents.T0);
-    uploads = input(topics.imageUploads());
-    questions = input(topics.questions());
+    uploads = DriverTopics.input(driver, topics.imageUploads());
+    questions = DriverTopics.input(driver, topics.questions());
     ByteArraySerializer bytes = new ByteArraySerializer();
     rawUploads = driver.createInputTopic(topics.imageUploads().name(), bytes, bytes);
     rawQuestions = driver.createInputTopic(topics.questions().name(), bytes, bytes);
-    captions = output(topics.captions());
-    answers = output(topics.answers());
-    deadLetters = output(topics.deadLetters());
+    captions = DriverTopics.output(driver, topics.captions());
+    answers = DriverTopics.output(driver, topics.answers());
+    deadLetters = DriverTopics.output(driver, topics.deadLetters());
     rawKeyedDeadLetters =
         driver.createOutputTopic(
             topics.deadLetters().name(),
@@ -91,20 +92,6 @@ final class TopologyHarness implements AutoCloseable {
 
   void advance(Duration d) {
     driver.advanceWallClockTime(d);
-  }
-
-  private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
-    return driver.createInputTopic(
-        topic.name(),
-        topic.keySerde().serializer(),
-        topic.valueSerde().serializer(),
-        TestEvents.T0,
-        Duration.ofMillis(1));
-  }
-
-  private <V> TestOutputTopic<String, V> output(Topic<String, V> topic) {
-    return driver.createOutputTopic(
-        topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
   }
 
   Instant now() {

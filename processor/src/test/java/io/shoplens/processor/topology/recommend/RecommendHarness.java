@@ -10,10 +10,10 @@ import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.image.ImageDigest;
+import io.shoplens.processor.testing.DriverTopics;
 import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
-import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * inputs, recommendation and dead-letter outputs, and a resolver serving catalog images by URI.
  */
 final class RecommendHarness implements AutoCloseable {
-  static final Instant T0 = Instant.parse("2025-03-14T09:26:53.589Z");
+  static final Instant T0 = DriverTopics.T0;
 
   final ShopLensTopologyConfig config;
   final Topics topics;
@@ -82,11 +82,11 @@ final class RecommendHarness implements AutoCloseable {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     driver = new TopologyTestDriver(builder.build(props), props, T0);
-    uploads = input(topics.imageUploads());
-    catalog = input(topics.catalogProducts());
-    recommendations = output(topics.recommendations());
-    captions = output(topics.captions());
-    deadLetters = output(topics.deadLetters());
+    uploads = DriverTopics.input(driver, topics.imageUploads());
+    catalog = DriverTopics.input(driver, topics.catalogProducts());
+    recommendations = DriverTopics.output(driver, topics.recommendations());
+    captions = DriverTopics.output(driver, topics.captions());
+    deadLetters = DriverTopics.output(driver, topics.deadLetters());
   }
 
   /** Recommendations on, topK 3, no minimum score, registry scope of its own. */
@@ -152,20 +152,6 @@ final class RecommendHarness implements AutoCloseable {
 
   void tick() {
     driver.advanceWallClockTime(Duration.ofMillis(20));
-  }
-
-  private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
-    return driver.createInputTopic(
-        topic.name(),
-        topic.keySerde().serializer(),
-        topic.valueSerde().serializer(),
-        T0,
-        Duration.ofMillis(1));
-  }
-
-  private <V> TestOutputTopic<String, V> output(Topic<String, V> topic) {
-    return driver.createOutputTopic(
-        topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
   }
 
   @Override

@@ -14,11 +14,11 @@ import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.events.SearchFilters;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.image.ImageDigest;
+import io.shoplens.processor.testing.DriverTopics;
 import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.testing.FakeRetrieval;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
-import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.registry.MockSchemaRegistry;
@@ -46,7 +46,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
  * and dead letters out; catalog images served by URI. The fake model has 3-d features.
  */
 final class SearchHarness implements AutoCloseable {
-  static final Instant T0 = Instant.parse("2025-03-14T09:26:53.589Z");
+  static final Instant T0 = DriverTopics.T0;
 
   final ShopLensTopologyConfig config;
   final FakeEngine engine;
@@ -89,10 +89,10 @@ final class SearchHarness implements AutoCloseable {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     driver = new TopologyTestDriver(builder.build(props), props, T0);
-    uploads = input(topics.imageUploads());
-    questions = input(topics.questions());
-    catalog = input(topics.catalogProducts());
-    searches = input(topics.searchRequests());
+    uploads = DriverTopics.input(driver, topics.imageUploads());
+    questions = DriverTopics.input(driver, topics.questions());
+    catalog = DriverTopics.input(driver, topics.catalogProducts());
+    searches = DriverTopics.input(driver, topics.searchRequests());
     rawSearches =
         driver.createInputTopic(
             Topics.SEARCH_REQUESTS,
@@ -100,16 +100,16 @@ final class SearchHarness implements AutoCloseable {
             Serdes.ByteArray().serializer(),
             T0,
             Duration.ofMillis(1));
-    results = output(topics.searchResults());
-    answers = output(topics.answers());
-    captions = output(topics.captions());
-    recommendations = output(topics.recommendations());
+    results = DriverTopics.output(driver, topics.searchResults());
+    answers = DriverTopics.output(driver, topics.answers());
+    captions = DriverTopics.output(driver, topics.captions());
+    recommendations = DriverTopics.output(driver, topics.recommendations());
     uploadEmbeddings =
         driver.createOutputTopic(
             config.retrieval().uploadEmbeddingsTopic(),
             Topics.keySerde().deserializer(),
             UploadVector.serde().deserializer());
-    deadLetters = output(topics.deadLetters());
+    deadLetters = DriverTopics.output(driver, topics.deadLetters());
   }
 
   /** Retrieval on (related products: 3), recommendations off, registry scope of its own. */
@@ -220,20 +220,6 @@ final class SearchHarness implements AutoCloseable {
 
   void tick() {
     driver.advanceWallClockTime(Duration.ofMillis(20));
-  }
-
-  private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
-    return driver.createInputTopic(
-        topic.name(),
-        topic.keySerde().serializer(),
-        topic.valueSerde().serializer(),
-        T0,
-        Duration.ofMillis(1));
-  }
-
-  private <V> TestOutputTopic<String, V> output(Topic<String, V> topic) {
-    return driver.createOutputTopic(
-        topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
   }
 
   @Override
