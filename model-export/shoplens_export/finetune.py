@@ -341,6 +341,9 @@ def _save_state(path, model, optimizer, scheduler, epoch, history, rng_seed, vis
 
 def run(args):
     data_dir, out = Path(args.data), Path(args.out)
+    if args.vision_epochs and args.train != "all":
+        raise ExportError("--vision-epochs trains the vision tower: it needs --train all (BLIP-2's recipe keeps "
+                          "the pre-trained tower frozen)")
     if not (data_dir / "qa.jsonl").is_file():
         raise ExportError(f"--data {data_dir}: no qa.jsonl (build one with `dataset`)")
     try:
@@ -372,9 +375,6 @@ def run(args):
         train_rows, args.history_fraction, args.seed))]
     val_examples = [encoder.example(r) for r in val_loss_rows]
 
-    if args.vision_epochs and args.train != "all":
-        raise ExportError("--vision-epochs trains the vision tower: it needs --train all (BLIP-2's recipe keeps "
-                          "the pre-trained tower frozen)")
     state_path = out / "training-state.pt"
     state = None
     if args.resume and state_path.is_file():
@@ -510,23 +510,23 @@ def write_report(out, report):
              f"{h['warmup_steps']} steps), weight decay {h['weight_decay']}, seed {h['seed']}",
              f"- wall time {report['wall_seconds']} s on {report['machine']['cpu_threads']} CPU threads "
              f"({report['machine']['cpus']} CPUs; load average at the end {report['machine']['load_average_at_end']})",
-             "", "| epoch | train loss | val loss | " + " | ".join(sorted(report["epochs"][-1]["val_accuracy"]))
-             + " | seconds |" if report["epochs"] else "",
              ]
     warm = report.get("vision_warmup")
     if warm:
+        then = "then the tower was frozen" if h.get("vision_frozen") else "then everything trained"
+        heads = list(warm["epochs"][-1]["val_accuracy"])
         lines += ["", f"Vision warm-up: {len(warm['epochs'])} epochs on {warm['train_images']} train images "
                       f"(heads on the mean of the tower's output tokens, lr {warm['lr']}, batch {warm['batch_size']}); "
-                      "then the tower was frozen" if h.get("vision_frozen") else "then everything trained", "",
-                  "| warm-up epoch | loss | " + " | ".join(f"val {t}" for t in warm["epochs"][-1]["val_accuracy"])
-                  + " | seconds |", "|" + "---|" * (len(warm["epochs"][-1]["val_accuracy"]) + 3)]
+                      f"{then}.", "",
+                  "| warm-up epoch | loss | " + " | ".join(f"val {t}" for t in heads) + " | seconds |",
+                  "|" + "---|" * (len(heads) + 3)]
         for e in warm["epochs"]:
             lines.append(f"| {e['epoch']} | {e['loss']:.4f} | "
-                         + " | ".join(f"{a:.3f}" for a in e["val_accuracy"].values()) + f" | {e['seconds']} |")
-        lines.append("")
+                         + " | ".join(f"{e['val_accuracy'][t]:.3f}" for t in heads) + f" | {e['seconds']} |")
     if report["epochs"]:
         types = sorted(report["epochs"][-1]["val_accuracy"])
-        lines.append("|" + "---|" * (len(types) + 4))
+        lines += ["", "| epoch | train loss | val loss | " + " | ".join(types) + " | seconds |",
+                  "|" + "---|" * (len(types) + 4)]
         for e in report["epochs"]:
             acc = " | ".join(f"{e['val_accuracy'].get(t, {}).get('accuracy', float('nan')):.3f}" for t in types)
             lines.append(f"| {e['epoch']} | {e['train_loss']:.4f} | {e['val_loss']} | {acc} | {e['seconds']} |")
