@@ -18,9 +18,10 @@ import java.util.Set;
  * processor/src/test/resources/datasets/fashion-heldout}; the demo jar carries that folder).
  *
  * <p>The catalog is the first held-out product of every kind, in {@link #KINDS} order; the last one
- * is marked out of stock so that the demo shows it is never recommended. The shopper photos are the
- * next held-out products of {@link #UPLOAD_KINDS}: products that are not in the demo's catalog, so
- * a right answer comes from the picture, not from a catalog lookup.
+ * is marked out of stock so that the demo shows it is never recommended, and any other with no
+ * stock gets one unit so that the rest are all recommendable. The shopper photos are the next
+ * held-out products of {@link #UPLOAD_KINDS}: products that are not in the demo's catalog, so a
+ * right answer comes from the picture, not from a catalog lookup.
  *
  * @param catalog what the demo publishes to the catalog topic
  * @param uploads the photos the demo uploads, by kind in {@link #UPLOAD_KINDS} order
