@@ -230,7 +230,8 @@ public final class Blip2Model implements EngineModel {
   @Override
   public <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
     ModelManifest.Text t = bundle.manifest().text();
-    long bytesPerToken = 2L * t.numLayers() * t.numHeads() * t.headDim() * Float.BYTES;
+    long bytesPerToken =
+        2L * t.numLayers() * t.numHeads() * t.headDim() * bundle.manifest().dtype().bytes();
     return new RunningBatch<>(
         graphs,
         config.maxBatchSize(),
