@@ -28,10 +28,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tokens must be equal; beam scores agree within {@link #SCORE_TOLERANCE} only. Java's ONNX
  * Runtime (1.29) and the Python one that recorded the fixture (1.30) run the float16 vision graph
- * slightly differently: fed the same float16 pixels, 90 of the 160 query-embedding values of
- * photo.jpg come out one float16 step apart (text embeddings are identical), and so do 350 of the
- * 600 first-step logits of beam_vqa_photo. A float16 step is 2^-8 for logits of 4 to 8, and a beam
- * score adds up to 12 steps' log-probabilities, so scores differ by up to about 2e-3.
+ * slightly differently: fed the same float16 pixels of photo.jpg, 90 of the 160 query-embedding
+ * values differ (by at most 0.008) while the text embeddings are identical, and 350 of the 600
+ * first-step logits of beam_vqa_photo differ by at most 0.0039, one float16 step for logits of 4 to
+ * 8. A beam score adds up to 12 steps' log-probabilities, so scores differ by up to about 2e-3.
  */
 class Blip2Float16ParityTest {
   static final Path BUNDLE = Path.of("src/test/resources/models/tiny-blip2-opt-f16");
