@@ -7,11 +7,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Refuses to open a model that cannot fit: compares the {@link MemoryEstimate} with the memory
  * available, before any graph is loaded, so that a machine too small says so at once (needed,
  * available, what to change) instead of being killed for memory halfway through loading.
+ *
+ * <p>Refused is a model whose {@linkplain MemoryEstimate#minimumBytes() minimum} (weights, caches
+ * and the KV of one full-length row) does not fit: it cannot run at all. A model that fits that but
+ * not its whole KV budget (by default every batch row at the model's full length, which short
+ * captions and answers rarely reach) starts with a warning that names the budget that would fit:
+ * the budget is a worst case, and refusing it would turn away machines that serve well.
  *
  * <p>The JVM cannot see how much native memory it may use: ONNX Runtime's weights and the KV
  * cache's direct buffers live outside the heap. Available is therefore the machine's physical
@@ -21,6 +29,7 @@ import java.util.OptionalLong;
  * it); the host still reads them while loading, so they are counted here too.
  */
 public final class MemoryCheck {
+  private static final Logger LOG = LoggerFactory.getLogger(MemoryCheck.class);
   private static final Path CGROUP = Path.of("/sys/fs/cgroup");
 
   private MemoryCheck() {}
@@ -64,14 +73,26 @@ public final class MemoryCheck {
     if (needed.totalBytes() <= available.bytes()) {
       return;
     }
+    if (needed.minimumBytes() <= available.bytes()) {
+      LOG.warn(
+          "model {}: its whole KV budget may not fit in memory: needs {}; available {} ({}). It"
+              + " starts, since requests rarely reach the model's full length; to rule out running"
+              + " out of memory set shoplens.inference.kv.budget.bytes={} (what fits) or lower"
+              + " shoplens.inference.batch.max.size (now {})",
+          modelVersion,
+          needed.describe(),
+          MemoryEstimate.human(available.bytes()),
+          available.source(),
+          needed.kvBudgetFitting(available.bytes()),
+          config.maxBatchSize());
+      return;
+    }
     StringBuilder fix = new StringBuilder();
     if (needed.dtype() == io.shoplens.processor.inference.bundle.Dtype.FLOAT32) {
       fix.append("export the model with --dtype float16 (half the weights and KV); ");
     }
-    fix.append("lower shoplens.inference.batch.max.size (now ")
-        .append(config.maxBatchSize())
-        .append(") or set shoplens.inference.kv.budget.bytes; lower")
-        .append(" shoplens.inference.prefix.cache.bytes or shoplens.inference.vision.cache.size;")
+    fix.append(
+            "lower shoplens.inference.prefix.cache.bytes or shoplens.inference.vision.cache.size;")
         .append(" give the process more memory or the JVM a smaller -Xmx; or, if the figure is")
         .append(" wrong, set shoplens.inference.memory.available.bytes (or")
         .append(" shoplens.inference.memory.check=false to skip this check)");
@@ -79,7 +100,10 @@ public final class MemoryCheck {
         "not enough memory for model "
             + modelVersion
             + ": needs at least "
+            + MemoryEstimate.human(needed.minimumBytes())
+            + " with one full-length row of KV ("
             + needed.describe()
+            + " with the configured KV budget)"
             + "; available "
             + MemoryEstimate.human(available.bytes())
             + " ("

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param kvBytesPerToken keys and values of every layer for one token of one row
  * @param kvTokens the KV budget in token rows ({@link EngineConfig#kvBudgetTokens(long, int)})
  * @param kvBytes {@code 2 * kvTokens * kvBytesPerToken}
+ * @param rowTokens one row at the model's full length ({@code max_position_embeddings}): the least
+ *     KV budget with which every valid request can still run
  * @param prefixCacheBytes the image-prefix cache's capacity
  * @param visionCacheBytes the vision cache's query embeddings at capacity
  */
@@ -31,6 +33,7 @@ public record MemoryEstimate(
     long kvBytesPerToken,
     long kvTokens,
     long kvBytes,
+    long rowTokens,
     long prefixCacheBytes,
     long visionCacheBytes) {
 
@@ -56,6 +59,7 @@ public record MemoryEstimate(
         perToken,
         tokens,
         2 * tokens * perToken,
+        t.maxPositionEmbeddings(),
         config.prefixCacheBytes(),
         vision);
   }
@@ -63,6 +67,22 @@ public record MemoryEstimate(
   /** Everything counted. */
   public long totalBytes() {
     return weightBytes + kvBytes + prefixCacheBytes + visionCacheBytes;
+  }
+
+  /**
+   * The least the model can run in: everything counted, but a KV budget of one row at full length
+   * instead of the configured one (a smaller budget only makes requests wait, never fail).
+   */
+  public long minimumBytes() {
+    return totalBytes() - kvBytes + 2 * rowTokens * kvBytesPerToken;
+  }
+
+  /**
+   * The KV budget in bytes ({@code shoplens.inference.kv.budget.bytes}) that fits in {@code
+   * available} beside the weights and caches, or 0 when not even that does.
+   */
+  public long kvBudgetFitting(long available) {
+    return Math.max(0, (available - (totalBytes() - kvBytes)) / 2);
   }
 
   /** One line: the total and its parts, with how the KV figure was computed. */

@@ -73,11 +73,10 @@ class MemoryCheckTest {
     assertThatThrownBy(() -> MemoryCheck.require(m, config))
         .isInstanceOf(EngineStartupException.class)
         .hasMessageContaining("not enough memory for model " + m.modelVersion())
-        .hasMessageContaining("needs at least " + MemoryEstimate.human(needed.totalBytes()))
+        .hasMessageContaining("needs at least " + MemoryEstimate.human(needed.minimumBytes()))
         .hasMessageContaining("weights " + MemoryEstimate.human(needed.weightBytes()))
         .hasMessageContaining("available 1.0 KiB (as configured")
         .hasMessageContaining("--dtype float16")
-        .hasMessageContaining("shoplens.inference.batch.max.size (now 8)")
         .hasMessageContaining("shoplens.inference.memory.check=false");
   }
 
@@ -100,6 +99,27 @@ class MemoryCheckTest {
     MemoryCheck.require(m, EngineConfig.builder().memoryAvailableBytes(needed).build());
     MemoryCheck.require(
         m, EngineConfig.builder().memoryAvailableBytes(1).memoryCheck(false).build());
+  }
+
+  @Test
+  void givenRoomForOneFullRowButNotTheWholeBudgetWhenCheckedThenItStarts() {
+    // Given memory between the minimum (one full-length KV row) and the default budget's total
+    ModelManifest m = ModelBundle.load(TinyBundle.dir()).manifest();
+    MemoryEstimate e = MemoryEstimate.of(m, EngineConfig.defaults());
+    long between = e.minimumBytes() + 1;
+    assertThat(between).isLessThan(e.totalBytes());
+
+    // When checked, then it starts (with a warning), and the budget that fits is what is left
+    MemoryCheck.require(m, EngineConfig.builder().memoryAvailableBytes(between).build());
+    assertThat(e.kvBudgetFitting(between))
+        .isEqualTo((between - (e.totalBytes() - e.kvBytes())) / 2)
+        .isGreaterThanOrEqualTo(e.rowTokens() * e.kvBytesPerToken());
+    // but one byte below the minimum is refused
+    assertThatThrownBy(
+            () ->
+                MemoryCheck.require(
+                    m, EngineConfig.builder().memoryAvailableBytes(e.minimumBytes() - 1).build()))
+        .isInstanceOf(EngineStartupException.class);
   }
 
   @Test

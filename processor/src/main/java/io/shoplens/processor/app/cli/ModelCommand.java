@@ -96,7 +96,16 @@ final class ModelCommand extends CommandGroup {
           "available     %s (%s): %s%n",
           MemoryEstimate.human(available.bytes()),
           available.source(),
-          estimate.totalBytes() <= available.bytes() ? "fits" : "does NOT fit");
+          estimate.totalBytes() <= available.bytes()
+              ? "fits"
+              : estimate.minimumBytes() <= available.bytes()
+                  ? "fits with one full-length row of KV ("
+                      + MemoryEstimate.human(estimate.minimumBytes())
+                      + "); starts with a warning: set shoplens.inference.kv.budget.bytes="
+                      + estimate.kvBudgetFitting(available.bytes())
+                  : "does NOT fit even with one full-length row of KV ("
+                      + MemoryEstimate.human(estimate.minimumBytes())
+                      + "): refused at start");
       return ShopLensCli.OK;
     }
   }

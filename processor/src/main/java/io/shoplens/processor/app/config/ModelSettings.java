@@ -97,10 +97,11 @@ public final class ModelSettings {
   public static final String MEMORY_CHECK_CONFIG = "shoplens.inference.memory.check";
   public static final boolean MEMORY_CHECK_DEFAULT = DEFAULTS.memoryCheck();
   public static final String MEMORY_CHECK_DOC =
-      "Whether the engine refuses to start when the model's estimated memory (weights in the"
-          + " bundle's dtype, the KV budget twice, the prefix and vision caches; shown by"
-          + " `shoplens model info`) exceeds the memory available, instead of running out of memory"
-          + " while loading.";
+      "Whether the engine refuses to start when the model's least estimated memory (weights in the"
+          + " bundle's dtype, the prefix and vision caches, the KV of one full-length row twice;"
+          + " shown by `shoplens model info`) exceeds the memory available, instead of running out"
+          + " of memory while loading; when only the whole KV budget does not fit it starts with a"
+          + " warning naming the kv.budget.bytes that fits.";
 
   public static final String MEMORY_AVAILABLE_BYTES_CONFIG =
       "shoplens.inference.memory.available.bytes";

@@ -113,7 +113,7 @@ class ShopLensCliTest {
         .contains("(float16 graph files)")
         .contains("engine defaults: batch 8")
         .containsPattern(
-            "available .* \\((physical memory|cgroup limit) .*\\): (fits|does NOT fit)");
+            "available .* \\((physical memory|cgroup limit) .*\\): (fits|does NOT fit).*");
   }
 
   @Test
