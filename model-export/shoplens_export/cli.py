@@ -162,6 +162,9 @@ def main(argv=None):
             from shoplens_export import fixtures, presets, retrieval
 
             fixtures.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)
+            from shoplens_export import fixtures_fp16
+
+            fixtures_fp16.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)
             from shoplens_export import fixtures_t5
 
             fixtures_t5.generate(args.out, presets.DEFAULT_SEED if args.seed is None else args.seed)

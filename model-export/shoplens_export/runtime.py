@@ -82,14 +82,17 @@ class BundleRunner:
 
     # -- decoding ------------------------------------------------------------------------------
 
-    def greedy(self, input_ids, attention_mask, pixel_values, max_new_tokens):
-        """Greedy decoding as transformers does it: finished rows continue with pad tokens."""
+    def greedy(self, input_ids, attention_mask, pixel_values, max_new_tokens, on_logits=None):
+        """Greedy decoding as transformers does it: finished rows continue with pad tokens.
+        `on_logits(step, logits [B, V] float32, unfinished [B])`, if given, sees every step's logits."""
         logits, past, last_pos = self.prefill(input_ids, attention_mask, pixel_values)
         batch = input_ids.shape[0]
         sequences = input_ids.copy()
         unfinished = np.ones(batch, bool)
         mask = attention_mask.copy()
         for step in range(max_new_tokens):
+            if on_logits is not None:
+                on_logits(step, logits, unfinished.copy())
             next_tokens = np.argmax(logits, axis=-1)
             next_tokens = np.where(unfinished, next_tokens, self.pad_id)
             sequences = np.concatenate([sequences, next_tokens[:, None]], axis=1)

@@ -51,8 +51,14 @@ public final class Blip2Model implements EngineModel {
     return open(ModelBundle.load(bundleDirectory), config);
   }
 
-  /** Opens a loaded bundle's graphs and tokenizer. */
+  /**
+   * Opens a loaded bundle's graphs and tokenizer, after checking that the model fits in memory.
+   *
+   * @throws EngineStartupException when it does not fit ({@link MemoryCheck}), before any graph is
+   *     loaded
+   */
   public static Blip2Model open(ModelBundle bundle, EngineConfig config) {
+    MemoryCheck.require(bundle.manifest(), config);
     Blip2Graphs graphs = Blip2Graphs.open(bundle, config);
     try {
       return new Blip2Model(bundle, graphs, Blip2Tokenizer.load(bundle));
@@ -230,7 +236,8 @@ public final class Blip2Model implements EngineModel {
   @Override
   public <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
     ModelManifest.Text t = bundle.manifest().text();
-    long bytesPerToken = 2L * t.numLayers() * t.numHeads() * t.headDim() * Float.BYTES;
+    long bytesPerToken =
+        2L * t.numLayers() * t.numHeads() * t.headDim() * bundle.manifest().dtype().bytes();
     return new RunningBatch<>(
         graphs,
         config.maxBatchSize(),

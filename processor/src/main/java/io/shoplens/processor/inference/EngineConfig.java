@@ -27,6 +27,10 @@ import java.util.Objects;
  *     means use {@code kvBudgetTokens}. At most one of the two may be set
  * @param prefixCacheBytes most bytes of image-prefix KV kept for reuse, by image and model version
  *     (0 disables reuse: every prompt is prefilled whole)
+ * @param memoryCheck whether opening a model first compares its {@link MemoryEstimate} with the
+ *     memory available and refuses to start when it does not fit ({@link MemoryCheck})
+ * @param memoryAvailableBytes the memory the check compares with; 0 means detect it ({@link
+ *     MemoryCheck#detectAvailable()}: physical memory or the cgroup limit, less the JVM's max heap)
  */
 public record EngineConfig(
     ExecutionProvider executionProvider,
@@ -43,7 +47,9 @@ public record EngineConfig(
     Scheduler scheduler,
     long kvBudgetTokens,
     long kvBudgetBytes,
-    long prefixCacheBytes) {
+    long prefixCacheBytes,
+    boolean memoryCheck,
+    long memoryAvailableBytes) {
 
   /** Where the graphs run. */
   public enum ExecutionProvider {
@@ -92,6 +98,9 @@ public record EngineConfig(
     require(kvBudgetBytes >= 0, "kvBudgetBytes must be >= 0, got " + kvBudgetBytes);
     require(prefixCacheBytes >= 0, "prefixCacheBytes must be >= 0, got " + prefixCacheBytes);
     require(
+        memoryAvailableBytes >= 0,
+        "memoryAvailableBytes must be >= 0 (0: detect), got " + memoryAvailableBytes);
+    require(
         kvBudgetTokens == 0 || kvBudgetBytes == 0,
         "set kvBudgetTokens or kvBudgetBytes, not both; got "
             + kvBudgetTokens
@@ -113,7 +122,8 @@ public record EngineConfig(
 
   /**
    * CPU, ONNX Runtime's thread defaults, batches of 8 within 10 ms, 256 queued, 1024 images, the
-   * static scheduler, a KV budget of 8 full-length rows, 256 MiB of image-prefix KV.
+   * static scheduler, a KV budget of 8 full-length rows, 256 MiB of image-prefix KV, the memory
+   * check on with the available memory detected.
    */
   public static EngineConfig defaults() {
     return new EngineConfig(
@@ -131,7 +141,9 @@ public record EngineConfig(
         Scheduler.STATIC,
         0,
         0,
-        256L << 20);
+        256L << 20,
+        true,
+        0);
   }
 
   /** A builder starting from {@link #defaults()}. */
@@ -161,6 +173,8 @@ public record EngineConfig(
     private long kvBudgetTokens;
     private long kvBudgetBytes;
     private long prefixCacheBytes;
+    private boolean memoryCheck;
+    private long memoryAvailableBytes;
 
     private Builder(EngineConfig c) {
       executionProvider = c.executionProvider;
@@ -178,6 +192,8 @@ public record EngineConfig(
       kvBudgetTokens = c.kvBudgetTokens;
       kvBudgetBytes = c.kvBudgetBytes;
       prefixCacheBytes = c.prefixCacheBytes;
+      memoryCheck = c.memoryCheck;
+      memoryAvailableBytes = c.memoryAvailableBytes;
     }
 
     public Builder executionProvider(ExecutionProvider v) {
@@ -255,6 +271,16 @@ public record EngineConfig(
       return this;
     }
 
+    public Builder memoryCheck(boolean v) {
+      memoryCheck = v;
+      return this;
+    }
+
+    public Builder memoryAvailableBytes(long v) {
+      memoryAvailableBytes = v;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException when a setting is out of range (the message names it)
      */
@@ -274,7 +300,9 @@ public record EngineConfig(
           scheduler,
           kvBudgetTokens,
           kvBudgetBytes,
-          prefixCacheBytes);
+          prefixCacheBytes,
+          memoryCheck,
+          memoryAvailableBytes);
     }
   }
 

@@ -1,5 +1,8 @@
 package io.shoplens.processor.app.cli;
 
+import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.MemoryCheck;
+import io.shoplens.processor.inference.MemoryEstimate;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.io.PrintWriter;
@@ -78,6 +81,31 @@ final class ModelCommand extends CommandGroup {
             f.getKey(), f.getValue().bytes(), f.getValue().sha256());
       }
       out.printf("checksums     %d files, %d bytes, all verified%n", files.size(), total);
+      EngineConfig engine = EngineConfig.defaults();
+      MemoryEstimate estimate = MemoryEstimate.of(m, engine);
+      MemoryCheck.Available available = MemoryCheck.detectAvailable();
+      out.printf(
+          "memory        at least %s%n"
+              + "              (engine defaults: batch %d, KV budget %d rows x %d positions;"
+              + " see shoplens.inference.*)%n",
+          estimate.describe(),
+          engine.maxBatchSize(),
+          engine.maxBatchSize(),
+          m.text().maxPositionEmbeddings());
+      out.printf(
+          "available     %s (%s): %s%n",
+          MemoryEstimate.human(available.bytes()),
+          available.source(),
+          estimate.totalBytes() <= available.bytes()
+              ? "fits"
+              : estimate.minimumBytes() <= available.bytes()
+                  ? "fits with one full-length row of KV ("
+                      + MemoryEstimate.human(estimate.minimumBytes())
+                      + "); starts with a warning: set shoplens.inference.kv.budget.bytes="
+                      + estimate.kvBudgetFitting(available.bytes())
+                  : "does NOT fit even with one full-length row of KV ("
+                      + MemoryEstimate.human(estimate.minimumBytes())
+                      + "): refused at start");
       return ShopLensCli.OK;
     }
   }

@@ -94,6 +94,22 @@ public final class ModelSettings {
           + " evicted), so every prompt about an image reuses the keys and values of its image"
           + " positions; 0 disables reuse.";
 
+  public static final String MEMORY_CHECK_CONFIG = "shoplens.inference.memory.check";
+  public static final boolean MEMORY_CHECK_DEFAULT = DEFAULTS.memoryCheck();
+  public static final String MEMORY_CHECK_DOC =
+      "Whether the engine refuses to start when the model's least estimated memory (weights in the"
+          + " bundle's dtype, the prefix and vision caches, the KV of one full-length row twice;"
+          + " shown by `shoplens model info`) exceeds the memory available, instead of running out"
+          + " of memory while loading; when only the whole KV budget does not fit it starts with a"
+          + " warning naming the kv.budget.bytes that fits.";
+
+  public static final String MEMORY_AVAILABLE_BYTES_CONFIG =
+      "shoplens.inference.memory.available.bytes";
+  public static final long MEMORY_AVAILABLE_BYTES_DEFAULT = DEFAULTS.memoryAvailableBytes();
+  public static final String MEMORY_AVAILABLE_BYTES_DOC =
+      "The memory the model may use, for memory.check; 0: detect it as physical memory (or the"
+          + " cgroup limit in /sys/fs/cgroup/memory.max when lower) less the JVM's max heap.";
+
   private ModelSettings() {}
 
   static void define(SettingsDefiner d) {
@@ -188,7 +204,21 @@ public final class ModelSettings {
             PREFIX_CACHE_BYTES_DEFAULT,
             Range.atLeast(0),
             Importance.LOW,
-            PREFIX_CACHE_BYTES_DOC);
+            PREFIX_CACHE_BYTES_DOC)
+        .define(
+            MEMORY_CHECK_CONFIG,
+            Type.BOOLEAN,
+            MEMORY_CHECK_DEFAULT,
+            null,
+            Importance.LOW,
+            MEMORY_CHECK_DOC)
+        .define(
+            MEMORY_AVAILABLE_BYTES_CONFIG,
+            Type.LONG,
+            MEMORY_AVAILABLE_BYTES_DEFAULT,
+            Range.atLeast(0),
+            Importance.LOW,
+            MEMORY_AVAILABLE_BYTES_DOC);
   }
 
   static void check(ShopLensConfig c, List<String> problems) {
@@ -234,6 +264,8 @@ public final class ModelSettings {
         .kvBudgetTokens(c.getLong(KV_BUDGET_TOKENS_CONFIG))
         .kvBudgetBytes(c.getLong(KV_BUDGET_BYTES_CONFIG))
         .prefixCacheBytes(c.getLong(PREFIX_CACHE_BYTES_CONFIG))
+        .memoryCheck(c.getBoolean(MEMORY_CHECK_CONFIG))
+        .memoryAvailableBytes(c.getLong(MEMORY_AVAILABLE_BYTES_CONFIG))
         .build();
   }
 }

@@ -141,10 +141,11 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
                       + " and generation are in inference.t5)"
                   : ""));
     }
-    String dtype = m.text(root, "dtype");
-    if (!dtype.equals("float32")) {
-      throw m.fail("dtype: expected float32 (the only dtype this engine runs), found " + dtype);
-    }
+    String dtypeName = m.text(root, "dtype");
+    Dtype dtype =
+        Dtype.fromManifest(dtypeName)
+            .orElseThrow(
+                () -> m.fail("dtype: expected one of " + Dtype.known() + ", found " + dtypeName));
     int numQueryTokens = m.positive(root, "num_query_tokens");
     ModelManifest.Vision vision = m.vision();
 

@@ -11,7 +11,7 @@ import java.util.Map;
  * @param modelId hub id or local name the bundle was exported from
  * @param modelVersion what outputs carry; changes with the weights
  * @param architecture "blip2-opt"
- * @param dtype "float32" (the only dtype this engine runs)
+ * @param dtype the graphs' float type at their inputs and outputs (float32 or float16)
  * @param numQueryTokens number of Q-Former query tokens (image tokens in the prompt)
  * @param vision image preprocessing parameters
  * @param text language-model dimensions
@@ -24,7 +24,7 @@ public record ModelManifest(
     String modelId,
     String modelVersion,
     String architecture,
-    String dtype,
+    Dtype dtype,
     int numQueryTokens,
     Vision vision,
     Text text,

@@ -11,7 +11,7 @@ import io.shoplens.processor.inference.InferenceException;
 import io.shoplens.processor.inference.bundle.BundleException;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The three ONNX Runtime sessions of a BLIP-2 bundle (vision, embed, decoder), created once and
- * checked against the manifest's dimensions when opened.
+ * checked against the manifest's dimensions and dtype when opened. A float16 bundle's tensors are
+ * float16 at every graph boundary ({@link ElementType}); callers see floats either way.
  *
  * <p>Every failure inside ONNX Runtime surfaces as an {@link InferenceException} naming the model
  * version, the graph and the shapes of its inputs. Every tensor and result is closed before a
@@ -48,6 +49,7 @@ public final class Blip2Graphs implements AutoCloseable {
 
   private final OrtEnvironment env;
   private final ModelManifest manifest;
+  private final ElementType type;
   private final OrtSession vision;
   private final OrtSession embed;
   private final OrtSession decoder;
@@ -63,6 +65,7 @@ public final class Blip2Graphs implements AutoCloseable {
       OrtSession decoder) {
     this.env = env;
     this.manifest = manifest;
+    this.type = ElementType.of(manifest.dtype());
     this.vision = vision;
     this.embed = embed;
     this.decoder = decoder;
@@ -113,13 +116,13 @@ public final class Blip2Graphs implements AutoCloseable {
    */
   public KvCache newCache(int batch, int capacity) {
     ModelManifest.Text t = manifest.text();
-    long bytes = KvCache.tensorBytes(batch, t.numHeads(), t.headDim(), capacity);
+    long bytes = KvCache.tensorBytes(type, batch, t.numHeads(), t.headDim(), capacity);
     int tensors = 2 * t.numLayers();
     KvCache.Storage storage = idleStorage.getAndSet(null);
     if (storage == null || !storage.fits(tensors, bytes)) {
       storage = new KvCache.Storage(tensors, bytes);
     }
-    return new KvCache(t.numLayers(), batch, t.numHeads(), t.headDim(), capacity, storage);
+    return new KvCache(type, t.numLayers(), batch, t.numHeads(), t.headDim(), capacity, storage);
   }
 
   /**
@@ -142,7 +145,8 @@ public final class Blip2Graphs implements AutoCloseable {
    */
   public float[] vision(float[] pixels, int batch) {
     int size = manifest.vision().imageSize();
-    return PrefixGraphs.queryEmbeds(env, vision, manifest.modelVersion(), pixels, batch, size);
+    return PrefixGraphs.queryEmbeds(
+        env, type, vision, manifest.modelVersion(), pixels, batch, size);
   }
 
   /**
@@ -152,7 +156,7 @@ public final class Blip2Graphs implements AutoCloseable {
    * @return embeddings [batch, seq, H] row-major
    */
   public float[] embed(long[] ids, int batch, int seq) {
-    return PrefixGraphs.inputEmbeds(env, embed, manifest.modelVersion(), ids, batch, seq);
+    return PrefixGraphs.inputEmbeds(env, type, embed, manifest.modelVersion(), ids, batch, seq);
   }
 
   /**
@@ -177,9 +181,7 @@ public final class Blip2Graphs implements AutoCloseable {
     Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
     Map<String, OnnxTensor> outputs = new LinkedHashMap<>();
     try {
-      inputs.put(
-          "inputs_embeds",
-          OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), new long[] {batch, seq, hidden}));
+      inputs.put("inputs_embeds", type.tensor(env, embeds, new long[] {batch, seq, hidden}));
       inputs.put(
           "attention_mask",
           OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, total}));
@@ -189,14 +191,12 @@ public final class Blip2Graphs implements AutoCloseable {
       long[] pastShape = {batch, heads, past, headDim};
       long[] presentShape = {batch, heads, total, headDim};
       for (int i = 0; i < pastNames.length; i++) {
-        inputs.put(pastNames[i], OnnxTensor.createTensor(env, cache.past(i), pastShape));
-        outputs.put(
-            presentNames[i],
-            OnnxTensor.createTensor(env, cache.presentTarget(i, total), presentShape));
+        inputs.put(pastNames[i], type.tensor(env, cache.past(i), pastShape));
+        outputs.put(presentNames[i], type.tensor(env, cache.presentTarget(i, total), presentShape));
       }
       // Format 2: logits of each row's last position only, [batch, 1, vocab].
-      FloatBuffer logits = cache.logitsTarget(batch * vocab);
-      outputs.put("logits", OnnxTensor.createTensor(env, logits, new long[] {batch, 1, vocab}));
+      ByteBuffer logits = cache.logitsTarget(batch * vocab);
+      outputs.put("logits", type.tensor(env, logits, new long[] {batch, 1, vocab}));
       // Outputs are pinned to our direct buffers: ONNX Runtime writes present key/values and
       // logits in place, so the KV cache is never copied on the CPU.
       try (OrtSession.Result result = decoder.run(inputs, outputs)) {
@@ -205,7 +205,8 @@ public final class Blip2Graphs implements AutoCloseable {
               "expected " + outputs.size() + " outputs, got " + result.size());
         }
       }
-      logits.get(0, lastLogits, 0, batch * vocab);
+      // float16 logits are widened here: sampling and beam scores work in float.
+      type.read(logits, 0, lastLogits, 0, batch * vocab);
       cache.advance(total);
     } catch (OrtException | RuntimeException e) {
       throw OrtTensors.failure(
@@ -233,24 +234,25 @@ public final class Blip2Graphs implements AutoCloseable {
     long q = manifest.numQueryTokens();
     long h = t.hiddenSize();
     try {
+      OnnxJavaType f = type.onnxType();
       GraphSignature v = new GraphSignature(bundle.file(VISION), vision, layersContext());
-      v.input("pixel_values", OnnxJavaType.FLOAT, ANY, 3, size, size);
-      v.output("query_embeds", OnnxJavaType.FLOAT, ANY, q, h);
+      v.input("pixel_values", f, ANY, 3, size, size);
+      v.output("query_embeds", f, ANY, q, h);
       v.noOtherInputs();
 
       GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, layersContext());
       e.input("input_ids", OnnxJavaType.INT64, ANY, ANY);
-      e.output("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+      e.output("inputs_embeds", f, ANY, ANY, h);
       e.noOtherInputs();
 
       GraphSignature d = new GraphSignature(bundle.file(DECODER), decoder, layersContext());
-      d.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+      d.input("inputs_embeds", f, ANY, ANY, h);
       d.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
       d.input("position_ids", OnnxJavaType.INT64, ANY, ANY);
-      d.output("logits", OnnxJavaType.FLOAT, ANY, 1, t.vocabSize());
+      d.output("logits", f, ANY, 1, t.vocabSize());
       for (int i = 0; i < pastNames.length; i++) {
-        d.input(pastNames[i], OnnxJavaType.FLOAT, ANY, t.numHeads(), ANY, t.headDim());
-        d.output(presentNames[i], OnnxJavaType.FLOAT, ANY, t.numHeads(), ANY, t.headDim());
+        d.input(pastNames[i], f, ANY, t.numHeads(), ANY, t.headDim());
+        d.output(presentNames[i], f, ANY, t.numHeads(), ANY, t.headDim());
       }
       d.noOtherInputs();
     } catch (OrtException e) {
@@ -259,6 +261,9 @@ public final class Blip2Graphs implements AutoCloseable {
   }
 
   private String layersContext() {
-    return "manifest text.num_layers=" + manifest.text().numLayers();
+    return "manifest text.num_layers="
+        + manifest.text().numLayers()
+        + ", dtype="
+        + manifest.dtype();
   }
 }

@@ -2,7 +2,6 @@ package io.shoplens.processor.inference.onnx;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -16,7 +15,8 @@ import java.util.List;
  *
  * <p>Two buffers per tensor alternate: a step reads {@code past} from the current one and writes
  * {@code present} into the spare one (pinned outputs), then they swap. A beam reorder gathers rows
- * from the current buffer into the spare one and swaps. Layout of each tensor is [B, N, P, D].
+ * from the current buffer into the spare one and swaps. Layout of each tensor is [B, N, P, D], in
+ * the bundle's {@link ElementType} (float32 or float16, never converted here).
  *
  * <p>The direct buffers live in a {@link Storage} that {@link Blip2Graphs} hands to the next cache
  * once this one is recycled: allocating (and zeroing) them for every batch cost tens of
@@ -26,6 +26,8 @@ import java.util.List;
  * <p>Not thread-safe: one decoding loop owns it.
  */
 public final class KvCache {
+  private final ElementType type;
+  private final int bytes;
   private final int layers;
   private int batch;
   private final int heads;
@@ -42,14 +44,24 @@ public final class KvCache {
    *
    * @throws IllegalArgumentException if {@code storage} is too small ({@link Storage#fits})
    */
-  KvCache(int layers, int batch, int heads, int headDim, int capacity, Storage storage) {
+  KvCache(
+      ElementType type,
+      int layers,
+      int batch,
+      int heads,
+      int headDim,
+      int capacity,
+      Storage storage) {
+    this.type = type;
+    this.bytes = type.bytes();
     this.layers = layers;
     this.batch = batch;
     this.heads = heads;
     this.headDim = headDim;
-    long bytes = tensorBytes(batch, heads, headDim, capacity);
-    if (!storage.fits(2 * layers, bytes)) {
-      throw new IllegalArgumentException("storage too small for " + bytes + " bytes per tensor");
+    long tensorBytes = tensorBytes(type, batch, heads, headDim, capacity);
+    if (!storage.fits(2 * layers, tensorBytes)) {
+      throw new IllegalArgumentException(
+          "storage too small for " + tensorBytes + " bytes per tensor");
     }
     this.storage = storage;
     current = storage.first.clone();
@@ -61,8 +73,8 @@ public final class KvCache {
    *
    * @throws IllegalArgumentException above 2 GiB (a direct buffer's limit)
    */
-  static long tensorBytes(int batch, int heads, int headDim, int capacity) {
-    long bytes = 4L * batch * heads * capacity * headDim;
+  static long tensorBytes(ElementType type, int batch, int heads, int headDim, int capacity) {
+    long bytes = (long) type.bytes() * batch * heads * capacity * headDim;
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
           "KV cache tensor of "
@@ -126,7 +138,7 @@ public final class KvCache {
 
   /** Bytes of one token of one row: keys and values of every layer. */
   public long bytesPerToken() {
-    return 2L * layers * heads * headDim * 4;
+    return 2L * layers * heads * headDim * bytes;
   }
 
   /** Bytes the batch's window holds now: rows x length tokens (the spare buffers not counted). */
@@ -134,8 +146,13 @@ public final class KvCache {
     return (long) batch * length * bytesPerToken();
   }
 
+  /** The type of every key and value. */
+  ElementType type() {
+    return type;
+  }
+
   /** Past tensor {@code i} (2*layer for key, 2*layer+1 for value) of the current length. */
-  FloatBuffer past(int i) {
+  ByteBuffer past(int i) {
     return view(current[i], length);
   }
 
@@ -144,15 +161,15 @@ public final class KvCache {
    * present tensors would not fit.
    */
   void reserve(int newLength) {
-    long tensorBytes = tensorBytes(batch, heads, headDim, newLength);
+    long tensorBytes = tensorBytes(type, batch, heads, headDim, newLength);
     if (current.length > 0 && current[0].capacity() < tensorBytes) {
       ensureRoom(tensorBytes);
     }
   }
 
   /** Where present tensor {@code i} of {@code newLength} is written. */
-  FloatBuffer presentTarget(int i, int newLength) {
-    long need = 4L * batch * heads * newLength * headDim;
+  ByteBuffer presentTarget(int i, int newLength) {
+    long need = (long) bytes * batch * heads * newLength * headDim;
     if (need > spare[i].capacity()) {
       throw new IllegalStateException(
           "KV cache full: "
@@ -160,7 +177,7 @@ public final class KvCache {
               + " rows x "
               + newLength
               + " tokens requested, room for "
-              + spare[i].capacity() / (4L * heads * headDim)
+              + spare[i].capacity() / ((long) bytes * heads * headDim)
               + " token rows");
     }
     return view(spare[i], newLength);
@@ -174,16 +191,16 @@ public final class KvCache {
    */
   public void regather(int[] sourceRows, int newLength) {
     int newBatch = sourceRows.length;
-    long tensorBytes = tensorBytes(newBatch, heads, headDim, newLength);
+    long tensorBytes = tensorBytes(type, newBatch, heads, headDim, newLength);
     ByteBuffer[] target = spare;
     Storage grown = null;
     if (target.length > 0 && target[0].capacity() < tensorBytes) {
       grown = new Storage(2 * layers, grownSize(tensorBytes));
       target = grown.first;
     }
-    int oldRowHead = 4 * length * headDim;
-    int newRowHead = 4 * newLength * headDim;
-    int kept = 4 * Math.min(length, newLength) * headDim;
+    int oldRowHead = bytes * length * headDim;
+    int newRowHead = bytes * newLength * headDim;
+    int kept = bytes * Math.min(length, newLength) * headDim;
     for (int i = 0; i < 2 * layers; i++) {
       ByteBuffer src = current[i];
       ByteBuffer dst = target[i];
@@ -227,13 +244,13 @@ public final class KvCache {
     if (firstRow > batch) {
       throw new IllegalArgumentException("row " + firstRow + " leaves a gap after " + batch);
     }
-    long tensorBytes = tensorBytes(newBatch, heads, headDim, length);
+    long tensorBytes = tensorBytes(type, newBatch, heads, headDim, length);
     if (current.length > 0 && current[0].capacity() < tensorBytes) {
       // Grows storage (and copies the live rows) before writing past its end.
       ensureRoom(tensorBytes);
     }
-    int rowHead = 4 * length * headDim;
-    int srcRowHead = 4 * source.length * headDim;
+    int rowHead = bytes * length * headDim;
+    int srcRowHead = bytes * source.length * headDim;
     for (int i = 0; i < 2 * layers; i++) {
       ByteBuffer dst = current[i];
       ByteBuffer src = source.current[i];
@@ -251,14 +268,13 @@ public final class KvCache {
 
   /**
    * One row's keys and values of every layer, [2 * layers][heads][length][headDim] flattened: what
-   * {@link #loadRows} takes back.
+   * {@link #loadRows} takes back. float16 values are widened, so that loading them back is exact.
    */
   public float[] row(int row) {
     int perHead = length * headDim;
     float[] out = new float[2 * layers * heads * perHead];
     for (int i = 0; i < 2 * layers; i++) {
-      FloatBuffer src = floats(current[i], batch * heads * perHead);
-      src.get(row * heads * perHead, out, i * heads * perHead, heads * perHead);
+      type.read(current[i], row * heads * perHead, out, i * heads * perHead, heads * perHead);
     }
     return out;
   }
@@ -274,7 +290,6 @@ public final class KvCache {
     reserve(tokens);
     int perHead = tokens * headDim;
     for (int i = 0; i < 2 * layers; i++) {
-      FloatBuffer dst = floats(current[i], batch * heads * perHead);
       for (int r = 0; r < batch; r++) {
         float[] kv = rows.get(r);
         if (kv.length != 2 * layers * heads * perHead) {
@@ -286,7 +301,7 @@ public final class KvCache {
                   + " floats, got "
                   + kv.length);
         }
-        dst.put(r * heads * perHead, kv, i * heads * perHead, heads * perHead);
+        type.write(kv, i * heads * perHead, current[i], r * heads * perHead, heads * perHead);
       }
     }
     length = tokens;
@@ -305,7 +320,7 @@ public final class KvCache {
 
   private void ensureRoom(long tensorBytes) {
     Storage grown = new Storage(2 * layers, grownSize(tensorBytes));
-    int block = 4 * batch * heads * length * headDim;
+    int block = bytes * batch * heads * length * headDim;
     for (int i = 0; i < 2 * layers; i++) {
       grown.first[i].put(0, current[i], 0, block);
     }
@@ -319,7 +334,7 @@ public final class KvCache {
    * window that needs more still gets what it needs).
    */
   public void limitGrowth(long tokenRows) {
-    growthLimitBytes = 4L * heads * headDim * tokenRows;
+    growthLimitBytes = (long) bytes * heads * headDim * tokenRows;
   }
 
   private long grownSize(long needed) {
@@ -344,12 +359,12 @@ public final class KvCache {
     length = newLength;
   }
 
-  /** A scratch direct buffer for logits, reused across steps. */
-  FloatBuffer logitsTarget(int floats) {
-    if (storage.logits.capacity() < 4 * floats) {
-      storage.logits = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
+  /** A scratch direct buffer for {@code count} logits, reused across steps. */
+  ByteBuffer logitsTarget(int count) {
+    if (storage.logits.capacity() < bytes * count) {
+      storage.logits = type.allocate(count);
     }
-    return floats(storage.logits, floats);
+    return slice(storage.logits, count);
   }
 
   /**
@@ -368,7 +383,7 @@ public final class KvCache {
     if (identity) {
       return;
     }
-    int rowBytes = 4 * heads * length * headDim;
+    int rowBytes = bytes * heads * length * headDim;
     for (int i = 0; i < 2 * layers; i++) {
       ByteBuffer src = current[i];
       ByteBuffer dst = spare[i];
@@ -385,17 +400,12 @@ public final class KvCache {
     spare = t;
   }
 
-  private FloatBuffer view(ByteBuffer buffer, int tokens) {
-    return floats(buffer, batch * heads * tokens * headDim);
+  private ByteBuffer view(ByteBuffer buffer, int tokens) {
+    return slice(buffer, batch * heads * tokens * headDim);
   }
 
-  private static FloatBuffer floats(ByteBuffer buffer, int count) {
-    return buffer
-        .duplicate()
-        .clear()
-        .limit(4 * count)
-        .slice()
-        .order(ByteOrder.nativeOrder())
-        .asFloatBuffer();
+  /** The first {@code count} elements of {@code buffer}, in native order. */
+  private ByteBuffer slice(ByteBuffer buffer, int count) {
+    return buffer.duplicate().clear().limit(bytes * count).slice().order(ByteOrder.nativeOrder());
   }
 }

@@ -3,14 +3,14 @@ package io.shoplens.processor.inference.onnx;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
 
 /**
  * The two graphs every BLIP-2 generation bundle (OPT and T5) exports with the same signature, run
  * the same way for both: vision ({@code pixel_values [B, 3, S, S] -> query_embeds [B, Q, H]}) and
- * embed ({@code input_ids [B, T] -> inputs_embeds [B, T, H]}).
+ * embed ({@code input_ids [B, T] -> inputs_embeds [B, T, H]}). Their float tensors are of the
+ * bundle's {@link ElementType}; Java sees floats either way.
  */
 public final class PrefixGraphs {
   private PrefixGraphs() {}
@@ -23,6 +23,7 @@ public final class PrefixGraphs {
    */
   public static float[] queryEmbeds(
       OrtEnvironment env,
+      ElementType type,
       OrtSession vision,
       String modelVersion,
       float[] pixels,
@@ -33,8 +34,8 @@ public final class PrefixGraphs {
         vision,
         modelVersion,
         Blip2Graphs.VISION,
-        in -> in.put("pixel_values", OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape)),
-        result -> OrtTensors.floats(result, "query_embeds"),
+        in -> in.put("pixel_values", type.tensor(env, pixels, shape)),
+        result -> type.floats(output(result, "query_embeds")),
         "pixel_values" + Arrays.toString(shape));
   }
 
@@ -45,14 +46,27 @@ public final class PrefixGraphs {
    * @return embeddings [batch, seq, H] row-major
    */
   public static float[] inputEmbeds(
-      OrtEnvironment env, OrtSession embed, String modelVersion, long[] ids, int batch, int seq) {
+      OrtEnvironment env,
+      ElementType type,
+      OrtSession embed,
+      String modelVersion,
+      long[] ids,
+      int batch,
+      int seq) {
     long[] shape = {batch, seq};
     return OrtTensors.run(
         embed,
         modelVersion,
         Blip2Graphs.EMBED,
         in -> in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape)),
-        result -> OrtTensors.floats(result, "inputs_embeds"),
+        result -> type.floats(output(result, "inputs_embeds")),
         "input_ids" + Arrays.toString(shape));
+  }
+
+  private static OnnxTensor output(OrtSession.Result result, String name) {
+    return (OnnxTensor)
+        result
+            .get(name)
+            .orElseThrow(() -> new IllegalStateException("graph produced no output " + name));
   }
 }

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.onnx.ElementType;
 import io.shoplens.processor.inference.onnx.GraphSignature;
 import io.shoplens.processor.inference.onnx.OrtRuntime;
 import io.shoplens.processor.inference.onnx.OrtTensors;
@@ -111,12 +112,14 @@ public final class T5Graphs implements AutoCloseable {
   /** pixel_values [batch, 3, S, S] -> query embeddings [batch, Q, H]. */
   public float[] vision(float[] pixels, int batch) {
     int size = manifest.vision().imageSize();
-    return PrefixGraphs.queryEmbeds(env, vision, manifest.modelVersion(), pixels, batch, size);
+    return PrefixGraphs.queryEmbeds(
+        env, ElementType.FLOAT32, vision, manifest.modelVersion(), pixels, batch, size);
   }
 
   /** input_ids [batch, seq] -> embeddings [batch, seq, H] (T5's shared table). */
   public float[] embed(long[] ids, int batch, int seq) {
-    return PrefixGraphs.inputEmbeds(env, embed, manifest.modelVersion(), ids, batch, seq);
+    return PrefixGraphs.inputEmbeds(
+        env, ElementType.FLOAT32, embed, manifest.modelVersion(), ids, batch, seq);
   }
 
   /** The encoder over [batch, length, H] embeddings and their mask; once per request. */

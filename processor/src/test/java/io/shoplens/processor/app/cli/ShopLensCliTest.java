@@ -103,6 +103,20 @@ class ShopLensCliTest {
   }
 
   @Test
+  void shouldPrintTheMemoryEstimateOfAFloat16Bundle() {
+    Run r = run(Map.of(), "model", "info", "src/test/resources/models/tiny-blip2-opt-f16");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("(float16), format 2")
+        .contains("memory        at least ")
+        .contains("(float16 graph files)")
+        .contains("engine defaults: batch 8")
+        .containsPattern(
+            "available .* \\((physical memory|cgroup limit) .*\\): (fits|does NOT fit).*");
+  }
+
+  @Test
   void shouldExitOneWhenABundleFileWasTamperedWith(@TempDir Path dir) throws Exception {
     // Given a copy of the bundle with one byte of the tokenizer changed
     for (String f : new String[] {"manifest.json", "vision.onnx", "embed.onnx", "decoder.onnx"}) {

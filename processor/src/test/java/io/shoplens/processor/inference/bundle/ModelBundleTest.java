@@ -86,6 +86,23 @@ class ModelBundleTest {
   }
 
   @Test
+  void givenAFloat16BundleWhenLoadedThenItsDtypeIsFloat16() {
+    ModelBundle bundle = ModelBundle.load(Path.of("src/test/resources/models/tiny-blip2-opt-f16"));
+
+    assertThat(bundle.manifest().dtype()).isEqualTo(Dtype.FLOAT16);
+    assertThat(bundle.manifest().dtype().bytes()).isEqualTo(2);
+  }
+
+  @Test
+  void givenAnUnknownDtypeWhenLoadedThenItIsRefusedNamingTheKnownOnes() throws IOException {
+    Path dir = withManifest(m -> m.put("dtype", "bfloat16"));
+
+    assertThatThrownBy(() -> ModelBundle.load(dir))
+        .isInstanceOf(BundleException.class)
+        .hasMessageContaining("dtype: expected one of [float32, float16], found bfloat16");
+  }
+
+  @Test
   void shouldNameAMissingRequiredField() throws IOException {
     Path dir = withManifest(m -> ((ObjectNode) m.get("text")).remove("hidden_size"));
 

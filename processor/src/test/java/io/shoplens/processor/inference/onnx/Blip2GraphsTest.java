@@ -57,6 +57,64 @@ class Blip2GraphsTest {
   }
 
   @Test
+  void givenAManifestSayingFloat16OverFloat32GraphsWhenOpenedThenTheTypeMismatchIsNamed()
+      throws IOException {
+    // Given the float32 bundle whose manifest claims float16
+    Path dir = TinyBundle.copyTo(temp.resolve("b"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode manifest = (ObjectNode) json.readTree(dir.resolve("manifest.json").toFile());
+    manifest.put("dtype", "float16");
+    json.writeValue(dir.resolve("manifest.json").toFile(), manifest);
+    ModelBundle bundle = ModelBundle.load(dir);
+
+    // When the graphs are opened, then the first graph's input type is found to disagree
+    assertThatThrownBy(() -> Blip2Graphs.open(bundle, EngineConfig.defaults()))
+        .isInstanceOf(BundleException.class)
+        .hasMessageContaining("vision.onnx")
+        .hasMessageContaining("input 'pixel_values': expected FLOAT16 [?, 3,")
+        .hasMessageContaining("found FLOAT [");
+  }
+
+  @Test
+  void givenAFloat16BundleWhenAStepRunsThenTheKvCacheHoldsTwoBytesPerValue() {
+    // Given the float16 fixture's graphs
+    ModelBundle bundle = ModelBundle.load(Path.of("src/test/resources/models/tiny-blip2-opt-f16"));
+    ModelManifest.Text t = bundle.manifest().text();
+    try (Blip2Graphs graphs = Blip2Graphs.open(bundle, EngineConfig.defaults())) {
+      float[] query = graphs.vision(TinyBundle.pixelValues("photo.jpg"), 1);
+      int q = bundle.manifest().numQueryTokens();
+      long[] mask = new long[q];
+      long[] positions = new long[q];
+      for (int i = 0; i < q; i++) {
+        mask[i] = 1;
+        positions[i] = i;
+      }
+      KvCache cache = graphs.newCache(1, q);
+      float[] logits = new float[t.vocabSize()];
+
+      // When the image positions are prefilled
+      graphs.decode(query, q, mask, positions, cache, logits);
+
+      // Then the cache holds float16 keys and values, and its rows widen to exact float16 values
+      assertThat(cache.bytesPerToken())
+          .isEqualTo(2L * t.numLayers() * t.numHeads() * t.headDim() * 2);
+      assertThat(cache.bytesInUse()).isEqualTo(q * cache.bytesPerToken());
+      float[] row = cache.row(0);
+      assertThat(row).hasSize(2 * t.numLayers() * t.numHeads() * q * t.headDim());
+      for (float v : row) {
+        assertThat(
+                ai.onnxruntime.platform.Fp16Conversions.fp16ToFloat(
+                    ai.onnxruntime.platform.Fp16Conversions.floatToFp16(v)))
+            .isEqualTo(v);
+      }
+      for (float v : logits) {
+        assertThat(v).isFinite();
+      }
+      graphs.recycle(cache);
+    }
+  }
+
+  @Test
   void shouldRejectAManifestWithMoreLayersThanTheDecoder() throws IOException {
     Path dir = TinyBundle.copyTo(temp.resolve("b"));
     ObjectMapper json = new ObjectMapper();
