@@ -424,12 +424,14 @@ public final class GatewayServer implements AutoCloseable {
       throw new ApiError(
           503,
           "search_unavailable",
-          "this gateway cannot search: "
-              + Topics.SEARCH_REQUESTS
-              + " and "
-              + Topics.SEARCH_RESULTS
-              + " did not both exist when it started (ShopLens searches where it has a retrieval"
-              + " model)");
+          !ready()
+              ? "this gateway is not reading its topics yet; try again shortly"
+              : "this gateway cannot search: "
+                  + Topics.SEARCH_REQUESTS
+                  + " and "
+                  + Topics.SEARCH_RESULTS
+                  + " did not both exist when it started (ShopLens searches where it has a"
+                  + " retrieval model)");
     }
     JsonNode body = json(ctx);
     String requestId = UUID.randomUUID().toString();

@@ -291,6 +291,23 @@ class GatewaySearchTest {
   }
 
   @Test
+  void shouldRefuseSearchesWith503WhileItIsNotReadingItsTopicsYet() {
+    // Given a gateway whose brokers cannot be reached (as while a cluster starts)
+    Map<String, Object> unreachable =
+        Map.of("bootstrap.servers", "localhost:1", "schema.registry.url", "mock://" + scope);
+    try (GatewayServer starting =
+        GatewayServer.start(GatewayConfig.builder().port(0).build(), unreachable)) {
+      // When a search is posted, Then it is refused as not ready rather than published
+      assertRefused(
+          new GatewayClient(starting.port())
+              .postJson("/v1/search", "{\"query\": \"white sneakers\"}"),
+          503,
+          "search_unavailable",
+          "not reading its topics yet");
+    }
+  }
+
+  @Test
   void shouldRefuseSearchesWithoutTheApiKeyWith401() {
     try (GatewayServer guarded =
         start(GatewayConfig.builder().apiKey(new Password("search-key")))) {
