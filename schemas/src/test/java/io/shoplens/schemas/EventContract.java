@@ -9,6 +9,7 @@ import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.events.UploadEmbedding;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -78,6 +79,7 @@ public final class EventContract {
     events.put("ProductSearchRequested", ProductSearchRequested.class);
     events.put("ProductSearchResults", ProductSearchResults.class);
     events.put("DeadLetter", DeadLetter.class);
+    events.put("UploadEmbedding", UploadEmbedding.class);
     return Collections.unmodifiableMap(events);
   }
 

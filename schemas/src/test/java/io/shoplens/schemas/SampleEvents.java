@@ -28,6 +28,7 @@ import io.shoplens.events.SearchFilters;
 import io.shoplens.events.SearchMode;
 import io.shoplens.events.StageTimings;
 import io.shoplens.events.TokenCounts;
+import io.shoplens.events.UploadEmbedding;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -80,6 +81,7 @@ public final class SampleEvents {
     all.put("ProductSearchRequested", productSearchRequestedFull());
     all.put("ProductSearchResults", productSearchResultsFull());
     all.put("DeadLetter", deadLetterFull());
+    all.put("UploadEmbedding", uploadEmbeddingFull());
     return all;
   }
 
@@ -95,6 +97,7 @@ public final class SampleEvents {
     all.put("ProductSearchRequested", productSearchRequestedMinimal());
     all.put("ProductSearchResults", productSearchResultsMinimal());
     all.put("DeadLetter", deadLetterMinimal());
+    all.put("UploadEmbedding", uploadEmbeddingMinimal());
     return all;
   }
 
@@ -404,6 +407,35 @@ public final class SampleEvents {
         .setModel(retrievalModel())
         .setLineage(lineageLive("shoplens.search-requests.v1"))
         .setSearchedAt(T0.plusMillis(5_100))
+        .build();
+  }
+
+  /** A four-dimensional unit feature of a replayed upload (real ones have 256 dimensions). */
+  public static UploadEmbedding uploadEmbeddingFull() {
+    return UploadEmbedding.newBuilder()
+        .setUploadId("upload-0001")
+        .setUserId("user-42")
+        .setDimensions(4)
+        .setVector(List.of(0.5f, -0.5f, 0.5f, -0.5f))
+        .setModel(retrievalModel())
+        .setLineage(lineageReplay("shoplens.image-uploads.v1"))
+        .setEmbeddedAt(T0.plusMillis(1_200))
+        .build();
+  }
+
+  /**
+   * Every field is required; the vector empty, which ShopLens never publishes but the schema allows
+   * (so that the samples leave every array empty once).
+   */
+  public static UploadEmbedding uploadEmbeddingMinimal() {
+    return UploadEmbedding.newBuilder()
+        .setUploadId("upload-0002")
+        .setUserId("user-43")
+        .setDimensions(0)
+        .setVector(List.of())
+        .setModel(retrievalModel())
+        .setLineage(lineageLive("shoplens.image-uploads.v1"))
+        .setEmbeddedAt(T0.plusMillis(1_200))
         .build();
   }
 

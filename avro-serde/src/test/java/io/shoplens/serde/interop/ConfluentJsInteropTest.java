@@ -61,7 +61,8 @@ class ConfluentJsInteropTest {
           "Product", "shoplens.catalog.products.v1",
           "ProductSearchRequested", "shoplens.search-requests.v1",
           "ProductSearchResults", "shoplens.search-results.v1",
-          "DeadLetter", "shoplens.dead-letters.v1");
+          "DeadLetter", "shoplens.dead-letters.v1",
+          "UploadEmbedding", "shoplens.upload-embeddings.v1");
 
   /**
    * One record to send both ways, under the JS long representation it can be held in; {@code
@@ -187,7 +188,7 @@ class ConfluentJsInteropTest {
   @Test
   void shouldGetTheSameSchemaIdsFromConfluentsMockClientAsFromOurRegistry() {
     // Then the JS MockClient, fed the same registrations in the same order, agrees on every id
-    assertThat(OUR_IDS.values()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    assertThat(OUR_IDS.values()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     for (Result result : JS.values()) {
       assertThat(result.registeredIds()).containsExactlyEntriesOf(OUR_IDS);
       assertThat(result.packageVersion()).startsWith("@confluentinc/schemaregistry@");

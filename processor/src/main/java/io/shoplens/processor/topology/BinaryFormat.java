@@ -14,11 +14,11 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The compact binary form of ShopLens's own values that carry float vectors ({@code CatalogEntry},
- * {@code UploadVector}), which JSON or Avro-as-doubles would triple: a format-version byte, so that
- * a later layout can still read this one, then the value's fields. A null value is a tombstone both
- * ways; bytes of another format, or bytes that do not read, fail with a {@link
- * SerializationException} that names the value.
+ * The compact binary form of ShopLens's own values that carry float vectors ({@code CatalogEntry}),
+ * which JSON or Avro-as-doubles would triple: a format-version byte, so that a later layout can
+ * still read this one, then the value's fields. A null value is a tombstone both ways; bytes of
+ * another format, or bytes that do not read, fail with a {@link SerializationException} that names
+ * the value.
  *
  * @param <T> the value type
  */

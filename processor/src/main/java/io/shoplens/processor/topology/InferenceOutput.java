@@ -4,7 +4,7 @@ import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.RecommendationsIssued;
-import io.shoplens.processor.topology.search.UploadVector;
+import io.shoplens.events.UploadEmbedding;
 
 /** What the inference processor forwards: one case per output topic. */
 sealed interface InferenceOutput {
@@ -18,7 +18,7 @@ sealed interface InferenceOutput {
   record Recommended(RecommendationsIssued event) implements InferenceOutput {}
 
   /** An upload's pooled retrieval image feature, for the upload-embeddings topic. */
-  record UploadEmbedded(UploadVector vector) implements InferenceOutput {}
+  record UploadEmbedded(UploadEmbedding event) implements InferenceOutput {}
 
   /** A job that failed for good, for the dead-letter topic. */
   record DeadLettered(DeadLetter letter) implements InferenceOutput {}

@@ -25,6 +25,7 @@ import io.shoplens.processor.topology.recommend.CatalogIndex;
 import io.shoplens.processor.topology.recommend.Recommender;
 import io.shoplens.processor.topology.search.RelatedProducts;
 import io.shoplens.processor.topology.search.UploadVector;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -312,7 +313,12 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
       forward(
           job,
           new InferenceOutput.UploadEmbedded(
-              new UploadVector(in.upload().getUploadId(), e.modelVersion(), e.vector())),
+              new UploadVector(in.upload().getUploadId(), e.modelVersion(), e.vector())
+                  .event(
+                      in.upload(),
+                      retrieval.modelId(),
+                      captioned.getLineage(),
+                      Instant.ofEpochMilli(now))),
           e.modelVersion());
     }
     if (recommender != null) {

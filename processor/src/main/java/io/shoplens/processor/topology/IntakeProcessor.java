@@ -240,6 +240,13 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
           StoredUpload u = uploads.get(key);
           if (u != null && u.storedAt() + config.uploadRetention().toMillis() <= now) {
             uploads.delete(key);
+            if (config.retrieval().enabled()) {
+              // Searches may use an upload as long as questions may: both end here. Without this
+              // the upload-embeddings topic and every global store grow by one upload for ever.
+              context.forward(
+                  new Record<String, IntakeDecision>(
+                      key, new IntakeDecision.ForgetUploadFeatures(key), now));
+            }
           }
         }
         case WAITING_QUESTION -> {

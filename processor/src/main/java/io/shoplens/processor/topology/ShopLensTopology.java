@@ -3,6 +3,7 @@ package io.shoplens.processor.topology;
 import static io.shoplens.processor.topology.SealedRoutes.branch;
 import static io.shoplens.processor.topology.SealedRoutes.to;
 
+import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
@@ -17,7 +18,6 @@ import io.shoplens.processor.topology.recommend.RecommendTopology;
 import io.shoplens.processor.topology.recommend.Recommender;
 import io.shoplens.processor.topology.recommend.VectorIndex;
 import io.shoplens.processor.topology.search.SearchTopology;
-import io.shoplens.processor.topology.search.UploadVector;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;
@@ -29,7 +29,6 @@ import org.apache.kafka.streams.kstream.BranchedKStream;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -179,6 +178,16 @@ public final class ShopLensTopology {
         IntakeDecision.Reject::deadLetter,
         "refused",
         refused -> refused.to(topics.deadLetters().name(), topics.deadLetters().produced()));
+    if (config.retrieval().enabled()) {
+      Topic<String, UploadEmbedding> uploadEmbeddings =
+          topics.uploadEmbeddings(config.retrieval().uploadEmbeddingsTopic());
+      branch(
+          intake,
+          IntakeDecision.ForgetUploadFeatures.class,
+          forget -> (UploadEmbedding) null, // a tombstone
+          "expired-upload-features",
+          to(uploadEmbeddings));
+    }
     branch(
         intake,
         IntakeDecision.Submit.class,
@@ -224,12 +233,9 @@ public final class ShopLensTopology {
       branch(
           split,
           UploadEmbedded.class,
-          UploadEmbedded::vector,
+          UploadEmbedded::event,
           "upload-embeddings",
-          s ->
-              s.to(
-                  config.retrieval().uploadEmbeddingsTopic(),
-                  Produced.with(Topics.keySerde(), UploadVector.serde())));
+          to(topics.uploadEmbeddings(config.retrieval().uploadEmbeddingsTopic())));
     }
     branch(
         split, DeadLettered.class, DeadLettered::letter, "dead-letters", to(topics.deadLetters()));

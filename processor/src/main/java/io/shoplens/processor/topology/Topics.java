@@ -9,6 +9,7 @@ import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RecommendationsIssued;
+import io.shoplens.events.UploadEmbedding;
 import io.shoplens.serde.SpecificAvroSerde;
 import java.util.List;
 import java.util.Map;
@@ -45,8 +46,10 @@ public final class Topics {
   private final Topic<String, ProductSearchRequested> searchRequests;
   private final Topic<String, ProductSearchResults> searchResults;
   private final Topic<String, DeadLetter> deadLetters;
+  private final Map<String, ?> serdeConfig;
 
   private Topics(Map<String, ?> serdeConfig) {
+    this.serdeConfig = serdeConfig;
     imageUploads = topic(IMAGE_UPLOADS, ImageUploaded.class, serdeConfig);
     questions = topic(QUESTIONS, QuestionAsked.class, serdeConfig);
     captions = topic(CAPTIONS, ImageCaptioned.class, serdeConfig);
@@ -110,6 +113,15 @@ public final class Topics {
 
   public Topic<String, DeadLetter> deadLetters() {
     return deadLetters;
+  }
+
+  /**
+   * The uploads' retrieval image features (key = uploadId, compacted), under its configured name
+   * ({@code shoplens.retrieval.upload.embeddings.topic}, default {@code
+   * shoplens.upload-embeddings.v1}).
+   */
+  public Topic<String, UploadEmbedding> uploadEmbeddings(String name) {
+    return topic(name, UploadEmbedding.class, serdeConfig);
   }
 
   /** All topics, inputs first. */

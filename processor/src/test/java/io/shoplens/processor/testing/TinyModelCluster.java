@@ -14,15 +14,18 @@ import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.TinyBundle;
 import io.shoplens.processor.inference.image.ImageDigest;
+import io.shoplens.processor.inference.retrieval.RetrievalService;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.CatalogEntry;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
+import io.shoplens.processor.topology.search.RetrievalConfig;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,19 +59,26 @@ public final class TinyModelCluster implements AutoCloseable {
   private final Map<String, byte[]> served = new ConcurrentHashMap<>();
   private final EmbeddedKafkaCluster kafka;
   private final BatchingInferenceEngine engine;
+  private final RetrievalService retrieval;
   private final Topics topics;
+
+  /** The committed tiny retrieval bundle (random weights: its rankings mean nothing). */
+  public static final Path TINY_RETRIEVAL =
+      Path.of("src/test/resources/models/tiny-blip2-retrieval");
 
   private TinyModelCluster(
       String name,
       String scope,
       ShopLensTopologyConfig config,
       EmbeddedKafkaCluster kafka,
-      BatchingInferenceEngine engine) {
+      BatchingInferenceEngine engine,
+      RetrievalService retrieval) {
     this.name = name;
     this.scope = scope;
     this.config = config;
     this.kafka = kafka;
     this.engine = engine;
+    this.retrieval = retrieval;
     this.topics = Topics.create(config.serdeConfig());
   }
 
@@ -80,6 +90,18 @@ public final class TinyModelCluster implements AutoCloseable {
    *     2)
    */
   public static TinyModelCluster start(String name, int partitions) {
+    return start(name, partitions, false);
+  }
+
+  /**
+   * As {@link #start(String, int)}, with the tiny retrieval bundle ({@link #TINY_RETRIEVAL}) loaded
+   * and search on: the search topics and the compacted upload-embeddings topic are created too.
+   */
+  public static TinyModelCluster startWithSearch(String name, int partitions) {
+    return start(name, partitions, true);
+  }
+
+  private static TinyModelCluster start(String name, int partitions, boolean search) {
     String scope = name + UUID.randomUUID();
     // Short outputs keep the tiny model quick; any score is recommended, so that ranks show.
     ShopLensTopologyConfig config =
@@ -92,18 +114,29 @@ public final class TinyModelCluster implements AutoCloseable {
             .storeType(ShopLensTopologyConfig.StoreType.IN_MEMORY)
             .recommendations(
                 RecommendConfig.builder().enabled(true).topK(10).minScore(-1.0).build())
+            .retrieval(RetrievalConfig.builder().enabled(search).build())
             .build();
     EmbeddedKafkaCluster kafka = new EmbeddedKafkaCluster().start();
     BatchingInferenceEngine engine = null;
+    RetrievalService retrieval = null;
     try {
       engine = BatchingInferenceEngine.start(TinyBundle.dir(), engineConfig());
-      createTopics(kafka, partitions, KafkaTestClients.SHOPLENS_TOPICS);
+      List<String> plain = new ArrayList<>(KafkaTestClients.SHOPLENS_TOPICS);
       Map<String, String> compacted =
           Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+      if (search) {
+        retrieval = RetrievalService.open(TINY_RETRIEVAL, engineConfig(), 2, 16);
+        plain.addAll(List.of(Topics.SEARCH_REQUESTS, Topics.SEARCH_RESULTS));
+        kafka.createTopics(config.retrieval().uploadEmbeddingsTopic(), 2, compacted);
+      }
+      createTopics(kafka, partitions, plain);
       kafka.createTopics(Topics.CATALOG_PRODUCTS, partitions, compacted);
       kafka.createTopics(config.recommendations().embeddingsTopic(), 2, compacted);
-      return new TinyModelCluster(name, scope, config, kafka, engine);
+      return new TinyModelCluster(name, scope, config, kafka, engine, retrieval);
     } catch (RuntimeException e) {
+      if (retrieval != null) {
+        retrieval.close();
+      }
       if (engine != null) {
         engine.close();
       }
@@ -136,6 +169,11 @@ public final class TinyModelCluster implements AutoCloseable {
 
   public BatchingInferenceEngine engine() {
     return engine;
+  }
+
+  /** The retrieval model, or null unless started {@link #startWithSearch with search}. */
+  public RetrievalService retrieval() {
+    return retrieval;
   }
 
   /** The topics, with the serdes of this cluster's registry scope. */
@@ -190,7 +228,7 @@ public final class TinyModelCluster implements AutoCloseable {
                     new ImageResolver.ResolvedImage(served.get(ref.getUri()), "image/png"))
                 : inline.resolve(image);
     StreamsBuilder builder = new StreamsBuilder();
-    ShopLensTopology.build(builder, config, engine, resolver);
+    ShopLensTopology.build(builder, config, engine, retrieval, resolver);
     Properties props =
         streamsProperties(
             config, kafka.bootstrapServers(), name + UUID.randomUUID(), stateDir.toString());
@@ -218,6 +256,9 @@ public final class TinyModelCluster implements AutoCloseable {
   @Override
   public void close() {
     try {
+      if (retrieval != null) {
+        retrieval.close();
+      }
       engine.close();
       kafka.close();
     } finally {

@@ -53,15 +53,23 @@ public final class GatewaySettings {
 
   public static final String VIEW_TTL_MS_CONFIG = "shoplens.gateway.view.ttl.ms";
   public static final String VIEW_TTL_MS_DOC =
-      "How long an upload's results stay readable after its last event; on start the gateway"
-          + " reads back this far.";
+      "How long an upload's results (and a search's) stay readable after its last event; on start"
+          + " the gateway reads back this far.";
 
   public static final String VIEW_MAX_UPLOADS_CONFIG = "shoplens.gateway.view.max.uploads";
   public static final String VIEW_MAX_UPLOADS_DOC =
-      "Uploads the in-memory view keeps at most (oldest dropped first).";
+      "Uploads the in-memory view keeps at most, and searches, counted apart (oldest dropped"
+          + " first).";
 
   public static final String PAGE_ENABLED_CONFIG = "shoplens.gateway.page.enabled";
   public static final String PAGE_ENABLED_DOC = "Serve the demo page at /.";
+
+  public static final String SEARCH_TIMEOUT_MS_CONFIG = "shoplens.gateway.search.timeout.ms";
+  public static final String SEARCH_TIMEOUT_MS_DOC =
+      "How long POST /v1/search waits for ShopLens's results before it answers 202 with the"
+          + " address to read them from (GET /v1/search/{requestId}); at most "
+          + GatewayConfig.MAX_SEARCH_TIMEOUT.toMillis()
+          + ".";
 
   private GatewaySettings() {}
 
@@ -130,7 +138,14 @@ public final class GatewaySettings {
             DEFAULTS.pageEnabled(),
             null,
             Importance.LOW,
-            PAGE_ENABLED_DOC);
+            PAGE_ENABLED_DOC)
+        .define(
+            SEARCH_TIMEOUT_MS_CONFIG,
+            Type.LONG,
+            DEFAULTS.searchTimeout().toMillis(),
+            Range.between(0, GatewayConfig.MAX_SEARCH_TIMEOUT.toMillis()),
+            Importance.LOW,
+            SEARCH_TIMEOUT_MS_DOC);
   }
 
   /** The gateway's options from the settings. */
@@ -155,6 +170,15 @@ public final class GatewaySettings {
         // other.
         .answerOptions(TopologySettings.answerOptions(c))
         .maxNewTokensLimit(TopologySettings.maxNewTokensLimit(c))
+        // The same search limits as ShopLens's, so that the gateway refuses at the door what the
+        // topology would answer with QUERY_TOO_LONG or INVALID_LIMIT; a query longer than a JSON
+        // body can carry is refused by the body limit in any case.
+        .searchMaxQueryChars(
+            Math.min(
+                c.getInt(RetrievalSettings.SEARCH_MAX_QUERY_CHARS_CONFIG),
+                GatewayConfig.MAX_QUESTION_CHARS_LIMIT))
+        .searchMaxLimit(c.getInt(RetrievalSettings.SEARCH_MAX_LIMIT_CONFIG))
+        .searchTimeout(Duration.ofMillis(c.getLong(SEARCH_TIMEOUT_MS_CONFIG)))
         .build();
   }
 }

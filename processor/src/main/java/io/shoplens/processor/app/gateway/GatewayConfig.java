@@ -4,6 +4,7 @@ import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.QuestionDecoding;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
+import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -31,6 +32,12 @@ import org.apache.kafka.common.config.types.Password;
  *     generation options are checked against them with {@link QuestionDecoding#resolve}
  * @param maxNewTokensLimit the most new tokens a question may ask for (as ShopLens's {@code
  *     shoplens.question.max.new.tokens.limit}); more is refused with 400
+ * @param searchMaxQueryChars longer search texts are refused with 400 (as ShopLens's {@code
+ *     shoplens.search.max.query.chars})
+ * @param searchMaxLimit a search asking for more products is refused with 400 (as ShopLens's {@code
+ *     shoplens.search.max.limit})
+ * @param searchTimeout how long {@code POST /v1/search} waits for the results before it answers 202
+ *     with the address to read them from
  */
 public record GatewayConfig(
     int port,
@@ -44,13 +51,17 @@ public record GatewayConfig(
     int viewMaxUploads,
     boolean pageEnabled,
     DecodingOptions answerOptions,
-    int maxNewTokensLimit) {
+    int maxNewTokensLimit,
+    int searchMaxQueryChars,
+    int searchMaxLimit,
+    Duration searchTimeout) {
 
   public GatewayConfig {
     Objects.requireNonNull(corsAllowedOrigins, "corsAllowedOrigins");
     Objects.requireNonNull(viewTtl, "viewTtl");
     Objects.requireNonNull(bindAddress, "bindAddress");
     Objects.requireNonNull(answerOptions, "answerOptions");
+    Objects.requireNonNull(searchTimeout, "searchTimeout");
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     require(port >= 0 && port <= 65535, "port must be in [0, 65535], got " + port);
     require(!bindAddress.isBlank(), "bindAddress must not be blank");
@@ -74,7 +85,25 @@ public record GatewayConfig(
             + DecodingOptions.MAX_NEW_TOKENS_LIMIT
             + "], got "
             + maxNewTokensLimit);
+    require(
+        searchMaxQueryChars >= 1 && searchMaxQueryChars <= MAX_QUESTION_CHARS_LIMIT,
+        "searchMaxQueryChars must be in [1, "
+            + MAX_QUESTION_CHARS_LIMIT
+            + "] (JSON bodies are limited to "
+            + MAX_JSON_BYTES
+            + " bytes), got "
+            + searchMaxQueryChars);
+    require(searchMaxLimit >= 1, "searchMaxLimit must be >= 1, got " + searchMaxLimit);
+    require(
+        !searchTimeout.isNegative() && searchTimeout.compareTo(MAX_SEARCH_TIMEOUT) <= 0,
+        "searchTimeout must be in [0, " + MAX_SEARCH_TIMEOUT + "], got " + searchTimeout);
   }
+
+  /**
+   * The longest a search request holds its connection: longer than load balancers' usual idle
+   * timeouts is pointless, the results stay readable at {@code GET /v1/search/{id}}.
+   */
+  public static final Duration MAX_SEARCH_TIMEOUT = Duration.ofSeconds(60);
 
   /** JSON request bodies (questions, URL uploads) are refused with 413 beyond this many bytes. */
   public static final int MAX_JSON_BYTES = 64 * 1024;
@@ -88,10 +117,12 @@ public record GatewayConfig(
   /**
    * The defaults: port 8081 on every interface, images up to the topology's inline limit,
    * 500-character questions, 120 requests a minute, no API key, no CORS; generation options checked
-   * against ShopLens's default answer options and token limit.
+   * against ShopLens's default answer options and token limit, searches against its default search
+   * limits; a search waits up to 10 s for its results.
    */
   public static GatewayConfig defaults() {
     ShopLensTopologyConfig shopLens = ShopLensTopologyConfig.defaults();
+    RetrievalConfig retrieval = RetrievalConfig.defaults();
     return new GatewayConfig(
         8081,
         "0.0.0.0",
@@ -105,7 +136,10 @@ public record GatewayConfig(
         10_000,
         true,
         shopLens.answerOptions(),
-        shopLens.maxNewTokensLimit());
+        shopLens.maxNewTokensLimit(),
+        retrieval.maxQueryChars(),
+        retrieval.maxLimit(),
+        Duration.ofSeconds(10));
   }
 
   public static Builder builder() {
@@ -136,6 +170,9 @@ public record GatewayConfig(
     private boolean pageEnabled;
     private DecodingOptions answerOptions;
     private int maxNewTokensLimit;
+    private int searchMaxQueryChars;
+    private int searchMaxLimit;
+    private Duration searchTimeout;
 
     private Builder(GatewayConfig c) {
       port = c.port;
@@ -150,6 +187,9 @@ public record GatewayConfig(
       pageEnabled = c.pageEnabled;
       answerOptions = c.answerOptions;
       maxNewTokensLimit = c.maxNewTokensLimit;
+      searchMaxQueryChars = c.searchMaxQueryChars;
+      searchMaxLimit = c.searchMaxLimit;
+      searchTimeout = c.searchTimeout;
     }
 
     public Builder port(int v) {
@@ -212,6 +252,21 @@ public record GatewayConfig(
       return this;
     }
 
+    public Builder searchMaxQueryChars(int v) {
+      searchMaxQueryChars = v;
+      return this;
+    }
+
+    public Builder searchMaxLimit(int v) {
+      searchMaxLimit = v;
+      return this;
+    }
+
+    public Builder searchTimeout(Duration v) {
+      searchTimeout = v;
+      return this;
+    }
+
     public GatewayConfig build() {
       return new GatewayConfig(
           port,
@@ -225,7 +280,10 @@ public record GatewayConfig(
           viewMaxUploads,
           pageEnabled,
           answerOptions,
-          maxNewTokensLimit);
+          maxNewTokensLimit,
+          searchMaxQueryChars,
+          searchMaxLimit,
+          searchTimeout);
     }
   }
 }

@@ -19,7 +19,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.ProductSearchRequested;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.events.SearchFailureReason;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.topology.QuestionDecoding;
 import io.shoplens.processor.topology.Topics;
@@ -30,6 +32,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,19 +40,23 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The storefront's HTTP API on Javalin: uploads and questions in, results out (JSON and Server-Sent
- * Events), the OpenAPI document, health, metrics and, when enabled, the demo page.
+ * The storefront's HTTP API on Javalin: uploads, questions and product searches in, results out
+ * (JSON and Server-Sent Events), the OpenAPI document, health, metrics and, when enabled, the demo
+ * page.
  *
  * <p>Uploads and questions are published with the same serdes and topics as any storefront ({@link
  * Topics}, key = uploadId). Results come from a {@link ResultsView} fed by a {@link ResultsFeed}
  * that reads every partition of the output topics, so every instance can answer every client:
- * instances behind a load balancer need neither stickiness nor each other.
+ * instances behind a load balancer need neither stickiness nor each other. A search (key =
+ * requestId) is answered with its results when they arrive within the search timeout; the request's
+ * thread is not held meanwhile.
  *
  * <p>Every refusal is a 4xx with a JSON body {@code {"code": ..., "message": ...}} and is decided
  * before anything is published. The API key is compared in constant time and never logged.
@@ -65,6 +72,7 @@ public final class GatewayServer implements AutoCloseable {
   private final GatewayConfig config;
   private final Topics topics;
   private final ResultsView view;
+  private final SearchView searches;
   private final ResultsFeed feed;
   private final EventPublisher publisher;
   private final ClientRateLimiter limiter;
@@ -79,13 +87,14 @@ public final class GatewayServer implements AutoCloseable {
     this.config = config;
     this.topics = Topics.create(clientProps);
     this.view = new ResultsView(clock, config.viewTtl(), config.viewMaxUploads());
+    this.searches = new SearchView(clock, config.viewTtl(), config.viewMaxUploads());
     this.limiter = new ClientRateLimiter(config.requestsPerMinute(), clock);
     this.apiKey =
         config.apiKey() == null ? null : config.apiKey().value().getBytes(StandardCharsets.UTF_8);
     this.openApi = resource("openapi.json");
     this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.publisher = new EventPublisher(clientProps);
-    this.feed = new ResultsFeed(clientProps, topics, view, clock, config.viewTtl());
+    this.feed = new ResultsFeed(clientProps, topics, view, searches, clock, config.viewTtl());
   }
 
   /**
@@ -181,6 +190,8 @@ public final class GatewayServer implements AutoCloseable {
     app.get("/v1/uploads/{id}", this::getUpload);
     app.get("/v1/uploads/{id}/events", this::events);
     app.get("/v1/questions/{id}", this::getQuestion);
+    app.post("/v1/search", this::search);
+    app.get("/v1/search/{id}", this::getSearch);
     app.get("/openapi.json", ctx -> ctx.contentType(ContentType.APPLICATION_JSON).result(openApi));
     app.get("/health/live", ctx -> health(ctx, feed.alive()));
     app.get("/health/ready", ctx -> health(ctx, ready()));
@@ -403,6 +414,118 @@ public final class GatewayServer implements AutoCloseable {
     return options;
   }
 
+  /**
+   * Publishes a {@code ProductSearchRequested} and answers with its {@code ProductSearchResults}
+   * once the feed reads them, or with 202 and the address to read them from when they take longer
+   * than {@link GatewayConfig#searchTimeout()}. The request thread is not held while waiting.
+   */
+  private void search(Context ctx) {
+    if (!feed.searchable()) {
+      throw new ApiError(
+          503,
+          "search_unavailable",
+          !ready()
+              ? "this gateway is not reading its topics yet; try again shortly"
+              : "this gateway cannot search: "
+                  + Topics.SEARCH_REQUESTS
+                  + " and "
+                  + Topics.SEARCH_RESULTS
+                  + " did not both exist when it started (ShopLens searches where it has a"
+                  + " retrieval model)");
+    }
+    JsonNode body = json(ctx);
+    String requestId = UUID.randomUUID().toString();
+    ProductSearchRequested request =
+        SearchRequestJson.parse(body, requestId, config, ID, Instant.now());
+    if (request.getUploadId() != null && !view.knows(request.getUploadId())) {
+      throw unknownUpload(request.getUploadId());
+    }
+    CompletableFuture<ObjectNode> results = searches.expect(requestId);
+    try {
+      publisher.publish(topics.searchRequests(), requestId, request);
+    } catch (ApiError e) {
+      searches.forget(requestId);
+      throw e;
+    }
+    published("searches");
+    long wait = config.searchTimeout().toMillis();
+    ctx.future(
+        () ->
+            results
+                .copy()
+                .completeOnTimeout(null, wait, TimeUnit.MILLISECONDS)
+                .thenAccept(r -> searchReply(ctx, requestId, r)));
+  }
+
+  private void getSearch(Context ctx) {
+    String requestId = pathId(ctx);
+    CompletableFuture<ObjectNode> results =
+        searches
+            .get(requestId)
+            .orElseThrow(
+                () ->
+                    new ApiError(
+                        404,
+                        "unknown_search",
+                        "no search " + requestId + " is known here (or it has expired)"));
+    searchReply(ctx, requestId, results.getNow(null));
+  }
+
+  /**
+   * The HTTP answer for a search: 202 while its results have not arrived; 200 with them when the
+   * search ran (even when it found nothing); otherwise, by {@code failureReason}, 400 for a request
+   * ShopLens refused (UNKNOWN_FILTER_VALUE, and the reasons the gateway checks too), 409 for an
+   * upload ShopLens has no image features for yet (UNKNOWN_UPLOAD: not captioned yet), 503 while no
+   * catalog product has features of the retrieval model (CATALOG_NOT_EMBEDDED), 502 when the model
+   * failed (SEARCH_FAILED, or a reason this gateway does not know). A refusal's body is the usual
+   * {@code {code, message}} plus the {@code results}.
+   */
+  private void searchReply(Context ctx, String requestId, ObjectNode results) {
+    String location = "/v1/search/" + requestId;
+    if (results == null) {
+      ObjectNode out = JSON.createObjectNode();
+      out.put("requestId", requestId);
+      out.put("status", "pending");
+      out.put("results", location);
+      ctx.status(202).header("Location", location).json(out);
+      return;
+    }
+    JsonNode reason = results.path("failureReason");
+    if (reason.isNull() || reason.isMissingNode()) {
+      ctx.status(200).json(results);
+      return;
+    }
+    SearchFailureReason failure = failureReason(reason.asText());
+    int status =
+        switch (failure) {
+          case EMPTY_QUERY, QUERY_TOO_LONG, INVALID_LIMIT, UNKNOWN_FILTER_VALUE -> 400;
+          case UNKNOWN_UPLOAD -> 409;
+          case CATALOG_NOT_EMBEDDED -> 503;
+          case SEARCH_FAILED, UNKNOWN -> 502;
+        };
+    String code =
+        switch (failure) {
+          case UNKNOWN_UPLOAD -> "upload_not_searchable";
+          case UNKNOWN -> "search_failed";
+          default -> SearchRequestJson.code(failure);
+        };
+    if (status == 503) {
+      ctx.header("Retry-After", "30");
+    }
+    ObjectNode out = refusal(code, results.path("failureMessage").asText(failure.name()));
+    out.put("requestId", requestId);
+    out.set("results", results);
+    ctx.status(status).json(out);
+  }
+
+  private static SearchFailureReason failureReason(String name) {
+    try {
+      return SearchFailureReason.valueOf(name);
+    } catch (IllegalArgumentException e) {
+      return SearchFailureReason.UNKNOWN; // a newer ShopLens's reason
+    }
+  }
+
   private void getUpload(Context ctx) {
     String uploadId = pathId(ctx);
     ctx.json(view.snapshot(uploadId).orElseThrow(() -> unknownUpload(uploadId)));
@@ -572,11 +695,16 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   private void refuse(Context ctx, int status, String code, String message) {
+    ctx.status(status).json(refusal(code, message));
+  }
+
+  /** A refusal's body, {@code {code, message}}, counted by code. */
+  private ObjectNode refusal(String code, String message) {
     Counter.builder("shoplens.gateway.rejections").tag("code", code).register(metrics).increment();
     ObjectNode out = JSON.createObjectNode();
     out.put("code", code);
     out.put("message", message);
-    ctx.status(status).json(out);
+    return out;
   }
 
   private void notFound(Context ctx) {

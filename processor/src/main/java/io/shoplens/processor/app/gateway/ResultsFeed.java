@@ -1,8 +1,10 @@
 package io.shoplens.processor.app.gateway;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.Product;
+import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RecommendationsIssued;
@@ -31,13 +33,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Feeds the {@link ResultsView} from Kafka on its own thread. It assigns itself every partition of
- * the uploads, questions, catalog and output topics (no consumer group, nothing committed), so that
- * every gateway instance sees every upload's results and any instance behind a load balancer can
- * serve any client. On start it seeks each partition to the records of the last view TTL, so a
- * restarted instance serves recent uploads too (the compacted catalog it reads whole). It reads
- * committed records only, as consumers of an exactly-once application must. Upload values are never
- * decoded: the key (the uploadId) is all the view needs, and the value may be a large image.
+ * Feeds the {@link ResultsView} and the {@link SearchView} from Kafka on its own thread. It assigns
+ * itself every partition of the uploads, questions, catalog and output topics (no consumer group,
+ * nothing committed), so that every gateway instance sees every upload's results and any instance
+ * behind a load balancer can serve any client. On start it seeks each partition to the records of
+ * the last view TTL, so a restarted instance serves recent uploads too (the compacted catalog it
+ * reads whole). It reads committed records only, as consumers of an exactly-once application must.
+ * Upload values are never decoded: the key (the uploadId) is all the view needs, and the value may
+ * be a large image.
  */
 final class ResultsFeed implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ResultsFeed.class);
@@ -54,6 +57,7 @@ final class ResultsFeed implements AutoCloseable {
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final ResultsView view;
+  private final SearchView searches;
   private final Clock clock;
   private final Duration ttl;
   private final Deserializer<QuestionAsked> questions;
@@ -62,13 +66,20 @@ final class ResultsFeed implements AutoCloseable {
   private final Deserializer<QuestionAnswered> answers;
   private final Deserializer<RecommendationsIssued> recommendations;
   private final Deserializer<DeadLetter> deadLetters;
+  private final Deserializer<ProductSearchResults> searchResults;
   private final Thread thread;
   private volatile boolean assigned;
+  private volatile boolean searchable;
   private volatile boolean running = true;
   private final CountDownLatch closing = new CountDownLatch(1);
 
   ResultsFeed(
-      Map<String, Object> clientProps, Topics topics, ResultsView view, Clock clock, Duration ttl) {
+      Map<String, Object> clientProps,
+      Topics topics,
+      ResultsView view,
+      SearchView searches,
+      Clock clock,
+      Duration ttl) {
     Map<String, Object> props = new HashMap<>(KafkaClientConfigs.consumer(clientProps));
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -79,6 +90,7 @@ final class ResultsFeed implements AutoCloseable {
     this.consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.view = view;
+    this.searches = searches;
     this.clock = clock;
     this.ttl = ttl;
     this.questions = topics.questions().valueSerde().deserializer();
@@ -87,6 +99,7 @@ final class ResultsFeed implements AutoCloseable {
     this.answers = topics.answers().valueSerde().deserializer();
     this.recommendations = topics.recommendations().valueSerde().deserializer();
     this.deadLetters = topics.deadLetters().valueSerde().deserializer();
+    this.searchResults = topics.searchResults().valueSerde().deserializer();
     this.thread = new Thread(this::run, "shoplens-gateway-feed");
     thread.setDaemon(true);
   }
@@ -107,6 +120,14 @@ final class ResultsFeed implements AutoCloseable {
   /** Whether every topic's partitions are assigned, so the view is being fed. */
   boolean assigned() {
     return assigned && thread.isAlive();
+  }
+
+  /**
+   * Whether searches can be served: both search topics existed when the feed assigned itself, and
+   * it reads the results topic. (They exist where ShopLens runs with a retrieval model.)
+   */
+  boolean searchable() {
+    return searchable && assigned();
   }
 
   private void run() {
@@ -153,6 +174,12 @@ final class ResultsFeed implements AutoCloseable {
       }
       if (missing == null) {
         OPTIONAL.forEach(topic -> partitions.addAll(partitionsOf(topic)));
+        // Searches need both topics: the gateway publishes requests and reads results.
+        List<TopicPartition> results = partitionsOf(Topics.SEARCH_RESULTS);
+        if (!results.isEmpty() && !partitionsOf(Topics.SEARCH_REQUESTS).isEmpty()) {
+          partitions.addAll(results);
+          searchable = true;
+        }
         break;
       }
       LOG.info("gateway waits for topic {} to exist", missing);
@@ -211,7 +238,8 @@ final class ResultsFeed implements AutoCloseable {
     if (r.key() == null) {
       return;
     }
-    // The key is the uploadId, except on the catalog topic (productId).
+    // The key is the uploadId, except on the catalog topic (productId) and the search results
+    // (requestId).
     String uploadId = new String(r.key(), StandardCharsets.UTF_8);
     switch (r.topic()) {
       case Topics.IMAGE_UPLOADS -> view.uploadAccepted(uploadId);
@@ -230,6 +258,13 @@ final class ResultsFeed implements AutoCloseable {
       case Topics.ANSWERS -> {
         QuestionAnswered a = answers.deserialize(r.topic(), r.headers(), r.value());
         view.answered(uploadId, a.getQuestionId(), AvroJson.record(a));
+      }
+      case Topics.SEARCH_RESULTS -> {
+        // Keyed by requestId, not uploadId.
+        ObjectNode results =
+            AvroJson.record(searchResults.deserialize(r.topic(), r.headers(), r.value()));
+        view.addProductCards(results);
+        searches.answered(uploadId, results);
       }
       case Topics.RECOMMENDATIONS ->
           view.recommended(

@@ -101,20 +101,25 @@ final class ResultsView {
     }
   }
 
-  /**
-   * Recommendations arrived. Each ranked product gets the catalog's {@code product} (title, stock,
-   * image) when the catalog names it, so a page can draw a card without a second request.
-   */
+  /** Recommendations arrived; each ranked product gets its card ({@link #addProductCards}). */
   synchronized void recommended(String uploadId, ObjectNode recommendations) {
     Upload u = upload(uploadId);
-    for (JsonNode ranked : recommendations.path("products")) {
+    addProductCards(recommendations);
+    u.recommendations = recommendations;
+    publish(u, new Event("recommendations", recommendations.toString()));
+  }
+
+  /**
+   * Gives each ranked product in {@code ranking.products} the catalog's {@code product} (title,
+   * stock, image) when the catalog names it, so a page can draw a card without a second request.
+   */
+  synchronized void addProductCards(ObjectNode ranking) {
+    for (JsonNode ranked : ranking.path("products")) {
       ObjectNode product = products.get(ranked.path("productId").asText());
       if (product != null && ranked instanceof ObjectNode card) {
         card.set("product", product.deepCopy());
       }
     }
-    u.recommendations = recommendations;
-    publish(u, new Event("recommendations", recommendations.toString()));
   }
 
   synchronized void deadLettered(String uploadId, ObjectNode deadLetter) {

@@ -10,6 +10,7 @@ import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.SearchFailureReason;
 import io.shoplens.events.SearchFilters;
 import io.shoplens.events.SearchMode;
+import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.RejectedRecordException.UploadNotFoundException;
@@ -58,7 +59,7 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
   private final AsyncJobs<SearchJob, Found> jobs;
 
   private ProcessorContext<String, SearchOutput> context;
-  private KeyValueStore<String, UploadVector> uploads;
+  private KeyValueStore<String, UploadEmbedding> uploads;
 
   /** A finished search. */
   private record Found(ProductSearchRequested request, SearchMode mode, List<ProductMatch> hits) {}
@@ -156,7 +157,7 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
       String version = retrieval.modelVersion();
       float[] image = null;
       if (c.uploadId() != null) {
-        UploadVector v = uploads.get(c.uploadId());
+        UploadVector v = upload(c.uploadId());
         if (v == null || !v.modelVersion().equals(version)) {
           // Accepted, then gone (a tombstone on the upload-embeddings topic meanwhile).
           throw new UploadNotFoundException("upload " + c.uploadId() + " has no image features");
@@ -244,7 +245,7 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
     }
     String version = retrieval.modelVersion();
     if (c.uploadId() != null) {
-      UploadVector v = uploads.get(c.uploadId());
+      UploadVector v = upload(c.uploadId());
       if (v == null) {
         return new Refusal(
             SearchFailureReason.UNKNOWN_UPLOAD,
@@ -269,6 +270,12 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
           "no catalog product has image features of model " + version + " yet");
     }
     return null;
+  }
+
+  /** The upload's feature from the global store, or null when it has none. */
+  private UploadVector upload(String uploadId) {
+    UploadEmbedding e = uploads.get(uploadId);
+    return e == null ? null : UploadVector.of(e);
   }
 
   private Checked check(ProductSearchRequested request) {

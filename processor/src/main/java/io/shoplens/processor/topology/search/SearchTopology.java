@@ -3,9 +3,11 @@ package io.shoplens.processor.topology.search;
 import static io.shoplens.processor.topology.SealedRoutes.branch;
 import static io.shoplens.processor.topology.SealedRoutes.to;
 
+import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
+import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import java.util.Objects;
@@ -72,16 +74,20 @@ public final class SearchTopology {
     Objects.requireNonNull(retrieval, "retrieval");
     Objects.requireNonNull(index, "index");
     RetrievalConfig rc = config.retrieval();
-    // A global store is never changelogged: the upload-embeddings topic is its log.
+    Topic<String, UploadEmbedding> uploadEmbeddings =
+        topics.uploadEmbeddings(rc.uploadEmbeddingsTopic());
+    // A global store is never changelogged: the upload-embeddings topic is its log. (Restoring
+    // copies the topic's bytes into the store, so the store's serde is the topic's.)
     builder.addGlobalStore(
         Stores.keyValueStoreBuilder(
                 config.storeType().supplier(UPLOAD_VECTORS_STORE),
                 Serdes.String(),
-                UploadVector.serde())
+                uploadEmbeddings.valueSerde())
             .withLoggingDisabled()
             .withCachingDisabled(),
         rc.uploadEmbeddingsTopic(),
-        Consumed.with(Topics.keySerde(), UploadVector.serde()).withName("upload-embeddings-source"),
+        Consumed.with(Topics.keySerde(), uploadEmbeddings.valueSerde())
+            .withName("upload-embeddings-source"),
         UploadVectorStoreProcessor::new);
     builder.addStateStore(
         ShopLensTopology.store(config, SEARCH_IN_FLIGHT_STORE, SearchJob.serde()));
@@ -112,8 +118,8 @@ public final class SearchTopology {
 
   /** Keeps the global store of upload features in step with its topic. */
   private static final class UploadVectorStoreProcessor
-      implements Processor<String, UploadVector, Void, Void> {
-    private KeyValueStore<String, UploadVector> store;
+      implements Processor<String, UploadEmbedding, Void, Void> {
+    private KeyValueStore<String, UploadEmbedding> store;
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
@@ -121,7 +127,7 @@ public final class SearchTopology {
     }
 
     @Override
-    public void process(Record<String, UploadVector> record) {
+    public void process(Record<String, UploadEmbedding> record) {
       if (record.key() == null) {
         return; // ShopLens never writes one; nothing to key it by
       }

@@ -1,27 +1,25 @@
 package io.shoplens.processor.topology.search;
 
-import io.shoplens.processor.topology.BinaryFormat;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
+import io.shoplens.events.ImageUploaded;
+import io.shoplens.events.Lineage;
+import io.shoplens.events.ModelInfo;
+import io.shoplens.events.UploadEmbedding;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
-import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Serde;
 
 /**
- * An upload's pooled retrieval image feature (the L2-normalised mean of its query vectors): the
- * value of the upload-embeddings topic (key uploadId) and of the global store every instance keeps
- * of it, so that a search on any instance can use any upload's image.
- *
- * <p>Stored in a compact binary form whose first byte is a format version, as {@code CatalogEntry}
- * is. Internal to ShopLens.
+ * An upload's pooled retrieval image feature (the L2-normalised mean of its query vectors), as a
+ * search compares it: read from the {@link UploadEmbedding} event that the upload-embeddings topic
+ * (key uploadId) carries and every instance keeps in a global store, so that a search on any
+ * instance can use any upload's image.
  *
  * @param uploadId the upload (record key)
  * @param modelVersion the retrieval model version of the feature
  * @param vector the pooled feature, a unit vector
  */
 public record UploadVector(String uploadId, String modelVersion, float[] vector) {
-  private static final byte FORMAT = 1;
 
   public UploadVector {
     Objects.requireNonNull(uploadId, "uploadId");
@@ -35,40 +33,37 @@ public record UploadVector(String uploadId, String modelVersion, float[] vector)
     return vector.clone();
   }
 
-  private static final BinaryFormat<UploadVector> BINARY =
-      new BinaryFormat<>(
-          "upload vector",
-          FORMAT,
-          v -> 32 + 4 * v.vector.length,
-          UploadVector::write,
-          UploadVector::read);
-
-  /** Binary serde; a null value is a tombstone both ways. */
-  public static Serde<UploadVector> serde() {
-    return BINARY.serde();
+  /** The feature an {@link UploadEmbedding} event carries. */
+  public static UploadVector of(UploadEmbedding event) {
+    List<Float> values = event.getVector();
+    float[] vector = new float[values.size()];
+    for (int i = 0; i < vector.length; i++) {
+      vector[i] = values.get(i);
+    }
+    return new UploadVector(event.getUploadId(), event.getModel().getModelVersion(), vector);
   }
 
-  private static void write(UploadVector v, DataOutputStream out) throws IOException {
-    out.writeUTF(v.uploadId);
-    out.writeUTF(v.modelVersion);
-    out.writeInt(v.vector.length);
-    for (float f : v.vector) {
-      out.writeFloat(f);
+  /**
+   * The event that publishes {@code upload}'s feature.
+   *
+   * @param modelId the retrieval model's id
+   * @param lineage the upload record the feature was computed from
+   */
+  public UploadEmbedding event(
+      ImageUploaded upload, String modelId, Lineage lineage, Instant embeddedAt) {
+    List<Float> values = new ArrayList<>(vector.length);
+    for (float f : vector) {
+      values.add(f);
     }
-  }
-
-  private static UploadVector read(DataInputStream in, int length) throws IOException {
-    String uploadId = in.readUTF();
-    String version = in.readUTF();
-    int n = in.readInt();
-    if (n < 0 || n > (length / 4)) {
-      throw new SerializationException("upload vector of " + n + " floats in " + length);
-    }
-    float[] vector = new float[n];
-    for (int i = 0; i < n; i++) {
-      vector[i] = in.readFloat();
-    }
-    return new UploadVector(uploadId, version, vector);
+    return UploadEmbedding.newBuilder()
+        .setUploadId(uploadId)
+        .setUserId(upload.getUserId())
+        .setDimensions(vector.length)
+        .setVector(values)
+        .setModel(ModelInfo.newBuilder().setModelId(modelId).setModelVersion(modelVersion).build())
+        .setLineage(lineage)
+        .setEmbeddedAt(embeddedAt)
+        .build();
   }
 
   @Override

@@ -55,6 +55,31 @@ class GatewaySettingsTest {
   }
 
   @Test
+  void shouldCheckSearchesAgainstTheSearchLimitsShopLensReads() {
+    // Given the search settings a ShopLens and its gateway share, and the gateway's own timeout
+    Map<String, String> s = minimal();
+    s.put(RetrievalSettings.SEARCH_MAX_QUERY_CHARS_CONFIG, "64");
+    s.put(RetrievalSettings.SEARCH_MAX_LIMIT_CONFIG, "7");
+    s.put(GatewaySettings.SEARCH_TIMEOUT_MS_CONFIG, "2500");
+
+    // When the gateway's options are read
+    ShopLensConfig config = ShopLensConfig.validateForGateway(s);
+
+    // Then they are those, not the defaults
+    assertThat(config.gatewayConfig().searchMaxQueryChars()).isEqualTo(64);
+    assertThat(config.gatewayConfig().searchMaxLimit()).isEqualTo(7);
+    assertThat(config.gatewayConfig().searchTimeout()).isEqualTo(java.time.Duration.ofMillis(2500));
+    Map<String, String> tooLong = minimal();
+    tooLong.put(GatewaySettings.SEARCH_TIMEOUT_MS_CONFIG, "60001");
+    assertThatThrownBy(() -> ShopLensConfig.validateForGateway(tooLong))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .anyMatch(p -> p.startsWith(GatewaySettings.SEARCH_TIMEOUT_MS_CONFIG)));
+  }
+
+  @Test
   void shouldReportEveryBadGatewaySettingAtOnce() {
     Map<String, String> s = minimal();
     s.put(GatewaySettings.MAX_IMAGE_BYTES_CONFIG, "0");

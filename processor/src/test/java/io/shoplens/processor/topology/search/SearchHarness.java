@@ -12,6 +12,7 @@ import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.events.SearchFilters;
+import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.testing.DriverTopics;
@@ -62,7 +63,7 @@ final class SearchHarness implements AutoCloseable {
   final TestOutputTopic<String, QuestionAnswered> answers;
   final TestOutputTopic<String, ImageCaptioned> captions;
   final TestOutputTopic<String, RecommendationsIssued> recommendations;
-  final TestOutputTopic<String, UploadVector> uploadEmbeddings;
+  final TestOutputTopic<String, UploadEmbedding> uploadEmbeddings;
   final TestOutputTopic<String, DeadLetter> deadLetters;
   private final String scope;
 
@@ -105,10 +106,8 @@ final class SearchHarness implements AutoCloseable {
     captions = DriverTopics.output(driver, topics.captions());
     recommendations = DriverTopics.output(driver, topics.recommendations());
     uploadEmbeddings =
-        driver.createOutputTopic(
-            config.retrieval().uploadEmbeddingsTopic(),
-            Topics.keySerde().deserializer(),
-            UploadVector.serde().deserializer());
+        DriverTopics.output(
+            driver, topics.uploadEmbeddings(config.retrieval().uploadEmbeddingsTopic()));
     deadLetters = DriverTopics.output(driver, topics.deadLetters());
   }
 

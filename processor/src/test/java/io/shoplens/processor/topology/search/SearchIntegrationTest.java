@@ -20,6 +20,7 @@ import io.shoplens.events.ProductSearchRequested;
 import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.SearchFailureReason;
 import io.shoplens.events.SearchMode;
+import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.DecodingOptions;
@@ -269,7 +270,7 @@ class SearchIntegrationTest {
 
   private static boolean uploadKnown(KafkaStreams streams) {
     try {
-      ReadOnlyKeyValueStore<String, UploadVector> store =
+      ReadOnlyKeyValueStore<String, UploadEmbedding> store =
           streams.store(
               StoreQueryParameters.fromNameAndType(
                   SearchTopology.UPLOAD_VECTORS_STORE, QueryableStoreTypes.keyValueStore()));

@@ -14,6 +14,7 @@ import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
 import io.shoplens.events.SearchFailureReason;
 import io.shoplens.events.SearchMode;
+import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.testing.FakeRetrieval;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
@@ -22,7 +23,9 @@ import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -128,12 +131,18 @@ class SearchTopologyTest {
       // Given an upload whose (only) query vector is (0,0,1), captioned
       h.upload("up-1", "", new float[] {0, 0, 1});
 
-      // Then its pooled feature is published for the global store (and external indexes)
-      List<UploadVector> published = h.uploadEmbeddings.readValuesToList();
+      // Then its pooled feature is published for the global store (and external indexes), as an
+      // Avro UploadEmbedding that names the model and the upload record it came from
+      List<UploadEmbedding> published = h.uploadEmbeddings.readValuesToList();
       assertThat(published).hasSize(1);
-      assertThat(published.get(0).uploadId()).isEqualTo("up-1");
-      assertThat(published.get(0).modelVersion()).isEqualTo(FakeRetrieval.VERSION);
-      assertThat(published.get(0).vector()).containsExactly(0f, 0f, 1f);
+      UploadEmbedding e = published.get(0);
+      assertThat(e.getUploadId()).isEqualTo("up-1");
+      assertThat(e.getUserId()).isEqualTo("user-1");
+      assertThat(e.getModel().getModelVersion()).isEqualTo(FakeRetrieval.VERSION);
+      assertThat(e.getModel().getModelId()).isEqualTo(h.retrieval.modelId());
+      assertThat(e.getDimensions()).isEqualTo(3);
+      assertThat(e.getVector()).containsExactly(0f, 0f, 1f);
+      assertThat(e.getLineage().getSourceTopic()).isEqualTo(Topics.IMAGE_UPLOADS);
 
       // When a shopper searches with it
       ProductSearchResults r = h.search(request("s-4", null, "up-1").build());
@@ -319,6 +328,32 @@ class SearchTopologyTest {
           .contains("same category as the photo's closest product: sneakers");
       assertThat(related.get(1).getImageSimilarity())
           .isCloseTo(0.9 / Math.sqrt(0.82), within(1e-6));
+    }
+  }
+
+  @Test
+  void shouldRemoveAnExpiredUploadsFeatureEverywhereWithATombstone() {
+    ShopLensTopologyConfig shortLived =
+        SearchHarness.config().uploadRetention(Duration.ofMinutes(1)).build();
+    try (SearchHarness h = new SearchHarness(shortLived, stateDir)) {
+      catalog(h);
+
+      // Given an upload whose feature was published and can be searched with
+      h.upload("up-1", "", new float[] {0, 0, 1});
+      assertThat(h.uploadEmbeddings.readValuesToList()).hasSize(1);
+      assertThat(h.search(request("s-1", null, "up-1").build()).getFailureReason()).isNull();
+
+      // When its retention (questions can no longer be asked about it) runs out
+      h.driver.advanceWallClockTime(Duration.ofMinutes(2));
+
+      // Then its feature is removed with a tombstone keyed by the upload, which the global store
+      // (and a compacted topic, and a vector store behind Connect) applies
+      List<TestRecord<String, UploadEmbedding>> removed = h.uploadEmbeddings.readRecordsToList();
+      assertThat(removed).hasSize(1);
+      assertThat(removed.get(0).key()).isEqualTo("up-1");
+      assertThat(removed.get(0).value()).isNull();
+      assertThat(failure(h.search(request("s-2", null, "up-1").build())))
+          .isEqualTo(SearchFailureReason.UNKNOWN_UPLOAD);
     }
   }
 
