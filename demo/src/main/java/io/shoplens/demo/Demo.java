@@ -263,7 +263,7 @@ public final class Demo {
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       TopicAdmin.create(
           admin,
-          TopicAdmin.newTopics(2, Optional.of((short) 1), Optional.of(embeddingsTopic)),
+          TopicAdmin.newTopics(2, Optional.of((short) 1), List.of(embeddingsTopic)),
           30_000);
     }
     say(

@@ -52,20 +52,21 @@ public final class TopicAdmin {
    * @param replicationFactor replicas, or empty for the broker's default
    */
   public static List<NewTopic> newTopics(int partitions, Optional<Short> replicationFactor) {
-    return newTopics(partitions, replicationFactor, Optional.empty());
+    return newTopics(partitions, replicationFactor, List.of());
   }
 
   /**
-   * The topics to create, with the recommendations' embeddings topic when one is named.
+   * The topics to create, with extra compacted topics: the recommendations' embeddings topic when
+   * recommendations or retrieval are on, the upload-embeddings topic with retrieval.
    *
    * @param partitions partitions of every topic (uploads and questions must match: they are
-   *     co-partitioned by uploadId; the embeddings topic may have any number)
+   *     co-partitioned by uploadId; the compacted extras may have any number)
    * @param replicationFactor replicas, or empty for the broker's default
-   * @param embeddingsTopic the embeddings topic ({@code shoplens.recommendations.embeddings.topic})
-   *     when recommendations are enabled, else empty
+   * @param compactedTopics extra topics, created compacted (keyed tables read in full by every
+   *     instance)
    */
   public static List<NewTopic> newTopics(
-      int partitions, Optional<Short> replicationFactor, Optional<String> embeddingsTopic) {
+      int partitions, Optional<Short> replicationFactor, List<String> compactedTopics) {
     List<String> names =
         new ArrayList<>(
             List.of(
@@ -78,15 +79,14 @@ public final class TopicAdmin {
                 Topics.SEARCH_REQUESTS,
                 Topics.SEARCH_RESULTS,
                 Topics.DEAD_LETTERS));
-    embeddingsTopic.ifPresent(names::add);
+    compactedTopics.stream().filter(t -> !names.contains(t)).forEach(names::add);
     List<NewTopic> topics = new ArrayList<>();
     for (String name : names) {
       Map<String, String> configs = new LinkedHashMap<>();
       if (name.equals(Topics.IMAGE_UPLOADS) || name.equals(Topics.DEAD_LETTERS)) {
         configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(LARGE_MESSAGE_BYTES));
       }
-      if (name.equals(Topics.CATALOG_PRODUCTS)
-          || embeddingsTopic.filter(name::equals).isPresent()) {
+      if (name.equals(Topics.CATALOG_PRODUCTS) || compactedTopics.contains(name)) {
         configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
       }
       topics.add(new NewTopic(name, Optional.of(partitions), replicationFactor).configs(configs));

@@ -4,9 +4,12 @@ import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.app.config.RecommendationSettings;
+import io.shoplens.processor.app.config.RetrievalSettings;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
+import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,8 +45,9 @@ final class TopicsCommand extends CommandGroup {
         "Create ShopLens's topics: uploads and dead letters with max.message.bytes=2 MiB (inline",
         "images), the catalog compacted, the rest with broker defaults; with recommendations",
         "(--recommendations, or shoplens.recommendations.enabled=true in --config or the",
-        "environment) also the compacted embeddings topic. Existing topics are reported and left",
-        "unchanged."
+        "environment) also the compacted embeddings topic; with retrieval (--retrieval, or",
+        "shoplens.retrieval.model.path set) the embeddings and upload-embeddings topics, both",
+        "compacted. Existing topics are reported and left unchanged."
       })
   static final class Create implements Callable<Integer> {
     @ParentCommand TopicsCommand parent;
@@ -88,6 +92,18 @@ final class TopicsCommand extends CommandGroup {
     boolean recommendations;
 
     @Option(
+        names = "--retrieval",
+        description = {
+          "Also create the topics search and related products need: the embeddings topic and the",
+          "upload-embeddings topic (shoplens.retrieval.upload.embeddings.topic, default "
+              + RetrievalConfig.DEFAULT_UPLOAD_EMBEDDINGS_TOPIC
+              + "),",
+          "both compacted. On when shoplens.retrieval.model.path is set in --config or",
+          "SHOPLENS_RETRIEVAL_MODEL_PATH."
+        })
+    boolean retrieval;
+
+    @Option(
         names = "--timeout",
         defaultValue = "30s",
         converter = DurationConverter.class,
@@ -105,7 +121,7 @@ final class TopicsCommand extends CommandGroup {
       }
       Map<String, String> settings =
           ConfigSources.load(config, parent.parent.env(), Map.of()).settings();
-      Optional<String> embeddingsTopic = embeddingsTopic(settings);
+      List<String> compacted = compactedTopics(settings);
       Map<String, Object> props = ConfigSources.clientSettings(settings);
       if (bootstrap != null) {
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -120,7 +136,7 @@ final class TopicsCommand extends CommandGroup {
         List<TopicAdmin.Outcome> outcomes =
             TopicAdmin.create(
                 admin,
-                TopicAdmin.newTopics(partitions, Optional.ofNullable(replication), embeddingsTopic),
+                TopicAdmin.newTopics(partitions, Optional.ofNullable(replication), compacted),
                 timeout.toMillis());
         for (TopicAdmin.Outcome o : outcomes) {
           out.printf("%-32s %s%n", o.topic(), o.detail());
@@ -129,34 +145,52 @@ final class TopicsCommand extends CommandGroup {
       return ShopLensCli.OK;
     }
 
-    /** The embeddings topic when recommendations are asked for, by flag or by setting. */
-    private Optional<String> embeddingsTopic(Map<String, String> settings) {
-      boolean enabled = recommendations;
-      String flag = settings.get(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG);
-      if (flag != null) {
-        try {
-          enabled |=
-              (Boolean)
-                  ConfigDef.parseType(
-                      RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG,
-                      flag,
-                      ConfigDef.Type.BOOLEAN);
-        } catch (ConfigException e) {
-          throw new ShopLensCli.UsageException(e.getMessage());
-        }
+    /**
+     * The compacted topics asked for: the embeddings topic with recommendations or retrieval, the
+     * upload-embeddings topic with retrieval (each by flag or by setting).
+     */
+    private List<String> compactedTopics(Map<String, String> settings) {
+      boolean recommend =
+          recommendations
+              || isTrue(settings, RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG);
+      String modelPath = settings.get(RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG);
+      boolean search = retrieval || (modelPath != null && !modelPath.isBlank());
+      List<String> topics = new ArrayList<>();
+      if (recommend || search) {
+        topics.add(
+            topicName(
+                settings,
+                RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
+                RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT));
       }
-      if (!enabled) {
-        return Optional.empty();
+      if (search) {
+        topics.add(
+            topicName(
+                settings,
+                RetrievalSettings.RETRIEVAL_UPLOAD_EMBEDDINGS_TOPIC_CONFIG,
+                RetrievalSettings.RETRIEVAL_UPLOAD_EMBEDDINGS_TOPIC_DEFAULT));
       }
-      String topic =
-          settings.getOrDefault(
-              RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
-              RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT);
+      return topics;
+    }
+
+    private static boolean isTrue(Map<String, String> settings, String key) {
+      String flag = settings.get(key);
+      if (flag == null) {
+        return false;
+      }
+      try {
+        return (Boolean) ConfigDef.parseType(key, flag, ConfigDef.Type.BOOLEAN);
+      } catch (ConfigException e) {
+        throw new ShopLensCli.UsageException(e.getMessage());
+      }
+    }
+
+    private static String topicName(Map<String, String> settings, String key, String fallback) {
+      String topic = settings.getOrDefault(key, fallback);
       if (topic.isBlank()) {
-        throw new ShopLensCli.UsageException(
-            RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG + " must not be blank");
+        throw new ShopLensCli.UsageException(key + " must not be blank");
       }
-      return Optional.of(topic.trim());
+      return topic.trim();
     }
   }
 }

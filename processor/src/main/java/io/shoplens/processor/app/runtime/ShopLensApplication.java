@@ -383,10 +383,12 @@ public final class ShopLensApplication implements AutoCloseable {
               + (missing.size() == 1 ? "topic " : "topics ")
               + String.join(" and ", missing)
               + (missing.size() == 1 ? " does" : " do")
-              + " not exist. Create them compacted (shoplens topics create --recommendations"
-              + " --bootstrap HOST:PORT), or set "
-              + RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG
-              + "=false");
+              + " not exist. Create them compacted (shoplens topics create "
+              + (retrieval ? "--retrieval" : "--recommendations")
+              + " --bootstrap HOST:PORT), or "
+              + (config.recommendationsEnabled()
+                  ? "set " + RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG + "=false"
+                  : "unset " + RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG));
     }
   }
 

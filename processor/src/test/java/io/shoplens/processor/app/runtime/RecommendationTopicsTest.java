@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -68,7 +67,7 @@ class RecommendationTopicsTest {
   @Test
   void shouldDeclareTheEmbeddingsTopicCompactedOnlyWhenAsked() {
     List<NewTopic> without = TopicAdmin.newTopics(3, Optional.empty());
-    List<NewTopic> with = TopicAdmin.newTopics(3, Optional.empty(), Optional.of("emb.v1"));
+    List<NewTopic> with = TopicAdmin.newTopics(3, Optional.empty(), List.of("emb.v1"));
 
     assertThat(without).extracting(NewTopic::name).doesNotContain("emb.v1");
     assertThat(with).extracting(NewTopic::name).endsWith("emb.v1").hasSize(without.size() + 1);
@@ -120,7 +119,44 @@ class RecommendationTopicsTest {
     assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
         .contains(Topics.CATALOG_PRODUCTS, embeddings)
         .doesNotContain(RecommendConfig.DEFAULT_EMBEDDINGS_TOPIC);
-    for (String topic : Set.of(Topics.CATALOG_PRODUCTS, embeddings)) {
+    assertCompacted(Topics.CATALOG_PRODUCTS, embeddings);
+    assertThatCode(() -> ShopLensApplication.requireRecommendationTopics(config(embeddings)))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void shouldCreateTheRetrievalTopicsCompactedWithTheRetrievalFlag() throws Exception {
+    // Given names of their own for the embeddings and upload-embeddings topics
+    String embeddings = "search.embeddings." + UUID.randomUUID();
+    String uploads = "search.upload-embeddings." + UUID.randomUUID();
+    Map<String, String> env =
+        Map.of(
+            "SHOPLENS_RECOMMENDATIONS_EMBEDDINGS_TOPIC",
+            embeddings,
+            "SHOPLENS_RETRIEVAL_UPLOAD_EMBEDDINGS_TOPIC",
+            uploads);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+
+    // When `shoplens topics create --retrieval` runs
+    int code =
+        ShopLensCli.execute(
+            new String[] {
+              "topics", "create", "--retrieval", "--bootstrap", kafka.bootstrapServers(), "-p", "1"
+            },
+            env,
+            new PrintWriter(out),
+            new PrintWriter(err));
+
+    // Then the search topics and both feature topics exist, the feature topics compacted
+    assertThat(code).as(out + "" + err).isZero();
+    assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
+        .contains(Topics.SEARCH_REQUESTS, Topics.SEARCH_RESULTS, embeddings, uploads);
+    assertCompacted(embeddings, uploads);
+  }
+
+  private void assertCompacted(String... topics) throws Exception {
+    for (String topic : topics) {
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
       String policy =
           admin
@@ -132,7 +168,5 @@ class RecommendationTopicsTest {
               .value();
       assertThat(policy).as(topic).isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
     }
-    assertThatCode(() -> ShopLensApplication.requireRecommendationTopics(config(embeddings)))
-        .doesNotThrowAnyException();
   }
 }
