@@ -678,7 +678,8 @@ public final class GatewayServer implements AutoCloseable {
             + (size < 0 ? "more" : Long.toString(size)));
   }
 
-  private static String text(JsonNode body, String field) {
+  /** A string field of a JSON body, or null when absent; 400 when it is not a string. */
+  static String text(JsonNode body, String field) {
     JsonNode v = body.get(field);
     if (v == null || v.isNull()) {
       return null;

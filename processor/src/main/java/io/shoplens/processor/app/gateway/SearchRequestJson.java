@@ -51,9 +51,9 @@ final class SearchRequestJson {
             "a search has no field '" + name + "'; expected one of " + String.join(", ", FIELDS));
       }
     }
-    String query = text(body, "query");
-    String uploadId = text(body, "uploadId");
-    String userId = text(body, "userId");
+    String query = GatewayServer.text(body, "query");
+    String uploadId = GatewayServer.text(body, "uploadId");
+    String userId = GatewayServer.text(body, "userId");
     if (uploadId != null && !ids.matcher(uploadId).matches()) {
       throw new ApiError(400, "invalid_id", "uploadId must match " + ids.pattern());
     }
@@ -128,22 +128,11 @@ final class SearchRequestJson {
     if (inStock != null && !inStock.isNull() && !inStock.isBoolean()) {
       throw new ApiError(400, "invalid_field", "'filters.inStockOnly' must be true or false");
     }
-    String category = text(v, "category");
+    String category = GatewayServer.text(v, "category");
     return SearchFilters.newBuilder()
         .setCategory(category == null || category.isBlank() ? null : category.strip())
         .setInStockOnly(inStock == null || inStock.isNull() || inStock.asBoolean())
         .build();
-  }
-
-  private static String text(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isTextual()) {
-      throw new ApiError(400, "invalid_field", "'" + field + "' must be a string");
-    }
-    return v.asText();
   }
 
   private static ApiError refused(SearchFailureReason reason, String message) {

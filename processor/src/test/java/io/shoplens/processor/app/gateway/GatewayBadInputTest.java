@@ -1,5 +1,6 @@
 package io.shoplens.processor.app.gateway;
 
+import static io.shoplens.processor.app.gateway.RefusalChecks.assertRefused;
 import static io.shoplens.processor.testing.KafkaTestClients.SHOPLENS_TOPICS;
 import static io.shoplens.processor.testing.KafkaTestClients.createTopics;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,10 +18,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.types.Password;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -230,44 +227,16 @@ class GatewayBadInputTest {
   // --- helpers ------------------------------------------------------------------------------
 
   /**
-   * Runs the request; asserts the input topics' end offsets did not move and the gateway serves.
+   * Runs the request; asserts that nothing reached the input topics and the gateway still serves.
    */
   private static GatewayClient.Reply refusedWithoutPublishing(
       Supplier<GatewayClient.Reply> request) {
-    Map<TopicPartition, Long> before = endOffsets();
-    GatewayClient.Reply reply = request.get();
-    assertThat(endOffsets()).as("input topics' end offsets").isEqualTo(before);
+    GatewayClient.Reply reply =
+        new RefusalChecks(
+                kafka.bootstrapServers(), List.of(Topics.IMAGE_UPLOADS, Topics.QUESTIONS), 2)
+            .withoutPublishing(request);
     assertThat(client.get("/health/live").status()).as("still serving").isEqualTo(200);
     return reply;
-  }
-
-  private static void assertRefused(
-      GatewayClient.Reply reply, int status, String code, String messagePart) {
-    assertThat(reply.status()).as(reply.json().toString()).isEqualTo(status);
-    assertThat(reply.code()).isEqualTo(code);
-    assertThat(reply.message()).contains(messagePart);
-  }
-
-  private static Map<TopicPartition, Long> endOffsets() {
-    try (Admin admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      for (String topic : List.of(Topics.IMAGE_UPLOADS, Topics.QUESTIONS)) {
-        for (int p = 0; p < 2; p++) {
-          latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-        }
-      }
-      Map<TopicPartition, Long> out = new HashMap<>();
-      admin
-          .listOffsets(latest)
-          .all()
-          .get(30, TimeUnit.SECONDS)
-          .forEach((tp, info) -> out.put(tp, info.offset()));
-      return out;
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot read end offsets", e);
-    }
   }
 
   static byte[] image(String name) {
