@@ -193,19 +193,6 @@ class Blip2Float16ParityTest {
   }
 
   private static List<GenerationRequest> requests(JsonNode c) {
-    List<GenerationRequest> out = new ArrayList<>();
-    for (int i = 0; i < c.get("images").size(); i++) {
-      JsonNode prompt = c.get("prompts").get(i);
-      out.add(
-          GenerationRequest.ofPixels(
-              c.get("name").asText() + "-" + i,
-              TinyBundle.pixelValues(c.get("images").get(i).asText()),
-              prompt.isNull() ? null : prompt.asText(),
-              null,
-              List.of(),
-              Blip2ParityTest.options(c.get("generation")),
-              0));
-    }
-    return out;
+    return Blip2ParityTest.requests(c, TinyBundle::pixelValues);
   }
 }

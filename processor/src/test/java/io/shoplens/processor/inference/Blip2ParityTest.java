@@ -387,7 +387,8 @@ class Blip2ParityTest {
     return tokens;
   }
 
-  private static List<GenerationRequest> requests(
+  /** One request per image of a reference case, named {@code <case>-<row>}. */
+  static List<GenerationRequest> requests(
       JsonNode c, java.util.function.Function<String, float[]> pixels) {
     List<GenerationRequest> out = new ArrayList<>();
     for (int i = 0; i < c.get("images").size(); i++) {
