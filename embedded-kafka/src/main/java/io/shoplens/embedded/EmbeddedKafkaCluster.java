@@ -18,6 +18,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import kafka.server.BrokerServer;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -32,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * Kafka's own test kit ({@link KafkaClusterTestKit}), configured so that exactly-once processing
  * works on one broker: replication factor 1 and min ISR 1 for the transaction state log, the
  * offsets topic and every topic.
+ *
+ * <p>With {@link Config#withBrokers(int) several brokers} it is a replicated cluster instead: one
+ * separate controller, and every topic, internal ones included, replicated {@link
+ * #replicationFactor() min(brokers, 3)} times with {@code min.insync.replicas} one less (at least
+ * 1). Brokers can then be {@link #stopBroker stopped} and {@link #startBroker started} again, so
+ * that tests see leaders move.
  *
  * <p>For {@code shoplens demo} and integration tests, not for production: its data lives in a fresh
  * temporary directory that {@link #close()} deletes, and it listens on a random port on localhost
@@ -61,10 +68,17 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
    *     {@link #createTopic(String)}); {@code num.partitions}
    * @param brokerConfigs broker properties applied after the exactly-once defaults, so they win
    * @param operationTimeout longest wait for start-up and for each topic creation
+   * @param brokers how many brokers, at least 1; with 1 the node is controller and broker at once
    */
   public record Config(
-      int defaultPartitions, Map<String, String> brokerConfigs, Duration operationTimeout) {
+      int defaultPartitions,
+      Map<String, String> brokerConfigs,
+      Duration operationTimeout,
+      int brokers) {
     public Config {
+      if (brokers < 1) {
+        throw new IllegalArgumentException("brokers must be >= 1, got " + brokers);
+      }
       Objects.requireNonNull(brokerConfigs, "brokerConfigs");
       Objects.requireNonNull(operationTimeout, "operationTimeout");
       if (defaultPartitions < 1) {
@@ -78,24 +92,29 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
       brokerConfigs = Map.copyOf(brokerConfigs);
     }
 
-    /** 3 partitions per topic, no extra broker properties, 60 s per operation. */
+    /** One broker, 3 partitions per topic, no extra broker properties, 60 s per operation. */
     public static Config defaults() {
-      return new Config(3, Map.of(), Duration.ofSeconds(60));
+      return new Config(3, Map.of(), Duration.ofSeconds(60), 1);
     }
 
     public Config withDefaultPartitions(int partitions) {
-      return new Config(partitions, brokerConfigs, operationTimeout);
+      return new Config(partitions, brokerConfigs, operationTimeout, brokers);
+    }
+
+    /** {@code count} brokers and a separate controller (1: one combined node). */
+    public Config withBrokers(int count) {
+      return new Config(defaultPartitions, brokerConfigs, operationTimeout, count);
     }
 
     /** These properties on top of the current ones (later ones win). */
     public Config withBrokerConfigs(Map<String, String> configs) {
       Map<String, String> merged = new LinkedHashMap<>(brokerConfigs);
       merged.putAll(configs);
-      return new Config(defaultPartitions, merged, operationTimeout);
+      return new Config(defaultPartitions, merged, operationTimeout, brokers);
     }
 
     public Config withOperationTimeout(Duration timeout) {
-      return new Config(defaultPartitions, brokerConfigs, timeout);
+      return new Config(defaultPartitions, brokerConfigs, timeout, brokers);
     }
   }
 
@@ -115,21 +134,36 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     this(Config.defaults());
   }
 
+  /** Replicas of every topic: min(brokers, 3). */
+  public int replicationFactor() {
+    return Math.min(config.brokers(), 3);
+  }
+
   /**
-   * The broker properties this cluster starts with: the exactly-once single-broker defaults, then
-   * {@link Config#brokerConfigs()}.
+   * {@code min.insync.replicas} of every topic: one less than the replication factor, at least 1.
+   */
+  public int minInSyncReplicas() {
+    return Math.max(1, replicationFactor() - 1);
+  }
+
+  /**
+   * The broker properties this cluster starts with: the exactly-once defaults for its number of
+   * brokers, then {@link Config#brokerConfigs()}.
    */
   public Map<String, String> brokerProperties() {
     Map<String, String> props = new LinkedHashMap<>();
-    // One broker: every internal topic must accept replication factor 1 and an ISR of 1, or
-    // transactional producers (exactly_once_v2) and consumer groups never get going.
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
-    props.put("offsets.topic.replication.factor", "1");
-    props.put("share.coordinator.state.topic.replication.factor", "1");
-    props.put("share.coordinator.state.topic.min.isr", "1");
-    props.put("default.replication.factor", "1");
-    props.put("min.insync.replicas", "1");
+    // Every internal topic gets the same replication as the data topics: with one broker it must
+    // accept replication factor 1 and an ISR of 1, or transactional producers (exactly_once_v2)
+    // and consumer groups never get going; with three, one broker may be down at any time.
+    String replicas = Integer.toString(replicationFactor());
+    String minIsr = Integer.toString(minInSyncReplicas());
+    props.put("transaction.state.log.replication.factor", replicas);
+    props.put("transaction.state.log.min.isr", minIsr);
+    props.put("offsets.topic.replication.factor", replicas);
+    props.put("share.coordinator.state.topic.replication.factor", replicas);
+    props.put("share.coordinator.state.topic.min.isr", minIsr);
+    props.put("default.replication.factor", replicas);
+    props.put("min.insync.replicas", minIsr);
     // 50 partitions each (the defaults) cost seconds when the first group or transaction appears.
     props.put("transaction.state.log.num.partitions", "4");
     props.put("offsets.topic.num.partitions", "4");
@@ -157,10 +191,12 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     long begin = System.nanoTime();
     try {
       baseDirectory = Files.createTempDirectory("shoplens-kafka-");
+      // Several brokers get a controller of their own, so that stopping a broker never stops the
+      // quorum.
       TestKitNodes nodes =
           new TestKitNodes.Builder()
-              .setCombined(true)
-              .setNumBrokerNodes(1)
+              .setCombined(config.brokers() == 1)
+              .setNumBrokerNodes(config.brokers())
               .setNumControllerNodes(1)
               .setBaseDirectory(baseDirectory)
               .build();
@@ -188,8 +224,11 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     }
     startTime = Duration.ofNanos(System.nanoTime() - begin);
     LOG.info(
-        "Embedded Kafka {} (KRaft, combined controller+broker) at {} started in {} ms, data in {}",
+        "Embedded Kafka {} (KRaft, {}) at {} started in {} ms, data in {}",
         AppInfoParser.getVersion(),
+        config.brokers() == 1
+            ? "combined controller+broker"
+            : config.brokers() + " brokers, replication factor " + replicationFactor(),
         cluster.bootstrapServers(),
         startTime.toMillis(),
         baseDirectory);
@@ -251,7 +290,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
   }
 
   /**
-   * Creates a topic (replication factor 1) and waits until the broker confirms it.
+   * Creates a topic ({@link #replicationFactor()} replicas) and waits until the broker confirms it.
    *
    * @param name topic name
    * @param partitions number of partitions, at least 1
@@ -264,10 +303,15 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
     }
-    createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)));
+    createTopics(
+        List.of(new NewTopic(name, partitions, (short) replicationFactor()).configs(configs)));
   }
 
-  /** Creates several topics at once and waits until the broker confirms all of them. */
+  /**
+   * Creates several topics at once and waits until the controller confirms all of them and every
+   * broker knows every partition's leader (a freshly created topic reaches each broker's metadata a
+   * little later; a client asking that broker meanwhile would be told the topic is unknown).
+   */
   public void createTopics(Collection<NewTopic> topics) {
     running();
     try {
@@ -285,6 +329,45 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
       throw new IllegalStateException(
           "topics " + names(topics) + " not created within " + config.operationTimeout(), e);
     }
+  }
+
+  /** The ids of the brokers (not the controller), in order. */
+  public List<Integer> brokerIds() {
+    return running().brokers().keySet().stream().sorted().toList();
+  }
+
+  /**
+   * Shuts broker {@code id} down in an orderly way (its partitions' leadership moves to the other
+   * replicas) and waits until it has stopped. Its data stays; {@link #startBroker} brings it back.
+   *
+   * @throws IllegalArgumentException for an unknown broker id
+   */
+  public void stopBroker(int id) {
+    BrokerServer broker = broker(id);
+    LOG.info("Embedded Kafka: stopping broker {}", id);
+    broker.shutdown();
+    broker.awaitShutdown();
+  }
+
+  /**
+   * Starts broker {@code id} again after {@link #stopBroker} and waits until it has caught up with
+   * the cluster's metadata and serves requests (its replicas then catch up on their own).
+   *
+   * @throws IllegalArgumentException for an unknown broker id
+   */
+  public void startBroker(int id) {
+    BrokerServer broker = broker(id);
+    LOG.info("Embedded Kafka: starting broker {}", id);
+    broker.startup();
+  }
+
+  private BrokerServer broker(int id) {
+    BrokerServer broker = running().brokers().get(id);
+    if (broker == null) {
+      throw new IllegalArgumentException(
+          "no broker " + id + ", expected one of " + running().brokers().keySet());
+    }
+    return broker;
   }
 
   private static List<String> names(Collection<NewTopic> topics) {

@@ -1,5 +1,6 @@
 /**
- * An in-process single-node KRaft Kafka cluster on Kafka's own test kit, for {@code shoplens demo}
- * and integration tests ({@link io.shoplens.embedded.EmbeddedKafkaCluster}).
+ * An in-process KRaft Kafka cluster on Kafka's own test kit, for {@code shoplens demo} and
+ * integration tests ({@link io.shoplens.embedded.EmbeddedKafkaCluster}): one combined node, or
+ * several brokers that can be stopped and started again.
  */
 package io.shoplens.embedded;

@@ -133,6 +133,78 @@ class EmbeddedKafkaClusterTest {
         .hasMessage("defaultPartitions must be >= 1, got 0");
   }
 
+  @Test
+  void shouldKeepCommittingTransactionsWhileOneOfThreeBrokersIsDownAndBringItBack()
+      throws Exception {
+    // Given three brokers and a topic replicated three times
+    try (EmbeddedKafkaCluster kafka =
+        new EmbeddedKafkaCluster(EmbeddedKafkaCluster.Config.defaults().withBrokers(3)).start()) {
+      assertThat(kafka.brokerIds()).hasSize(3);
+      assertThat(kafka.brokerProperties())
+          .containsEntry("transaction.state.log.replication.factor", "3")
+          .containsEntry("transaction.state.log.min.isr", "2")
+          .containsEntry("min.insync.replicas", "2");
+      kafka.createTopics("orders", 3, Map.of());
+      int stopped = kafka.brokerIds().get(0);
+      try (Admin admin =
+          Admin.create(
+              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .untilAsserted(
+                () ->
+                    assertThat(describe(admin).partitions())
+                        .allSatisfy(p -> assertThat(p.replicas()).hasSize(3)));
+
+        // When one broker is stopped, transactions still commit (min ISR 2), and it comes back
+        kafka.stopBroker(stopped);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .untilAsserted(
+                () ->
+                    assertThat(describe(admin).partitions())
+                        .allSatisfy(p -> assertThat(p.leader().id()).isNotEqualTo(stopped)));
+        try (KafkaProducer<String, String> producer = transactionalProducer(kafka)) {
+          producer.initTransactions();
+          producer.beginTransaction();
+          for (int i = 0; i < 10; i++) {
+            producer.send(new ProducerRecord<>("orders", "k" + i, "while-down-" + i));
+          }
+          producer.commitTransaction();
+        }
+        kafka.startBroker(stopped);
+
+        // Then the broker rejoins every partition's in-sync replicas
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .untilAsserted(
+                () ->
+                    assertThat(describe(admin).partitions())
+                        .allSatisfy(p -> assertThat(p.isr()).hasSize(3)));
+      }
+      try (KafkaConsumer<String, String> consumer = readCommittedConsumer(kafka)) {
+        consumer.subscribe(List.of("orders"));
+        List<ConsumerRecord<String, String>> seen = new ArrayList<>();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInSameThread()
+            .untilAsserted(
+                () -> {
+                  consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                  assertThat(seen).hasSize(10);
+                });
+      }
+      assertThatThrownBy(() -> kafka.stopBroker(99)).hasMessageStartingWith("no broker 99");
+    }
+  }
+
+  private static TopicDescription describe(Admin admin) throws Exception {
+    return admin.describeTopics(List.of("orders")).allTopicNames().get().get("orders");
+  }
+
   private static KafkaProducer<String, String> transactionalProducer(EmbeddedKafkaCluster kafka) {
     return new KafkaProducer<>(
         Map.of(

@@ -3,6 +3,7 @@ package io.shoplens.processor.topology;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.processor.topology.jobs.DeadLetters;
+import io.shoplens.serde.RetriableSerializationException;
 import io.shoplens.serde.SpecificAvroSerde;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,13 @@ import org.slf4j.LoggerFactory;
  * Topics#DEAD_LETTERS}), and the Avro serde settings ({@code schema.registry.url}, ...) are read
  * from the same map. If the dead letter itself cannot be serialized (the registry is down), the
  * handler fails the task rather than lose the record.
+ *
+ * <p>A record that failed only because the registry could not be reached ({@link
+ * RetriableSerializationException} anywhere in the cause chain) is not bad input: it is never
+ * dead-lettered, the handler fails the task instead, so that the record is read again once the
+ * application is restarted (exactly-once: its offset was not committed). Dead-lettering it would
+ * drop a good upload or question whenever an instance with a cold schema cache met a registry
+ * outage while its dead-letter serializer still worked (found by {@code MultiInstanceFaultIT}).
  */
 public final class DeadLetterDeserializationHandler implements DeserializationExceptionHandler {
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
@@ -48,6 +56,16 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
   @Override
   public Response handleError(
       ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
+    if (registryUnreachable(exception)) {
+      LOG.error(
+          "cannot deserialize {}-{}@{} while the Schema Registry is unreachable: {}; failing the"
+              + " task so that the record is read again, not dead-lettered",
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          exception.toString());
+      return Response.fail();
+    }
     Origin origin =
         new Origin(
             record.topic(),
@@ -76,6 +94,15 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
         LineageHeaders.of(record.topic(), record.partition(), record.offset(), null, null);
     return Response.resume(
         List.of(new ProducerRecord<>(topic, null, record.key(), value, headers)));
+  }
+
+  private static boolean registryUnreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof RetriableSerializationException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static List<Origin.RawHeader> headers(Headers headers) {
