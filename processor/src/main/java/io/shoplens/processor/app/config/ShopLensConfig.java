@@ -52,9 +52,18 @@ import org.apache.kafka.common.config.types.Password;
  */
 public final class ShopLensConfig extends AbstractConfig {
 
-  // Names of pass-through settings whose values must never be printed.
+  // Names of pass-through settings whose values must never be printed: for keys that neither
+  // ShopLens nor Kafka's clients define (the registry client's, a plugin's), since their type is
+  // unknown. Typed keys are masked by type (PASSWORD), so that max.new.tokens prints.
   private static final Pattern SECRET_KEY =
       Pattern.compile("(?i).*(password|secret|jaas|token|user\\.info|credentials|key\\.pem).*");
+
+  // Registry client keys whose names look secret but which only name where credentials come from.
+  private static final Set<String> NOT_SECRET =
+      Set.of("basic.auth.credentials.source", "bearer.auth.credentials.source");
+
+  // The types of every Kafka client and Streams setting, for masking pass-through keys by type.
+  private static final Map<String, Type> KAFKA_TYPES = kafkaTypes();
 
   private static final ConfigDef CONFIG = buildConfigDef();
 
@@ -375,7 +384,7 @@ public final class ShopLensConfig extends AbstractConfig {
 
   /** A value as it may be printed. */
   static String mask(String key, Object value) {
-    if (value instanceof Password || SECRET_KEY.matcher(key).matches()) {
+    if (isSecret(key, value)) {
       return Password.HIDDEN;
     }
     String text =
@@ -384,6 +393,33 @@ public final class ShopLensConfig extends AbstractConfig {
             : String.valueOf(value);
     // user:password@ inside a URL (a registry URL may carry its credentials).
     return text.replaceAll("//[^/@\\s,]*@", "//[hidden]@");
+  }
+
+  private static boolean isSecret(String key, Object value) {
+    if (value instanceof Password) {
+      return true;
+    }
+    if (CONFIG.names().contains(key)) {
+      return false; // ShopLens's secrets are PASSWORD-typed, so their values are Passwords
+    }
+    Type kafkaType = KAFKA_TYPES.get(key);
+    if (kafkaType != null) {
+      return kafkaType == Type.PASSWORD;
+    }
+    return !NOT_SECRET.contains(key) && SECRET_KEY.matcher(key).matches();
+  }
+
+  private static Map<String, Type> kafkaTypes() {
+    Map<String, Type> types = new java.util.HashMap<>();
+    for (ConfigDef def :
+        List.of(
+            org.apache.kafka.clients.producer.ProducerConfig.configDef(),
+            org.apache.kafka.clients.consumer.ConsumerConfig.configDef(),
+            org.apache.kafka.clients.admin.AdminClientConfig.configDef(),
+            org.apache.kafka.streams.StreamsConfig.configDef())) {
+      def.configKeys().forEach((name, k) -> types.putIfAbsent(name, k.type));
+    }
+    return Map.copyOf(types);
   }
 
   /** One line per setting, secrets masked. */

@@ -150,6 +150,26 @@ class ShopLensConfigTest {
   }
 
   @Test
+  void shouldPrintSettingsWhoseNamesOnlyLookSecret() {
+    // Given settings whose names contain "token" or "credentials" but whose values are not secrets
+    Map<String, String> s = minimal();
+    s.put("shoplens.answer.max.new.tokens", "12");
+    s.put("basic.auth.credentials.source", "USER_INFO");
+    s.put("basic.auth.user.info", "alice:s3cret-info");
+    s.put("max.poll.records", "50");
+
+    // When described for the start-up log
+    Map<String, String> printed = ShopLensConfig.validate(s).describe();
+
+    // Then they print (typed keys by their type, registry keys by name), the secret does not
+    assertThat(printed)
+        .containsEntry("shoplens.answer.max.new.tokens", "12")
+        .containsEntry("basic.auth.credentials.source", "USER_INFO")
+        .containsEntry("max.poll.records", "50")
+        .containsEntry("basic.auth.user.info", "[hidden]");
+  }
+
+  @Test
   void shouldNeverPrintSecrets() {
     // Given secrets among ShopLens's settings, pass-through settings and inside a URL
     Map<String, String> s = minimal();
