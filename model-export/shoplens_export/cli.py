@@ -170,11 +170,10 @@ def main(argv=None):
             unknown = set(dtypes) - {"float32", "float16"}
             if unknown:
                 raise ExportError(f"--dtypes {args.dtypes}: unknown {sorted(unknown)}; expected float32, float16")
-            if args.if_stale and salesforce_shaped.is_fresh(args.out, dtypes):
+            if args.if_stale and salesforce_shaped.is_fresh(args.out, dtypes, args.shape, args.seed):
                 print(f"{args.out}: up to date")
                 return 0
-            seed = salesforce_shaped.DEFAULT_SEED if args.seed is None else args.seed
-            salesforce_shaped.build(args.out, shape=args.shape, seed=seed, dtypes=dtypes)
+            salesforce_shaped.build(args.out, shape=args.shape, seed=args.seed, dtypes=dtypes)
             print(f"wrote {args.out}: Salesforce/{args.shape}-shaped checkpoint, reference.json"
                   + "".join(f", bundle-{d}" for d in dtypes))
         elif args.command == "bench":
