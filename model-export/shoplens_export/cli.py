@@ -84,6 +84,19 @@ def _parser():
     f.add_argument("--out", required=True,
                    help="test resources directory (processor/src/test/resources); writes models/ and images/")
     f.add_argument("--seed", type=int, default=None)
+    sf = sub.add_parser("salesforce-shaped",
+                        help="write a checkpoint directory laid out like Salesforce/blip2-opt-* (real config, "
+                             "tokenizer files and widths; random weights, 1-2 layers per stack), the Hugging Face "
+                             "reference tokens, and its float32 bundle exported through `export --checkpoint`")
+    sf.add_argument("--out", required=True,
+                    help="writes OUT/checkpoint, OUT/images, OUT/reference.json, OUT/bundle-<dtype> per --dtypes")
+    sf.add_argument("--shape", choices=["blip2-opt-2.7b", "blip2-opt-6.7b"], default="blip2-opt-2.7b")
+    sf.add_argument("--seed", type=int, default=None)
+    sf.add_argument("--dtypes", default="float32",
+                    help="comma-separated bundle dtypes to export (float32,float16); empty: the checkpoint and "
+                         "reference only")
+    sf.add_argument("--if-stale", action="store_true",
+                    help="do nothing when OUT was built by this exporter version (OUT/BUILT)")
     b = sub.add_parser("bench", help="benchmark a bundle on Python ONNX Runtime or the same weights in PyTorch "
                                      "(JSON lines), or print the Markdown table of result files")
     b.add_argument("--bundle", help="bundle directory (the bench preset)")
@@ -150,6 +163,19 @@ def main(argv=None):
             from shoplens_export import evaluate
 
             evaluate.main(args)
+        elif args.command == "salesforce-shaped":
+            from shoplens_export import salesforce_shaped
+
+            dtypes = tuple(d for d in args.dtypes.split(",") if d)
+            unknown = set(dtypes) - {"float32", "float16"}
+            if unknown:
+                raise ExportError(f"--dtypes {args.dtypes}: unknown {sorted(unknown)}; expected float32, float16")
+            if args.if_stale and salesforce_shaped.is_fresh(args.out, dtypes, args.shape, args.seed):
+                print(f"{args.out}: up to date")
+                return 0
+            salesforce_shaped.build(args.out, shape=args.shape, seed=args.seed, dtypes=dtypes)
+            print(f"wrote {args.out}: Salesforce/{args.shape}-shaped checkpoint, reference.json"
+                  + "".join(f", bundle-{d}" for d in dtypes))
         elif args.command == "bench":
             from shoplens_export import bench
 

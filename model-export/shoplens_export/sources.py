@@ -92,6 +92,10 @@ def checkpoint(path_or_id):
             raise ExportError(f"checkpoint {path_or_id!r} not found: not a local directory and not downloadable "
                               f"from the Hugging Face hub ({type(e).__name__})") from None
     _fail_unsupported(config_dict, path_or_id)
+    if local.exists():
+        from shoplens_export import preflight
+
+        preflight.check(local, config_dict)
 
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
