@@ -262,9 +262,7 @@ public final class Demo {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       TopicAdmin.create(
-          admin,
-          TopicAdmin.newTopics(2, Optional.of((short) 1), List.of(embeddingsTopic)),
-          30_000);
+          admin, TopicAdmin.newTopics(2, Optional.of((short) 1), List.of(embeddingsTopic)), 30_000);
     }
     say(
         "created the ShopLens topics (2 partitions each; the catalog and "
