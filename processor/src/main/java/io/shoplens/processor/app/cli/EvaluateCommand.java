@@ -2,25 +2,35 @@ package io.shoplens.processor.app.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.shoplens.processor.app.config.ShopLensConfig;
+import io.shoplens.processor.app.config.TopologySettings;
 import io.shoplens.processor.app.dataset.QuestionTemplates;
 import io.shoplens.processor.app.evaluate.Evaluation;
 import io.shoplens.processor.app.evaluate.EvaluationReport;
 import io.shoplens.processor.app.evaluate.ReportPrinter;
+import io.shoplens.processor.app.evaluate.WindowEvaluation;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code shoplens evaluate}: accuracy of one or two model bundles on a dataset split. */
+/**
+ * {@code shoplens evaluate}: accuracy of one or two model bundles on a dataset split, or of two
+ * versions' outputs on a replayed window of the live topics.
+ */
 @Command(
     name = "evaluate",
     mixinStandardHelpOptions = true,
@@ -28,24 +38,85 @@ import picocli.CommandLine.Spec;
       "Run model bundles through the Java engine over a dataset split",
       "(docs/dataset.md) and print accuracy per question type: exact, and normalised",
       "with the attribute vocabulary; confusions for colour and category; with two",
-      "bundles, both side by side and the rows where they disagree."
+      "bundles, both side by side and the rows where they disagree.",
+      "",
+      "With --replay instead of --model/--data: compare two versions' outputs on a",
+      "window of the live topics (after 'shoplens replay' with a new model), the same",
+      "report, where the truth is known: uploads of catalog products (productId set and",
+      "found in the catalog topic), questions asked in the templates' words. Outputs are",
+      "read with read_committed; other outputs are counted as truth unknown and skipped.",
+      "--config/--set are the live application's, as for 'shoplens replay'."
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
       names = {"-m", "--model"},
-      required = true,
       paramLabel = "BUNDLE",
       description = "A model bundle directory (give two to compare them).")
   List<Path> models = new ArrayList<>();
 
   @Option(
       names = {"-d", "--data"},
-      required = true,
       paramLabel = "DIR",
       description = "A dataset directory written by 'shoplens dataset build'.")
   Path data;
+
+  @Option(
+      names = "--replay",
+      description = "Compare two versions' outputs on a window of the live topics (see above).")
+  boolean replay;
+
+  @Option(
+      names = "--from",
+      paramLabel = "TIME",
+      converter = ReplayCommand.TimeConverter.class,
+      description = "With --replay: window start, as for 'shoplens replay --from'.")
+  Instant from;
+
+  @Option(
+      names = "--to",
+      paramLabel = "TIME",
+      converter = ReplayCommand.TimeConverter.class,
+      description = "With --replay: window end (exclusive); default: the end offsets seen now.")
+  Instant to;
+
+  @Option(
+      names = "--run-id",
+      paramLabel = "ID",
+      description =
+          "With --replay: a replay run id to compare with the live run, or two run ids ('live' for"
+              + " the live run); default: the two versions in the window.")
+  List<String> runIds = new ArrayList<>();
+
+  @Option(
+      names = "--model-version",
+      paramLabel = "VERSION",
+      description =
+          "With --replay: the model versions to compare (give two, or one with --run-id).")
+  List<String> modelVersions = new ArrayList<>();
+
+  @Option(
+      names = "--upload-lookback",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description =
+          "With --replay: also read uploads this long before --from, for the window's questions;"
+              + " default: shoplens.upload.retention.ms, as the replay.")
+  Duration uploadLookback;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      defaultValue = "30s",
+      description =
+          "With --replay: longest wait for the cluster, per call (default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Mixin ConfigOptions configOptions;
+
+  @ParentCommand ShopLensCommand parent;
 
   @Option(
       names = "--split",
@@ -88,8 +159,19 @@ final class EvaluateCommand implements Callable<Integer> {
   Path out;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException {
     PrintWriter stdout = spec.commandLine().getOut();
+    if (replay) {
+      return replayWindow(stdout);
+    }
+    if (models.isEmpty() || data == null) {
+      throw new ShopLensCli.UsageException(
+          "give --model BUNDLE [--model BUNDLE2] --data DIR, or --replay --from TIME");
+    }
+    if (from != null || to != null || !runIds.isEmpty() || !modelVersions.isEmpty()) {
+      throw new ShopLensCli.UsageException(
+          "--from, --to, --run-id and --model-version go with --replay");
+    }
     if (models.size() > 2) {
       throw new ShopLensCli.UsageException("give one or two --model bundles, got " + models.size());
     }
@@ -99,28 +181,84 @@ final class EvaluateCommand implements Callable<Integer> {
     if (vocabulary != null && !Files.isRegularFile(vocabulary)) {
       throw new ShopLensCli.UsageException("--vocabulary " + vocabulary + ": no such file");
     }
-    Evaluation.Options options;
-    try {
-      options = new Evaluation.Options(limit, 64, progressEvery, show);
-    } catch (IllegalArgumentException e) {
-      throw new ShopLensCli.UsageException(e.getMessage());
-    }
-    AttributeVocabulary vocab;
-    try {
-      vocab =
-          vocabulary == null
-              ? AttributeVocabulary.defaults()
-              : AttributeVocabulary.load(vocabulary);
-    } catch (IllegalArgumentException e) {
-      throw new ShopLensCli.UsageException("--vocabulary: " + e.getMessage());
-    }
-    Evaluation evaluation = new Evaluation(vocab, QuestionTemplates.defaults(), options, stdout);
+    AttributeVocabulary vocab = vocabulary();
+    Evaluation evaluation = new Evaluation(vocab, QuestionTemplates.defaults(), options(), stdout);
     EvaluationReport report;
     try {
       report = evaluation.run(models, data, split, EngineConfig.defaults());
     } catch (Evaluation.DatasetMismatchException e) {
       throw new ShopLensCli.UsageException(e.getMessage());
     }
+    print(report, stdout);
+    return ShopLensCli.OK;
+  }
+
+  private int replayWindow(PrintWriter stdout) throws IOException, InterruptedException {
+    if (!models.isEmpty() || data != null) {
+      throw new ShopLensCli.UsageException(
+          "--replay reads the outputs from Kafka: give no --model or --data");
+    }
+    if (from == null) {
+      throw new ShopLensCli.UsageException("--replay needs --from TIME (the replay's window)");
+    }
+    if (vocabulary != null && !Files.isRegularFile(vocabulary)) {
+      throw new ShopLensCli.UsageException("--vocabulary " + vocabulary + ": no such file");
+    }
+    ShopLensConfig live = configOptions.load(parent.env());
+    WindowEvaluation.Request request;
+    try {
+      request =
+          new WindowEvaluation.Request(
+              from,
+              to,
+              uploadLookback != null
+                  ? uploadLookback
+                  : Duration.ofMillis(live.getLong(TopologySettings.UPLOAD_RETENTION_MS_CONFIG)),
+              runIds.stream().map(String::trim).toList(),
+              modelVersions.stream().map(String::trim).toList(),
+              timeout);
+    } catch (IllegalArgumentException e) {
+      throw new ShopLensCli.UsageException(e.getMessage());
+    }
+    AttributeVocabulary vocab = vocabulary();
+    QuestionTemplates templates = QuestionTemplates.defaults();
+    WindowEvaluation.Result result;
+    try {
+      result =
+          new WindowEvaluation(
+                  live,
+                  request,
+                  new Evaluation(vocab, templates, options(), stdout),
+                  templates,
+                  vocab,
+                  stdout)
+              .run();
+    } catch (WindowEvaluation.NothingToCompareException e) {
+      throw new ShopLensCli.UsageException(e.getMessage());
+    }
+    print(result.report(), stdout);
+    return ShopLensCli.OK;
+  }
+
+  private Evaluation.Options options() {
+    try {
+      return new Evaluation.Options(limit, 64, progressEvery, show);
+    } catch (IllegalArgumentException e) {
+      throw new ShopLensCli.UsageException(e.getMessage());
+    }
+  }
+
+  private AttributeVocabulary vocabulary() {
+    try {
+      return vocabulary == null
+          ? AttributeVocabulary.defaults()
+          : AttributeVocabulary.load(vocabulary);
+    } catch (IllegalArgumentException e) {
+      throw new ShopLensCli.UsageException("--vocabulary: " + e.getMessage());
+    }
+  }
+
+  private void print(EvaluationReport report, PrintWriter stdout) throws IOException {
     ReportPrinter.print(report, stdout);
     if (out != null) {
       new ObjectMapper()
@@ -128,6 +266,5 @@ final class EvaluateCommand implements Callable<Integer> {
           .writeValue(out.toFile(), report);
       stdout.println("report written to " + out);
     }
-    return ShopLensCli.OK;
   }
 }

@@ -182,43 +182,11 @@ public final class DatasetBuilder {
       skips.skip(where, Skips.MISSING_IMAGE, "the product has no image");
       return null;
     }
-    Map<String, String> byType = new LinkedHashMap<>();
-    Map<String, String> ruleValues = new LinkedHashMap<>();
-    for (Map.Entry<String, String> a : p.attributes().entrySet()) {
-      String value = a.getValue() == null ? "" : a.getValue().strip();
-      String name = a.getKey().strip().toLowerCase(Locale.ROOT);
-      if (templates.isRuleAttribute(name)) {
-        if (!value.isEmpty()) {
-          ruleValues.put(name, value);
-        }
-        continue;
-      }
-      var type = templates.typeOfAttribute(name);
-      if (type.isEmpty()) {
-        type = templates.typeOfAttribute(vocabulary.attributeName(name));
-      }
-      if (type.isEmpty()) {
-        skips.skip(
-            where, Skips.UNKNOWN_ATTRIBUTE, a.getKey() + "=" + value + " (no questions for it)");
-        continue;
-      }
-      if (value.isEmpty()) {
-        skips.skip(where, Skips.MISSING_FIELD, "attribute " + a.getKey() + " is empty");
-        continue;
-      }
-      byType.putIfAbsent(type.get(), value);
-    }
-    String kind = byType.get("category");
-    if (kind == null) {
-      kind = p.category().isBlank() ? null : vocabulary.categoryOfPath(p.category());
-      if (kind == null) {
-        skips.skip(
-            where,
-            Skips.MISSING_ATTRIBUTES,
-            "no category attribute, and the category '" + p.category() + "' names no known kind");
-        return null;
-      }
-      byType.put("category", kind);
+    ProductTruth truth =
+        ProductTruth.of(
+            p, templates, vocabulary, (reason, detail) -> skips.skip(where, reason, detail));
+    if (truth == null) {
+      return null;
     }
     byte[] bytes;
     String contentType;
@@ -246,7 +214,7 @@ public final class DatasetBuilder {
     String image = "images/" + fileName(p.productId()) + "." + extension(contentType);
     Files.write(directory.resolve(image), bytes);
     String split = splits.of(p.productId());
-    for (QuestionTemplates.Question q : templates.questionsFor(kind, byType, ruleValues)) {
+    for (QuestionTemplates.Question q : truth.questions(templates)) {
       rows.add(
           new DatasetRow(image, p.productId(), q.type(), q.question(), q.answer(), split, null));
     }
@@ -256,7 +224,7 @@ public final class DatasetBuilder {
             p.productId(),
             QuestionTemplates.CAPTION,
             null,
-            templates.caption(kind, byType),
+            truth.caption(templates),
             split,
             null));
     ObjectNode row = JSON.createObjectNode();

@@ -178,6 +178,68 @@ public final class Evaluation {
     return report(data, all);
   }
 
+  /**
+   * One answer produced elsewhere, e.g. an output read back from Kafka, to a row with a known
+   * truth.
+   *
+   * @param row the question (or caption) and its truth
+   * @param text what the model answered
+   */
+  public record Produced(DatasetRow row, String text) {
+    public Produced {
+      Objects.requireNonNull(row, "row");
+      Objects.requireNonNull(text, "text");
+    }
+  }
+
+  /**
+   * A model's produced answers.
+   *
+   * @param name how the report names it
+   * @param version the model version the answers carry
+   * @param answers one per row, in the report's row order
+   */
+  public record ProducedAnswers(String name, String version, List<Produced> answers) {
+    public ProducedAnswers {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(version, "version");
+      answers = List.copyOf(answers);
+    }
+  }
+
+  /**
+   * Scores answers that were produced elsewhere, as {@link #evaluate} scores the engine's: the same
+   * per-type accuracy, confusions and (with two models) disagreements.
+   *
+   * @param source what the rows came from, as the report names it
+   * @param split the part of the source, as the report names it
+   * @param notes what the caller left out, printed with the report's own notes
+   * @param models one or two models that answered the same rows in the same order
+   * @throws DatasetMismatchException when there are no rows
+   * @throws IllegalArgumentException when the models did not answer the same rows
+   */
+  public EvaluationReport score(
+      String source, String split, List<String> notes, List<ProducedAnswers> models) {
+    if (models.isEmpty() || models.get(0).answers().isEmpty()) {
+      throw new DatasetMismatchException(source + ": no rows with a known truth to score");
+    }
+    List<DatasetRow> rows = models.get(0).answers().stream().map(Produced::row).toList();
+    List<ModelAnswers> all = new ArrayList<>();
+    for (ProducedAnswers m : models) {
+      List<DatasetRow> theirs = m.answers().stream().map(Produced::row).toList();
+      if (!theirs.equals(rows)) {
+        throw new IllegalArgumentException(
+            m.name() + " answered other rows than " + models.get(0).name() + ": expected the same");
+      }
+      all.add(
+          new ModelAnswers(
+              m.name(),
+              m.version(),
+              m.answers().stream().map(a -> new Answer(a.row(), a.text(), null)).toList()));
+    }
+    return report(source, split, rows, notes, all);
+  }
+
   // --- the dataset ----------------------------------------------------------------------------
 
   Data load(Path directory, String split) {
@@ -339,15 +401,23 @@ public final class Evaluation {
   // --- scoring ----------------------------------------------------------------------------------
 
   private EvaluationReport report(Data data, List<ModelAnswers> all) {
-    List<String> notes = new ArrayList<>(data.notes());
+    return report(data.directory().toString(), data.split(), data.rows(), data.notes(), all);
+  }
+
+  private EvaluationReport report(
+      String source,
+      String split,
+      List<DatasetRow> rows,
+      List<String> given,
+      List<ModelAnswers> all) {
+    List<String> notes = new ArrayList<>(given);
     Map<String, Integer> perType = new LinkedHashMap<>();
     templates.types().forEach(t -> perType.put(t, 0));
-    data.rows().forEach(r -> perType.merge(r.type(), 1, Integer::sum));
+    rows.forEach(r -> perType.merge(r.type(), 1, Integer::sum));
     perType.forEach(
         (type, n) -> {
           if (n == 0) {
-            notes.add(
-                "no rows of type '" + type + "' in split '" + data.split() + "': not measured");
+            notes.add("no rows of type '" + type + "' in split '" + split + "': not measured");
           }
         });
     List<ModelReport> models = new ArrayList<>();
@@ -355,8 +425,7 @@ public final class Evaluation {
       models.add(score(m, perType.keySet(), notes));
     }
     Comparison comparison = all.size() >= 2 ? compare(all.get(0), all.get(1)) : null;
-    return new EvaluationReport(
-        data.directory().toString(), data.split(), data.rows().size(), notes, models, comparison);
+    return new EvaluationReport(source, split, rows.size(), notes, models, comparison);
   }
 
   private ModelReport score(ModelAnswers m, Set<String> types, List<String> notes) {

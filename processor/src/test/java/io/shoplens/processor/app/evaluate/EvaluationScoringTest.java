@@ -36,32 +36,30 @@ class EvaluationScoringTest {
   @TempDir Path data;
 
   /** Model A: right after normalisation almost everywhere; one request fails. */
-  final FakeEngine modelA =
-      new FakeEngine()
-          .version("model-a")
-          .answeringFrom(
-              Map.of(
-                  "What colour is it?", "Navy Blue",
-                  "what colour is the shirt?", "white",
-                  "What type of product is this?", "a tee",
-                  "What is this?", "trainers",
-                  "Is this shoe suitable for outdoor activities?", "Yes",
-                  "caption", "a white shirt with stripes",
-                  "Which colour?", FakeEngine.FAIL));
+  static final Map<String, String> ANSWERS_A =
+      Map.of(
+          "What colour is it?", "Navy Blue",
+          "what colour is the shirt?", "white",
+          "What type of product is this?", "a tee",
+          "What is this?", "trainers",
+          "Is this shoe suitable for outdoor activities?", "Yes",
+          "caption", "a white shirt with stripes",
+          "Which colour?", FakeEngine.FAIL);
+
+  final FakeEngine modelA = new FakeEngine().version("model-a").answeringFrom(ANSWERS_A);
 
   /** Model B: right exactly twice, wrong three times. */
-  final FakeEngine modelB =
-      new FakeEngine()
-          .version("model-b")
-          .answeringFrom(
-              Map.of(
-                  "What colour is it?", "blue",
-                  "what colour is the shirt?", "it is red",
-                  "What type of product is this?", "t-shirt",
-                  "What is this?", "boots",
-                  "Is this shoe suitable for outdoor activities?", "yes",
-                  "caption", "a red shirt",
-                  "Which colour?", "green"));
+  static final Map<String, String> ANSWERS_B =
+      Map.of(
+          "What colour is it?", "blue",
+          "what colour is the shirt?", "it is red",
+          "What type of product is this?", "t-shirt",
+          "What is this?", "boots",
+          "Is this shoe suitable for outdoor activities?", "yes",
+          "caption", "a red shirt",
+          "Which colour?", "green");
+
+  final FakeEngine modelB = new FakeEngine().version("model-b").answeringFrom(ANSWERS_B);
 
   @BeforeEach
   void dataset() throws IOException {
@@ -168,6 +166,86 @@ class EvaluationScoringTest {
                 "p-a.png", "colour", "What colour is it?", "navy blue", "Navy Blue", "blue"),
             new EvaluationReport.Disagreement(
                 "p-a.png", "colour", "what colour is the shirt?", "white", "white", "it is red"));
+  }
+
+  @Test
+  void shouldScoreAnswersProducedElsewhereAsItScoresTheEnginesAnswers() {
+    // Given the answers both models give to the test split, as if read back from Kafka (the row
+    // that A failed on left out: outputs of a window exist only for requests that succeeded)
+    Evaluation evaluation = evaluation(20);
+    EvaluationReport asked =
+        evaluation.evaluate(data, "test", List.of(under(modelA), under(modelB)));
+    List<DatasetRow> rows =
+        evaluation.load(data, "test").rows().stream()
+            .filter(r -> !"Which colour?".equals(r.question()))
+            .toList();
+    List<Evaluation.Produced> a = new ArrayList<>();
+    List<Evaluation.Produced> b = new ArrayList<>();
+    for (DatasetRow r : rows) {
+      String key = r.question() == null ? "caption" : r.question();
+      a.add(new Evaluation.Produced(r, ANSWERS_A.get(key)));
+      b.add(new Evaluation.Produced(r, ANSWERS_B.get(key)));
+    }
+
+    // When they are scored
+    EvaluationReport scored =
+        evaluation.score(
+            "window",
+            "w",
+            List.of("a note"),
+            List.of(
+                new Evaluation.ProducedAnswers("a", "model-a", a),
+                new Evaluation.ProducedAnswers("b", "model-b", b)));
+
+    // Then every type, confusion and disagreement is what the dataset evaluation counted
+    assertThat(scored.rows()).isEqualTo(6);
+    assertThat(scored.notes()).contains("a note");
+    for (int m = 0; m < 2; m++) {
+      ModelReport engine = asked.models().get(m);
+      ModelReport produced = scored.models().get(m);
+      assertThat(produced.modelVersion()).isEqualTo(engine.modelVersion());
+      for (String type : engine.types().keySet()) {
+        TypeScore e = engine.types().get(type);
+        // The row left out: A failed on it (wrong there), B answered it right ("green")
+        int lessRows = type.equals("colour") ? 1 : 0;
+        int lessRight = type.equals("colour") && m == 1 ? 1 : 0;
+        assertThat(produced.types().get(type))
+            .as(type)
+            .isEqualTo(
+                new TypeScore(
+                    type, e.rows() - lessRows, e.exact() - lessRight, e.normalised() - lessRight));
+      }
+    }
+    assertThat(scored.models().get(0).confusions()).isEqualTo(asked.models().get(0).confusions());
+    assertThat(scored.models().get(1).confusions().get("category"))
+        .isEqualTo(asked.models().get(1).confusions().get("category"));
+    assertThat(scored.models().get(1).confusions().get("colour").counts())
+        .isEqualTo(Map.of("blue", Map.of("blue", 1), "white", Map.of("red", 1)));
+    assertThat(scored.comparison()).isEqualTo(asked.comparison());
+  }
+
+  @Test
+  void shouldRefuseProducedAnswersOfDifferentRows() {
+    DatasetRow colour = row("a.png", "colour", "What colour is it?", "white", "w");
+    DatasetRow kind = row("a.png", "category", "What is this?", "shirt", "w");
+
+    assertThatThrownBy(
+            () ->
+                evaluation(20)
+                    .score(
+                        "window",
+                        "w",
+                        List.of(),
+                        List.of(
+                            new Evaluation.ProducedAnswers(
+                                "a", "v1", List.of(new Evaluation.Produced(colour, "white"))),
+                            new Evaluation.ProducedAnswers(
+                                "b", "v2", List.of(new Evaluation.Produced(kind, "shirt"))))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("b answered other rows than a");
+    assertThatThrownBy(() -> evaluation(20).score("window", "w", List.of(), List.of()))
+        .isInstanceOf(Evaluation.DatasetMismatchException.class)
+        .hasMessageContaining("no rows with a known truth");
   }
 
   @Test
