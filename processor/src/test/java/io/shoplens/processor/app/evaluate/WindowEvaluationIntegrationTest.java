@@ -23,6 +23,7 @@ import io.shoplens.processor.app.replay.ReplayRequest;
 import io.shoplens.processor.app.replay.ReplayRunner;
 import io.shoplens.processor.app.replay.ReplaySummary;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
+import io.shoplens.processor.testing.KafkaTestClients;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import java.io.PrintWriter;
@@ -34,7 +35,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,13 +43,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -272,24 +268,7 @@ class WindowEvaluationIntegrationTest {
   }
 
   static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts =
-          c.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts);
-      while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p))) {
-        c.poll(Duration.ofMillis(100)).forEach(out::add);
-      }
-    }
-    return out;
+    return KafkaTestClients.readAllCommitted(kafka, topic);
   }
 
   /** Every answer on the topic by question id, of the live run (null) or a replay run id. */
