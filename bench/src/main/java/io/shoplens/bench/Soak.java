@@ -217,13 +217,12 @@ public final class Soak {
         }
         // A few more polls: a duplicate that is merely late is counted too.
         TimeUnit.SECONDS.sleep(5);
+        // SIGTERM while the broker is still up, so that ShopLens's shutdown can commit.
+        stop(child);
       }
     } finally {
-      if (child != null) {
-        child.destroy();
-        if (!child.waitFor(60, TimeUnit.SECONDS)) {
-          child.destroyForcibly();
-        }
+      if (child != null && child.isAlive()) {
+        stop(child);
       }
       MockSchemaRegistry.dropScope(scope);
     }
@@ -232,6 +231,14 @@ public final class Soak {
     Files.writeString(a.out.resolve("soak.md"), report.text());
     System.out.print(report.text());
     System.exit(report.passed() ? 0 : 1);
+  }
+
+  private static void stop(Process child) throws InterruptedException {
+    child.destroy();
+    if (!child.waitFor(60, TimeUnit.SECONDS)) {
+      child.destroyForcibly();
+      child.waitFor(30, TimeUnit.SECONDS);
+    }
   }
 
   /** The Markdown report, and whether every series was flat and every output came once. */
@@ -943,7 +950,7 @@ public final class Soak {
             Locale.ROOT,
             "Sent %d uploads and %d questions (%d send errors); read_committed: %d captioned (%d"
                 + " duplicate records), %d answered (%d duplicate records, %d unanswered after the"
-                + " drain), %d dead letters%s. ShopLens exit code after SIGTERM: %d.%n%n",
+                + " drain), %d dead letters%s. ShopLens exit code after SIGTERM: %d (143: ended by the signal after its shutdown hook ran).%n%n",
             counts.uploads.get(),
             counts.questions.get(),
             counts.sendErrors.get(),
