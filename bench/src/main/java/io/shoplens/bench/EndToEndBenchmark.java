@@ -648,7 +648,8 @@ public final class EndToEndBenchmark {
         b.kvBudgetBytes(),
         b.prefixCacheHits() - a.prefixCacheHits(),
         b.prefixCacheMisses() - a.prefixCacheMisses(),
-        b.prefixCacheBytes());
+        b.prefixCacheBytes(),
+        b.visionCacheEntries());
   }
 
   /** Nearest-rank percentile of sorted values. */

@@ -18,9 +18,10 @@ import org.apache.avro.SchemaParseException;
  * registry the demo's ShopLens uses. Only what those clients call: register and look up a schema
  * under a subject, schemas by id and by GUID, a subject's versions (latest or by number), the
  * subject list, compatibility checks and levels. No authentication: a demo, on the loopback
- * interface unless the demo is told otherwise.
+ * interface unless the demo is told otherwise. Public for {@code io.shoplens.bench.Soak}, whose
+ * ShopLens instance runs in another process.
  */
-final class DemoRegistryServer implements AutoCloseable {
+public final class DemoRegistryServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
@@ -39,7 +40,7 @@ final class DemoRegistryServer implements AutoCloseable {
    *
    * @throws io.javalin.util.JavalinBindException if the port is taken
    */
-  static DemoRegistryServer start(MockSchemaRegistryClient registry, int port) {
+  public static DemoRegistryServer start(MockSchemaRegistryClient registry, int port) {
     return start(registry, Demo.DEFAULT_BIND_ADDRESS, port);
   }
 
@@ -77,7 +78,7 @@ final class DemoRegistryServer implements AutoCloseable {
   }
 
   /** The base URL, e.g. {@code http://127.0.0.1:8085}. */
-  String url() {
+  public String url() {
     return "http://" + Demo.urlHost(bindAddress, "127.0.0.1") + ":" + app.port();
   }
 

@@ -276,10 +276,21 @@ final class FetchPolicy {
     }
     try {
       URI uri = new URI(raw);
-      if (!uri.isAbsolute() || uri.isOpaque()) {
+      // Only the scheme is shown: the rest of a relative or opaque URI is not split into parts
+      // that redact() could drop, and may carry a secret (mailto:user@host?token=...). The URI
+      // parser allows only letters, digits, '+', '-' and '.' in a scheme.
+      if (!uri.isAbsolute()) {
         throw refused(
             Reason.INVALID_REFERENCE,
-            "image reference '" + abbreviate(raw) + "' is not an absolute hierarchical URI");
+            "image reference is a relative URI, expected an absolute one such as"
+                + " https://host/path");
+      }
+      if (uri.isOpaque()) {
+        throw refused(
+            Reason.INVALID_REFERENCE,
+            "image reference is an opaque '"
+                + abbreviate(uri.getScheme())
+                + ":' URI, expected a hierarchical one such as https://host/path");
       }
       return uri;
     } catch (URISyntaxException e) {

@@ -188,7 +188,8 @@ public final class BatchingInferenceEngine implements InferenceEngine {
 
   @Override
   public EngineStats stats() {
-    return stats.snapshot(queue::size, busyRows, kvBytesInUse, kvBudgetBytes, prefixes);
+    return stats.snapshot(
+        queue::size, busyRows, kvBytesInUse, kvBudgetBytes, prefixes, cache.size());
   }
 
   @Override

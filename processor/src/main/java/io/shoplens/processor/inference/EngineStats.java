@@ -26,6 +26,8 @@ package io.shoplens.processor.inference;
  * @param prefixCacheHits image prefixes whose KV came from the prefix cache
  * @param prefixCacheMisses image prefixes computed and stored
  * @param prefixCacheBytes bytes of image-prefix KV held now (gauge)
+ * @param visionCacheEntries images whose query embeddings the vision cache holds now (gauge; at
+ *     most the configured vision cache size)
  */
 public record EngineStats(
     int queueDepth,
@@ -49,10 +51,11 @@ public record EngineStats(
     long kvBudgetBytes,
     long prefixCacheHits,
     long prefixCacheMisses,
-    long prefixCacheBytes) {
+    long prefixCacheBytes,
+    int visionCacheEntries) {
 
   /** All zero. */
   public static EngineStats empty() {
-    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 }

@@ -33,7 +33,8 @@ final class StatsRecorder {
       int busyRows,
       long kvBytesInUse,
       long kvBudgetBytes,
-      PrefixCache prefixes) {
+      PrefixCache prefixes,
+      int visionCacheEntries) {
     return new EngineStats(
         queueDepth.getAsInt(),
         submitted.sum(),
@@ -56,6 +57,7 @@ final class StatsRecorder {
         kvBudgetBytes,
         prefixes == null ? 0 : prefixes.hits.sum(),
         prefixes == null ? 0 : prefixes.misses.sum(),
-        prefixes == null ? 0 : prefixes.bytes());
+        prefixes == null ? 0 : prefixes.bytes(),
+        visionCacheEntries);
   }
 }

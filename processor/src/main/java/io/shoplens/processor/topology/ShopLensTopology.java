@@ -251,9 +251,10 @@ public final class ShopLensTopology {
   }
 
   /**
-   * Streams settings the topology relies on: exactly-once (v2) processing and the dead-letter
-   * deserialization handler on {@value Topics#DEAD_LETTERS}. Merge them under the application's own
-   * settings (which must also carry the Avro serde settings, for the handler).
+   * Streams settings the topology relies on: exactly-once (v2) processing, the dead-letter
+   * deserialization handler on {@value Topics#DEAD_LETTERS}, and one memory budget for all RocksDB
+   * stores ({@link BoundedRocksDbMemory}). Merge them under the application's own settings (which
+   * must also carry the Avro serde settings, for the handler).
    */
   public static Map<String, Object> streamsConfig() {
     return Map.of(
@@ -262,7 +263,9 @@ public final class ShopLensTopology {
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DeadLetterDeserializationHandler.class.getName(),
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
-        Topics.DEAD_LETTERS);
+        Topics.DEAD_LETTERS,
+        StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG,
+        BoundedRocksDbMemory.class.getName());
   }
 
   /**

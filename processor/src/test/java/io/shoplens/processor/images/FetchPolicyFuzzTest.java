@@ -81,7 +81,14 @@ class FetchPolicyFuzzTest {
       checked = policy.check(ref);
     } catch (ImageRefusedException refused) {
       assertThat(refused.reason()).isNotNull();
-      assertThat(refused.getMessage()).doesNotContain("?" + nullToEmpty(queryOf(uri)).strip());
+      // The URI's query stays out of the message. A message may echo another field that came
+      // instead of what was expected (a malformed sha256, a content type); when that field holds
+      // the same text, the message cannot tell where it came from, so only the URI is judged.
+      String secret = "?" + nullToEmpty(queryOf(uri)).strip();
+      String otherFields = String.join("\n", Arrays.asList(lines).subList(1, lines.length));
+      if (!otherFields.contains(secret)) {
+        assertThat(refused.getMessage()).doesNotContain(secret);
+      }
       return;
     }
     String scheme = checked.uri().getScheme().toLowerCase(Locale.ROOT);
@@ -90,7 +97,11 @@ class FetchPolicyFuzzTest {
     assertThat(config.hostAllowed(checked.host())).isTrue();
     assertThat(checked.size()).isBetween(1L, config.maxFetchBytes());
     assertThat(checked.mediaType()).startsWith("image/");
-    assertThat(checked.shown()).doesNotContain("@");
+    // No user info in the shown authority; '@' may stand in a path (RFC 3986 pchar).
+    String afterScheme = checked.shown().substring(checked.shown().indexOf("://") + 3);
+    int pathStart = afterScheme.indexOf('/');
+    assertThat(pathStart < 0 ? afterScheme : afterScheme.substring(0, pathStart))
+        .doesNotContain("@");
     String query = checked.uri().getRawQuery();
     if (query != null && !query.isEmpty() && !query.startsWith("\u2026")) {
       assertThat(checked.shown()).doesNotContain("?" + query);

@@ -412,6 +412,30 @@ class HttpImageResolverTest {
     assertThat(e.reason()).isEqualTo(Reason.SCHEME_NOT_ALLOWED);
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "mailto:someone@example.com?secret=abcdefghijklmnopqrstuvwxyz",
+        "urn:token:abcdefghijklmnopqrstuvwxyz",
+        "images/a.png?secret=abcdefghijklmnopqrstuvwxyz"
+      })
+  void shouldRefuseARelativeOrOpaqueUriWithoutShowingMoreThanItsScheme(String uri) {
+    // Given a reference that is not absolute and hierarchical, with a secret after the scheme
+    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts("shop.example").build();
+
+    // When
+    ImageRefusedException e = refusedNow(config, failingDns(), ref(uri, PNG_SHA, 10));
+
+    // Then it is refused, and the message (logged and dead-lettered) does not carry the secret
+    assertThat(e.reason()).isEqualTo(Reason.INVALID_REFERENCE);
+    assertThat(e.getMessage())
+        .contains("expected")
+        .doesNotContain("abcdefghijklmnopqrstuvwxyz")
+        .doesNotContain("someone");
+    assertThat(lookups).isEmpty();
+    assertThat(connections).hasValue(0);
+  }
+
   @Test
   void shouldRefuseAHostOffTheAllowListWithoutLookingItUp() {
     ImageResolverConfig config =

@@ -106,6 +106,7 @@ class BatchingInferenceEngineTest {
     assertThat(stats.visionRuns()).isEqualTo(1);
     assertThat(stats.visionCacheMisses()).isEqualTo(1);
     assertThat(stats.visionCacheHits()).isEqualTo(1);
+    assertThat(stats.visionCacheEntries()).isEqualTo(1);
     assertThat(gated.visionCalls).isEqualTo(1);
     assertThat(first.visionCacheHit()).isFalse();
     assertThat(second.visionCacheHit()).isTrue();

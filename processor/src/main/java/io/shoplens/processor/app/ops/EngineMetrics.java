@@ -24,7 +24,8 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code shoplens.engine.tokens.generated} and {@code shoplens.engine.tokens.per.second}
  *       (generated tokens over decode time since start)
  *   <li>{@code shoplens.engine.vision.cache{result}} (hit, miss) and {@code
- *       shoplens.engine.vision.cache.hit.ratio}
+ *       shoplens.engine.vision.cache.hit.ratio}; {@code shoplens.engine.vision.cache.entries}:
+ *       images held now (at most the configured vision cache size)
  *   <li>{@code shoplens.engine.rows.busy}: decoding rows held by requests now (slots busy), and
  *       {@code shoplens.engine.kv.bytes{kind}} (in_use, budget): the running batch's KV cache
  *   <li>{@code shoplens.engine.prefix.cache{result}} (hit, miss) and {@code
@@ -137,6 +138,11 @@ public final class EngineMetrics implements MeterBinder {
           long total = s.visionCacheHits() + s.visionCacheMisses();
           return total == 0 ? 0 : (double) s.visionCacheHits() / total;
         });
+    gauge(
+        registry,
+        "shoplens.engine.vision.cache.entries",
+        "Images whose query embeddings the vision cache holds now",
+        EngineStats::visionCacheEntries);
     gauge(
         registry,
         "shoplens.engine.rows.busy",

@@ -10,10 +10,11 @@ class EngineMetricsTest {
 
   @Test
   void givenEngineStatsWhenScrapedThenRowsKvAndPrefixCacheAreMeters() {
-    // Given stats with 3 busy rows, 1 MiB of KV of a 4 MiB budget and prefix cache traffic
+    // Given stats with 3 busy rows, 1 MiB of KV of a 4 MiB budget, prefix cache traffic and 7
+    // images in the vision cache
     EngineStats stats =
         new EngineStats(
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1 << 20, 4 << 20, 5, 2, 4096);
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1 << 20, 4 << 20, 5, 2, 4096, 7);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     EngineMetrics metrics = new EngineMetrics(() -> stats);
 
@@ -41,5 +42,6 @@ class EngineMetricsTest {
                 .count())
         .isEqualTo(2);
     assertThat(registry.get("shoplens.engine.prefix.cache.bytes").gauge().value()).isEqualTo(4096);
+    assertThat(registry.get("shoplens.engine.vision.cache.entries").gauge().value()).isEqualTo(7);
   }
 }
