@@ -16,10 +16,7 @@ import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.MockSchemaRegistry;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,7 +37,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
-import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -348,7 +343,9 @@ public final class EndToEndBenchmark {
       for (int q = 0; q < a.questions; q++) {
         qs.add(QUESTIONS[(u + q) % QUESTIONS.length]);
       }
-      units.add(new Unit("bench-" + (seedBase + u), syntheticPng(seedBase + u), qs, new long[1]));
+      units.add(
+          new Unit(
+              "bench-" + (seedBase + u), SyntheticImages.png(seedBase + u, 128), qs, new long[1]));
     }
     return units;
   }
@@ -656,27 +653,6 @@ public final class EndToEndBenchmark {
   private static long percentile(long[] sorted, double p) {
     int rank = (int) Math.ceil(p / 100 * sorted.length);
     return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
-  }
-
-  /** A PNG of deterministic noise over a gradient, different for every seed. */
-  private static byte[] syntheticPng(int seed) {
-    SplittableRandom random = new SplittableRandom(seed);
-    BufferedImage img = new BufferedImage(128, 128, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < img.getHeight(); y++) {
-      for (int x = 0; x < img.getWidth(); x++) {
-        int r = (x * 2 + random.nextInt(32)) & 0xFF;
-        int g = (y * 2 + random.nextInt(32)) & 0xFF;
-        int b = (seed * 37 + random.nextInt(32)) & 0xFF;
-        img.setRGB(x, y, (r << 16) | (g << 8) | b);
-      }
-    }
-    try {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ImageIO.write(img, "png", out);
-      return out.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafkaCluster kafka) {

@@ -12,8 +12,6 @@ import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.MockSchemaRegistry;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -37,7 +35,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,7 +44,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -255,7 +251,8 @@ public final class Soak {
             .setUserId("soak")
             .setProductId(null)
             .setImage(
-                new InlineImage(ByteBuffer.wrap(syntheticPng((int) (i % a.images))), "image/png"))
+                new InlineImage(
+                    ByteBuffer.wrap(SyntheticImages.png((int) (i % a.images), 96)), "image/png"))
             .setUploadedAt(Instant.now())
             .build();
     send(producer, topics.imageUploads(), uploadId, upload, counts);
@@ -292,27 +289,6 @@ public final class Soak {
             counts.sendErrors.incrementAndGet();
           }
         });
-  }
-
-  /** A 96x96 PNG of deterministic noise over a gradient, different for every seed. */
-  private static byte[] syntheticPng(int seed) {
-    SplittableRandom random = new SplittableRandom(seed);
-    BufferedImage img = new BufferedImage(96, 96, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < img.getHeight(); y++) {
-      for (int x = 0; x < img.getWidth(); x++) {
-        int r = (x * 2 + random.nextInt(32)) & 0xFF;
-        int g = (y * 2 + random.nextInt(32)) & 0xFF;
-        int b = (seed * 37 + random.nextInt(32)) & 0xFF;
-        img.setRGB(x, y, (r << 16) | (g << 8) | b);
-      }
-    }
-    try {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ImageIO.write(img, "png", out);
-      return out.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafkaCluster kafka) {
