@@ -2,10 +2,8 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
-import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
-import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -110,10 +108,7 @@ final class ProduceCommand implements Callable<Integer> {
     Topics topics = Topics.create(props);
 
     try (OutputWatcher watcher = new OutputWatcher(props, false)) {
-      Map<String, Object> producerProps = KafkaClientConfigs.producer(props);
-      producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-      producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-      producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
+      Map<String, Object> producerProps = InputEvents.producerSettings(props);
       Set<String> pending = new LinkedHashSet<>();
       try (KafkaProducer<String, ImageUploaded> uploads =
               new KafkaProducer<>(
