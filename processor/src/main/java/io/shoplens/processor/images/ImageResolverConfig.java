@@ -1,5 +1,9 @@
 package io.shoplens.processor.images;
 
+import static io.shoplens.processor.options.OptionChecks.atLeast;
+import static io.shoplens.processor.options.OptionChecks.positive;
+import static io.shoplens.processor.options.OptionChecks.require;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -60,21 +64,18 @@ public record ImageResolverConfig(
 
   public ImageResolverConfig {
     Objects.requireNonNull(allowedHosts, "allowedHosts");
-    Objects.requireNonNull(connectTimeout, "connectTimeout");
-    Objects.requireNonNull(readTimeout, "readTimeout");
-    Objects.requireNonNull(totalTimeout, "totalTimeout");
-    require(maxInlineBytes >= 1, "maxInlineBytes must be >= 1, got " + maxInlineBytes);
-    require(maxFetchBytes >= 1, "maxFetchBytes must be >= 1, got " + maxFetchBytes);
+    atLeast("maxInlineBytes", maxInlineBytes, 1);
+    atLeast("maxFetchBytes", maxFetchBytes, 1);
     // The body is collected in one byte[].
     require(
         maxFetchBytes <= Integer.MAX_VALUE - 8,
         "maxFetchBytes must be < 2 GiB, got " + maxFetchBytes);
-    require(maxRedirects >= 0, "maxRedirects must be >= 0, got " + maxRedirects);
-    requirePositive(connectTimeout, "connectTimeout");
-    requirePositive(readTimeout, "readTimeout");
-    requirePositive(totalTimeout, "totalTimeout");
-    require(fetchThreads >= 1, "fetchThreads must be >= 1, got " + fetchThreads);
-    require(maxQueuedFetches >= 1, "maxQueuedFetches must be >= 1, got " + maxQueuedFetches);
+    atLeast("maxRedirects", maxRedirects, 0);
+    positive("connectTimeout", connectTimeout);
+    positive("readTimeout", readTimeout);
+    positive("totalTimeout", totalTimeout);
+    atLeast("fetchThreads", fetchThreads, 1);
+    atLeast("maxQueuedFetches", maxQueuedFetches, 1);
     allowedHosts = allowedHosts.stream().map(ImageResolverConfig::normalizePattern).toList();
   }
 
@@ -260,16 +261,6 @@ public record ImageResolverConfig(
           totalTimeout,
           fetchThreads,
           maxQueuedFetches);
-    }
-  }
-
-  private static void requirePositive(Duration d, String name) {
-    require(!d.isNegative() && !d.isZero(), name + " must be positive, got " + d);
-  }
-
-  private static void require(boolean condition, String message) {
-    if (!condition) {
-      throw new IllegalArgumentException(message);
     }
   }
 }

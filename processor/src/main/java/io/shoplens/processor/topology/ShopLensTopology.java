@@ -278,6 +278,18 @@ public final class ShopLensTopology {
     return store(config, name, Serdes.String(), values);
   }
 
+  /**
+   * A global key-value store by string key, of the configured type, filled from its source topic:
+   * never changelogged (the topic is its log) and uncached (every instance reads it as it is
+   * restored).
+   */
+  public static <V> StoreBuilder<KeyValueStore<String, V>> globalStore(
+      ShopLensTopologyConfig config, String name, Serde<V> values) {
+    return Stores.keyValueStoreBuilder(config.storeType().supplier(name), Serdes.String(), values)
+        .withLoggingDisabled()
+        .withCachingDisabled();
+  }
+
   private static <K, V> StoreBuilder<KeyValueStore<K, V>> store(
       ShopLensTopologyConfig config, String name, Serde<K> keys, Serde<V> values) {
     return Stores.keyValueStoreBuilder(config.storeType().supplier(name), keys, values)

@@ -1,5 +1,12 @@
 package io.shoplens.processor.topology;
 
+import static io.shoplens.processor.options.OptionChecks.atLeast;
+import static io.shoplens.processor.options.OptionChecks.inRange;
+import static io.shoplens.processor.options.OptionChecks.notBlank;
+import static io.shoplens.processor.options.OptionChecks.notNegative;
+import static io.shoplens.processor.options.OptionChecks.positive;
+import static io.shoplens.processor.options.OptionChecks.require;
+
 import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
@@ -142,38 +149,29 @@ public record ShopLensTopologyConfig(
     for (AttributePrompt p : attributePrompts) {
       require(names.add(p.name()), "attribute prompt names must be unique, repeated: " + p.name());
     }
-    require(!modelId.isBlank(), "modelId must not be blank");
-    require(imageTokens >= 0, "imageTokens must be >= 0, got " + imageTokens);
-    require(maxQuestionChars >= 1, "maxQuestionChars must be >= 1, got " + maxQuestionChars);
-    require(
-        maxNewTokensLimit >= 1 && maxNewTokensLimit <= DecodingOptions.MAX_NEW_TOKENS_LIMIT,
-        "maxNewTokensLimit must be in [1, "
-            + DecodingOptions.MAX_NEW_TOKENS_LIMIT
-            + "], got "
-            + maxNewTokensLimit);
-    require(maxInlineImageBytes >= 1, "maxInlineImageBytes must be >= 1");
-    positive(uploadRetention, "uploadRetention");
-    positive(waitingQuestionTimeout, "waitingQuestionTimeout");
-    require(maxWaitingQuestions >= 0, "maxWaitingQuestions must be >= 0");
-    require(conversationMaxTurns >= 0, "conversationMaxTurns must be >= 0");
-    require(conversationMaxTokens >= 0, "conversationMaxTokens must be >= 0");
-    positive(conversationTtl, "conversationTtl");
+    notBlank("modelId", modelId);
+    atLeast("imageTokens", imageTokens, 0);
+    atLeast("maxQuestionChars", maxQuestionChars, 1);
+    inRange("maxNewTokensLimit", maxNewTokensLimit, 1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
+    atLeast("maxInlineImageBytes", maxInlineImageBytes, 1);
+    positive("uploadRetention", uploadRetention);
+    positive("waitingQuestionTimeout", waitingQuestionTimeout);
+    atLeast("maxWaitingQuestions", maxWaitingQuestions, 0);
+    atLeast("conversationMaxTurns", conversationMaxTurns, 0);
+    atLeast("conversationMaxTokens", conversationMaxTokens, 0);
+    positive("conversationTtl", conversationTtl);
     require(
         maxInFlightRequests >= 1 + attributePrompts.size(),
         "maxInFlightRequests must be at least 1 + the number of attribute prompts ("
             + (1 + attributePrompts.size())
             + ") so that one upload fits, got "
             + maxInFlightRequests);
-    positive(inFlightWaitSlice, "inFlightWaitSlice");
-    require(
-        !Objects.requireNonNull(inFlightMaxBlock, "inFlightMaxBlock").isNegative(),
-        "inFlightMaxBlock must not be negative");
-    require(maxAttempts >= 1, "maxAttempts must be >= 1, got " + maxAttempts);
-    require(
-        !Objects.requireNonNull(retryBackoff, "retryBackoff").isNegative(),
-        "retryBackoff must not be negative");
-    positive(punctuationInterval, "punctuationInterval");
-    positive(sweepInterval, "sweepInterval");
+    positive("inFlightWaitSlice", inFlightWaitSlice);
+    notNegative("inFlightMaxBlock", inFlightMaxBlock);
+    atLeast("maxAttempts", maxAttempts, 1);
+    notNegative("retryBackoff", retryBackoff);
+    positive("punctuationInterval", punctuationInterval);
+    positive("sweepInterval", sweepInterval);
     Objects.requireNonNull(storeType, "storeType");
     Objects.requireNonNull(recommendations, "recommendations");
     Objects.requireNonNull(retrieval, "retrieval");
@@ -487,17 +485,6 @@ public record ShopLensTopologyConfig(
           storeType,
           recommendations,
           retrieval);
-    }
-  }
-
-  private static void positive(Duration d, String name) {
-    Objects.requireNonNull(d, name);
-    require(!d.isNegative() && !d.isZero(), name + " must be positive, got " + d);
-  }
-
-  private static void require(boolean condition, String message) {
-    if (!condition) {
-      throw new IllegalArgumentException(message);
     }
   }
 }

@@ -10,10 +10,11 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /**
- * The settings options of the commands that read the run configuration ({@code run}, {@code
- * replay}, {@code dataset build}): {@code --config FILE} and repeatable {@code --set KEY=VALUE},
- * merged with the environment by {@link ConfigSources}. Used as a picocli {@code @Mixin}, so the
- * commands read their settings the same way.
+ * The settings options of every command that reads settings ({@code run}, {@code gateway}, {@code
+ * replay}, {@code evaluate}, {@code dataset build}, and the client settings of {@code produce} and
+ * {@code topics create}): {@code --config FILE} and repeatable {@code --set KEY=VALUE}, merged with
+ * the environment by {@link ConfigSources}. Used as a picocli {@code @Mixin}, so the commands read
+ * their settings the same way.
  */
 final class ConfigOptions {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigOptions.class);

@@ -3,7 +3,6 @@ package io.shoplens.processor.app.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.config.TopologySettings;
 import io.shoplens.processor.app.dataset.QuestionTemplates;
 import io.shoplens.processor.app.evaluate.Evaluation;
 import io.shoplens.processor.app.evaluate.EvaluationReport;
@@ -96,14 +95,7 @@ final class EvaluateCommand implements Callable<Integer> {
           "With --replay: the model versions to compare (give two, or one with --run-id).")
   List<String> modelVersions = new ArrayList<>();
 
-  @Option(
-      names = "--upload-lookback",
-      paramLabel = "DURATION",
-      converter = DurationConverter.class,
-      description =
-          "With --replay: also read uploads this long before --from, for the window's questions;"
-              + " default: shoplens.upload.retention.ms, as the replay.")
-  Duration uploadLookback;
+  @Mixin UploadLookbackOption uploadLookback;
 
   @Option(
       names = "--timeout",
@@ -211,9 +203,7 @@ final class EvaluateCommand implements Callable<Integer> {
           new WindowEvaluation.Request(
               from,
               to,
-              uploadLookback != null
-                  ? uploadLookback
-                  : Duration.ofMillis(live.getLong(TopologySettings.UPLOAD_RETENTION_MS_CONFIG)),
+              uploadLookback.resolve(live),
               runIds.stream().map(String::trim).toList(),
               modelVersions.stream().map(String::trim).toList(),
               timeout);

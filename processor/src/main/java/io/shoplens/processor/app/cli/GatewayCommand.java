@@ -23,12 +23,12 @@ final class GatewayCommand extends ServiceCommand {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayCommand.class);
 
   @Override
-  public Integer call() throws InterruptedException {
-    ShopLensConfig settings =
-        ShopLensConfig.validateForGateway(configOptions.merge(parent.env()).settings());
-    if (dryRun.printOrLog(settings, spec, LOG)) {
-      return ShopLensCli.OK;
-    }
+  ShopLensConfig settings() {
+    return ShopLensConfig.validateForGateway(configOptions.merge(parent.env()).settings());
+  }
+
+  @Override
+  int serve(ShopLensConfig settings) throws InterruptedException {
     CountDownLatch stopping = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
     // The hook lets the server close before the JVM exits: it signals, then waits (bounded).

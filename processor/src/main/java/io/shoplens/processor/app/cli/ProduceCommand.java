@@ -2,11 +2,8 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
-import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
-import io.shoplens.processor.app.config.ConfigSources;
-import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,6 +26,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -87,11 +85,8 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--product", description = "productId of the upload.")
   String product;
 
-  @Option(
-      names = {"-c", "--config"},
-      paramLabel = "FILE",
-      description = "Properties for the clients (security, registry credentials).")
-  Path config;
+  // Client security and registry credentials, read as every other command reads its settings.
+  @Mixin ConfigOptions configOptions;
 
   @Option(
       names = "--timeout",
@@ -103,7 +98,7 @@ final class ProduceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    Map<String, Object> props = ConfigSources.load(config, parent.env(), Map.of()).clientSettings();
+    Map<String, Object> props = configOptions.merge(parent.env()).clientSettings();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put("schema.registry.url", registry);
 
@@ -113,10 +108,7 @@ final class ProduceCommand implements Callable<Integer> {
     Topics topics = Topics.create(props);
 
     try (OutputWatcher watcher = new OutputWatcher(props, false)) {
-      Map<String, Object> producerProps = KafkaClientConfigs.producer(props);
-      producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-      producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-      producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
+      Map<String, Object> producerProps = InputEvents.producerSettings(props);
       Set<String> pending = new LinkedHashSet<>();
       try (KafkaProducer<String, ImageUploaded> uploads =
               new KafkaProducer<>(

@@ -1,7 +1,6 @@
 package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.config.TopologySettings;
 import io.shoplens.processor.app.replay.ReplayRequest;
 import io.shoplens.processor.app.replay.ReplayRunner;
 import java.nio.file.Path;
@@ -93,14 +92,7 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Print the partitions, offsets and record counts it would process, and exit.")
   boolean dryRun;
 
-  @Option(
-      names = "--upload-lookback",
-      paramLabel = "DURATION",
-      converter = DurationConverter.class,
-      description =
-          "Also read uploads this long before --from (stored for the window's questions, not"
-              + " captioned); default: shoplens.upload.retention.ms.")
-  Duration uploadLookback;
+  @Mixin UploadLookbackOption uploadLookback;
 
   @Option(
       names = "--cache-size",
@@ -134,9 +126,7 @@ final class ReplayCommand implements Callable<Integer> {
               model,
               applicationId.trim(),
               dryRun,
-              uploadLookback != null
-                  ? uploadLookback
-                  : Duration.ofMillis(live.getLong(TopologySettings.UPLOAD_RETENTION_MS_CONFIG)),
+              uploadLookback.resolve(live),
               cacheSize);
     } catch (IllegalArgumentException e) {
       throw new ShopLensCli.UsageException(e.getMessage());

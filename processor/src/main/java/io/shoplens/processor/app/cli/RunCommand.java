@@ -21,11 +21,12 @@ final class RunCommand extends ServiceCommand {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
   @Override
-  public Integer call() throws InterruptedException {
-    ShopLensConfig settings = configOptions.load(parent.env());
-    if (dryRun.printOrLog(settings, spec, LOG)) {
-      return ShopLensCli.OK;
-    }
+  ShopLensConfig settings() {
+    return configOptions.load(parent.env());
+  }
+
+  @Override
+  int serve(ShopLensConfig settings) throws InterruptedException {
     ShopLensApplication app = ShopLensApplication.start(settings);
     Thread hook = new Thread(app::close, "shoplens-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

@@ -8,7 +8,6 @@ import io.shoplens.processor.app.config.RetrievalSettings;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +18,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -61,11 +61,9 @@ final class TopicsCommand extends CommandGroup {
             "Brokers (default: bootstrap.servers from --config or KAFKA_BOOTSTRAP_SERVERS).")
     String bootstrap;
 
-    @Option(
-        names = {"-c", "--config"},
-        paramLabel = "FILE",
-        description = "Properties for the admin client (security settings); ShopLens keys ignored.")
-    Path config;
+    // The admin client's security settings, and the recommendation and retrieval settings that
+    // say which compacted topics are needed, read as every other command reads its settings.
+    @Mixin ConfigOptions configOptions;
 
     @Option(
         names = {"-p", "--partitions"},
@@ -119,8 +117,7 @@ final class TopicsCommand extends CommandGroup {
         throw new ShopLensCli.UsageException(
             "--replication-factor must be at least 1, got " + replication);
       }
-      Map<String, String> settings =
-          ConfigSources.load(config, parent.parent.env(), Map.of()).settings();
+      Map<String, String> settings = configOptions.merge(parent.parent.env()).settings();
       List<String> compacted = compactedTopics(settings);
       Map<String, Object> props = ConfigSources.clientSettings(settings);
       if (bootstrap != null) {

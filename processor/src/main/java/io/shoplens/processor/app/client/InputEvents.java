@@ -4,14 +4,38 @@ import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.InlineImage;
 import io.shoplens.events.QuestionAsked;
+import io.shoplens.processor.app.admin.TopicAdmin;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.inference.image.ImageDigest;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
-/** Builds the input events the command line publishes (demo and produce). */
+/**
+ * Builds the input events the command line publishes (demo and produce), and the settings of the
+ * producers that publish them (produce and the gateway).
+ */
 public final class InputEvents {
   private InputEvents() {}
+
+  /**
+   * The settings of a producer of ShopLens's input topics: the client's producer settings, acks
+   * from every in-sync replica with idempotence (an acknowledged upload is one ShopLens will see,
+   * once), and requests as large as the uploads topic's {@code max.message.bytes}, so that an
+   * inline image up to that limit is sent rather than refused by the producer.
+   *
+   * @param clientProps cluster, security and serde settings; only the producer's are kept
+   * @return a new mutable map
+   */
+  public static Map<String, Object> producerSettings(Map<String, ?> clientProps) {
+    Map<String, Object> props = KafkaClientConfigs.producer(clientProps);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
+    return props;
+  }
 
   /** An upload carrying its image inline. */
   public static ImageUploaded inlineUpload(

@@ -2,7 +2,6 @@ package io.shoplens.processor.app.config;
 
 import io.shoplens.processor.app.gateway.GatewayConfig;
 import java.time.Duration;
-import java.util.List;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -150,11 +149,6 @@ public final class GatewaySettings {
 
   /** The gateway's options from the settings. */
   static GatewayConfig gatewayConfig(ShopLensConfig c) {
-    List<String> origins =
-        c.getList(CORS_ALLOWED_ORIGINS_CONFIG).stream()
-            .map(String::trim)
-            .filter(s -> !s.isEmpty())
-            .toList();
     return GatewayConfig.builder()
         .port(c.getInt(PORT_CONFIG))
         .bindAddress(c.getString(BIND_ADDRESS_CONFIG).trim())
@@ -162,7 +156,7 @@ public final class GatewaySettings {
         .maxQuestionChars(c.getInt(MAX_QUESTION_CHARS_CONFIG))
         .requestsPerMinute(c.getInt(REQUESTS_PER_MINUTE_CONFIG))
         .apiKey(c.getPassword(API_KEY_CONFIG))
-        .corsAllowedOrigins(origins)
+        .corsAllowedOrigins(c.listEntries(CORS_ALLOWED_ORIGINS_CONFIG))
         .viewTtl(Duration.ofMillis(c.getLong(VIEW_TTL_MS_CONFIG)))
         .viewMaxUploads(c.getInt(VIEW_MAX_UPLOADS_CONFIG))
         .pageEnabled(c.getBoolean(PAGE_ENABLED_CONFIG))

@@ -126,8 +126,7 @@ public final class ImageSettings {
     return ImageResolverConfig.builder()
         .maxInlineBytes(c.getLong(IMAGE_INLINE_MAX_BYTES_CONFIG))
         .maxFetchBytes(c.getLong(IMAGE_FETCH_MAX_BYTES_CONFIG))
-        .allowedHosts(
-            c.getList(IMAGE_ALLOWED_HOSTS_CONFIG).stream().filter(h -> !h.isBlank()).toList())
+        .allowedHosts(c.listEntries(IMAGE_ALLOWED_HOSTS_CONFIG))
         .allowHttp(c.getBoolean(IMAGE_ALLOW_HTTP_CONFIG))
         .allowLoopback(privateAllowed)
         .allowPrivateNetworks(privateAllowed)

@@ -43,7 +43,7 @@ public final class KafkaSettings {
   }
 
   static void check(ShopLensConfig c, List<String> problems) {
-    if (c.getList(BOOTSTRAP_SERVERS_CONFIG).stream().allMatch(String::isBlank)) {
+    if (c.listEntries(BOOTSTRAP_SERVERS_CONFIG).isEmpty()) {
       problems.add(BOOTSTRAP_SERVERS_CONFIG + ": must name at least one broker (host:port)");
     }
     if (c.getString(APPLICATION_ID_CONFIG).isBlank()) {

@@ -102,10 +102,7 @@ public final class RegistrySettings {
 
   /** Registry URLs, trimmed, blanks dropped. */
   static List<String> urls(ShopLensConfig c) {
-    return c.getList(SCHEMA_REGISTRY_URL_CONFIG).stream()
-        .map(String::trim)
-        .filter(s -> !s.isEmpty())
-        .toList();
+    return c.listEntries(SCHEMA_REGISTRY_URL_CONFIG);
   }
 
   /** The registry client's settings, secrets as plain strings (the client needs them). */

@@ -307,6 +307,14 @@ public final class ShopLensConfig extends AbstractConfig {
     return ModelSettings.engineConfig(this);
   }
 
+  /**
+   * The entries of a list setting, trimmed, blank ones dropped: {@code "a, ,b,"} is {@code [a, b]}
+   * for every list setting alike.
+   */
+  List<String> listEntries(String key) {
+    return getList(key).stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
   // --- Kafka clients -----------------------------------------------------------------------------
 
   /**

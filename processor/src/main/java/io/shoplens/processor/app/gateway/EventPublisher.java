@@ -1,11 +1,9 @@
 package io.shoplens.processor.app.gateway;
 
-import io.shoplens.processor.app.admin.TopicAdmin;
-import io.shoplens.processor.app.config.KafkaClientConfigs;
+import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -28,10 +26,7 @@ final class EventPublisher implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
 
   EventPublisher(Map<String, Object> clientProps) {
-    Map<String, Object> props = new HashMap<>(KafkaClientConfigs.producer(clientProps));
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.LARGE_MESSAGE_BYTES);
+    Map<String, Object> props = InputEvents.producerSettings(clientProps);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "shoplens-gateway");
     producer =
         new KafkaProducer<>(props, Topics.keySerde().serializer(), new ByteArraySerializer());

@@ -1,5 +1,11 @@
 package io.shoplens.processor.app.gateway;
 
+import static io.shoplens.processor.options.OptionChecks.atLeast;
+import static io.shoplens.processor.options.OptionChecks.inRange;
+import static io.shoplens.processor.options.OptionChecks.notBlank;
+import static io.shoplens.processor.options.OptionChecks.positive;
+import static io.shoplens.processor.options.OptionChecks.require;
+
 import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.QuestionDecoding;
@@ -63,8 +69,8 @@ public record GatewayConfig(
     Objects.requireNonNull(answerOptions, "answerOptions");
     Objects.requireNonNull(searchTimeout, "searchTimeout");
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
-    require(port >= 0 && port <= 65535, "port must be in [0, 65535], got " + port);
-    require(!bindAddress.isBlank(), "bindAddress must not be blank");
+    inRange("port", port, 0, 65535);
+    notBlank("bindAddress", bindAddress);
     require(
         maxQuestionChars <= MAX_QUESTION_CHARS_LIMIT,
         "maxQuestionChars must be at most "
@@ -73,18 +79,13 @@ public record GatewayConfig(
             + MAX_JSON_BYTES
             + " bytes), got "
             + maxQuestionChars);
-    require(maxImageBytes >= 1, "maxImageBytes must be >= 1, got " + maxImageBytes);
-    require(maxQuestionChars >= 1, "maxQuestionChars must be >= 1, got " + maxQuestionChars);
-    require(requestsPerMinute >= 0, "requestsPerMinute must be >= 0, got " + requestsPerMinute);
+    atLeast("maxImageBytes", maxImageBytes, 1);
+    atLeast("maxQuestionChars", maxQuestionChars, 1);
+    atLeast("requestsPerMinute", requestsPerMinute, 0);
     require(apiKey == null || !apiKey.value().isBlank(), "apiKey must not be blank when it is set");
-    require(!viewTtl.isNegative() && !viewTtl.isZero(), "viewTtl must be positive, got " + viewTtl);
-    require(viewMaxUploads >= 1, "viewMaxUploads must be >= 1, got " + viewMaxUploads);
-    require(
-        maxNewTokensLimit >= 1 && maxNewTokensLimit <= DecodingOptions.MAX_NEW_TOKENS_LIMIT,
-        "maxNewTokensLimit must be in [1, "
-            + DecodingOptions.MAX_NEW_TOKENS_LIMIT
-            + "], got "
-            + maxNewTokensLimit);
+    positive("viewTtl", viewTtl);
+    atLeast("viewMaxUploads", viewMaxUploads, 1);
+    inRange("maxNewTokensLimit", maxNewTokensLimit, 1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
     require(
         searchMaxQueryChars >= 1 && searchMaxQueryChars <= MAX_QUESTION_CHARS_LIMIT,
         "searchMaxQueryChars must be in [1, "
@@ -93,7 +94,7 @@ public record GatewayConfig(
             + MAX_JSON_BYTES
             + " bytes), got "
             + searchMaxQueryChars);
-    require(searchMaxLimit >= 1, "searchMaxLimit must be >= 1, got " + searchMaxLimit);
+    atLeast("searchMaxLimit", searchMaxLimit, 1);
     require(
         !searchTimeout.isNegative() && searchTimeout.compareTo(MAX_SEARCH_TIMEOUT) <= 0,
         "searchTimeout must be in [0, " + MAX_SEARCH_TIMEOUT + "], got " + searchTimeout);
@@ -148,12 +149,6 @@ public record GatewayConfig(
 
   public Builder toBuilder() {
     return new Builder(this);
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
   }
 
   /** Changes some options; {@link #build()} validates them all. */

@@ -19,8 +19,13 @@ public interface JobWork<J extends AsyncJob<J>, R> {
    */
   CompletableFuture<R> start(J job);
 
-  /** The engine requests one start of {@code job} makes: its share of the in-flight bound. */
-  int weight(J job);
+  /**
+   * The engine requests one start of {@code job} makes: its share of the in-flight bound. One,
+   * unless the domain's jobs make several (an upload's caption and attribute prompts).
+   */
+  default int weight(J job) {
+    return 1;
+  }
 
   /** Forwards what a finished job yields; the job is deleted in the same transaction. */
   void succeeded(J job, R result, long now);

@@ -2,7 +2,6 @@ package io.shoplens.processor.topology.recommend;
 
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageReference;
-import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.Product;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.images.ImageResolver.ResolvedImage;
@@ -13,9 +12,9 @@ import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.jobs.AsyncJobs;
-import io.shoplens.processor.topology.jobs.DeadLetters;
 import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.processor.topology.jobs.JobWork;
+import io.shoplens.processor.topology.jobs.KeyedValues;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -94,7 +93,11 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     Origin origin = Origin.of(context, record);
     CatalogJob job = new CatalogJob(productId, origin, 0);
     if (productId == null) {
-      deadLetter(job, ProcessingStage.VALIDATE, "NullKey", "catalog record has no key");
+      forward(
+          job,
+          new CatalogOutput.Dead(
+              KeyedValues.missingKey(origin, "catalog record", context.currentSystemTimeMs())),
+          null);
       return;
     }
     // Whatever was pending for this product is superseded by this record.
@@ -103,24 +106,16 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       forward(job, new CatalogOutput.Delete(), null);
       return;
     }
-    Product product;
-    try {
-      product = products.deserialize(origin.topic(), record.headers(), record.value());
-    } catch (RuntimeException e) {
-      forward(
-          job,
-          new CatalogOutput.Dead(
-              DeadLetters.of(
-                  origin, ProcessingStage.DESERIALIZE, e, 1, context.currentSystemTimeMs())),
-          null);
-      return;
-    }
-    if (!productId.equals(product.getProductId())) {
-      deadLetter(
-          job,
-          ProcessingStage.VALIDATE,
-          "KeyMismatch",
-          "record key " + productId + " differs from productId " + product.getProductId());
+    Product product =
+        KeyedValues.read(
+            products,
+            record,
+            origin,
+            "productId",
+            Product::getProductId,
+            context.currentSystemTimeMs(),
+            letter -> forward(job, new CatalogOutput.Dead(letter), null));
+    if (product == null) {
       return;
     }
     CatalogEntry entry = entry(job, product);
@@ -148,11 +143,6 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
 
   /** The catalog domain of the job protocol: a product's image in, its embedding out. */
   private final class Work implements JobWork<CatalogJob, float[]> {
-    @Override
-    public int weight(CatalogJob job) {
-      return 1;
-    }
-
     @Override
     public CompletableFuture<float[]> start(CatalogJob job) {
       // It was readable when it was accepted; the registry is the same.
@@ -220,15 +210,5 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
   private void forward(CatalogJob job, CatalogOutput output, String modelVersion) {
     context.forward(
         job.origin().output(job.productId(), output, modelVersion, config.replayRunId()));
-  }
-
-  private void deadLetter(
-      CatalogJob job, ProcessingStage stage, String errorClass, String message) {
-    forward(
-        job,
-        new CatalogOutput.Dead(
-            DeadLetters.of(
-                job.origin(), stage, errorClass, message, 1, context.currentSystemTimeMs())),
-        null);
   }
 }

@@ -1,5 +1,10 @@
 package io.shoplens.processor.topology.recommend;
 
+import static io.shoplens.processor.options.OptionChecks.atLeast;
+import static io.shoplens.processor.options.OptionChecks.inRange;
+import static io.shoplens.processor.options.OptionChecks.notBlank;
+import static io.shoplens.processor.options.OptionChecks.require;
+
 import io.shoplens.events.GarmentCategory;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -60,7 +65,7 @@ public record RecommendConfig(
     Objects.requireNonNull(tryOnCategories, "tryOnCategories");
     Objects.requireNonNull(embeddingsTopic, "embeddingsTopic");
     tryOnCategories = Set.copyOf(tryOnCategories);
-    require(topK >= 1 && topK <= 1000, "topK must be in [1, 1000], got " + topK);
+    inRange("topK", topK, 1, 1000);
     require(
         attributeWeight >= 0 && Double.isFinite(attributeWeight),
         "attributeWeight must be finite and >= 0, got " + attributeWeight);
@@ -71,8 +76,8 @@ public record RecommendConfig(
         attributeWeight + embeddingWeight > 0,
         "attributeWeight and embeddingWeight must not both be 0");
     require(!Double.isNaN(minScore), "minScore must be a number");
-    require(!embeddingsTopic.isBlank(), "embeddingsTopic must not be blank");
-    require(catalogMaxInFlight >= 1, "catalogMaxInFlight must be >= 1, got " + catalogMaxInFlight);
+    notBlank("embeddingsTopic", embeddingsTopic);
+    atLeast("catalogMaxInFlight", catalogMaxInFlight, 1);
   }
 
   /**
@@ -186,12 +191,6 @@ public record RecommendConfig(
           tryOnCategories,
           embeddingsTopic,
           catalogMaxInFlight);
-    }
-  }
-
-  private static void require(boolean condition, String message) {
-    if (!condition) {
-      throw new IllegalArgumentException(message);
     }
   }
 }

@@ -17,7 +17,6 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * The catalog half of recommendations, added to the ShopLens topology when recommendations are
@@ -62,10 +61,7 @@ public final class RecommendTopology {
         ShopLensTopology.store(config, CATALOG_IN_FLIGHT_STORE, CatalogJob.serde()));
     // A global store is never changelogged: the embeddings topic is its log.
     builder.addGlobalStore(
-        Stores.keyValueStoreBuilder(
-                config.storeType().supplier(CATALOG_STORE), Serdes.String(), CatalogEntry.serde())
-            .withLoggingDisabled()
-            .withCachingDisabled(),
+        ShopLensTopology.globalStore(config, CATALOG_STORE, CatalogEntry.serde()),
         rc.embeddingsTopic(),
         Consumed.with(Topics.keySerde(), CatalogEntry.serde())
             .withName("catalog-embeddings-source"),

@@ -1,6 +1,8 @@
 package io.shoplens.processor.topology.search;
 
-import java.util.Objects;
+import static io.shoplens.processor.options.OptionChecks.atLeast;
+import static io.shoplens.processor.options.OptionChecks.inRange;
+import static io.shoplens.processor.options.OptionChecks.notBlank;
 
 /**
  * Retrieval settings of the topology (part of {@code ShopLensTopologyConfig}): what the topology
@@ -34,16 +36,11 @@ public record RetrievalConfig(
   public static final String DEFAULT_UPLOAD_EMBEDDINGS_TOPIC = "shoplens.upload-embeddings.v1";
 
   public RetrievalConfig {
-    Objects.requireNonNull(uploadEmbeddingsTopic, "uploadEmbeddingsTopic");
-    require(
-        maxQueryChars >= 1 && maxQueryChars <= 10_000,
-        "maxQueryChars must be in [1, 10000], got " + maxQueryChars);
-    require(maxLimit >= 1 && maxLimit <= 1000, "maxLimit must be in [1, 1000], got " + maxLimit);
-    require(
-        relatedProducts >= 0 && relatedProducts <= 100,
-        "relatedProducts must be in [0, 100], got " + relatedProducts);
-    require(!uploadEmbeddingsTopic.isBlank(), "uploadEmbeddingsTopic must not be blank");
-    require(searchMaxInFlight >= 1, "searchMaxInFlight must be >= 1, got " + searchMaxInFlight);
+    inRange("maxQueryChars", maxQueryChars, 1, 10_000);
+    inRange("maxLimit", maxLimit, 1, 1000);
+    inRange("relatedProducts", relatedProducts, 0, 100);
+    notBlank("uploadEmbeddingsTopic", uploadEmbeddingsTopic);
+    atLeast("searchMaxInFlight", searchMaxInFlight, 1);
   }
 
   /**
@@ -124,12 +121,6 @@ public record RetrievalConfig(
           relatedProducts,
           uploadEmbeddingsTopic,
           searchMaxInFlight);
-    }
-  }
-
-  private static void require(boolean condition, String message) {
-    if (!condition) {
-      throw new IllegalArgumentException(message);
     }
   }
 }

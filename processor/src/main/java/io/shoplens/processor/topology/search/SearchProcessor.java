@@ -20,6 +20,7 @@ import io.shoplens.processor.topology.jobs.AsyncJobs;
 import io.shoplens.processor.topology.jobs.DeadLetters;
 import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.processor.topology.jobs.JobWork;
+import io.shoplens.processor.topology.jobs.KeyedValues;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,30 +105,26 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
     Origin origin = Origin.of(context, record);
     SearchJob job = new SearchJob(requestId, origin, 0);
     if (requestId == null) {
-      deadLetter(job, ProcessingStage.VALIDATE, "NullKey", "search request has no key");
+      forward(
+          job,
+          new SearchOutput.Dead(
+              KeyedValues.missingKey(origin, "search request", context.currentSystemTimeMs())));
       return;
     }
     if (record.value() == null) {
       deadLetter(job, ProcessingStage.VALIDATE, "NullValue", "search request has no value");
       return;
     }
-    ProductSearchRequested request;
-    try {
-      request = requests.deserialize(origin.topic(), record.headers(), record.value());
-    } catch (RuntimeException e) {
-      forward(
-          job,
-          new SearchOutput.Dead(
-              DeadLetters.of(
-                  origin, ProcessingStage.DESERIALIZE, e, 1, context.currentSystemTimeMs())));
-      return;
-    }
-    if (!requestId.equals(request.getRequestId())) {
-      deadLetter(
-          job,
-          ProcessingStage.VALIDATE,
-          "KeyMismatch",
-          "record key " + requestId + " differs from requestId " + request.getRequestId());
+    ProductSearchRequested request =
+        KeyedValues.read(
+            requests,
+            record,
+            origin,
+            "requestId",
+            ProductSearchRequested::getRequestId,
+            context.currentSystemTimeMs(),
+            letter -> forward(job, new SearchOutput.Dead(letter)));
+    if (request == null) {
       return;
     }
     Refusal refusal = refusal(request);
@@ -145,11 +142,6 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
 
   /** The search domain of the job protocol: a request in, its ranked products out. */
   private final class Work implements JobWork<SearchJob, Found> {
-    @Override
-    public int weight(SearchJob job) {
-      return 1;
-    }
-
     @Override
     public CompletableFuture<Found> start(SearchJob job) {
       ProductSearchRequested request = read(job);

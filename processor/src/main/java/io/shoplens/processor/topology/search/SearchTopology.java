@@ -21,7 +21,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * Product search, added to the ShopLens topology when a retrieval model is loaded.
@@ -79,12 +78,7 @@ public final class SearchTopology {
     // A global store is never changelogged: the upload-embeddings topic is its log. (Restoring
     // copies the topic's bytes into the store, so the store's serde is the topic's.)
     builder.addGlobalStore(
-        Stores.keyValueStoreBuilder(
-                config.storeType().supplier(UPLOAD_VECTORS_STORE),
-                Serdes.String(),
-                uploadEmbeddings.valueSerde())
-            .withLoggingDisabled()
-            .withCachingDisabled(),
+        ShopLensTopology.globalStore(config, UPLOAD_VECTORS_STORE, uploadEmbeddings.valueSerde()),
         rc.uploadEmbeddingsTopic(),
         Consumed.with(Topics.keySerde(), uploadEmbeddings.valueSerde())
             .withName("upload-embeddings-source"),
