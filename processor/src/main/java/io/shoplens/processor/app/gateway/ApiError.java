@@ -23,4 +23,10 @@ final class ApiError extends RuntimeException {
   String code() {
     return code;
   }
+
+  /** 404 for an upload this instance's view does not know. */
+  static ApiError unknownUpload(String uploadId) {
+    return new ApiError(
+        404, "unknown_upload", "no upload " + uploadId + " is known here (or it has expired)");
+  }
 }

@@ -1,6 +1,12 @@
 package io.shoplens.processor.app.gateway;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import static io.shoplens.processor.app.gateway.ApiError.unknownUpload;
+import static io.shoplens.processor.app.gateway.RequestParsing.ID;
+import static io.shoplens.processor.app.gateway.RequestParsing.formField;
+import static io.shoplens.processor.app.gateway.RequestParsing.json;
+import static io.shoplens.processor.app.gateway.RequestParsing.pathId;
+import static io.shoplens.processor.app.gateway.RequestParsing.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,9 +15,6 @@ import io.javalin.http.ContentType;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.UploadedFile;
-import io.javalin.http.sse.SseClient;
-import io.javalin.http.sse.SseHandler;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
@@ -19,9 +22,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageUploaded;
-import io.shoplens.events.ProductSearchRequested;
 import io.shoplens.events.QuestionAsked;
-import io.shoplens.events.SearchFailureReason;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.topology.QuestionDecoding;
 import io.shoplens.processor.topology.Topics;
@@ -32,17 +33,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,11 +56,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every refusal is a 4xx with a JSON body {@code {"code": ..., "message": ...}} and is decided
  * before anything is published. The API key is compared in constant time and never logged.
+ *
+ * <p>This class wires the routes, filters and error mapping and handles uploads and questions;
+ * {@link SearchEndpoints} handles searches, {@link ResultsStream} the event stream, {@link
+ * RequestParsing} reads ids and bodies, {@link GatewayCounters} counts what was published and
+ * refused.
  */
 public final class GatewayServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   /** Where the OpenAPI document and the demo page live on the class path. */
   static final String RESOURCES = "/io/shoplens/processor/app/gateway";
@@ -77,6 +77,9 @@ public final class GatewayServer implements AutoCloseable {
   private final EventPublisher publisher;
   private final ClientRateLimiter limiter;
   private final PrometheusMeterRegistry metrics;
+  private final GatewayCounters counters;
+  private final SearchEndpoints searchEndpoints;
+  private final ResultsStream resultsStream;
   private final List<String> routes = new ArrayList<>();
   private final byte[] openApi;
   private final byte[] apiKey;
@@ -95,6 +98,10 @@ public final class GatewayServer implements AutoCloseable {
     this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.publisher = new EventPublisher(clientProps);
     this.feed = new ResultsFeed(clientProps, topics, view, searches, clock, config.viewTtl());
+    this.counters = new GatewayCounters(metrics);
+    this.searchEndpoints =
+        new SearchEndpoints(config, topics, view, searches, feed, publisher, counters);
+    this.resultsStream = new ResultsStream(view);
   }
 
   /**
@@ -188,10 +195,10 @@ public final class GatewayServer implements AutoCloseable {
     app.post("/v1/uploads", this::upload);
     app.post("/v1/uploads/{id}/questions", this::ask);
     app.get("/v1/uploads/{id}", this::getUpload);
-    app.get("/v1/uploads/{id}/events", this::events);
+    app.get("/v1/uploads/{id}/events", resultsStream::events);
     app.get("/v1/questions/{id}", this::getQuestion);
-    app.post("/v1/search", this::search);
-    app.get("/v1/search/{id}", this::getSearch);
+    app.post("/v1/search", searchEndpoints::search);
+    app.get("/v1/search/{id}", searchEndpoints::getSearch);
     app.get("/openapi.json", ctx -> ctx.contentType(ContentType.APPLICATION_JSON).result(openApi));
     app.get("/health/live", ctx -> health(ctx, feed.alive()));
     app.get("/health/ready", ctx -> health(ctx, ready()));
@@ -300,7 +307,7 @@ public final class GatewayServer implements AutoCloseable {
     }
     publisher.publish(topics.imageUploads(), uploadId, event);
     view.uploadAccepted(uploadId);
-    published("uploads");
+    counters.published("uploads");
     ObjectNode out = JSON.createObjectNode();
     out.put("uploadId", uploadId);
     out.put("events", "/v1/uploads/" + uploadId + "/events");
@@ -391,7 +398,7 @@ public final class GatewayServer implements AutoCloseable {
     event.setGenerationOptions(options);
     publisher.publish(topics.questions(), uploadId, event);
     view.questionAsked(questionId, uploadId, text);
-    published("questions");
+    counters.published("questions");
     ObjectNode out = JSON.createObjectNode();
     out.put("questionId", questionId);
     out.put("uploadId", uploadId);
@@ -414,118 +421,6 @@ public final class GatewayServer implements AutoCloseable {
     return options;
   }
 
-  /**
-   * Publishes a {@code ProductSearchRequested} and answers with its {@code ProductSearchResults}
-   * once the feed reads them, or with 202 and the address to read them from when they take longer
-   * than {@link GatewayConfig#searchTimeout()}. The request thread is not held while waiting.
-   */
-  private void search(Context ctx) {
-    if (!feed.searchable()) {
-      throw new ApiError(
-          503,
-          "search_unavailable",
-          !ready()
-              ? "this gateway is not reading its topics yet; try again shortly"
-              : "this gateway cannot search: "
-                  + Topics.SEARCH_REQUESTS
-                  + " and "
-                  + Topics.SEARCH_RESULTS
-                  + " did not both exist when it started (ShopLens searches where it has a"
-                  + " retrieval model)");
-    }
-    JsonNode body = json(ctx);
-    String requestId = UUID.randomUUID().toString();
-    ProductSearchRequested request =
-        SearchRequestJson.parse(body, requestId, config, ID, Instant.now());
-    if (request.getUploadId() != null && !view.knows(request.getUploadId())) {
-      throw unknownUpload(request.getUploadId());
-    }
-    CompletableFuture<ObjectNode> results = searches.expect(requestId);
-    try {
-      publisher.publish(topics.searchRequests(), requestId, request);
-    } catch (ApiError e) {
-      searches.forget(requestId);
-      throw e;
-    }
-    published("searches");
-    long wait = config.searchTimeout().toMillis();
-    ctx.future(
-        () ->
-            results
-                .copy()
-                .completeOnTimeout(null, wait, TimeUnit.MILLISECONDS)
-                .thenAccept(r -> searchReply(ctx, requestId, r)));
-  }
-
-  private void getSearch(Context ctx) {
-    String requestId = pathId(ctx);
-    CompletableFuture<ObjectNode> results =
-        searches
-            .get(requestId)
-            .orElseThrow(
-                () ->
-                    new ApiError(
-                        404,
-                        "unknown_search",
-                        "no search " + requestId + " is known here (or it has expired)"));
-    searchReply(ctx, requestId, results.getNow(null));
-  }
-
-  /**
-   * The HTTP answer for a search: 202 while its results have not arrived; 200 with them when the
-   * search ran (even when it found nothing); otherwise, by {@code failureReason}, 400 for a request
-   * ShopLens refused (UNKNOWN_FILTER_VALUE, and the reasons the gateway checks too), 409 for an
-   * upload ShopLens has no image features for yet (UNKNOWN_UPLOAD: not captioned yet), 503 while no
-   * catalog product has features of the retrieval model (CATALOG_NOT_EMBEDDED), 502 when the model
-   * failed (SEARCH_FAILED, or a reason this gateway does not know). A refusal's body is the usual
-   * {@code {code, message}} plus the {@code results}.
-   */
-  private void searchReply(Context ctx, String requestId, ObjectNode results) {
-    String location = "/v1/search/" + requestId;
-    if (results == null) {
-      ObjectNode out = JSON.createObjectNode();
-      out.put("requestId", requestId);
-      out.put("status", "pending");
-      out.put("results", location);
-      ctx.status(202).header("Location", location).json(out);
-      return;
-    }
-    JsonNode reason = results.path("failureReason");
-    if (reason.isNull() || reason.isMissingNode()) {
-      ctx.status(200).json(results);
-      return;
-    }
-    SearchFailureReason failure = failureReason(reason.asText());
-    int status =
-        switch (failure) {
-          case EMPTY_QUERY, QUERY_TOO_LONG, INVALID_LIMIT, UNKNOWN_FILTER_VALUE -> 400;
-          case UNKNOWN_UPLOAD -> 409;
-          case CATALOG_NOT_EMBEDDED -> 503;
-          case SEARCH_FAILED, UNKNOWN -> 502;
-        };
-    String code =
-        switch (failure) {
-          case UNKNOWN_UPLOAD -> "upload_not_searchable";
-          case UNKNOWN -> "search_failed";
-          default -> SearchRequestJson.code(failure);
-        };
-    if (status == 503) {
-      ctx.header("Retry-After", "30");
-    }
-    ObjectNode out = refusal(code, results.path("failureMessage").asText(failure.name()));
-    out.put("requestId", requestId);
-    out.set("results", results);
-    ctx.status(status).json(out);
-  }
-
-  private static SearchFailureReason failureReason(String name) {
-    try {
-      return SearchFailureReason.valueOf(name);
-    } catch (IllegalArgumentException e) {
-      return SearchFailureReason.UNKNOWN; // a newer ShopLens's reason
-    }
-  }
-
   private void getUpload(Context ctx) {
     String uploadId = pathId(ctx);
     ctx.json(view.snapshot(uploadId).orElseThrow(() -> unknownUpload(uploadId)));
@@ -539,31 +434,6 @@ public final class GatewayServer implements AutoCloseable {
                 () ->
                     new ApiError(
                         404, "unknown_question", "no question " + questionId + " is known here")));
-  }
-
-  private void events(Context ctx) throws Exception {
-    String uploadId = pathId(ctx);
-    BlockingQueue<ResultsView.Event> queue =
-        view.subscribe(uploadId).orElseThrow(() -> unknownUpload(uploadId));
-    new SseHandler(client -> stream(client, uploadId, queue)).handle(ctx);
-  }
-
-  // The request's thread carries the stream: events are few and short-lived per upload.
-  private void stream(SseClient client, String uploadId, BlockingQueue<ResultsView.Event> queue) {
-    try {
-      while (!client.terminated()) {
-        ResultsView.Event e = queue.poll(15, TimeUnit.SECONDS);
-        if (e == null) {
-          client.sendComment("keep-alive");
-        } else {
-          client.sendEvent(e.name(), e.data());
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      view.unsubscribe(uploadId, queue);
-    }
   }
 
   private void health(Context ctx, boolean ok) {
@@ -613,109 +483,14 @@ public final class GatewayServer implements AutoCloseable {
         "images may have at most " + config.maxImageBytes() + " bytes, this one has " + size);
   }
 
-  private static ApiError unknownUpload(String uploadId) {
-    return new ApiError(
-        404, "unknown_upload", "no upload " + uploadId + " is known here (or it has expired)");
-  }
-
-  private static String pathId(Context ctx) {
-    String id = ctx.pathParam("id");
-    if (!ID.matcher(id).matches()) {
-      throw new ApiError(400, "invalid_id", "ids match " + ID.pattern());
-    }
-    return id;
-  }
-
-  private static JsonNode json(Context ctx) {
-    try {
-      JsonNode body = JSON.readTree(boundedBody(ctx, GatewayConfig.MAX_JSON_BYTES));
-      if (body == null || !body.isObject()) {
-        throw new ApiError(400, "malformed_json", "the body must be a JSON object");
-      }
-      return body;
-    } catch (JsonProcessingException e) {
-      throw new ApiError(
-          400,
-          "malformed_json",
-          "the body is not valid JSON (line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
-              + ")");
-    } catch (IOException e) {
-      // Parsing bytes already in memory: only Jackson's own exceptions can come from it.
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /**
-   * The body, read up to {@code limit} bytes. Javalin checks only a declared Content-Length against
-   * its maximum; a chunked body has none and would be read whole into memory.
-   */
-  private static byte[] boundedBody(Context ctx, int limit) {
-    long declared = ctx.contentLength();
-    if (declared > limit) {
-      throw requestTooLarge(declared, limit);
-    }
-    try (InputStream in = ctx.req().getInputStream()) {
-      byte[] bytes = in.readNBytes(limit + 1);
-      if (bytes.length > limit) {
-        throw requestTooLarge(-1, limit);
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new ApiError(400, "unreadable_body", "the request body could not be read");
-    }
-  }
-
-  private static ApiError requestTooLarge(long size, int limit) {
-    return new ApiError(
-        413,
-        "request_too_large",
-        "JSON bodies may have at most "
-            + limit
-            + " bytes, this one has "
-            + (size < 0 ? "more" : Long.toString(size)));
-  }
-
-  /** A string field of a JSON body, or null when absent; 400 when it is not a string. */
-  static String text(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isTextual()) {
-      throw new ApiError(400, "invalid_field", "'" + field + "' must be a string");
-    }
-    return v.asText();
-  }
-
-  private static String formField(Context ctx, String name, String fallback) {
-    String v = ctx.formParam(name);
-    return v == null || v.isBlank() ? fallback : v;
-  }
-
   private void refuse(Context ctx, int status, String code, String message) {
-    ctx.status(status).json(refusal(code, message));
-  }
-
-  /** A refusal's body, {@code {code, message}}, counted by code. */
-  private ObjectNode refusal(String code, String message) {
-    Counter.builder("shoplens.gateway.rejections").tag("code", code).register(metrics).increment();
-    ObjectNode out = JSON.createObjectNode();
-    out.put("code", code);
-    out.put("message", message);
-    return out;
+    ctx.status(status).json(counters.refusal(code, message));
   }
 
   private void notFound(Context ctx) {
     if (ctx.result() == null || ctx.result().isEmpty()) {
       refuse(ctx, 404, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path());
     }
-  }
-
-  private void published(String what) {
-    Counter.builder("shoplens.gateway.published").tag("event", what).register(metrics).increment();
   }
 
   private static byte[] resource(String name) {

@@ -51,9 +51,9 @@ final class SearchRequestJson {
             "a search has no field '" + name + "'; expected one of " + String.join(", ", FIELDS));
       }
     }
-    String query = GatewayServer.text(body, "query");
-    String uploadId = GatewayServer.text(body, "uploadId");
-    String userId = GatewayServer.text(body, "userId");
+    String query = RequestParsing.text(body, "query");
+    String uploadId = RequestParsing.text(body, "uploadId");
+    String userId = RequestParsing.text(body, "userId");
     if (uploadId != null && !ids.matcher(uploadId).matches()) {
       throw new ApiError(400, "invalid_id", "uploadId must match " + ids.pattern());
     }
@@ -128,7 +128,7 @@ final class SearchRequestJson {
     if (inStock != null && !inStock.isNull() && !inStock.isBoolean()) {
       throw new ApiError(400, "invalid_field", "'filters.inStockOnly' must be true or false");
     }
-    String category = GatewayServer.text(v, "category");
+    String category = RequestParsing.text(v, "category");
     return SearchFilters.newBuilder()
         .setCategory(category == null || category.isBlank() ? null : category.strip())
         .setInStockOnly(inStock == null || inStock.isNull() || inStock.asBoolean())
