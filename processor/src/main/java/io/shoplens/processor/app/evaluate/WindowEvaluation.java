@@ -1,18 +1,10 @@
 package io.shoplens.processor.app.evaluate;
 
-import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
-import io.shoplens.events.Lineage;
-import io.shoplens.events.ModelInfo;
-import io.shoplens.events.QuestionAnswered;
-import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.config.ShopLensConfig;
-import io.shoplens.processor.app.dataset.CatalogProduct;
-import io.shoplens.processor.app.dataset.CatalogTopicReader;
 import io.shoplens.processor.app.dataset.DatasetRow;
 import io.shoplens.processor.app.dataset.ProductTruth;
 import io.shoplens.processor.app.dataset.QuestionTemplates;
-import io.shoplens.processor.app.dataset.Skips;
 import io.shoplens.processor.app.replay.ReplayPlan;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
@@ -20,26 +12,15 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Compares two model versions on a time window of the live topics, where the truth is known: after
@@ -62,6 +43,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  * </ol>
  *
  * <p>Reads only: partitions are assigned, no consumer group is created, nothing is written.
+ *
+ * <p>{@link WindowReader} reads the window (steps 1 and 2), {@link WindowTruth} states the truth
+ * (step 3); this class chooses the two versions and scores them.
  */
 public final class WindowEvaluation {
   /** The run id a request names the live run by. */
@@ -70,8 +54,7 @@ public final class WindowEvaluation {
   private final ShopLensConfig live;
   private final Request request;
   private final Evaluation evaluation;
-  private final QuestionTemplates templates;
-  private final AttributeVocabulary vocabulary;
+  private final WindowTruth truth;
   private final PrintWriter out;
 
   /**
@@ -183,29 +166,6 @@ public final class WindowEvaluation {
   static final String FREE_QUESTION = "question not in a template's words";
   static final String UPLOAD_UNSEEN = "upload before the lookback";
 
-  /** An input record: where it is and when it was written. */
-  private record Source(String topic, int partition, long offset) {
-    static Source of(Lineage l) {
-      return new Source(l.getSourceTopic(), l.getSourcePartition(), l.getSourceOffset());
-    }
-  }
-
-  /** An input of the window with its outputs per version. */
-  private static final class Input {
-    final Source source;
-    final long timestamp;
-    final String uploadId;
-    final String question; // null: an upload (captions)
-    final Map<Version, String> outputs = new LinkedHashMap<>();
-
-    Input(Source source, long timestamp, String uploadId, String question) {
-      this.source = source;
-      this.timestamp = timestamp;
-      this.uploadId = uploadId;
-      this.question = question;
-    }
-  }
-
   /**
    * @param live the live application's configuration (cluster, registry, client security)
    * @param request what to compare
@@ -224,9 +184,14 @@ public final class WindowEvaluation {
     this.live = Objects.requireNonNull(live, "live");
     this.request = Objects.requireNonNull(request, "request");
     this.evaluation = Objects.requireNonNull(evaluation, "evaluation");
-    this.templates = Objects.requireNonNull(templates, "templates");
-    this.vocabulary = Objects.requireNonNull(vocabulary, "vocabulary");
     this.out = Objects.requireNonNull(out, "out");
+    this.truth =
+        new WindowTruth(
+            live,
+            request,
+            Objects.requireNonNull(templates, "templates"),
+            Objects.requireNonNull(vocabulary, "vocabulary"),
+            out);
   }
 
   /**
@@ -238,99 +203,11 @@ public final class WindowEvaluation {
    *     is missing
    */
   public Result run() throws InterruptedException {
-    ReplayPlan plan;
-    Admin admin = Admin.create(live.adminConfigs());
-    try {
-      plan =
-          ReplayPlan.compute(
-              admin, request.from(), request.to(), request.uploadLookback(), request.timeout());
-    } finally {
-      // Bounded: with an unreachable cluster, close would otherwise wait out the default API
-      // timeout.
-      admin.close(request.timeout());
-    }
-    Topics topics = Topics.create(live.kafkaProperties());
-    Map<String, ImageUploaded> uploads = new HashMap<>();
-    Map<Source, Input> inputs = new LinkedHashMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer();
-        Deserializer<ImageUploaded> uploadValues =
-            topics.imageUploads().valueSerde().deserializer();
-        Deserializer<QuestionAsked> questionValues =
-            topics.questions().valueSerde().deserializer();
-        Deserializer<QuestionAnswered> answerValues = topics.answers().valueSerde().deserializer();
-        Deserializer<ImageCaptioned> captionValues =
-            topics.captions().valueSerde().deserializer()) {
-      Map<TopicPartition, long[]> uploadRanges = new HashMap<>();
-      Map<TopicPartition, long[]> questionRanges = new HashMap<>();
-      for (ReplayPlan.Range r : plan.ranges()) {
-        if (r.partition().topic().equals(Topics.IMAGE_UPLOADS)) {
-          uploadRanges.put(r.partition(), new long[] {r.contextStart(), r.stop()});
-        } else {
-          questionRanges.put(r.partition(), new long[] {r.start(), r.stop()});
-        }
-      }
-      read(
-          consumer,
-          uploadRanges,
-          r -> {
-            if (r.value() == null) {
-              return;
-            }
-            ImageUploaded u = uploadValues.deserialize(r.topic(), r.headers(), r.value());
-            uploads.put(u.getUploadId(), u);
-            if (r.offset() >= plan.range(tp(r)).start()) {
-              Source s = new Source(r.topic(), r.partition(), r.offset());
-              inputs.put(s, new Input(s, r.timestamp(), u.getUploadId(), null));
-            }
-          });
-      read(
-          consumer,
-          questionRanges,
-          r -> {
-            if (r.value() == null) {
-              return;
-            }
-            QuestionAsked q = questionValues.deserialize(r.topic(), r.headers(), r.value());
-            Source s = new Source(r.topic(), r.partition(), r.offset());
-            inputs.put(s, new Input(s, r.timestamp(), q.getUploadId(), q.getText()));
-          });
-      int[] outputs = {0};
-      read(
-          consumer,
-          outputRanges(consumer, List.of(Topics.ANSWERS, Topics.CAPTIONS)),
-          r -> {
-            if (r.value() == null) {
-              return;
-            }
-            Lineage lineage;
-            ModelInfo model;
-            String text;
-            if (r.topic().equals(Topics.ANSWERS)) {
-              QuestionAnswered a = answerValues.deserialize(r.topic(), r.headers(), r.value());
-              lineage = a.getLineage();
-              model = a.getModel();
-              text = a.getAnswer();
-            } else {
-              ImageCaptioned c = captionValues.deserialize(r.topic(), r.headers(), r.value());
-              lineage = c.getLineage();
-              model = c.getModel();
-              text = c.getCaption();
-            }
-            Input input = inputs.get(Source.of(lineage));
-            if (input != null) {
-              outputs[0]++;
-              input.outputs.put(
-                  new Version(model.getModelVersion(), lineage.getReplayRunId()), text);
-            }
-          });
-      out.printf(
-          Locale.ROOT,
-          "window: %d uploads, %d questions, %d answers and captions about them%n",
-          inputs.values().stream().filter(i -> i.question == null).count(),
-          inputs.values().stream().filter(i -> i.question != null).count(),
-          outputs[0]);
-    }
-    List<VersionCount> found = versions(inputs.values());
+    WindowReader.Window window = new WindowReader(live, request, out).read();
+    ReplayPlan plan = window.plan();
+    Map<String, ImageUploaded> uploads = window.uploads();
+    Collection<WindowInput> inputs = window.inputs();
+    List<VersionCount> found = versions(inputs);
     if (found.isEmpty()) {
       throw new NothingToCompareException(
           "no answers or captions in the window from "
@@ -344,95 +221,14 @@ public final class WindowEvaluation {
     found.forEach(
         v -> out.printf("  %s: %d answers, %d captions%n", v.version(), v.answers(), v.captions()));
     List<Version> compared = choose(found);
-    return score(inputs.values(), uploads, found, compared);
-  }
-
-  // --- reading ----------------------------------------------------------------------------------
-
-  private KafkaConsumer<byte[], byte[]> consumer() {
-    Map<String, Object> props = live.consumerConfigs();
-    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "shoplens-evaluate-window");
-    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-  }
-
-  private static TopicPartition tp(ConsumerRecord<?, ?> r) {
-    return new TopicPartition(r.topic(), r.partition());
-  }
-
-  /** From the first offset at or after the window's start to the end (outputs come later). */
-  private Map<TopicPartition, long[]> outputRanges(
-      KafkaConsumer<byte[], byte[]> consumer, List<String> topicNames) {
-    List<TopicPartition> partitions = new ArrayList<>();
-    for (String topic : topicNames) {
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, request.timeout());
-      if (infos == null || infos.isEmpty()) {
-        throw new IllegalStateException("topic " + topic + " does not exist");
-      }
-      infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-    }
-    Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, request.timeout());
-    Map<TopicPartition, Long> query = new HashMap<>();
-    partitions.forEach(p -> query.put(p, request.from().toEpochMilli()));
-    Map<TopicPartition, OffsetAndTimestamp> starts =
-        consumer.offsetsForTimes(query, request.timeout());
-    Map<TopicPartition, long[]> ranges = new HashMap<>();
-    for (TopicPartition p : partitions) {
-      OffsetAndTimestamp s = starts.get(p);
-      long end = ends.get(p);
-      ranges.put(p, new long[] {s == null ? end : Math.min(s.offset(), end), end});
-    }
-    return ranges;
-  }
-
-  /** Reads each partition's {@code [start, stop)}; gives up after the timeout without progress. */
-  private void read(
-      KafkaConsumer<byte[], byte[]> consumer,
-      Map<TopicPartition, long[]> ranges,
-      Consumer<ConsumerRecord<byte[], byte[]>> each) {
-    Map<TopicPartition, long[]> open = new HashMap<>();
-    ranges.forEach(
-        (p, r) -> {
-          if (r[0] < r[1]) {
-            open.put(p, r);
-          }
-        });
-    if (open.isEmpty()) {
-      return;
-    }
-    consumer.assign(open.keySet());
-    open.forEach((p, r) -> consumer.seek(p, r[0]));
-    long lastProgress = System.nanoTime();
-    while (open.keySet().stream().anyMatch(p -> consumer.position(p) < open.get(p)[1])) {
-      var records = consumer.poll(Duration.ofMillis(200));
-      if (records.isEmpty()) {
-        if (System.nanoTime() - lastProgress > request.timeout().toNanos()) {
-          throw new IllegalStateException(
-              "reading "
-                  + open.keySet()
-                  + " made no progress for "
-                  + request.timeout()
-                  + ": is the cluster reachable?");
-        }
-        continue;
-      }
-      lastProgress = System.nanoTime();
-      for (ConsumerRecord<byte[], byte[]> r : records) {
-        if (r.offset() < open.get(tp(r))[1]) {
-          each.accept(r);
-        }
-      }
-    }
-    consumer.assign(List.of());
+    return score(inputs, uploads, found, compared);
   }
 
   // --- versions ---------------------------------------------------------------------------------
 
-  private static List<VersionCount> versions(Iterable<Input> inputs) {
+  private static List<VersionCount> versions(Iterable<WindowInput> inputs) {
     Map<Version, int[]> counts = new LinkedHashMap<>();
-    for (Input i : inputs) {
+    for (WindowInput i : inputs) {
       i.outputs
           .keySet()
           .forEach(v -> counts.computeIfAbsent(v, k -> new int[2])[i.question != null ? 0 : 1]++);
@@ -494,18 +290,18 @@ public final class WindowEvaluation {
   // --- truth and scoring ------------------------------------------------------------------------
 
   private Result score(
-      Iterable<Input> inputs,
+      Iterable<WindowInput> inputs,
       Map<String, ImageUploaded> uploads,
       List<VersionCount> found,
       List<Version> compared) {
     Version a = compared.get(0);
     Version b = compared.get(1);
-    Map<String, Optional<ProductTruth>> catalog = catalog();
+    Map<String, Optional<ProductTruth>> catalog = truth.catalog();
     Map<String, Integer> unknown = new TreeMap<>();
     int onlyOne = 0;
-    List<Input> known = new ArrayList<>();
+    List<WindowInput> known = new ArrayList<>();
     List<DatasetRow> rows = new ArrayList<>();
-    for (Input input : inputs) {
+    for (WindowInput input : inputs) {
       boolean hasA = input.outputs.containsKey(a);
       boolean hasB = input.outputs.containsKey(b);
       if (!hasA && !hasB) {
@@ -523,7 +319,7 @@ public final class WindowEvaluation {
       } else if (catalog.get(upload.getProductId()).isEmpty()) {
         reason = NO_ATTRIBUTES;
       } else {
-        row = row(input, upload.getProductId(), catalog.get(upload.getProductId()).get());
+        row = truth.row(input, upload.getProductId(), catalog.get(upload.getProductId()).get());
         reason = row == null ? FREE_QUESTION : null;
       }
       if (reason != null) {
@@ -590,57 +386,5 @@ public final class WindowEvaluation {
                 new Evaluation.ProducedAnswers(a.run(), a.modelVersion(), answersA),
                 new Evaluation.ProducedAnswers(b.run(), b.modelVersion(), answersB)));
     return new Result(found, compared, unknown, report);
-  }
-
-  /** The input's row with its truth, or null for a question in none of the templates' words. */
-  private DatasetRow row(Input input, String productId, ProductTruth truth) {
-    String image = "upload " + input.uploadId;
-    if (input.question == null) {
-      return new DatasetRow(
-          image,
-          productId,
-          QuestionTemplates.CAPTION,
-          null,
-          truth.caption(templates),
-          "window",
-          null);
-    }
-    String asked = words(input.question);
-    for (QuestionTemplates.Question q : truth.questions(templates)) {
-      if (words(q.question()).equals(asked)) {
-        return new DatasetRow(
-            image, productId, q.type(), input.question, q.answer(), "window", null);
-      }
-    }
-    return null;
-  }
-
-  /** A question compared by its words: case, spacing and final punctuation do not matter. */
-  static String words(String question) {
-    return question
-        .strip()
-        .toLowerCase(Locale.ROOT)
-        .replaceAll("\\s+", " ")
-        .replaceAll("[\\s?.!]+$", "");
-  }
-
-  /** Product id to its truth (empty when its attributes give none), from the catalog topic. */
-  private Map<String, Optional<ProductTruth>> catalog() {
-    Skips skips = new Skips(new PrintWriter(java.io.Writer.nullWriter()));
-    List<CatalogProduct> products =
-        CatalogTopicReader.read(
-            live.kafkaProperties(),
-            Topics.CATALOG_PRODUCTS,
-            request.timeout(),
-            Integer.MAX_VALUE,
-            out,
-            skips);
-    Map<String, Optional<ProductTruth>> truths = new HashMap<>();
-    for (CatalogProduct p : products) {
-      truths.put(
-          p.productId(),
-          Optional.ofNullable(ProductTruth.of(p, templates, vocabulary, (reason, detail) -> {})));
-    }
-    return truths;
   }
 }
