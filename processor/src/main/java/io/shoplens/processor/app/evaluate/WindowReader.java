@@ -40,8 +40,12 @@ import org.apache.kafka.common.serialization.Deserializer;
  * <p>Reads only, with {@code read_committed}: partitions are assigned, no consumer group is
  * created, nothing is written. Each cluster call and each stretch of reading without progress is
  * bounded by the request's timeout.
+ *
+ * @param live the live application's configuration (cluster, registry, client security)
+ * @param request the window and the timeout
+ * @param out where the window's size is printed
  */
-final class WindowReader {
+record WindowReader(ShopLensConfig live, Request request, PrintWriter out) {
   /**
    * A window as read.
    *
@@ -51,21 +55,6 @@ final class WindowReader {
    */
   record Window(
       ReplayPlan plan, Map<String, ImageUploaded> uploads, Collection<WindowInput> inputs) {}
-
-  private final ShopLensConfig live;
-  private final Request request;
-  private final PrintWriter out;
-
-  /**
-   * @param live the live application's configuration (cluster, registry, client security)
-   * @param request the window and the timeout
-   * @param out where the window's size is printed
-   */
-  WindowReader(ShopLensConfig live, Request request, PrintWriter out) {
-    this.live = live;
-    this.request = request;
-    this.out = out;
-  }
 
   /**
    * Reads the window.

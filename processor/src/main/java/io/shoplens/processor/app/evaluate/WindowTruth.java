@@ -22,33 +22,19 @@ import java.util.Optional;
  * its attributes in the compacted catalog topic ({@link ProductTruth}); a question asked in one of
  * the templates' phrasings (compared by {@link #words}) gets the template's type and answer, an
  * upload the catalog caption. Any other question has no known truth.
+ *
+ * @param live the live application's configuration (cluster, registry, client security)
+ * @param request the timeout for reading the catalog
+ * @param templates the question templates the truth is built with
+ * @param vocabulary the attribute vocabulary the truth is built with
+ * @param out where reading the catalog reports its progress
  */
-final class WindowTruth {
-  private final ShopLensConfig live;
-  private final Request request;
-  private final QuestionTemplates templates;
-  private final AttributeVocabulary vocabulary;
-  private final PrintWriter out;
-
-  /**
-   * @param live the live application's configuration (cluster, registry, client security)
-   * @param request the timeout for reading the catalog
-   * @param templates the question templates the truth is built with
-   * @param vocabulary the attribute vocabulary the truth is built with
-   * @param out where reading the catalog reports its progress
-   */
-  WindowTruth(
-      ShopLensConfig live,
-      Request request,
-      QuestionTemplates templates,
-      AttributeVocabulary vocabulary,
-      PrintWriter out) {
-    this.live = live;
-    this.request = request;
-    this.templates = templates;
-    this.vocabulary = vocabulary;
-    this.out = out;
-  }
+record WindowTruth(
+    ShopLensConfig live,
+    Request request,
+    QuestionTemplates templates,
+    AttributeVocabulary vocabulary,
+    PrintWriter out) {
 
   /** The input's row with its truth, or null for a question in none of the templates' words. */
   DatasetRow row(WindowInput input, String productId, ProductTruth truth) {

@@ -19,33 +19,15 @@ import java.util.concurrent.TimeUnit;
  * is refused (503) while the feed cannot search, and with the HTTP status its {@code failureReason}
  * maps to when ShopLens refused it.
  */
-final class SearchEndpoints {
+record SearchEndpoints(
+    GatewayConfig config,
+    Topics topics,
+    ResultsView view,
+    SearchView searches,
+    ResultsFeed feed,
+    EventPublisher publisher,
+    GatewayCounters counters) {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  private final GatewayConfig config;
-  private final Topics topics;
-  private final ResultsView view;
-  private final SearchView searches;
-  private final ResultsFeed feed;
-  private final EventPublisher publisher;
-  private final GatewayCounters counters;
-
-  SearchEndpoints(
-      GatewayConfig config,
-      Topics topics,
-      ResultsView view,
-      SearchView searches,
-      ResultsFeed feed,
-      EventPublisher publisher,
-      GatewayCounters counters) {
-    this.config = config;
-    this.topics = topics;
-    this.view = view;
-    this.searches = searches;
-    this.feed = feed;
-    this.publisher = publisher;
-    this.counters = counters;
-  }
 
   /**
    * Publishes a {@code ProductSearchRequested} and answers with its {@code ProductSearchResults}
