@@ -78,6 +78,7 @@ public final class Demo {
   private final int httpPort;
   private final KeptPorts keptPorts;
   private final String bindAddress;
+  private final Path model; // null: the bundled demo model
   private final long started = System.nanoTime();
 
   /**
@@ -115,11 +116,26 @@ public final class Demo {
    */
   public Demo(
       PrintWriter out, Duration timeout, int httpPort, KeptPorts keptPorts, String bindAddress) {
+    this(out, timeout, httpPort, keptPorts, bindAddress, null);
+  }
+
+  /**
+   * @param model a model bundle directory to run instead of the bundled demo model (any
+   *     architecture the engine serves, e.g. a BLIP-2 Flan-T5 bundle), or null for the bundled one
+   */
+  public Demo(
+      PrintWriter out,
+      Duration timeout,
+      int httpPort,
+      KeptPorts keptPorts,
+      String bindAddress,
+      Path model) {
     this.out = out;
     this.timeout = timeout;
     this.httpPort = httpPort;
     this.keptPorts = keptPorts;
     this.bindAddress = bindAddress;
+    this.model = model;
   }
 
   /**
@@ -163,7 +179,8 @@ public final class Demo {
               + kafka.startTime().toMillis()
               + " ms)");
 
-      Path model = DemoResources.extractModel(work.resolve("model"));
+      Path model =
+          this.model != null ? this.model : DemoResources.extractModel(work.resolve("model"));
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       settings.put(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + registryScope);
@@ -248,6 +265,13 @@ public final class Demo {
   private void banner() {
     out.println("ShopLens demo");
     out.println("=============");
+    if (model != null) {
+      out.println("An in-process Kafka broker, an in-memory Schema Registry and ShopLens running");
+      out.println("the model bundle " + model + " (--model) on the demo's catalog and photos.");
+      out.println();
+      out.flush();
+      return;
+    }
     out.println(
         "An in-process Kafka broker, an in-memory Schema Registry and ShopLens running the");
     out.println(
@@ -568,6 +592,12 @@ public final class Demo {
       say("timed out after " + timeout + "; still waiting for: " + result.missing());
     }
     out.println();
+    if (model != null) {
+      out.println(
+          "Ran " + model + " (--model); the catalog lines show what the demo's catalog says.");
+      out.flush();
+      return;
+    }
     out.println("The demo model knows only its synthetic catalog: ten kinds of garment in eleven");
     out.println("colours and four patterns, drawn at 64 x 64 pixels (models/fashion-blip2-opt).");
     out.println("For real photos, export BLIP-2 (about 15 GB download):");

@@ -2,6 +2,7 @@ package io.shoplens.demo;
 
 import io.shoplens.processor.app.cli.DurationConverter;
 import io.shoplens.processor.app.cli.ShopLensCli;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -74,6 +75,15 @@ final class DemoCommand implements Callable<Integer> {
       })
   String bindAddress;
 
+  @Option(
+      names = "--model",
+      paramLabel = "BUNDLE",
+      description = {
+        "Run this model bundle directory instead of the bundled demo model: any architecture",
+        "the engine serves (blip2-opt, blip2-t5). Checked like shoplens run checks it."
+      })
+  Path model;
+
   @Option(names = "--verbose", description = "Show ShopLens's and Kafka's log lines.")
   boolean verbose;
 
@@ -103,7 +113,8 @@ final class DemoCommand implements Callable<Integer> {
                   timeout,
                   httpPort,
                   new Demo.KeptPorts(registryPort, gatewayPort),
-                  bindAddress)
+                  bindAddress,
+                  model)
               .run(keepRunning, stop);
       return result.complete() ? ShopLensCli.OK : ShopLensCli.FAILURE;
     } finally {

@@ -41,6 +41,30 @@ class DemoCommandTest {
   }
 
   @Test
+  void shouldRunTheWholeDemoOnAT5BundleGivenWithModel() {
+    // Given the tiny BLIP-2 Flan-T5 bundle (random weights), When the demo runs on it
+    Run r =
+        run(
+            Map.of(),
+            "demo",
+            "--timeout",
+            "120s",
+            "--model",
+            "../processor/src/test/resources/models/tiny-blip2-t5");
+
+    // Then captions, the conversation's answers, recommendations and the dead letter all arrive
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.out())
+        .contains("tiny-blip2-t5 (--model)")
+        .contains("ShopLens started with model tiny-blip2-t5-s1234-ef762aea")
+        .contains("catalog ready: 10 products embedded")
+        .contains(
+            "answer   question demo-sneakers-q2 (upload demo-sneakers, conversation demo-chat)")
+        .contains("dead letter  shoplens.image-uploads.v1")
+        .contains("done: 3 captions, 3 answers, 3 recommendation events, 1 dead letter(s).");
+  }
+
+  @Test
   void shouldShowCaptionsAnswersRecommendationsAndTheDeadLetterThenExitZero() {
     // Given a fresh machine and the demo's held-out products, When a user runs the demo
     // (watching the process's own stdout too)

@@ -5,6 +5,7 @@ import io.shoplens.processor.inference.EngineRequests.Decodable;
 import io.shoplens.processor.inference.EngineRequests.Embedding;
 import io.shoplens.processor.inference.EngineRequests.Generation;
 import io.shoplens.processor.inference.EngineRequests.Pending;
+import io.shoplens.processor.inference.generation.DecodingBatch;
 import io.shoplens.processor.inference.generation.RunningBatch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link InferenceEngine}: a bounded queue, one worker thread, a vision cache, a running
- * decoding batch over one KV cache, and {@link Blip2Model} underneath.
+ * decoding batch over one KV cache, and {@link Blip2Model} (or {@link T5Model}) underneath.
  *
  * <p><b>Scheduler</b> ({@link EngineConfig#scheduler()}). Under {@link
  * EngineConfig.Scheduler#STATIC} the worker forms a batch (up to {@code maxBatchSize} decoding
@@ -59,6 +60,13 @@ import org.slf4j.LoggerFactory;
  * conversation, a few dozen tokens each, and matching them would need per-block hashing of every
  * prompt (as vLLM does); the image prefix is the part every request about an upload shares.
  *
+ * <p><b>T5 bundles</b> ({@code architecture: blip2-t5}, {@link T5Model}) run behind the same queue,
+ * vision cache and interface, with static batching whatever the scheduler setting: requests join a
+ * T5 batch only when it is empty (its rows are encoded together and their decoders start together),
+ * and leave it as soon as they are done (see {@link
+ * io.shoplens.processor.inference.generation.EncoderDecoderBatch}). Image-prefix reuse does not
+ * apply to T5's bidirectional encoder, so no prefix cache is kept for it.
+ *
  * <p>Failures are contained: a request whose image or prompt is bad fails alone; a failure in a
  * graph fails the requests decoding at that moment (the running batch and its joiners), and the
  * worker goes on with the next requests.
@@ -81,7 +89,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   // Requests prepared and encoded, waiting for rows or KV budget to join; only the worker touches
   // them (close() after the worker stopped).
   private final ArrayDeque<Decodable> ready = new ArrayDeque<>();
-  private final RunningBatch<Decodable> running;
+  private final DecodingBatch<Decodable> running;
   private final PrefixCache prefixes;
   private volatile int busyRows;
   private volatile long kvBytesInUse;
@@ -106,7 +114,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
     this.cache = new VisionCache(config.visionCacheEntries());
     this.prefixes =
-        config.prefixCacheBytes() > 0
+        config.prefixCacheBytes() > 0 && model.reusesImagePrefixes()
             ? new PrefixCache(config.prefixCacheBytes(), model.modelVersion())
             : null;
     this.running = model.newBatch(config, prefixes);
@@ -119,9 +127,17 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     worker.start();
   }
 
-  /** Loads a bundle and starts an engine on it. */
+  /**
+   * Loads a bundle and starts an engine on it: {@link Blip2Model} for {@code blip2-opt}, {@link
+   * T5Model} for {@code blip2-t5} (the manifest's {@code architecture} decides, see {@link
+   * GenerationBundles}).
+   *
+   * @throws io.shoplens.processor.inference.bundle.BundleException naming the file, for a bundle
+   *     that is missing a file, has a wrong checksum or graphs that do not match its manifest
+   */
   public static BatchingInferenceEngine start(java.nio.file.Path bundle, EngineConfig config) {
-    return new BatchingInferenceEngine(Blip2Model.open(bundle, config), config);
+    return new BatchingInferenceEngine(
+        GenerationBundles.open(GenerationBundles.load(bundle), config), config);
   }
 
   @Override

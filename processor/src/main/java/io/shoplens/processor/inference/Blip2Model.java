@@ -3,6 +3,7 @@ package io.shoplens.processor.inference;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.generation.BatchDecoder;
+import io.shoplens.processor.inference.generation.DecodingBatch;
 import io.shoplens.processor.inference.generation.Hypothesis;
 import io.shoplens.processor.inference.generation.PrefixStore;
 import io.shoplens.processor.inference.generation.RunningBatch;
@@ -82,6 +83,12 @@ public final class Blip2Model implements EngineModel {
     return bundle.manifest().numQueryTokens();
   }
 
+  /** OPT's decoder is causal: the query positions' KV depends on the image alone. */
+  @Override
+  public boolean reusesImagePrefixes() {
+    return true;
+  }
+
   /**
    * A request after its cheap preprocessing: prompt ids and the image's cache key. The image itself
    * is not decoded here: {@link #decodeImage} is the separate, explicit step the engine takes only
@@ -126,28 +133,7 @@ public final class Blip2Model implements EngineModel {
   public Prepared prepare(GenerationRequest request) {
     long start = System.nanoTime();
     ModelManifest m = bundle.manifest();
-    String sha;
-    if (request.pixelValues() != null) {
-      float[] pixels = request.pixelValues();
-      if (pixels.length != m.vision().pixelCount()) {
-        throw new IllegalArgumentException(
-            "request "
-                + request.requestId()
-                + ": pixel values have "
-                + pixels.length
-                + " floats, expected 3 x "
-                + m.vision().imageSize()
-                + " x "
-                + m.vision().imageSize()
-                + " = "
-                + m.vision().pixelCount());
-      }
-      ByteBuffer bytes = ByteBuffer.allocate(4 * pixels.length).order(ByteOrder.LITTLE_ENDIAN);
-      bytes.asFloatBuffer().put(pixels);
-      sha = "pixels-" + ImageDigest.sha256Hex(bytes.array());
-    } else {
-      sha = ImageDigest.sha256Hex(request.image());
-    }
+    String sha = imageKey(request, m.vision());
     String text = prompts.text(request.prompt(), request.question(), request.history());
     long[] ids = prompts.promptIds(text);
     int q = m.numQueryTokens();
@@ -174,6 +160,35 @@ public final class Blip2Model implements EngineModel {
   }
 
   /**
+   * The vision cache key of a request's image: the sha256 of its bytes, or of its pixel tensor
+   * (checked against the bundle's image size). Shared by every generation model.
+   *
+   * @throws IllegalArgumentException for a pixel tensor of the wrong size
+   */
+  static String imageKey(GenerationRequest request, ModelManifest.Vision vision) {
+    if (request.pixelValues() == null) {
+      return ImageDigest.sha256Hex(request.image());
+    }
+    float[] pixels = request.pixelValues();
+    if (pixels.length != vision.pixelCount()) {
+      throw new IllegalArgumentException(
+          "request "
+              + request.requestId()
+              + ": pixel values have "
+              + pixels.length
+              + " floats, expected 3 x "
+              + vision.imageSize()
+              + " x "
+              + vision.imageSize()
+              + " = "
+              + vision.pixelCount());
+    }
+    ByteBuffer bytes = ByteBuffer.allocate(4 * pixels.length).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(pixels);
+    return "pixels-" + ImageDigest.sha256Hex(bytes.array());
+  }
+
+  /**
    * The explicit image step: the request's pixel tensor as given, or its image bytes decoded and
    * preprocessed to CHW pixel values.
    *
@@ -196,12 +211,21 @@ public final class Blip2Model implements EngineModel {
   @Override
   public List<float[]> encodeImages(List<float[]> pixels) {
     int n = pixels.size();
-    int count = bundle.manifest().vision().pixelCount();
-    float[] batch = new float[n * count];
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(pixels.get(i), 0, batch, i * count, count);
+    float[] batch = stack(pixels, bundle.manifest().vision().pixelCount());
+    return perImage(graphs.vision(batch, n), n);
+  }
+
+  /** Concatenated pixel tensors, [n * 3 * S * S], for one vision pass. */
+  static float[] stack(List<float[]> pixels, int pixelCount) {
+    float[] batch = new float[pixels.size() * pixelCount];
+    for (int i = 0; i < pixels.size(); i++) {
+      System.arraycopy(pixels.get(i), 0, batch, i * pixelCount, pixelCount);
     }
-    float[] out = graphs.vision(batch, n);
+    return batch;
+  }
+
+  /** The vision graph's [n, Q, H] output split into one [Q * H] array per image. */
+  static List<float[]> perImage(float[] out, int n) {
     int per = out.length / n;
     List<float[]> result = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -234,7 +258,7 @@ public final class Blip2Model implements EngineModel {
   }
 
   @Override
-  public <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
+  public <T> DecodingBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
     ModelManifest.Text t = bundle.manifest().text();
     long bytesPerToken =
         2L * t.numLayers() * t.numHeads() * t.headDim() * bundle.manifest().dtype().bytes();
@@ -247,12 +271,12 @@ public final class Blip2Model implements EngineModel {
 
   @Override
   public <T> List<RunningBatch.Finished<T>> join(
-      RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
+      DecodingBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
     return batch.join(joiners);
   }
 
   @Override
-  public <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch) {
+  public <T> List<RunningBatch.Finished<T>> step(DecodingBatch<T> batch) {
     return batch.step();
   }
 
@@ -265,9 +289,24 @@ public final class Blip2Model implements EngineModel {
   }
 
   private GenerationResult result(Encoded e, BatchDecoder.Output out) {
+    return result(
+        modelVersion(), tokenizer, e, out.hypotheses(), out.prefillNanos(), out.decodeNanos());
+  }
+
+  /**
+   * A request's result from its decoded hypotheses (best first), for every generation model: texts
+   * through the bundle's tokenizer, token counts, timings.
+   */
+  static GenerationResult result(
+      String modelVersion,
+      Blip2Tokenizer tokenizer,
+      Encoded e,
+      List<Hypothesis> hypotheses,
+      long prefillNanos,
+      long decodeNanos) {
     Prepared p = e.prepared();
     List<GenerationResult.Sequence> sequences = new ArrayList<>();
-    for (Hypothesis h : out.hypotheses()) {
+    for (Hypothesis h : hypotheses) {
       sequences.add(
           new GenerationResult.Sequence(
               tokenizer.decode(h.tokens()), h.tokens(), h.reason(), h.score()));
@@ -275,7 +314,7 @@ public final class Blip2Model implements EngineModel {
     GenerationResult.Sequence best = sequences.get(0);
     return new GenerationResult(
         p.request().requestId(),
-        modelVersion(),
+        modelVersion,
         best.text(),
         best.tokenIds(),
         best.finishReason(),
@@ -286,8 +325,8 @@ public final class Blip2Model implements EngineModel {
         new StageTimings(
             Duration.ofNanos(e.preprocessNanos()),
             Duration.ofNanos(e.visionNanos()),
-            Duration.ofNanos(out.prefillNanos()),
-            Duration.ofNanos(out.decodeNanos())),
+            Duration.ofNanos(prefillNanos),
+            Duration.ofNanos(decodeNanos)),
         e.visionCacheHit());
   }
 

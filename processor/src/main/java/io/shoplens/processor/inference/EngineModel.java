@@ -1,18 +1,31 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.generation.DecodingBatch;
 import io.shoplens.processor.inference.generation.PrefixStore;
 import io.shoplens.processor.inference.generation.RunningBatch;
 import java.util.List;
 
 /**
- * What {@link BatchingInferenceEngine} needs from a model; {@link Blip2Model} is the one
- * implementation (tests decorate it to inject failures and stalls).
+ * What {@link BatchingInferenceEngine} needs from a model: {@link Blip2Model} (BLIP-2 OPT, a
+ * decoder-only language model) and {@link T5Model} (BLIP-2 T5, encoder-decoder), chosen by the
+ * bundle's {@code architecture} ({@link GenerationBundles#open}). Tests decorate them to inject
+ * failures and stalls.
+ *
+ * <p>{@link Blip2Model.Prepared} and {@link Blip2Model.Encoded} carry a request through the engine
+ * for either model: prompt ids (image tokens first), the image's cache key, its query embeddings.
  */
 interface EngineModel extends AutoCloseable {
   String modelVersion();
 
   /** The bundle's {@code num_query_tokens}: the Q of the vision graph's [B, Q, H] output. */
   int numQueryTokens();
+
+  /**
+   * Whether the KV of an image's query positions depends on the image alone, so that an image
+   * prefix computed once serves every prompt on that image (true for a causal decoder such as
+   * OPT's; false for T5, whose bidirectional encoder lets the query positions see the prompt).
+   */
+  boolean reusesImagePrefixes();
 
   Blip2Model.Prepared prepare(GenerationRequest request);
 
@@ -22,17 +35,17 @@ interface EngineModel extends AutoCloseable {
   List<float[]> encodeImages(List<float[]> pixels);
 
   /**
-   * A running batch sized by the engine's batch size and KV budget, reusing image prefixes from
-   * {@code prefixes} (null: none).
+   * A decoding batch sized by the engine's batch size and KV budget, reusing image prefixes from
+   * {@code prefixes} (null: none; a model to which prefix reuse does not apply ignores it).
    */
-  <T> RunningBatch<T> newBatch(EngineConfig config, PrefixStore prefixes);
+  <T> DecodingBatch<T> newBatch(EngineConfig config, PrefixStore prefixes);
 
-  /** Prefills joiners into a running batch (see {@link RunningBatch#join}). */
+  /** Starts joiners in a batch (see {@link DecodingBatch#join}). */
   <T> List<RunningBatch.Finished<T>> join(
-      RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners);
+      DecodingBatch<T> batch, List<RunningBatch.Input<T>> joiners);
 
-  /** One decoder step of a running batch (see {@link RunningBatch#step}). */
-  <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch);
+  /** One decoder step of a batch (see {@link DecodingBatch#step}). */
+  <T> List<RunningBatch.Finished<T>> step(DecodingBatch<T> batch);
 
   /** The result of a request that finished decoding. */
   GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished);

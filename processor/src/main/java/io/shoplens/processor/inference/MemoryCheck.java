@@ -50,6 +50,15 @@ public final class MemoryCheck {
    * @throws EngineStartupException when the estimate exceeds what is available
    */
   public static void require(ModelManifest manifest, EngineConfig config) {
+    require(manifest.modelVersion(), MemoryEstimate.of(manifest, config), config);
+  }
+
+  /**
+   * Checks an estimate (of any bundle kind) as {@link #require(ModelManifest, EngineConfig)} does.
+   *
+   * @throws EngineStartupException when the estimate exceeds what is available
+   */
+  public static void require(String modelVersion, MemoryEstimate estimate, EngineConfig config) {
     if (!config.memoryCheck()) {
       return;
     }
@@ -59,7 +68,7 @@ public final class MemoryCheck {
                 config.memoryAvailableBytes(),
                 "as configured (shoplens.inference.memory.available.bytes)")
             : detectAvailable();
-    require(manifest.modelVersion(), MemoryEstimate.of(manifest, config), available, config);
+    require(modelVersion, estimate, available, config);
   }
 
   /**

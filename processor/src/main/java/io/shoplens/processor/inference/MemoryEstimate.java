@@ -2,6 +2,8 @@ package io.shoplens.processor.inference;
 
 import io.shoplens.processor.inference.bundle.Dtype;
 import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.generation.EncoderDecoderBatch;
+import io.shoplens.processor.inference.t5.T5Manifest;
 import java.util.Locale;
 import java.util.Map;
 
@@ -39,12 +41,7 @@ public record MemoryEstimate(
 
   /** The estimate for a bundle's manifest (its file sizes and dimensions) under a config. */
   public static MemoryEstimate of(ModelManifest manifest, EngineConfig config) {
-    long weights = 0;
-    for (Map.Entry<String, ModelManifest.FileEntry> f : manifest.files().entrySet()) {
-      if (f.getKey().endsWith(".onnx") || f.getKey().endsWith(".onnx.data")) {
-        weights += f.getValue().bytes();
-      }
-    }
+    long weights = weightBytes(manifest.files());
     ModelManifest.Text t = manifest.text();
     long perToken = 2L * t.numLayers() * t.numHeads() * t.headDim() * manifest.dtype().bytes();
     long tokens = config.kvBudgetTokens(perToken, t.maxPositionEmbeddings());
@@ -65,6 +62,43 @@ public record MemoryEstimate(
   }
 
   /** Everything counted. */
+  /**
+   * The estimate for a T5 bundle (float32 only): a row's KV is its cross KV (one column per encoder
+   * position, up to {@link T5Model#MAX_ENCODER_TOKENS}) plus its decoder's self KV (one column per
+   * generated token, up to {@link DecodingOptions#MAX_NEW_TOKENS_LIMIT}); no prefix cache, since
+   * image-prefix reuse does not apply to T5.
+   */
+  public static MemoryEstimate of(T5Manifest manifest, EngineConfig config) {
+    T5Manifest.Text t = manifest.text();
+    long perToken = EncoderDecoderBatch.bytesPerToken(t);
+    long row = T5Model.rowTokens();
+    long tokens = config.kvBudgetTokens(perToken, (int) row);
+    long vision =
+        (long) config.visionCacheEntries()
+            * manifest.numQueryTokens()
+            * t.hiddenSize()
+            * Float.BYTES;
+    return new MemoryEstimate(
+        Dtype.FLOAT32,
+        weightBytes(manifest.files()),
+        perToken,
+        tokens,
+        2 * tokens * perToken,
+        row,
+        0,
+        vision);
+  }
+
+  private static long weightBytes(Map<String, ModelManifest.FileEntry> files) {
+    long weights = 0;
+    for (Map.Entry<String, ModelManifest.FileEntry> f : files.entrySet()) {
+      if (f.getKey().endsWith(".onnx") || f.getKey().endsWith(".onnx.data")) {
+        weights += f.getValue().bytes();
+      }
+    }
+    return weights;
+  }
+
   public long totalBytes() {
     return weightBytes + kvBytes + prefixCacheBytes + visionCacheBytes;
   }

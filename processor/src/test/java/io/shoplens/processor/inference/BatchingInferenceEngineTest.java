@@ -528,14 +528,20 @@ class BatchingInferenceEngineTest {
     }
 
     @Override
-    public <T> RunningBatch<T> newBatch(
+    public boolean reusesImagePrefixes() {
+      return delegate.reusesImagePrefixes();
+    }
+
+    @Override
+    public <T> io.shoplens.processor.inference.generation.DecodingBatch<T> newBatch(
         EngineConfig config, io.shoplens.processor.inference.generation.PrefixStore prefixes) {
       return delegate.newBatch(config, prefixes);
     }
 
     @Override
     public <T> List<RunningBatch.Finished<T>> join(
-        RunningBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
+        io.shoplens.processor.inference.generation.DecodingBatch<T> batch,
+        List<RunningBatch.Input<T>> joiners) {
       RuntimeException failure = failNextDecode;
       if (failure != null) {
         failNextDecode = null;
@@ -545,7 +551,8 @@ class BatchingInferenceEngineTest {
     }
 
     @Override
-    public <T> List<RunningBatch.Finished<T>> step(RunningBatch<T> batch) {
+    public <T> List<RunningBatch.Finished<T>> step(
+        io.shoplens.processor.inference.generation.DecodingBatch<T> batch) {
       // Only the worker calls this; the fields are read after the futures completed.
       maxBusyRows = Math.max(maxBusyRows, batch.busyRows());
       List<RunningBatch.Finished<T>> done = delegate.step(batch);

@@ -306,7 +306,7 @@ class Blip2ParityTest {
       encoded.add(new Blip2Model.Encoded(p, embeds, 0, 0, false));
     }
     EngineConfig config = EngineConfig.builder().maxBatchSize(64).build();
-    try (io.shoplens.processor.inference.generation.RunningBatch<Integer> batch =
+    try (io.shoplens.processor.inference.generation.DecodingBatch<Integer> batch =
         model.newBatch(config, prefixes)) {
       int next = 0;
       int step = 0;

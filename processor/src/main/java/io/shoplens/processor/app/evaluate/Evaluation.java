@@ -12,10 +12,10 @@ import io.shoplens.processor.app.evaluate.EvaluationReport.TypeScore;
 import io.shoplens.processor.app.runtime.ShopLensApplication;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.GenerationBundles;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.inference.InferenceEngine;
-import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import java.io.IOException;
@@ -157,7 +157,7 @@ public final class Evaluation {
     for (Path bundle : bundles) {
       progress.printf("evaluate: loading %s%n", bundle);
       try (InferenceEngine engine =
-          ShopLensApplication.loadEngine(ModelBundle.load(bundle), engineConfig)) {
+          ShopLensApplication.loadEngine(GenerationBundles.load(bundle), engineConfig)) {
         all.add(answer(new ModelUnderTest(bundle.toString(), engine), data));
       }
     }

@@ -8,9 +8,10 @@ import io.shoplens.processor.app.runtime.StreamsRunner;
 import io.shoplens.processor.images.HttpImageResolver;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.CachingInferenceEngine;
+import io.shoplens.processor.inference.GenerationBundles;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.bundle.BundleException;
-import io.shoplens.processor.inference.bundle.ModelBundle;
+import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.topology.LineageHeaders;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
@@ -192,9 +193,9 @@ public final class ReplayRunner {
                   .withZone(ZoneOffset.UTC)
                   .format(Instant.now()));
     }
-    ModelBundle bundle;
+    GenerationBundle bundle;
     try {
-      bundle = ModelBundle.load(request.modelPath());
+      bundle = GenerationBundles.load(request.modelPath());
     } catch (BundleException e) {
       throw new ReplayRefusedException(
           "model bundle " + request.modelPath() + " failed validation: " + e.getMessage());
@@ -220,7 +221,7 @@ public final class ReplayRunner {
       }
       out.printf(
           "model %s version %s (%s)%n",
-          bundle.manifest().modelId(), bundle.manifest().modelVersion(), bundle.directory());
+          bundle.modelId(), bundle.modelVersion(), bundle.directory());
       if (!request.uploadIds().isEmpty()) {
         out.printf("only uploads %s%n", String.join(",", new TreeSet<>(request.uploadIds())));
       }
@@ -260,7 +261,7 @@ public final class ReplayRunner {
     }
   }
 
-  private ReplaySummary replay(Admin admin, ModelBundle bundle, ReplayPlan plan)
+  private ReplaySummary replay(Admin admin, GenerationBundle bundle, ReplayPlan plan)
       throws InterruptedException {
     long t0 = System.nanoTime();
     String runId = newRunId(Instant.now());
@@ -355,15 +356,13 @@ public final class ReplayRunner {
 
   private StreamsRunner streams(
       ShopLensConfig config,
-      ModelBundle bundle,
+      GenerationBundle bundle,
       InferenceEngine engine,
       ImageResolver resolver,
       ReplayWindow window,
       String runId) {
     ShopLensTopologyConfig topologyConfig =
-        config
-            .topologyConfig(bundle.manifest().modelId(), bundle.manifest().numQueryTokens())
-            .toBuilder()
+        config.topologyConfig(bundle.modelId(), bundle.numQueryTokens()).toBuilder()
             .replayRunId(runId)
             // The catalog embeddings topic is shared with the live application and holds one
             // model version's vectors: a replay must not write another model's into it.

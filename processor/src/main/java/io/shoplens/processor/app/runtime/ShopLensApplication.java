@@ -20,9 +20,9 @@ import io.shoplens.processor.images.HttpImageResolver;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.GenerationBundles;
 import io.shoplens.processor.inference.InferenceEngine;
-import io.shoplens.processor.inference.bundle.ModelBundle;
-import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.inference.retrieval.RetrievalService;
 import io.shoplens.processor.topology.ShopLensTopology;
@@ -130,12 +130,12 @@ public final class ShopLensApplication implements AutoCloseable {
     OpsHttpServer http = startHttp(config, health, registry);
     InferenceEngine engine = null;
     try {
-      ModelBundle bundle = ModelBundle.load(config.modelPath());
-      ModelManifest manifest = bundle.manifest();
+      GenerationBundle bundle = GenerationBundles.load(config.modelPath());
       LOG.info(
-          "loading model {} version {} from {} on {}",
-          manifest.modelId(),
-          manifest.modelVersion(),
+          "loading model {} version {} ({}) from {} on {}",
+          bundle.modelId(),
+          bundle.modelVersion(),
+          bundle.architecture(),
           bundle.directory(),
           config.engineConfig().executionProvider());
       long t0 = System.nanoTime();
@@ -147,8 +147,8 @@ public final class ShopLensApplication implements AutoCloseable {
       return start(
           config,
           engine,
-          manifest.modelId(),
-          manifest.numQueryTokens(),
+          bundle.modelId(),
+          bundle.numQueryTokens(),
           streamsOverrides,
           health,
           registry,
@@ -174,12 +174,14 @@ public final class ShopLensApplication implements AutoCloseable {
    * and runs on this one (Linux x86-64; see the README's benchmark notes). {@code java -jar} has a
    * short command line and would run either way.
    */
-  public static InferenceEngine loadEngine(ModelBundle bundle, ShopLensConfig config) {
+  public static InferenceEngine loadEngine(GenerationBundle bundle, ShopLensConfig config) {
     return loadEngine(bundle, config.engineConfig());
   }
 
-  /** Opens the engine as {@link #loadEngine(ModelBundle, ShopLensConfig)} does, with settings. */
-  public static InferenceEngine loadEngine(ModelBundle bundle, EngineConfig engineConfig) {
+  /**
+   * Opens the engine as {@link #loadEngine(GenerationBundle, ShopLensConfig)} does, with settings.
+   */
+  public static InferenceEngine loadEngine(GenerationBundle bundle, EngineConfig engineConfig) {
     AtomicReference<Object> outcome = new AtomicReference<>();
     Thread loader =
         new Thread(

@@ -25,7 +25,7 @@ import java.util.Set;
  * @param directory the bundle directory
  * @param manifest the validated manifest
  */
-public record ModelBundle(Path directory, ModelManifest manifest) {
+public record ModelBundle(Path directory, ModelManifest manifest) implements GenerationBundle {
 
   /** The manifest's file name inside a bundle. */
   public static final String MANIFEST = "manifest.json";
@@ -52,6 +52,26 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
     ModelManifest manifest = read(ManifestFields.read(dir));
     verifyFiles(dir, manifest);
     return new ModelBundle(dir, manifest);
+  }
+
+  @Override
+  public String modelId() {
+    return manifest.modelId();
+  }
+
+  @Override
+  public String modelVersion() {
+    return manifest.modelVersion();
+  }
+
+  @Override
+  public String architecture() {
+    return manifest.architecture();
+  }
+
+  @Override
+  public int numQueryTokens() {
+    return manifest.numQueryTokens();
   }
 
   /** Absolute path of a file listed in the manifest (or the manifest itself). */
@@ -137,8 +157,8 @@ public record ModelBundle(Path directory, ModelManifest manifest) {
               + ", found "
               + architecture
               + (architecture.equals("blip2-t5")
-                  ? " (a BLIP-2 Flan-T5 bundle: the engine does not serve T5 yet; the T5 graphs"
-                      + " and generation are in inference.t5)"
+                  ? " (a BLIP-2 Flan-T5 bundle: T5Bundle reads it; the engine and the command line"
+                      + " load either kind through GenerationBundles)"
                   : ""));
     }
     String dtypeName = m.text(root, "dtype");

@@ -37,7 +37,7 @@ import java.util.List;
  *
  * @param <T> what the caller tags each request with, handed back when it finishes
  */
-public final class RunningBatch<T> implements AutoCloseable {
+public final class RunningBatch<T> implements DecodingBatch<T> {
   private final Blip2Graphs graphs;
   private final ModelManifest manifest;
   private final int maxRows;
@@ -138,11 +138,13 @@ public final class RunningBatch<T> implements AutoCloseable {
   }
 
   /** Whether no request is decoding. */
+  @Override
   public boolean isEmpty() {
     return members.isEmpty();
   }
 
   /** Rows held by live requests. */
+  @Override
   public int busyRows() {
     int n = 0;
     for (Member<T> m : members) {
@@ -152,11 +154,13 @@ public final class RunningBatch<T> implements AutoCloseable {
   }
 
   /** Bytes of KV the window holds now (free rows included). */
+  @Override
   public long kvBytesInUse() {
     return cache.bytesInUse();
   }
 
   /** Bytes of KV of one token of one row. */
+  @Override
   public long kvBytesPerToken() {
     return cache.bytesPerToken();
   }
@@ -165,16 +169,19 @@ public final class RunningBatch<T> implements AutoCloseable {
    * Whether a request could ever run: alone, its rows and tokens fit {@code maxRows} and the
    * budget.
    */
+  @Override
   public boolean canEverFit(Input<T> input) {
     return input.rows() * input.tokens() <= budgetTokens;
   }
 
   /** The KV budget in token rows. */
+  @Override
   public long budgetTokens() {
     return budgetTokens;
   }
 
   /** The tags of the requests decoding now. */
+  @Override
   public List<T> tags() {
     List<T> tags = new ArrayList<>();
     for (Member<T> m : members) {
@@ -187,6 +194,7 @@ public final class RunningBatch<T> implements AutoCloseable {
    * Whether these requests can join now: free or new rows for each, and the KV window, with every
    * live and joining request generating up to its {@code maxNewTokens}, within the budget.
    */
+  @Override
   public boolean fits(List<Input<T>> joiners) {
     List<Boolean> taken = new ArrayList<>();
     for (Member<T> owner : rowOwner) {
@@ -227,6 +235,7 @@ public final class RunningBatch<T> implements AutoCloseable {
    *
    * @return joiners that finished with their first token
    */
+  @Override
   public List<Finished<T>> join(List<Input<T>> joiners) {
     if (joiners.isEmpty()) {
       return List.of();
@@ -342,6 +351,7 @@ public final class RunningBatch<T> implements AutoCloseable {
    *
    * @return requests that finished at this step
    */
+  @Override
   public List<Finished<T>> step() {
     int rows = rowOwner.size();
     if (members.isEmpty()) {
@@ -540,6 +550,7 @@ public final class RunningBatch<T> implements AutoCloseable {
   }
 
   /** Drops every request (after a failure: their state is unknown); the batch is empty again. */
+  @Override
   public void clear() {
     members.clear();
     rowOwner.clear();

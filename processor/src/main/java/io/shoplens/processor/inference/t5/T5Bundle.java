@@ -2,6 +2,7 @@ package io.shoplens.processor.inference.t5;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.inference.bundle.ManifestFields;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
@@ -16,7 +17,7 @@ import java.util.List;
  * @param directory the bundle directory
  * @param manifest the validated manifest
  */
-public record T5Bundle(Path directory, T5Manifest manifest) {
+public record T5Bundle(Path directory, T5Manifest manifest) implements GenerationBundle {
 
   /** Graph and tokenizer files every T5 bundle must list. */
   public static final List<String> REQUIRED_FILES =
@@ -68,6 +69,17 @@ public record T5Bundle(Path directory, T5Manifest manifest) {
           "prompt.padding_side: expected right (T5's encoder input), found "
               + prompt.paddingSide());
     }
+    if (!prompt.questionTemplate().contains("{question}")) {
+      throw m.fail(
+          "prompt.question_template: expected a {question} placeholder, found "
+              + prompt.questionTemplate());
+    }
+    if (!prompt.turnTemplate().contains("{question}")
+        || !prompt.turnTemplate().contains("{answer}")) {
+      throw m.fail(
+          "prompt.turn_template: expected {question} and {answer} placeholders, found "
+              + prompt.turnTemplate());
+    }
     T5Manifest manifest =
         new T5Manifest(
             m.text(root, "model_id"),
@@ -80,6 +92,26 @@ public record T5Bundle(Path directory, T5Manifest manifest) {
             m.files(REQUIRED_FILES));
     ModelBundle.verifyFiles(dir, manifest.files());
     return new T5Bundle(dir, manifest);
+  }
+
+  @Override
+  public String modelId() {
+    return manifest.modelId();
+  }
+
+  @Override
+  public String modelVersion() {
+    return manifest.modelVersion();
+  }
+
+  @Override
+  public String architecture() {
+    return T5Manifest.ARCHITECTURE;
+  }
+
+  @Override
+  public int numQueryTokens() {
+    return manifest.numQueryTokens();
   }
 
   /** Absolute path of a file of the bundle. */

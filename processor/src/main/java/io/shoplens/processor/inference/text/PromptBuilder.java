@@ -30,13 +30,22 @@ public final class PromptBuilder {
 
   /** The prompt text for a request, or null for a caption. */
   public String text(String prompt, String question, List<Turn> history) {
+    return text(manifest.prompt(), prompt, question, history);
+  }
+
+  /**
+   * The prompt text for a request under a bundle's templates (OPT and T5 bundles share them), or
+   * null for a caption: a raw {@code prompt} as is, else the earlier turns with the turn template,
+   * joined by the separator, then the question template.
+   */
+  public static String text(
+      ModelManifest.Prompt p, String prompt, String question, List<Turn> history) {
     if (prompt != null) {
       return prompt;
     }
     if (question == null) {
       return null;
     }
-    ModelManifest.Prompt p = manifest.prompt();
     StringBuilder text = new StringBuilder();
     for (Turn turn : history) {
       text.append(fill(p.turnTemplate(), turn.question(), turn.answer()));

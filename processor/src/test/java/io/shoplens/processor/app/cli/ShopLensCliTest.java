@@ -103,6 +103,22 @@ class ShopLensCliTest {
   }
 
   @Test
+  void shouldPrintAT5BundlesManifestWithItsEncoderAndDecoderAndVerifiedChecksums() {
+    Run r = run(Map.of(), "model", "info", "src/test/resources/models/tiny-blip2-t5");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("shoplens/tiny-blip2-t5")
+        .contains("architecture  blip2-t5 (float32), encoder-decoder")
+        .contains("T5: 2 encoder + 2 decoder layers, hidden 16, 4 heads of 4, vocab 181")
+        .contains("decoder start 0, eos 1, pad 0, image 180, stop [1, 155]")
+        .contains("encoder.onnx")
+        .contains("5 files")
+        .contains("all verified")
+        .contains("(float32 graph files)");
+  }
+
+  @Test
   void shouldPrintTheMemoryEstimateOfAFloat16Bundle() {
     Run r = run(Map.of(), "model", "info", "src/test/resources/models/tiny-blip2-opt-f16");
 

@@ -65,6 +65,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplayIntegrationTest {
   static final Path MODEL_A = Path.of("src/test/resources/models/tiny-blip2-opt");
   static final Path MODEL_B = Path.of("src/test/resources/models/tiny-blip2-opt-b");
+  static final Path MODEL_T5 = Path.of("src/test/resources/models/tiny-blip2-t5");
   static final Path IMAGES = Path.of("src/test/resources/images");
   static final String LIVE_ID = "shoplens-live";
   static final String[] IMAGE_FILES = {
@@ -378,6 +379,57 @@ class ReplayIntegrationTest {
         .contains("only uploads u3")
         .contains("1 captions, 2 answers, 0 dead letters")
         .containsPattern("shoplens.questions.v1 +read 5/5, processed 2, skipped 3");
+  }
+
+  @Test
+  @Order(4)
+  void shouldReplayALiveOptWindowOnAT5BundleWithBothArchitecturesAnswersSideBySide()
+      throws Exception {
+    // Given the live run's answers from the OPT bundle
+    String versionOpt = answers().get(0).value().getModel().getModelVersion();
+
+    // When the window is replayed on the tiny BLIP-2 Flan-T5 bundle
+    StringWriter console = new StringWriter();
+    ReplaySummary summary = runner("replay-t5", MODEL_T5, false, console).run().summary();
+
+    // Then every question of the window has the live OPT answer and the T5 answer beside it
+    assertThat(summary.completed()).isTrue();
+    assertThat(summary.modelVersion()).isEqualTo("tiny-blip2-t5-s1234-ef762aea");
+    assertThat(summary.answers()).isEqualTo(IN_WINDOW.size());
+    assertThat(summary.captions()).isEqualTo(2);
+    assertThat(summary.deadLetters()).isZero();
+    assertThat(console.toString()).contains("shoplens/tiny-blip2-t5");
+    List<Answer> all = answers();
+    Map<String, QuestionAnswered> liveAnswers = byQuestion(all, null);
+    Map<String, QuestionAnswered> t5 = byQuestion(all, summary.runId());
+    assertThat(t5.keySet()).isEqualTo(IN_WINDOW);
+    StringBuilder sideBySide = new StringBuilder();
+    for (String id : new java.util.TreeSet<>(IN_WINDOW)) {
+      QuestionAnswered opt = liveAnswers.get(id);
+      QuestionAnswered flan = t5.get(id);
+      assertThat(opt.getModel().getModelVersion()).isEqualTo(versionOpt);
+      assertThat(flan.getModel().getModelVersion()).isEqualTo(summary.modelVersion());
+      assertThat(flan.getModel().getModelId()).isEqualTo("shoplens/tiny-blip2-t5");
+      assertThat(flan.getLineage().getReplayRunId()).isEqualTo(summary.runId());
+      // The same question and options (seed included), answered by the other architecture
+      assertThat(flan.getUploadId()).isEqualTo(opt.getUploadId());
+      assertThat(flan.getGenerationOptions()).as(id).isEqualTo(opt.getGenerationOptions());
+      sideBySide.append(
+          String.format(
+              "%-7s OPT %-32s | T5 %s%n",
+              id, '"' + opt.getAnswer() + '"', '"' + flan.getAnswer() + '"'));
+    }
+    System.out.print(sideBySide);
+    assertThat(
+            captions().stream()
+                .filter(c -> summary.runId().equals(c.getLineage().getReplayRunId()))
+                .map(c -> c.getModel().getModelVersion()))
+        .containsOnly(summary.modelVersion())
+        .hasSize(2);
+    // The live application's committed offsets did not move
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      assertThat(committed(admin, LIVE_ID)).isEqualTo(liveOffsets);
+    }
   }
 
   @Test

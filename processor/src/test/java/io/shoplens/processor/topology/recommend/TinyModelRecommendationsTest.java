@@ -25,10 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Recommendations from the committed tiny BLIP-2 model through the topology: catalog images and the
@@ -38,32 +37,38 @@ import org.junit.jupiter.api.io.TempDir;
 class TinyModelRecommendationsTest {
   private static final List<String> CATALOG =
       List.of("photo.jpg", "wide.png", "alpha.png", "gray.png", "palette.png");
-  private static BatchingInferenceEngine engine;
 
   @TempDir Path stateDir;
 
-  @BeforeAll
-  static void start() {
-    engine =
-        BatchingInferenceEngine.start(
-            TinyBundle.dir(),
-            EngineConfig.builder()
-                .intraOpThreads(1)
-                .interOpThreads(1)
-                .maxBatchSize(8)
-                .maxBatchWait(Duration.ofMillis(2))
-                .build());
+  private static BatchingInferenceEngine start(Path bundle) {
+    return BatchingInferenceEngine.start(
+        bundle,
+        EngineConfig.builder()
+            .intraOpThreads(1)
+            .interOpThreads(1)
+            .maxBatchSize(8)
+            .maxBatchWait(Duration.ofMillis(2))
+            .build());
   }
 
-  @AfterAll
-  static void stop() {
-    engine.close();
+  /** The OPT tiny bundle and the T5 tiny bundle: recommendations work unchanged on either. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"tiny-blip2-opt", "tiny-blip2-t5"})
+  void shouldRankTheCatalogByTheTinyModelsImageSimilarityTheSameWayEveryRun(String bundle)
+      throws Exception {
+    Path dir =
+        bundle.equals("tiny-blip2-opt")
+            ? TinyBundle.dir()
+            : TinyBundle.dir().resolveSibling(bundle);
+    try (BatchingInferenceEngine engine = start(dir)) {
+      shouldRankTheCatalogTheSameWayEveryRun(engine, "shoplens/" + bundle);
+    }
   }
 
-  @Test
-  void shouldRankTheCatalogByTheTinyModelsImageSimilarityTheSameWayEveryRun() throws Exception {
-    List<RankedProduct> first = run(stateDir.resolve("1"));
-    List<RankedProduct> second = run(stateDir.resolve("2"));
+  private void shouldRankTheCatalogTheSameWayEveryRun(
+      BatchingInferenceEngine engine, String modelId) throws Exception {
+    List<RankedProduct> first = run(engine, modelId, stateDir.resolve("1"));
+    List<RankedProduct> second = run(engine, modelId, stateDir.resolve("2"));
 
     // The identical catalog image comes first with similarity 1
     assertThat(first.get(0).getProductId()).isEqualTo("p-photo.jpg");
@@ -84,10 +89,10 @@ class TinyModelRecommendationsTest {
     assertThat(second).isEqualTo(first);
   }
 
-  private List<RankedProduct> run(Path dir) {
+  private List<RankedProduct> run(BatchingInferenceEngine engine, String modelId, Path dir) {
     ShopLensTopologyConfig config =
         RecommendHarness.config()
-            .modelId("shoplens/tiny-blip2-opt")
+            .modelId(modelId)
             .imageTokens(10)
             .captionOptions(DecodingOptions.greedy().withMaxNewTokens(4))
             .attributeOptions(DecodingOptions.greedy().withMaxNewTokens(3))

@@ -12,9 +12,11 @@ import java.util.stream.Collectors;
  * batch, its cross-attention KV is fed to every decoder step, the decoder starts from {@code
  * decoder_start_token_id}.
  *
- * <p>Greedy and beam search over a whole batch, every row starting together (what {@code
- * generate()} does); rows joining a running batch, sampling and the engine's scheduler are not
- * wired to T5 yet. Not thread-safe per call; the graphs are.
+ * <p>A test oracle, not what the engine runs: greedy and beam search over a whole batch, every row
+ * starting together and finished rows fed padding, written the way transformers' vectorised loop
+ * is, so that {@link T5ParityTest} can check the graphs step by step against Hugging Face. The
+ * engine decodes T5 with {@code generation.EncoderDecoderBatch} and the same token pickers as OPT
+ * ({@code T5EngineTest} checks it against the same reference). Not thread-safe per call.
  */
 public final class T5Generator {
   private static final float NEG = -1.0e9f; // transformers' "impossible" beam score
