@@ -74,6 +74,7 @@ public final class QuestionDecoding {
         numReturn,
         asked.getTemperature() != null ? asked.getTemperature() : defaults.temperature(),
         asked.getTopK() != null ? asked.getTopK() : defaults.topK(),
-        asked.getTopP() != null ? asked.getTopP() : defaults.topP());
+        asked.getTopP() != null ? asked.getTopP() : defaults.topP(),
+        defaults.repetitionPenalty());
   }
 }
