@@ -149,6 +149,7 @@ public final class SampleEvents {
         .setTemperature(0.7)
         .setTopK(50)
         .setTopP(0.9)
+        .setRepetitionPenalty(1.2)
         .setSeed(1234L)
         .build();
   }

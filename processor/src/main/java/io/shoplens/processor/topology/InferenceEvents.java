@@ -71,6 +71,7 @@ final class InferenceEvents {
         .setTemperature(o.temperature())
         .setTopK(o.topK())
         .setTopP(o.topP())
+        .setRepetitionPenalty(o.repetitionPenalty())
         .setSeed(seed)
         .build();
   }

@@ -75,6 +75,8 @@ public final class QuestionDecoding {
         asked.getTemperature() != null ? asked.getTemperature() : defaults.temperature(),
         asked.getTopK() != null ? asked.getTopK() : defaults.topK(),
         asked.getTopP() != null ? asked.getTopP() : defaults.topP(),
-        defaults.repetitionPenalty());
+        asked.getRepetitionPenalty() != null
+            ? asked.getRepetitionPenalty()
+            : defaults.repetitionPenalty());
   }
 }

@@ -101,6 +101,7 @@ class ShopLensTopologyTest {
       assertThat(a.getAnswer()).isEqualTo("answer[what colour is it?|0]");
       assertThat(a.getGenerationOptions().getStrategy()).isEqualTo(DecodingStrategy.GREEDY);
       assertThat(a.getGenerationOptions().getSeed()).isNotNull();
+      assertThat(a.getGenerationOptions().getRepetitionPenalty()).isEqualTo(1.0);
       assertThat(a.getLineage().getSourceTopic()).isEqualTo(Topics.QUESTIONS);
       assertLineageHeaders(out.headers(), Topics.QUESTIONS, 0, FakeEngine.VERSION);
       // and the image sent to the engine is the upload's
@@ -124,6 +125,7 @@ class ShopLensTopologyTest {
               .setStrategy(DecodingStrategy.BEAM)
               .setMaxNewTokens(12)
               .setSeed(99L)
+              .setRepetitionPenalty(1.3)
               .build());
       t.questions.pipeInput("u1", q);
       t.tick();
@@ -133,6 +135,7 @@ class ShopLensTopologyTest {
       assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(QuestionDecoding.DEFAULT_BEAMS);
       assertThat(a.getGenerationOptions().getMaxNewTokens()).isEqualTo(12);
       assertThat(a.getGenerationOptions().getSeed()).isEqualTo(99L);
+      assertThat(a.getGenerationOptions().getRepetitionPenalty()).isEqualTo(1.3);
       GenerationRequest sent =
           engine.submitted.stream()
               .filter(r -> r.requestId().endsWith("/answer"))
@@ -140,6 +143,7 @@ class ShopLensTopologyTest {
               .orElseThrow();
       assertThat(sent.seed()).isEqualTo(99L);
       assertThat(sent.options().numBeams()).isEqualTo(QuestionDecoding.DEFAULT_BEAMS);
+      assertThat(sent.options().repetitionPenalty()).isEqualTo(1.3);
     }
   }
 
