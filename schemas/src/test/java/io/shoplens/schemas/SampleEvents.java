@@ -109,6 +109,7 @@ public final class SampleEvents {
         .setProductId("sku-jacket-navy-m")
         .setImage(imageReference())
         .setUploadedAt(T0)
+        .setCaptionOptions(generationOptionsFull())
         .build();
   }
 
