@@ -38,6 +38,21 @@ CASES = [
     ("beam_batch_padded", ["photo.jpg", "palette.png"], ["Question: what is it? Answer:", None],
      dict(BEAM, num_return_sequences=2)),
 ]
+# Kept apart from CASES, which the float16 fixture replays through shoplens_export.runtime's loops
+# (they do not apply repetition_penalty). Hugging Face's BLIP-2 OPT passes input_ids with
+# inputs_embeds, so the prompt (image placeholders, bos, text) counts as "already in the sequence".
+REPETITION = [
+    ("repetition_caption_photo", ["photo.jpg"], [None], dict(GREEDY, repetition_penalty=1.5)),
+    ("repetition_vqa_alpha", ["alpha.png"], ["Question: what is this? Answer:"],
+     dict(GREEDY, repetition_penalty=1.3)),
+    ("repetition_batch_padded", ["photo.jpg", "wide.png"],
+     ["Question: what is the dress made of? Answer:", "Question: is it red? Answer:"],
+     dict(GREEDY, repetition_penalty=1.2)),
+    ("repetition_beam_vqa_photo", ["photo.jpg"], ["Question: what would go well with this dress? Answer:"],
+     dict(BEAM, repetition_penalty=1.4)),
+    ("repetition_beam_batch_padded", ["gray.png", "palette.png"], [None, "Question: what is it? Answer:"],
+     dict(BEAM, num_return_sequences=2, repetition_penalty=0.8)),
+]
 SAMPLING = [
     # HF applies top_k=50 by default when sampling; the first case relies on that default.
     ("sample_temperature", ["photo.jpg"], ["Question: what color is the dress? Answer:"],
@@ -45,6 +60,12 @@ SAMPLING = [
     ("sample_top_k_top_p", ["wide.png"], [None], {"do_sample": True, "temperature": 1.3, "top_k": 20, "top_p": 0.8}, 12),
     ("sample_top_p_only", ["alpha.png"], ["Question: what is this? Answer:"],
      {"do_sample": True, "top_k": 0, "top_p": 0.5}, 13),
+    # No top-k/top-p filter: every token's processed score is recorded, so each prompt id's penalty
+    # is checked, not only those that survive a filter.
+    ("sample_repetition_penalty", ["photo.jpg"], ["Question: what color is the dress? Answer:"],
+     {"do_sample": True, "top_k": 0, "repetition_penalty": 1.6}, 14),
+    ("sample_repetition_reward", ["gray.png"], [None],
+     {"do_sample": True, "temperature": 0.9, "top_k": 30, "repetition_penalty": 0.7}, 15),
 ]
 SAMPLING_STEPS = 3
 
@@ -155,7 +176,7 @@ def generate(resources_dir, seed=presets.DEFAULT_SEED):
             "pixel_values": _round(pv.astype(np.float64).flatten().tolist()),
         }
 
-    cases = [_run_case(model, processor, image_dir, *c) for c in CASES]
+    cases = [_run_case(model, processor, image_dir, *c) for c in CASES + REPETITION]
     cases += [_run_case(model, processor, image_dir, n, i, p, o, seed=s) for n, i, p, o, s in SAMPLING]
     reference = {
         "format_version": REFERENCE_FORMAT,

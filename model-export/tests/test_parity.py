@@ -134,3 +134,33 @@ def test_pixel_values_should_be_what_the_hugging_face_processor_gives(tiny_sourc
     for name, entry in reference["images"].items():
         pv = processor.image_processor(Image.open(RESOURCES / "images" / name), return_tensors="np")["pixel_values"]
         np.testing.assert_allclose(pv[0].flatten(), entry["pixel_values"], atol=1e-6, err_msg=name)
+
+
+def _penalised(raw, ids, penalty):
+    """RepetitionPenaltyLogitsProcessor on numpy: every id in `ids`, once, from its original score."""
+    x = np.asarray(raw, np.float32).copy()
+    ids = np.unique(np.asarray(ids, np.int64))
+    s = x[ids]
+    x[ids] = np.where(s < 0, s * np.float32(penalty), s / np.float32(penalty))
+    return x
+
+
+def test_repetition_penalty_should_count_the_prompt_and_its_image_placeholders(reference):
+    # Given the sampling case without top-k/top-p, whose every processed score is recorded
+    case = next(c for c in reference["cases"] if c["name"] == "sample_repetition_penalty")
+    penalty = case["generation"]["repetition_penalty"]
+    prompt = case["input_ids"][0]
+    image_token = 599  # the tiny preset's image placeholder id
+    assert image_token in prompt
+
+    for step in case["sampling_steps"]:
+        # When the penalty is applied to the prompt (image placeholders, bos, text) and the samples so far
+        so_far = prompt + case["new_tokens"][0][:step["step"]]
+        expected = _penalised(step["raw_logits"], so_far, penalty)
+
+        # Then it gives Hugging Face's processed scores, the never generated image placeholder included
+        assert len(step["kept"]) == len(step["raw_logits"])
+        recorded = np.array([v for _, v in step["kept"]], np.float32)
+        np.testing.assert_allclose(recorded, expected, rtol=1e-6, atol=1e-6)
+        assert image_token not in case["new_tokens"][0][:step["step"]]
+        assert recorded[image_token] != np.float32(step["raw_logits"][image_token])

@@ -117,7 +117,8 @@ public final class RecommendationBenchmark {
             "user",
             null,
             new InlineImage(ByteBuffer.wrap(new byte[1]), "image/png"),
-            Instant.EPOCH);
+            Instant.EPOCH,
+            null);
     long[] nanos = new long[queries];
     long sink = 0;
     for (int q = -warmup; q < queries; q++) {

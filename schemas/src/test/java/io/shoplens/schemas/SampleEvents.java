@@ -109,6 +109,7 @@ public final class SampleEvents {
         .setProductId("sku-jacket-navy-m")
         .setImage(imageReference())
         .setUploadedAt(T0)
+        .setCaptionOptions(generationOptionsFull())
         .build();
   }
 
@@ -149,6 +150,7 @@ public final class SampleEvents {
         .setTemperature(0.7)
         .setTopK(50)
         .setTopP(0.9)
+        .setRepetitionPenalty(1.2)
         .setSeed(1234L)
         .build();
   }

@@ -146,6 +146,7 @@ final class EdgeRecords {
                 .setTemperature(Double.MIN_VALUE) // smallest subnormal
                 .setTopK(0)
                 .setTopP(0.1 + 0.2) // 0.30000000000000004
+                .setRepetitionPenalty(Double.MAX_VALUE)
                 .setSeed(-1L)
                 .build())
         .setAskedAt(Instant.ofEpochMilli(0L))

@@ -18,6 +18,10 @@ import java.util.function.Consumer;
  * @param topK keep the k most likely tokens when sampling; 0 disables (Hugging Face's default is
  *     50, and so is {@link #sampling()})
  * @param topP nucleus sampling threshold; 1 disables
+ * @param repetitionPenalty Hugging Face's {@code repetition_penalty}: for every token id already in
+ *     the sequence (the prompt, image placeholder tokens included, then the generated tokens), a
+ *     positive score is divided by it and a negative one multiplied; above 1 discourages
+ *     repetition, below 1 encourages it, 1 disables
  */
 public record DecodingOptions(
     Strategy strategy,
@@ -29,7 +33,8 @@ public record DecodingOptions(
     int numReturnSequences,
     double temperature,
     int topK,
-    double topP) {
+    double topP,
+    double repetitionPenalty) {
 
   /** Hard ceiling on {@code maxNewTokens}, to bound memory per request. */
   public static final int MAX_NEW_TOKENS_LIMIT = 1024;
@@ -66,6 +71,9 @@ public record DecodingOptions(
         "temperature must be positive and finite, got " + temperature);
     require(topK >= 0, "topK must be >= 0, got " + topK);
     require(topP > 0 && topP <= 1, "topP must be in (0, 1], got " + topP);
+    require(
+        repetitionPenalty > 0 && Double.isFinite(repetitionPenalty),
+        "repetitionPenalty must be positive and finite (1 disables), got " + repetitionPenalty);
     require(numReturnSequences >= 1, "numReturnSequences must be >= 1, got " + numReturnSequences);
     switch (strategy) {
       case BEAM -> {
@@ -87,19 +95,19 @@ public record DecodingOptions(
   /** Greedy decoding of at most 20 new tokens (Hugging Face's default length). */
   public static DecodingOptions greedy() {
     return new DecodingOptions(
-        Strategy.GREEDY, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
+        Strategy.GREEDY, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0, 1.0);
   }
 
   /** Beam search with {@code numBeams} beams, length penalty 1, heuristic early stopping. */
   public static DecodingOptions beam(int numBeams) {
     return new DecodingOptions(
-        Strategy.BEAM, 20, 0, numBeams, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
+        Strategy.BEAM, 20, 0, numBeams, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0, 1.0);
   }
 
   /** Sampling with Hugging Face's defaults: temperature 1, top-k 50, top-p 1. */
   public static DecodingOptions sampling() {
     return new DecodingOptions(
-        Strategy.SAMPLE, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0);
+        Strategy.SAMPLE, 20, 0, 1, 1.0, EarlyStopping.HEURISTIC, 1, 1.0, 50, 1.0, 1.0);
   }
 
   public DecodingOptions withMaxNewTokens(int max) {
@@ -135,6 +143,11 @@ public record DecodingOptions(
         });
   }
 
+  /** The same options with Hugging Face's {@code repetition_penalty} (1 disables). */
+  public DecodingOptions withRepetitionPenalty(double penalty) {
+    return copy(c -> c.repetitionPenalty = penalty);
+  }
+
   private DecodingOptions copy(Consumer<Copy> change) {
     Copy c = new Copy(this);
     change.accept(c);
@@ -156,6 +169,7 @@ public record DecodingOptions(
     private double temperature;
     private int topK;
     private double topP;
+    private double repetitionPenalty;
 
     private Copy(DecodingOptions o) {
       this.strategy = o.strategy;
@@ -168,6 +182,7 @@ public record DecodingOptions(
       this.temperature = o.temperature;
       this.topK = o.topK;
       this.topP = o.topP;
+      this.repetitionPenalty = o.repetitionPenalty;
     }
 
     private DecodingOptions build() {
@@ -181,7 +196,8 @@ public record DecodingOptions(
           numReturnSequences,
           temperature,
           topK,
-          topP);
+          topP,
+          repetitionPenalty);
     }
   }
 

@@ -42,6 +42,21 @@ final class InferenceEvents {
   }
 
   /**
+   * The options for an upload's caption: {@link QuestionDecoding#resolve} with the configured
+   * caption defaults and the same new-token limit as questions.
+   *
+   * @throws RejectedRecordException.InvalidRecordException saying which option does not fit
+   */
+  static DecodingOptions captionOptions(ShopLensTopologyConfig config, GenerationOptions asked) {
+    try {
+      return QuestionDecoding.resolve(config.captionOptions(), config.maxNewTokensLimit(), asked);
+    } catch (IllegalArgumentException e) {
+      throw new RejectedRecordException.InvalidRecordException(
+          "caption options: " + e.getMessage());
+    }
+  }
+
+  /**
    * The seed for a request: the question's own, or one derived from a stable id, so that a replay
    * of the same input reproduces the same sampled output.
    */
@@ -71,6 +86,7 @@ final class InferenceEvents {
         .setTemperature(o.temperature())
         .setTopK(o.topK())
         .setTopP(o.topP())
+        .setRepetitionPenalty(o.repetitionPenalty())
         .setSeed(seed)
         .build();
   }

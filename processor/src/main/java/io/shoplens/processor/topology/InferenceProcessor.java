@@ -1,6 +1,7 @@
 package io.shoplens.processor.topology;
 
 import io.shoplens.events.DeadLetter;
+import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageCaptioned;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAnswered;
@@ -71,7 +72,10 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   private KeyValueStore<String, Conversation> conversations;
   private KeyValueStore<ExpiryKey, String> expiry;
 
-  /** What a job's submission read from its input and the stores. */
+  /**
+   * What a job's submission read from its input and the stores: for a caption job, the caption's
+   * options and seed; for an answer, the question's.
+   */
   private record Inputs(
       ImageUploaded upload,
       QuestionAsked question,
@@ -211,11 +215,13 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   /** Reads what the job needs from its input and the stores. */
   private Inputs prepare(InferenceJob job) {
     if (job.kind() == Kind.CAPTION) {
+      ImageUploaded upload = read(topics.imageUploads().valueSerde().deserializer(), job.origin());
+      GenerationOptions asked = upload.getCaptionOptions();
       return new Inputs(
-          read(topics.imageUploads().valueSerde().deserializer(), job.origin()),
+          upload,
           null,
-          null,
-          0,
+          InferenceEvents.captionOptions(config, asked),
+          InferenceEvents.seed(asked, "caption/" + upload.getUploadId()),
           List.of());
     }
     QuestionAsked question = read(topics.questions().valueSerde().deserializer(), job.origin());
@@ -251,12 +257,7 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
     }
     String uploadId = in.upload().getUploadId();
     List<GenerationRequest> requests = new ArrayList<>();
-    requests.add(
-        GenerationRequest.caption(
-            job.id() + "/caption",
-            image,
-            config.captionOptions(),
-            InferenceEvents.seed(null, "caption/" + uploadId)));
+    requests.add(GenerationRequest.caption(job.id() + "/caption", image, in.options(), in.seed()));
     for (ShopLensTopologyConfig.AttributePrompt p : config.attributePrompts()) {
       requests.add(
           GenerationRequest.question(

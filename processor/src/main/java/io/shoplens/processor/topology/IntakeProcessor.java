@@ -199,6 +199,7 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
     } else {
       throw new InvalidRecordException("image is neither inline nor a reference: " + image);
     }
+    InferenceEvents.captionOptions(config, upload.getCaptionOptions());
   }
 
   private void validate(String key, QuestionAsked question) {

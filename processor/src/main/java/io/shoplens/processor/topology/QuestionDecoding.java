@@ -9,7 +9,8 @@ import io.shoplens.processor.inference.DecodingOptions;
  * DecodingOptions}: the configured answer defaults, overridden field by field by what the question
  * sets. The topology applies it to every {@code QuestionAsked} (a question it refuses is
  * dead-lettered); the gateway applies it before publishing, so that a question it accepts is one
- * the topology accepts under the same settings.
+ * the topology accepts under the same settings. An upload's {@code captionOptions} are resolved by
+ * the same rule over the configured caption defaults.
  */
 public final class QuestionDecoding {
   /** Beam width used when a question asks for BEAM without saying how many beams. */
@@ -74,6 +75,9 @@ public final class QuestionDecoding {
         numReturn,
         asked.getTemperature() != null ? asked.getTemperature() : defaults.temperature(),
         asked.getTopK() != null ? asked.getTopK() : defaults.topK(),
-        asked.getTopP() != null ? asked.getTopP() : defaults.topP());
+        asked.getTopP() != null ? asked.getTopP() : defaults.topP(),
+        asked.getRepetitionPenalty() != null
+            ? asked.getRepetitionPenalty()
+            : defaults.repetitionPenalty());
   }
 }

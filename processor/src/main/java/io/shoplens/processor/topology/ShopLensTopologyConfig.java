@@ -39,7 +39,8 @@ import org.apache.kafka.streams.state.Stores;
  * @param attributeOptions how attribute answers are generated
  * @param answerOptions defaults for questions; each question's own options override field by field
  * @param maxQuestionChars longer questions are dead-lettered (stage VALIDATE)
- * @param maxNewTokensLimit a question asking for more new tokens is dead-lettered (VALIDATE)
+ * @param maxNewTokensLimit a question, or an upload's caption options, asking for more new tokens
+ *     is dead-lettered (VALIDATE)
  * @param maxInlineImageBytes larger inline images are dead-lettered (VALIDATE)
  * @param uploadRetention how long an upload is kept for questions after it arrived
  * @param waitingQuestionTimeout how long a question waits for an upload that has not arrived yet

@@ -414,6 +414,7 @@ class Blip2ParityTest {
                 .withNumReturnSequences(g.path("num_return_sequences").asInt(1))
                 .withLengthPenalty(g.path("length_penalty").asDouble(1.0))
             : DecodingOptions.greedy();
-    return o.withMaxNewTokens(g.get("max_new_tokens").asInt());
+    return o.withMaxNewTokens(g.get("max_new_tokens").asInt())
+        .withRepetitionPenalty(g.path("repetition_penalty").asDouble(1.0));
   }
 }

@@ -260,6 +260,13 @@ public final class FakeEngine implements InferenceEngine {
       }
     }
     Duration ms = Duration.ofMillis(1);
+    // Further sequences asked for (several captions, beams returned) are "<text> #2", "#3", ...
+    List<GenerationResult.Sequence> alternatives = new ArrayList<>();
+    for (int i = 2; i <= request.options().numReturnSequences(); i++) {
+      alternatives.add(
+          new GenerationResult.Sequence(
+              text + " #" + i, new long[] {7, 2}, FinishReason.STOP, Float.NaN));
+    }
     return new GenerationResult(
         request.requestId(),
         version,
@@ -269,7 +276,7 @@ public final class FakeEngine implements InferenceEngine {
         40,
         2,
         Float.NaN,
-        List.of(),
+        alternatives,
         new StageTimings(ms, ms, ms, ms),
         false);
   }

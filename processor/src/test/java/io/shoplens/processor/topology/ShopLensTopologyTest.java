@@ -7,10 +7,12 @@ import io.shoplens.events.DeadLetter;
 import io.shoplens.events.DecodingStrategy;
 import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageCaptioned;
+import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.ProcessingStage;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.images.ImageResolver;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.registry.MockSchemaRegistry;
@@ -18,7 +20,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -101,6 +105,7 @@ class ShopLensTopologyTest {
       assertThat(a.getAnswer()).isEqualTo("answer[what colour is it?|0]");
       assertThat(a.getGenerationOptions().getStrategy()).isEqualTo(DecodingStrategy.GREEDY);
       assertThat(a.getGenerationOptions().getSeed()).isNotNull();
+      assertThat(a.getGenerationOptions().getRepetitionPenalty()).isEqualTo(1.0);
       assertThat(a.getLineage().getSourceTopic()).isEqualTo(Topics.QUESTIONS);
       assertLineageHeaders(out.headers(), Topics.QUESTIONS, 0, FakeEngine.VERSION);
       // and the image sent to the engine is the upload's
@@ -124,6 +129,7 @@ class ShopLensTopologyTest {
               .setStrategy(DecodingStrategy.BEAM)
               .setMaxNewTokens(12)
               .setSeed(99L)
+              .setRepetitionPenalty(1.3)
               .build());
       t.questions.pipeInput("u1", q);
       t.tick();
@@ -133,6 +139,7 @@ class ShopLensTopologyTest {
       assertThat(a.getGenerationOptions().getNumBeams()).isEqualTo(QuestionDecoding.DEFAULT_BEAMS);
       assertThat(a.getGenerationOptions().getMaxNewTokens()).isEqualTo(12);
       assertThat(a.getGenerationOptions().getSeed()).isEqualTo(99L);
+      assertThat(a.getGenerationOptions().getRepetitionPenalty()).isEqualTo(1.3);
       GenerationRequest sent =
           engine.submitted.stream()
               .filter(r -> r.requestId().endsWith("/answer"))
@@ -140,6 +147,7 @@ class ShopLensTopologyTest {
               .orElseThrow();
       assertThat(sent.seed()).isEqualTo(99L);
       assertThat(sent.options().numBeams()).isEqualTo(QuestionDecoding.DEFAULT_BEAMS);
+      assertThat(sent.options().repetitionPenalty()).isEqualTo(1.3);
     }
   }
 
@@ -375,6 +383,99 @@ class ShopLensTopologyTest {
           .extracting(ImageCaptioned::getUploadId)
           .containsExactly("u3");
     }
+  }
+
+  @Test
+  void shouldCaptionWithTheUploadsOwnCaptionOptionsOverTheConfiguredOnes() {
+    // Given beam-search captions configured, and an upload asking for three sampled captions
+    DecodingOptions configured = DecodingOptions.beam(5).withMaxNewTokens(30).withMinNewTokens(1);
+    try (TopologyHarness t = start(config().captionOptions(configured).build())) {
+      ImageUploaded upload = TestEvents.upload("u1", TestEvents.goodImage());
+      upload.setCaptionOptions(
+          GenerationOptions.newBuilder()
+              .setStrategy(DecodingStrategy.SAMPLE)
+              .setTopP(0.9)
+              .setNumReturnSequences(3)
+              .setRepetitionPenalty(1.2)
+              .setSeed(7L)
+              .build());
+      t.uploads.pipeInput("u1", upload);
+      t.uploads.pipeInput("u2", TestEvents.upload("u2", TestEvents.goodImage()));
+
+      // When both are captioned
+      t.tick();
+
+      // Then u1's caption request has its options over the configured ones, u2's the configured
+      List<GenerationRequest> captionRequests = sent("/caption");
+      assertThat(captionRequests).hasSize(2);
+      GenerationRequest u1 = captionRequests.get(0);
+      assertThat(u1.options())
+          .isEqualTo(
+              DecodingOptions.sampling()
+                  .withMaxNewTokens(30)
+                  .withMinNewTokens(1)
+                  .withSampling(1.0, 50, 0.9)
+                  .withNumReturnSequences(3)
+                  .withRepetitionPenalty(1.2));
+      assertThat(u1.seed()).isEqualTo(7L);
+      assertThat(captionRequests.get(1).options()).isEqualTo(configured);
+      // and the attribute prompts keep their own options
+      assertThat(sent("/attribute/colour"))
+          .extracting(GenerationRequest::options)
+          .containsOnly(ShopLensTopologyConfig.defaults().attributeOptions());
+      // and u1's three captions fill the caption and its alternatives
+      Map<String, ImageCaptioned> captions = new HashMap<>();
+      t.captions.readValuesToList().forEach(c -> captions.put(c.getUploadId(), c));
+      String text = "caption of " + TestEvents.goodImage().length + " bytes";
+      assertThat(captions.get("u1").getCaption()).isEqualTo(text);
+      assertThat(captions.get("u1").getAlternativeCaptions())
+          .containsExactly(text + " #2", text + " #3");
+      assertThat(captions.get("u2").getAlternativeCaptions()).isEmpty();
+      assertThat(t.deadLetters.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void shouldDeadLetterUploadWithCaptionOptionsThatDoNotFitAndKeepGoing() {
+    try (TopologyHarness t = start(config().maxNewTokensLimit(40).build())) {
+      // Given uploads whose caption options are out of range or do not fit together
+      GenerationOptions[] bad = {
+        GenerationOptions.newBuilder().setRepetitionPenalty(0.0).build(),
+        GenerationOptions.newBuilder().setStrategy(DecodingStrategy.BEAM).setNumBeams(1).build(),
+        GenerationOptions.newBuilder().setNumReturnSequences(3).build(),
+        GenerationOptions.newBuilder().setMaxNewTokens(41).build()
+      };
+      for (int i = 0; i < bad.length; i++) {
+        ImageUploaded upload = TestEvents.upload("u" + i, TestEvents.goodImage());
+        upload.setCaptionOptions(bad[i]);
+        t.uploads.pipeInput("u" + i, upload);
+      }
+      t.uploads.pipeInput("ok", TestEvents.upload("ok", TestEvents.goodImage()));
+
+      // When the topology validates them
+      t.tick();
+
+      // Then each is dead-lettered at validate with the reason, and the next upload is captioned
+      List<DeadLetter> dls = t.deadLetters.readValuesToList();
+      assertThat(dls).extracting(DeadLetter::getStage).containsOnly(ProcessingStage.VALIDATE);
+      assertThat(dls)
+          .extracting(DeadLetter::getErrorMessage)
+          .containsExactly(
+              "caption options: repetitionPenalty must be positive and finite (1 disables), got"
+                  + " 0.0",
+              "caption options: beam search needs numBeams >= 2, got 1",
+              "caption options: greedy decoding returns one sequence, got numReturnSequences=3",
+              "caption options: maxNewTokens must be at most 40, got 41");
+      assertThat(t.captions.readValuesToList())
+          .extracting(ImageCaptioned::getUploadId)
+          .containsExactly("ok");
+      assertThat(sent("/caption")).as("only the valid upload reaches the engine").hasSize(1);
+    }
+  }
+
+  /** Requests the engine received whose id ends in {@code suffix}, in submission order. */
+  private List<GenerationRequest> sent(String suffix) {
+    return engine.submitted.stream().filter(r -> r.requestId().endsWith(suffix)).toList();
   }
 
   @Test

@@ -1,9 +1,11 @@
 package io.shoplens.processor.app.cli;
 
+import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
+import io.shoplens.processor.app.gateway.GenerationOptionsJson;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -85,6 +87,21 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--product", description = "productId of the upload.")
   String product;
 
+  @Option(
+      names = "--caption-options",
+      paramLabel = "JSON",
+      description = {
+        "How to caption this upload (ImageUploaded.captionOptions), in the HTTP API's",
+        "generationOptions names, e.g. '{\"strategy\": \"beam\", \"numBeams\": 5}'."
+      })
+  String captionOptions;
+
+  @Option(
+      names = "--options",
+      paramLabel = "JSON",
+      description = "Generation options of every question (QuestionAsked.generationOptions).")
+  String questionOptions;
+
   // Client security and registry credentials, read as every other command reads its settings.
   @Mixin ConfigOptions configOptions;
 
@@ -102,7 +119,11 @@ final class ProduceCommand implements Callable<Integer> {
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put("schema.registry.url", registry);
 
+    // Options are checked before anything is read or sent: a typo costs no upload.
+    GenerationOptions asked = options("--options", questionOptions);
+    GenerationOptions caption = options("--caption-options", captionOptions);
     ImageUploaded upload = upload();
+    upload.setCaptionOptions(caption);
     String uploadId = upload.getUploadId();
     String conversationId = questions.size() > 1 ? "conv-" + uploadId : null;
     Topics topics = Topics.create(props);
@@ -128,12 +149,10 @@ final class ProduceCommand implements Callable<Integer> {
         int n = 0;
         for (String text : questions) {
           String questionId = uploadId + "-q" + (++n);
-          asks.send(
-                  new ProducerRecord<>(
-                      Topics.QUESTIONS,
-                      uploadId,
-                      InputEvents.question(questionId, uploadId, user, conversationId, text)))
-              .get();
+          QuestionAsked question =
+              InputEvents.question(questionId, uploadId, user, conversationId, text);
+          question.setGenerationOptions(asked);
+          asks.send(new ProducerRecord<>(Topics.QUESTIONS, uploadId, question)).get();
           out.println("published question " + questionId + ": " + text);
           pending.add(questionId);
         }
@@ -168,6 +187,18 @@ final class ProduceCommand implements Callable<Integer> {
       return ShopLensCli.FAILURE;
     }
     return deadLettered ? ShopLensCli.FAILURE : ShopLensCli.OK;
+  }
+
+  /** Options given as JSON on the command line, or null when the flag was not given. */
+  private static GenerationOptions options(String flag, String json) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      return GenerationOptionsJson.parseText(flag, json);
+    } catch (IllegalArgumentException e) {
+      throw new ShopLensCli.UsageException(e.getMessage());
+    }
   }
 
   private ImageUploaded upload() throws IOException, InterruptedException {

@@ -48,7 +48,7 @@ public final class OutputWatcher implements AutoCloseable {
     String describe();
   }
 
-  /** A caption with its attributes. */
+  /** A caption (then its alternative captions, if several were asked for) with its attributes. */
   public record Caption(String uploadId, ImageCaptioned value) implements Output {
     @Override
     public String describe() {
@@ -61,6 +61,9 @@ public final class OutputWatcher implements AutoCloseable {
           + ": \""
           + value.getCaption()
           + "\""
+          + value.getAlternativeCaptions().stream()
+              .map(c -> ", \"" + c + "\"")
+              .collect(Collectors.joining())
           + (attributes.isEmpty() ? "" : "  attributes: " + attributes)
           + "  ("
           + timing(value.getTimings())

@@ -26,9 +26,22 @@ public final class TopologySettings {
   // First: the defaults below read it during class initialisation.
   private static final ShopLensTopologyConfig DEFAULTS = ShopLensTopologyConfig.defaults();
 
-  public static final String CAPTION_MAX_NEW_TOKENS_CONFIG = "shoplens.caption.max.new.tokens";
-  public static final int CAPTION_MAX_NEW_TOKENS_DEFAULT = DEFAULTS.captionOptions().maxNewTokens();
-  public static final String CAPTION_MAX_NEW_TOKENS_DOC = "Longest caption, in tokens (greedy).";
+  // Captions and attribute answers: every decoding option of LAVIS's generate() (greedy by
+  // default, as ShopLens always captioned); an upload's own captionOptions override the caption's.
+  private static final DecodingSettings CAPTION =
+      new DecodingSettings(
+          "shoplens.caption",
+          "captions",
+          "The first is the event's caption, the others its alternativeCaptions.",
+          DEFAULTS.captionOptions());
+  private static final DecodingSettings ATTRIBUTE =
+      new DecodingSettings(
+          "shoplens.attribute",
+          "attribute answers",
+          "Only the first is the attribute's value.",
+          DEFAULTS.attributeOptions());
+
+  public static final String CAPTION_MAX_NEW_TOKENS_CONFIG = CAPTION.key("max.new.tokens");
 
   public static final String ATTRIBUTE_PROMPTS_CONFIG = "shoplens.attribute.prompts";
   public static final String ATTRIBUTE_PROMPTS_DEFAULT =
@@ -39,11 +52,7 @@ public final class TopologySettings {
       "Questions asked of every upload to describe it, as name=question pairs (comma-separated;"
           + " a question cannot contain a comma). Empty: captions only.";
 
-  public static final String ATTRIBUTE_MAX_NEW_TOKENS_CONFIG = "shoplens.attribute.max.new.tokens";
-  public static final int ATTRIBUTE_MAX_NEW_TOKENS_DEFAULT =
-      DEFAULTS.attributeOptions().maxNewTokens();
-  public static final String ATTRIBUTE_MAX_NEW_TOKENS_DOC =
-      "Longest attribute answer, in tokens (greedy).";
+  public static final String ATTRIBUTE_MAX_NEW_TOKENS_CONFIG = ATTRIBUTE.key("max.new.tokens");
 
   public static final String ANSWER_MAX_NEW_TOKENS_CONFIG = "shoplens.answer.max.new.tokens";
   public static final int ANSWER_MAX_NEW_TOKENS_DEFAULT = DEFAULTS.answerOptions().maxNewTokens();
@@ -54,7 +63,8 @@ public final class TopologySettings {
       "shoplens.question.max.new.tokens.limit";
   public static final int QUESTION_MAX_NEW_TOKENS_LIMIT_DEFAULT = DEFAULTS.maxNewTokensLimit();
   public static final String QUESTION_MAX_NEW_TOKENS_LIMIT_DOC =
-      "A question asking for more new tokens than this is dead-lettered.";
+      "A question, or an upload's captionOptions, asking for more new tokens than this is"
+          + " dead-lettered.";
 
   public static final String QUESTION_MAX_LENGTH_CONFIG = "shoplens.question.max.length";
   public static final int QUESTION_MAX_LENGTH_DEFAULT = DEFAULTS.maxQuestionChars();
@@ -123,29 +133,17 @@ public final class TopologySettings {
 
   static void define(SettingsDefiner d) {
     Range newTokens = Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
-    d.group(GROUP)
-        .define(
-            CAPTION_MAX_NEW_TOKENS_CONFIG,
-            Type.INT,
-            CAPTION_MAX_NEW_TOKENS_DEFAULT,
-            newTokens,
-            Importance.LOW,
-            CAPTION_MAX_NEW_TOKENS_DOC)
-        .define(
-            ATTRIBUTE_PROMPTS_CONFIG,
-            Type.LIST,
-            ATTRIBUTE_PROMPTS_DEFAULT,
-            null,
-            Importance.MEDIUM,
-            ATTRIBUTE_PROMPTS_DOC)
-        .define(
-            ATTRIBUTE_MAX_NEW_TOKENS_CONFIG,
-            Type.INT,
-            ATTRIBUTE_MAX_NEW_TOKENS_DEFAULT,
-            newTokens,
-            Importance.LOW,
-            ATTRIBUTE_MAX_NEW_TOKENS_DOC)
-        .define(
+    d.group(GROUP);
+    CAPTION.define(d);
+    d.define(
+        ATTRIBUTE_PROMPTS_CONFIG,
+        Type.LIST,
+        ATTRIBUTE_PROMPTS_DEFAULT,
+        null,
+        Importance.MEDIUM,
+        ATTRIBUTE_PROMPTS_DOC);
+    ATTRIBUTE.define(d);
+    d.define(
             ANSWER_MAX_NEW_TOKENS_CONFIG,
             Type.INT,
             ANSWER_MAX_NEW_TOKENS_DEFAULT,
@@ -239,9 +237,11 @@ public final class TopologySettings {
   }
 
   /**
-   * Checks what the types cannot: the in-flight bound against the engine's queue, and the prompts.
+   * Checks what the types cannot: the in-flight bound against the engine's queue, the caption and
+   * attribute decoding options as a whole, and the prompts.
    *
-   * @return whether the attribute prompts parse (the topology settings can be built from them)
+   * @return whether the decoding options fit and the attribute prompts parse (the topology settings
+   *     can be built from them)
    */
   static boolean check(ShopLensConfig c, List<String> problems) {
     int maxInFlight = c.getInt(MAX_IN_FLIGHT_CONFIG);
@@ -257,9 +257,18 @@ public final class TopologySettings {
               + queueCapacity
               + "): submitting to a full engine queue would block the stream threads");
     }
+    boolean decodingValid = true;
+    for (DecodingSettings decoding : List.of(CAPTION, ATTRIBUTE)) {
+      try {
+        decoding.options(c);
+      } catch (IllegalArgumentException e) {
+        problems.add(e.getMessage());
+        decodingValid = false;
+      }
+    }
     try {
       attributePrompts(c);
-      return true;
+      return decodingValid;
     } catch (IllegalArgumentException e) {
       problems.add(ATTRIBUTE_PROMPTS_CONFIG + ": " + e.getMessage());
       return false;
@@ -316,11 +325,9 @@ public final class TopologySettings {
     return ShopLensTopologyConfig.builder(c.kafkaProperties())
         .modelId(modelId)
         .imageTokens(imageTokens)
-        .captionOptions(
-            DEFAULTS.captionOptions().withMaxNewTokens(c.getInt(CAPTION_MAX_NEW_TOKENS_CONFIG)))
+        .captionOptions(CAPTION.options(c))
         .attributePrompts(attributePrompts(c))
-        .attributeOptions(
-            DEFAULTS.attributeOptions().withMaxNewTokens(c.getInt(ATTRIBUTE_MAX_NEW_TOKENS_CONFIG)))
+        .attributeOptions(ATTRIBUTE.options(c))
         .answerOptions(answerOptions(c))
         .maxQuestionChars(c.getInt(QUESTION_MAX_LENGTH_CONFIG))
         .maxNewTokensLimit(maxNewTokensLimit(c))

@@ -19,7 +19,7 @@ import org.apache.avro.Schema;
  * not checked here: {@link io.shoplens.processor.topology.QuestionDecoding} does that, as the
  * topology will.
  */
-final class GenerationOptionsJson {
+public final class GenerationOptionsJson {
   static final String FIELD = "generationOptions";
   static final String CODE = "invalid_generation_options";
 
@@ -56,6 +56,30 @@ final class GenerationOptionsJson {
       }
     }
     return options;
+  }
+
+  /**
+   * The options in a JSON text, for clients other than HTTP (the command line), with the rules and
+   * messages of {@link #parse}.
+   *
+   * @param what names the options in the message (e.g. {@code --caption-options})
+   * @throws IllegalArgumentException for text that is not JSON, or options {@link #parse} refuses
+   */
+  public static GenerationOptions parseText(String what, String json) {
+    JsonNode node;
+    try {
+      node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          what
+              + ": expected a JSON object such as {\"strategy\": \"beam\", \"numBeams\": 5}, got "
+              + json);
+    }
+    try {
+      return parse(node);
+    } catch (ApiError e) {
+      throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
+    }
   }
 
   /** The option names, in the schema's order. */

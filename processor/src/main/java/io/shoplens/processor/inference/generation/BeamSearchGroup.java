@@ -34,10 +34,11 @@ final class BeamSearchGroup extends SequenceGroup {
   BeamSearchGroup(
       int firstRow,
       DecodingOptions options,
+      long[] prompt,
       LogitsProcessor processors,
       List<Integer> stops,
       long pad) {
-    super(firstRow, options.numBeams(), options, stops, pad);
+    super(firstRow, options.numBeams(), options, prompt, stops, pad);
     this.processors = processors;
     this.beams = options.numBeams();
     this.candidates = Math.max(2, 1 + this.stops.length) * beams;
@@ -63,7 +64,7 @@ final class BeamSearchGroup extends SequenceGroup {
     for (int b = 0; b < beams; b++) {
       System.arraycopy(logits, (firstRow + b) * vocab, row, 0, vocab);
       Logits.logSoftmax(row);
-      processors.process(row, g);
+      processors.process(row, sequence(running[b], g), g);
       float base = runningScores[b];
       for (int v = 0; v < vocab; v++) {
         accumulated[b * vocab + v] = row[v] + base;

@@ -160,10 +160,14 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     T5Graphs.Encoded encoded = encode(joiners);
     List<SequenceGroup> groups = new ArrayList<>();
     List<Integer> rowSource = new ArrayList<>();
+    // What precedes the generated ids in Hugging Face's decoder input_ids, and what its
+    // repetition penalty counts: the decoder start token alone (the prompt is the encoder's).
+    long[] decoderPrompt = {manifest.tokens().decoderStartTokenId()};
     for (int i = 0; i < joiners.size(); i++) {
       RunningBatch.Input<T> in = joiners.get(i);
       SequenceGroup group =
-          SequenceGroup.create(rowSource.size(), in.options(), stops, pad, in.seed());
+          SequenceGroup.create(
+              rowSource.size(), in.options(), decoderPrompt, stops, pad, in.seed());
       groups.add(group);
       for (int r = 0; r < group.rows; r++) {
         rowSource.add(i); // every beam or sample of a request shares its encoder row

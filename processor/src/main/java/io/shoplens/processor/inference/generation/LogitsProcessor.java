@@ -8,7 +8,12 @@ package io.shoplens.processor.inference.generation;
 public interface LogitsProcessor {
   /**
    * @param scores one row of scores, length V; modified in place
-   * @param generated tokens this row has generated so far
+   * @param sequence the ids Hugging Face's {@code input_ids} holds for this row at this step: for a
+   *     decoder-only model the prompt (image placeholder tokens included) then the tokens generated
+   *     so far; for an encoder-decoder model the decoder start token then the generated tokens. Not
+   *     modified.
+   * @param generated tokens this row has generated so far (the last {@code generated} ids of {@code
+   *     sequence})
    */
-  void process(float[] scores, int generated);
+  void process(float[] scores, long[] sequence, int generated);
 }

@@ -18,7 +18,7 @@ public final class LogitsProcessors {
    */
   public static LogitsProcessor minNewTokens(int min, List<Integer> stopTokenIds) {
     int[] stops = stopTokenIds.stream().mapToInt(Integer::intValue).toArray();
-    return (scores, generated) -> {
+    return (scores, sequence, generated) -> {
       if (generated < min) {
         for (int id : stops) {
           scores[id] = Float.NEGATIVE_INFINITY;
@@ -27,10 +27,38 @@ public final class LogitsProcessors {
     };
   }
 
+  /**
+   * {@code RepetitionPenaltyLogitsProcessor}: the score of every id present in the sequence so far
+   * (counted once however often it occurs) is divided by {@code penalty} when positive and
+   * multiplied by it otherwise, in float32. Which ids make up "the sequence so far" is the
+   * generator's to give (see {@link LogitsProcessor#process}); Hugging Face's BLIP-2 OPT passes the
+   * prompt ids, image placeholders included, so they are penalised too.
+   */
+  public static LogitsProcessor repetitionPenalty(double penalty) {
+    float p = (float) penalty;
+    return (scores, sequence, generated) -> {
+      // Gather every id's score first, then scatter the penalised values, as Hugging Face does:
+      // an id present several times is penalised once, from its original score.
+      float[] gathered = new float[sequence.length];
+      for (int j = 0; j < sequence.length; j++) {
+        long id = sequence[j];
+        if (id < 0 || id >= scores.length) {
+          throw new IllegalArgumentException(
+              "sequence id " + id + " is outside the vocabulary [0, " + scores.length + ")");
+        }
+        gathered[j] = scores[(int) id];
+      }
+      for (int j = 0; j < sequence.length; j++) {
+        float s = gathered[j];
+        scores[(int) sequence[j]] = s < 0 ? s * p : s / p;
+      }
+    };
+  }
+
   /** {@code TemperatureLogitsWarper}: divides scores by the temperature (in float32). */
   public static LogitsProcessor temperature(double temperature) {
     float t = (float) temperature;
-    return (scores, generated) -> {
+    return (scores, sequence, generated) -> {
       for (int i = 0; i < scores.length; i++) {
         scores[i] = scores[i] / t;
       }
@@ -43,7 +71,7 @@ public final class LogitsProcessors {
    */
   public static LogitsProcessor topK(int topK, int minTokensToKeep) {
     int k = Math.max(topK, minTokensToKeep);
-    return (scores, generated) -> {
+    return (scores, sequence, generated) -> {
       float threshold = Logits.kthLargest(scores, Math.min(k, scores.length));
       for (int i = 0; i < scores.length; i++) {
         if (scores[i] < threshold) {
@@ -59,7 +87,7 @@ public final class LogitsProcessors {
    */
   public static LogitsProcessor topP(double topP, int minTokensToKeep) {
     float threshold = (float) (1 - topP);
-    return (scores, generated) -> {
+    return (scores, sequence, generated) -> {
       float[] probs = Logits.softmax(scores);
       Integer[] order = new Integer[scores.length];
       for (int i = 0; i < order.length; i++) {
@@ -83,11 +111,14 @@ public final class LogitsProcessors {
 
   /**
    * The processors Hugging Face's {@code generate()} applies for these options, in its order:
-   * min-new-tokens, then (sampling only) temperature, top-k, top-p. For beam search they act on
-   * log-probabilities, otherwise on raw logits.
+   * repetition penalty, min-new-tokens, then (sampling only) temperature, top-k, top-p. For beam
+   * search they act on log-probabilities, otherwise on raw logits.
    */
   public static LogitsProcessor forOptions(DecodingOptions options, List<Integer> stopTokenIds) {
     List<LogitsProcessor> chain = new ArrayList<>();
+    if (options.repetitionPenalty() != 1.0) {
+      chain.add(repetitionPenalty(options.repetitionPenalty()));
+    }
     if (options.minNewTokens() > 0) {
       chain.add(minNewTokens(options.minNewTokens(), stopTokenIds));
     }
@@ -109,9 +140,9 @@ public final class LogitsProcessors {
   /** Applies processors in order. */
   public static LogitsProcessor chain(List<LogitsProcessor> processors) {
     List<LogitsProcessor> copy = List.copyOf(processors);
-    return (scores, generated) -> {
+    return (scores, sequence, generated) -> {
       for (LogitsProcessor p : copy) {
-        p.process(scores, generated);
+        p.process(scores, sequence, generated);
       }
     };
   }

@@ -246,7 +246,8 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
     List<float[]> rowImages = new ArrayList<>();
     for (Input<T> in : joiners) {
       SequenceGroup group =
-          SequenceGroup.create(rowPrompts.size(), in.options(), stops, pad, in.seed());
+          SequenceGroup.create(
+              rowPrompts.size(), in.options(), in.promptIds(), stops, pad, in.seed());
       groups.add(group);
       for (int r = 0; r < group.rows; r++) {
         rowPrompts.add(in.promptIds());

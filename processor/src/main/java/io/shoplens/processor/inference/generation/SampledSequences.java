@@ -22,12 +22,13 @@ final class SampledSequences extends SequenceGroup {
   SampledSequences(
       int firstRow,
       DecodingOptions options,
+      long[] prompt,
       LogitsProcessor processors,
       TokenSampler sampler,
       List<Integer> stops,
       long pad,
       RandomGenerator random) {
-    super(firstRow, options.rows(), options, stops, pad);
+    super(firstRow, options.rows(), options, prompt, stops, pad);
     this.processors = processors;
     this.sampler = sampler;
     this.random = random;
@@ -47,7 +48,7 @@ final class SampledSequences extends SequenceGroup {
         continue;
       }
       float[] scores = Arrays.copyOfRange(logits, row * vocab, (row + 1) * vocab);
-      processors.process(scores, generated);
+      processors.process(scores, sequence(tokens[j], generated), generated);
       int token = sampler.sample(scores, random);
       tokens[j][generated] = token;
       lengths[j] = generated + 1;

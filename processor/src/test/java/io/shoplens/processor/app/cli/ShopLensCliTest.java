@@ -51,6 +51,43 @@ class ShopLensCliTest {
   }
 
   @Test
+  void shouldExitTwoNamingTheFlagWhenProduceOptionsAreNotValidJsonOptions() {
+    // Given caption options with a misspelt name, and question options that are not JSON
+    Run misspelt =
+        run(
+            Map.of(),
+            "produce",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--registry",
+            "http://127.0.0.1:1",
+            "--image",
+            "no-such-file.jpg",
+            "--caption-options",
+            "{\"num_beams\": 5}");
+    Run notJson =
+        run(
+            Map.of(),
+            "produce",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--registry",
+            "http://127.0.0.1:1",
+            "--image",
+            "no-such-file.jpg",
+            "--options",
+            "beam");
+
+    // Then both exit 2 before reading the image, saying which flag and what was expected
+    assertThat(misspelt.code()).isEqualTo(2);
+    assertThat(misspelt.err())
+        .contains("--caption-options: generationOptions has no option 'num_beams'; expected one of")
+        .doesNotContain("no-such-file.jpg");
+    assertThat(notJson.code()).isEqualTo(2);
+    assertThat(notJson.err()).contains("--options: expected a JSON object such as");
+  }
+
+  @Test
   void shouldExitTwoWithOneLinePerConfigurationProblem(@TempDir Path dir) throws Exception {
     // Given a config file with two mistakes and a missing registry
     Path file = dir.resolve("bad.properties");

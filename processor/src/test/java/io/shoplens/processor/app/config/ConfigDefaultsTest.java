@@ -47,6 +47,24 @@ class ConfigDefaultsTest {
           RecommendationSettings.GROUP,
           GatewaySettings.GROUP);
 
+  /**
+   * Settings that another value of a key needs beside it to be valid (the decoding options are
+   * checked together: more beams only with beam search, more sequences only with beam search or
+   * sampling). They are set in the baseline and in the changed configuration alike, so the change
+   * of the key itself must still change a record.
+   */
+  static final Map<String, Map<String, String>> CONTEXT = decodingContext();
+
+  private static Map<String, Map<String, String>> decodingContext() {
+    Map<String, Map<String, String>> context = new java.util.HashMap<>();
+    for (String prefix : List.of("shoplens.caption.", "shoplens.attribute.")) {
+      context.put(
+          prefix + "num.beams", Map.of(prefix + "strategy", "BEAM", prefix + "num.beams", "2"));
+      context.put(prefix + "num.return.sequences", Map.of(prefix + "strategy", "SAMPLE"));
+    }
+    return context;
+  }
+
   static final String MODEL_ID = "model-under-test";
   static final int IMAGE_TOKENS = 32;
 
@@ -92,19 +110,27 @@ class ConfigDefaultsTest {
   void shouldFeedEverySettingWithADefaultIntoAnOptionRecord(String name) throws Exception {
     // Given the defaults, and the same with this one setting changed to another valid value
     ConfigKey key = ShopLensConfig.configDef().configKeys().get(name);
-    Map<String, String> changed = ShopLensConfigTest.minimal();
+    Map<String, String> baseline = baseline(name);
+    Map<String, String> changed = new java.util.HashMap<>(baseline);
     Optional<String> other = otherValidValue(key);
     assertThat(other).as("another valid value for %s", name).isPresent();
     changed.put(name, other.orElseThrow());
 
     // When
-    List<Object> base = records(ShopLensConfig.validate(ShopLensConfigTest.minimal()));
+    List<Object> base = records(ShopLensConfig.validate(baseline));
     List<Object> withChange = records(ShopLensConfig.validate(changed));
 
     // Then
     assertThat(withChange)
         .as("%s=%s must change one of the option records", name, other.orElseThrow())
         .isNotEqualTo(base);
+  }
+
+  /** The required settings, plus what {@link #CONTEXT} says the key needs. */
+  private static Map<String, String> baseline(String name) {
+    Map<String, String> settings = ShopLensConfigTest.minimal();
+    settings.putAll(CONTEXT.getOrDefault(name, Map.of()));
+    return settings;
   }
 
   private static List<Object> records(ShopLensConfig config) {
@@ -118,7 +144,9 @@ class ConfigDefaultsTest {
 
   /** A value unlike the default that the whole configuration accepts, found by the key's type. */
   private Optional<String> otherValidValue(ConfigKey key) throws Exception {
-    Object d = key.defaultValue;
+    String inContext = CONTEXT.getOrDefault(key.name, Map.of()).get(key.name);
+    Object d =
+        inContext == null ? key.defaultValue : ConfigDef.parseType(key.name, inContext, key.type);
     List<String> candidates = new ArrayList<>();
     switch (key.type) {
       case BOOLEAN -> candidates.add(String.valueOf(!(Boolean) d));
@@ -167,7 +195,7 @@ class ConfigDefaultsTest {
       if (Objects.equals(ConfigDef.parseType(key.name, candidate, key.type), d)) {
         continue;
       }
-      Map<String, String> settings = ShopLensConfigTest.minimal();
+      Map<String, String> settings = baseline(key.name);
       settings.put(key.name, candidate);
       try {
         ShopLensConfig.validate(settings);

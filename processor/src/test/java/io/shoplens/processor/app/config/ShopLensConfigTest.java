@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.shoplens.processor.images.ImageResolverConfig;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import java.nio.file.Path;
@@ -131,6 +132,56 @@ class ShopLensConfigTest {
         .containsEntry("schema.registry.url", "https://registry.example.com");
     assertThat(resolver.allowedHosts()).containsExactly("images.example.com", "*.cdn.example.com");
     assertThat(resolver.maxInlineBytes()).isEqualTo(500_000);
+  }
+
+  @Test
+  void shouldMapCaptionAndAttributeDecodingKeysOntoTheirOptions() {
+    // Given LAVIS's beam-search caption (5 beams, max 30, min 1) and sampled attribute answers
+    Map<String, String> s = minimal();
+    s.put("shoplens.caption.strategy", "beam");
+    s.put("shoplens.caption.num.beams", "5");
+    s.put("shoplens.caption.num.return.sequences", "2");
+    s.put("shoplens.caption.max.new.tokens", "30");
+    s.put("shoplens.caption.min.new.tokens", "1");
+    s.put("shoplens.caption.length.penalty", "0.6");
+    s.put("shoplens.caption.repetition.penalty", "1.5");
+    s.put("shoplens.attribute.strategy", "SAMPLE");
+    s.put("shoplens.attribute.top.p", "0.9");
+    s.put("shoplens.attribute.top.k", "0");
+    s.put("shoplens.attribute.temperature", "0.8");
+
+    // When
+    ShopLensTopologyConfig topology = ShopLensConfig.validate(s).topologyConfig("model-x", 32);
+
+    // Then
+    assertThat(topology.captionOptions())
+        .isEqualTo(
+            DecodingOptions.beam(5)
+                .withNumReturnSequences(2)
+                .withMaxNewTokens(30)
+                .withMinNewTokens(1)
+                .withLengthPenalty(0.6)
+                .withRepetitionPenalty(1.5));
+    assertThat(topology.attributeOptions())
+        .isEqualTo(DecodingOptions.sampling().withMaxNewTokens(10).withSampling(0.8, 0, 0.9));
+  }
+
+  @Test
+  void shouldReportDecodingKeysThatDoNotFitTogetherUnderTheirPrefixOnce() {
+    // Given beam-search captions with one beam, and attribute answers with a zero penalty
+    Map<String, String> s = minimal();
+    s.put("shoplens.caption.strategy", "BEAM");
+    s.put("shoplens.attribute.repetition.penalty", "0");
+
+    assertThatThrownBy(() -> ShopLensConfig.validate(s))
+        .isInstanceOfSatisfying(
+            ConfigProblemsException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "shoplens.caption.*: beam search needs numBeams >= 2, got 1",
+                        "shoplens.attribute.*: repetitionPenalty must be positive and finite (1"
+                            + " disables), got 0.0"));
   }
 
   @Test

@@ -96,7 +96,7 @@ class GatewayGenerationOptionsTest {
             + " \"lengthPenalty\": 0.8, \"earlyStopping\": true, \"maxNewTokens\": 12}";
     String sample =
         "{\"strategy\": \"SAMPLE\", \"temperature\": 0.7, \"topK\": 20, \"topP\": 0.9,"
-            + " \"seed\": 42, \"minNewTokens\": 1}";
+            + " \"seed\": 42, \"minNewTokens\": 1, \"repetitionPenalty\": 1.3}";
 
     // When both are asked over HTTP
     String beamId = ask("beam please", beam);
@@ -124,6 +124,7 @@ class GatewayGenerationOptionsTest {
                 .setTopP(0.9)
                 .setSeed(42L)
                 .setMinNewTokens(1)
+                .setRepetitionPenalty(1.3)
                 .build());
     assertThat(published.get(plainId).getGenerationOptions()).isNull();
     assertThat(published.get(beamId).getText()).isEqualTo("beam please");
@@ -139,6 +140,12 @@ class GatewayGenerationOptionsTest {
             + " got 0.0",
         "{\"strategy\": \"sample\", \"topP\": 1.5}|topP must be in (0, 1], got 1.5",
         "{\"topK\": -1}|topK must be >= 0, got -1",
+        "{\"repetitionPenalty\": 0}|repetitionPenalty must be positive and finite (1 disables),"
+            + " got 0.0",
+        "{\"strategy\": \"beam\", \"repetitionPenalty\": -1.2}|repetitionPenalty must be"
+            + " positive and finite (1 disables), got -1.2",
+        "{\"repetitionPenalty\": \"high\"}|generationOptions.repetitionPenalty: expected a"
+            + " number, got \"high\"",
         "{\"maxNewTokens\": 0}|maxNewTokens must be in [1, 1024], got 0",
         "{\"minNewTokens\": 9}|minNewTokens must be in [0, maxNewTokens=8], got 9",
         // the configured limit of the ShopLens behind the gateway

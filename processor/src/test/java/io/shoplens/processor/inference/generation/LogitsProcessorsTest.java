@@ -1,6 +1,7 @@
 package io.shoplens.processor.inference.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,7 +32,8 @@ class LogitsProcessorsTest {
           scores[i] = (float) raw.get(i).asDouble();
         }
 
-        processors.process(scores, step.get("step").asInt());
+        int at = step.get("step").asInt();
+        processors.process(scores, sequenceSoFar(c, at), at);
 
         TreeMap<Integer, Double> expected = new TreeMap<>();
         step.get("kept").forEach(kv -> expected.put(kv.get(0).asInt(), kv.get(1).asDouble()));
@@ -64,7 +66,8 @@ class LogitsProcessorsTest {
       scores[i] = i;
     }
 
-    LogitsProcessors.forOptions(DecodingOptions.sampling(), List.of(0)).process(scores, 5);
+    LogitsProcessors.forOptions(DecodingOptions.sampling(), List.of(0))
+        .process(scores, new long[0], 5);
 
     long kept = 0;
     for (float s : scores) {
@@ -81,12 +84,63 @@ class LogitsProcessorsTest {
     float[] early = {1, 1, 1, 9, 1, 9};
     float[] late = early.clone();
 
-    min.process(early, 1);
-    min.process(late, 2);
+    min.process(early, new long[0], 1);
+    min.process(late, new long[0], 2);
 
     assertThat(early[3]).isEqualTo(Float.NEGATIVE_INFINITY);
     assertThat(early[5]).isEqualTo(Float.NEGATIVE_INFINITY);
     assertThat(late).containsExactly(1, 1, 1, 9, 1, 9);
+  }
+
+  @Test
+  void shouldDividePositiveAndMultiplyNegativeScoresOfSeenIdsOnceEach() {
+    // Given id 1 (positive) seen three times, id 3 (negative) once, ids 0, 2 and 4 never
+    float[] scores = {4f, 3f, -1f, -2f, 0.5f};
+
+    LogitsProcessors.repetitionPenalty(2.0).process(scores, new long[] {1, 3, 1, 1}, 1);
+
+    // Then each seen id is penalised once, from its own score; the others are untouched
+    assertThat(scores).containsExactly(4f, 1.5f, -1f, -4f, 0.5f);
+  }
+
+  @Test
+  void shouldRewardSeenIdsWithAPenaltyBelowOne() {
+    float[] scores = {2f, -2f};
+
+    LogitsProcessors.repetitionPenalty(0.5).process(scores, new long[] {0, 1}, 0);
+
+    assertThat(scores).containsExactly(4f, -1f);
+  }
+
+  @Test
+  void shouldApplyTheRepetitionPenaltyBeforeMinNewTokensAndTheSamplingWarpers() {
+    // Given a seen id that top-k 1 would keep were it not penalised first
+    DecodingOptions options =
+        DecodingOptions.sampling().withSampling(1.0, 1, 1.0).withRepetitionPenalty(4.0);
+    float[] scores = {3f, 2f};
+
+    LogitsProcessors.forOptions(options, List.of()).process(scores, new long[] {0}, 0);
+
+    assertThat(scores).containsExactly(Float.NEGATIVE_INFINITY, 2f);
+  }
+
+  @Test
+  void shouldRefuseARepetitionPenaltyThatIsNotPositiveAndFinite() {
+    for (double bad : new double[] {0, -1.2, Double.NaN, Double.POSITIVE_INFINITY}) {
+      assertThatThrownBy(() -> DecodingOptions.greedy().withRepetitionPenalty(bad))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("repetitionPenalty must be positive and finite (1 disables), got " + bad);
+    }
+    assertThat(DecodingOptions.greedy().repetitionPenalty()).isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldRefuseASequenceIdOutsideTheVocabulary() {
+    assertThatThrownBy(
+            () ->
+                LogitsProcessors.repetitionPenalty(1.2).process(new float[3], new long[] {0, 7}, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("sequence id 7 is outside the vocabulary [0, 3)");
   }
 
   @Test
@@ -120,6 +174,21 @@ class LogitsProcessorsTest {
     double temperature = g.has("temperature") ? g.get("temperature").asDouble() : 1.0;
     int topK = g.has("top_k") ? g.get("top_k").asInt() : 50;
     double topP = g.has("top_p") ? g.get("top_p").asDouble() : 1.0;
-    return o.withSampling(temperature, topK, topP);
+    return o.withSampling(temperature, topK, topP)
+        .withRepetitionPenalty(g.path("repetition_penalty").asDouble(1.0));
+  }
+
+  /** Hugging Face's input_ids of the case's first row at {@code step}: prompt, then samples. */
+  private static long[] sequenceSoFar(JsonNode c, int step) {
+    JsonNode prompt = c.get("input_ids").get(0);
+    JsonNode sampled = c.get("new_tokens").get(0);
+    long[] ids = new long[prompt.size() + step];
+    for (int i = 0; i < prompt.size(); i++) {
+      ids[i] = prompt.get(i).asLong();
+    }
+    for (int i = 0; i < step; i++) {
+      ids[prompt.size() + i] = sampled.get(i).asLong();
+    }
+    return ids;
   }
 }

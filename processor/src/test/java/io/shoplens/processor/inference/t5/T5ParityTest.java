@@ -176,7 +176,10 @@ class T5ParityTest {
       for (int i = 0; i < recorded.length; i++) {
         recorded[i] = (float) raw.get(i).asDouble();
       }
-      filters.process(recorded, at);
+      long[] decoded = new long[at + 1]; // T5's input_ids: the decoder start, then the samples
+      decoded[0] = graphs.manifest().tokens().decoderStartTokenId();
+      System.arraycopy(sampled, 0, decoded, 1, at);
+      filters.process(recorded, decoded, at);
       List<Integer> kept = new ArrayList<>();
       for (int i = 0; i < recorded.length; i++) {
         if (recorded[i] != Float.NEGATIVE_INFINITY) {

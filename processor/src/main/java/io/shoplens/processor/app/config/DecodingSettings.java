@@ -1,0 +1,147 @@
+package io.shoplens.processor.app.config;
+
+import io.shoplens.processor.inference.DecodingOptions;
+import java.util.Locale;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+/**
+ * The decoding keys of one kind of request the topology makes on its own (captions, attribute
+ * answers): {@code <prefix>.strategy}, {@code .max.new.tokens}, {@code .min.new.tokens}, {@code
+ * .num.beams}, {@code .length.penalty}, {@code .num.return.sequences}, {@code .temperature}, {@code
+ * .top.k}, {@code .top.p} and {@code .repetition.penalty}: the arguments of LAVIS's {@code
+ * generate()}. Each key defaults to the matching component of the given {@link DecodingOptions}
+ * (the topology's {@code defaults()}), so a default is stated once. The options are checked
+ * together by {@link DecodingOptions}'s constructor; its message is reported under the prefix.
+ */
+final class DecodingSettings {
+  private final String prefix;
+  private final String what;
+  private final String sequencesUse;
+  private final DecodingOptions defaults;
+
+  /**
+   * @param prefix e.g. {@code shoplens.caption}
+   * @param what what the options generate, for the docs (e.g. "captions")
+   * @param sequencesUse what becomes of several returned sequences, for the docs
+   * @param defaults the topology's defaults for these requests
+   */
+  DecodingSettings(String prefix, String what, String sequencesUse, DecodingOptions defaults) {
+    this.prefix = prefix;
+    this.what = what;
+    this.sequencesUse = sequencesUse;
+    this.defaults = defaults;
+  }
+
+  String key(String suffix) {
+    return prefix + "." + suffix;
+  }
+
+  /** Defines the keys, {@code max.new.tokens} first (it was the only one before the others). */
+  void define(SettingsDefiner d) {
+    Range newTokens = Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
+    d.define(
+            key("max.new.tokens"),
+            Type.INT,
+            defaults.maxNewTokens(),
+            newTokens,
+            Importance.LOW,
+            "Most tokens generated for " + what + ".")
+        .define(
+            key("strategy"),
+            Type.STRING,
+            defaults.strategy().name(),
+            ConfigDef.CaseInsensitiveValidString.in("GREEDY", "BEAM", "SAMPLE"),
+            Importance.LOW,
+            "How "
+                + what
+                + " are decoded: GREEDY, BEAM (beam search, LAVIS's default for captions) or"
+                + " SAMPLE (nucleus sampling with top.p, LAVIS's use_nucleus_sampling).")
+        .define(
+            key("min.new.tokens"),
+            Type.INT,
+            defaults.minNewTokens(),
+            Range.between(0, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
+            Importance.LOW,
+            "Stop tokens are suppressed until this many tokens were generated (LAVIS's"
+                + " min_length).")
+        .define(
+            key("num.beams"),
+            Type.INT,
+            defaults.numBeams(),
+            Range.atLeast(1),
+            Importance.LOW,
+            "Beams for BEAM (at least 2); 1 for GREEDY and SAMPLE.")
+        .define(
+            key("length.penalty"),
+            Type.DOUBLE,
+            defaults.lengthPenalty(),
+            null,
+            Importance.LOW,
+            "BEAM: a finished sequence scores sum of log-probabilities / length^penalty.")
+        .define(
+            key("num.return.sequences"),
+            Type.INT,
+            defaults.numReturnSequences(),
+            Range.atLeast(1),
+            Importance.LOW,
+            "Sequences generated per request (LAVIS's num_captions): at most num.beams for BEAM,"
+                + " any number of independent samples for SAMPLE, 1 for GREEDY. "
+                + sequencesUse)
+        .define(
+            key("temperature"),
+            Type.DOUBLE,
+            defaults.temperature(),
+            null,
+            Importance.LOW,
+            "SAMPLE: logits are divided by it (> 0).")
+        .define(
+            key("top.k"),
+            Type.INT,
+            defaults.topK(),
+            Range.atLeast(0),
+            Importance.LOW,
+            "SAMPLE: keep the k most likely tokens; 0 disables.")
+        .define(
+            key("top.p"),
+            Type.DOUBLE,
+            defaults.topP(),
+            null,
+            Importance.LOW,
+            "SAMPLE: nucleus threshold in (0, 1]; 1 disables.")
+        .define(
+            key("repetition.penalty"),
+            Type.DOUBLE,
+            defaults.repetitionPenalty(),
+            null,
+            Importance.LOW,
+            "Hugging Face's repetition_penalty (> 0; 1 = off): scores of tokens already in the"
+                + " sequence, the prompt included, are divided by it (multiplied when negative).");
+  }
+
+  /**
+   * The configured options.
+   *
+   * @throws IllegalArgumentException naming the prefix and what {@link DecodingOptions} refused
+   */
+  DecodingOptions options(ShopLensConfig c) {
+    try {
+      return new DecodingOptions(
+          DecodingOptions.Strategy.valueOf(c.getString(key("strategy")).toUpperCase(Locale.ROOT)),
+          c.getInt(key("max.new.tokens")),
+          c.getInt(key("min.new.tokens")),
+          c.getInt(key("num.beams")),
+          c.getDouble(key("length.penalty")),
+          defaults.earlyStopping(),
+          c.getInt(key("num.return.sequences")),
+          c.getDouble(key("temperature")),
+          c.getInt(key("top.k")),
+          c.getDouble(key("top.p")),
+          c.getDouble(key("repetition.penalty")));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(prefix + ".*: " + e.getMessage(), e);
+    }
+  }
+}
