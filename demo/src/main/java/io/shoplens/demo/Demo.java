@@ -599,7 +599,7 @@ public final class Demo {
       return;
     }
     out.println("The demo model knows only its synthetic catalog: ten kinds of garment in eleven");
-    out.println("colours and four patterns, drawn at 64 x 64 pixels (models/fashion-blip2-opt).");
+    out.println("colours and four patterns, drawn at 96 x 96 pixels (models/fashion-blip2-opt).");
     out.println("For real photos, export BLIP-2 (about 15 GB download):");
     out.println();
     out.println("  " + EXPORT_COMMAND);
