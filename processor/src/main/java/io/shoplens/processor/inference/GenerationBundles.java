@@ -6,7 +6,6 @@ import io.shoplens.processor.inference.bundle.ManifestFields;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.t5.T5Bundle;
 import io.shoplens.processor.inference.t5.T5Manifest;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -26,10 +25,7 @@ public final class GenerationBundles {
    *     malformed manifest, an architecture the engine does not serve, a size or sha256 mismatch
    */
   public static GenerationBundle load(Path directory) {
-    Path dir = directory.toAbsolutePath().normalize();
-    if (!Files.isDirectory(dir)) {
-      throw new BundleException(dir, "expected a model bundle directory, found nothing there");
-    }
+    Path dir = ManifestFields.bundleDirectory(directory);
     ManifestFields m = ManifestFields.read(dir);
     String architecture = m.text(m.root(), "architecture");
     // Each loader validates the rest, its own architecture included, and names the other kinds.

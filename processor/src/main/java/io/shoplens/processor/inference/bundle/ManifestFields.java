@@ -33,6 +33,19 @@ public final class ManifestFields {
   }
 
   /**
+   * The bundle directory a user named, absolute and normalised: where every bundle kind starts.
+   *
+   * @throws BundleException if there is no directory at that path
+   */
+  public static Path bundleDirectory(Path directory) {
+    Path dir = directory.toAbsolutePath().normalize();
+    if (!Files.isDirectory(dir)) {
+      throw new BundleException(dir, "expected a model bundle directory, found nothing there");
+    }
+    return dir;
+  }
+
+  /**
    * Parses {@code <dir>/manifest.json}.
    *
    * @throws BundleException if it is missing, not JSON or not an object
@@ -100,16 +113,37 @@ public final class ManifestFields {
   }
 
   /**
-   * The {@code prompt} object, as both generation bundle kinds (OPT, T5) have it; its padding side
-   * is the caller's to check.
+   * The {@code prompt} object, as both generation bundle kinds (OPT, T5) have it: templates with
+   * their placeholders, padded on the side the architecture generates correctly with.
+   *
+   * @param paddingSide the only side this architecture accepts ({@code left} for a decoder-only
+   *     model, {@code right} for an encoder's input)
+   * @param why said after the expected side when another is found
    */
-  public ModelManifest.Prompt prompt() {
+  public ModelManifest.Prompt prompt(String paddingSide, String why) {
     JsonNode p = object(root, "prompt");
-    return new ModelManifest.Prompt(
-        text(p, "prompt.padding_side"),
-        text(p, "prompt.question_template"),
-        text(p, "prompt.turn_template"),
-        text(p, "prompt.turn_separator"));
+    ModelManifest.Prompt prompt =
+        new ModelManifest.Prompt(
+            text(p, "prompt.padding_side"),
+            text(p, "prompt.question_template"),
+            text(p, "prompt.turn_template"),
+            text(p, "prompt.turn_separator"));
+    if (!prompt.paddingSide().equals(paddingSide)) {
+      throw fail(
+          "prompt.padding_side: expected " + paddingSide + why + ", found " + prompt.paddingSide());
+    }
+    if (!prompt.questionTemplate().contains("{question}")) {
+      throw fail(
+          "prompt.question_template: expected a {question} placeholder, found "
+              + prompt.questionTemplate());
+    }
+    if (!prompt.turnTemplate().contains("{question}")
+        || !prompt.turnTemplate().contains("{answer}")) {
+      throw fail(
+          "prompt.turn_template: expected {question} and {answer} placeholders, found "
+              + prompt.turnTemplate());
+    }
+    return prompt;
   }
 
   /** The {@code files} object; every name in {@code required} must be listed. */

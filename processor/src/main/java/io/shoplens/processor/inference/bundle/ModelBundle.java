@@ -45,10 +45,7 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
    *     missing, the manifest is malformed or inconsistent, or a file's size or sha256 differs
    */
   public static ModelBundle load(Path directory) {
-    Path dir = directory.toAbsolutePath().normalize();
-    if (!Files.isDirectory(dir)) {
-      throw new BundleException(dir, "expected a model bundle directory, found nothing there");
-    }
+    Path dir = ManifestFields.bundleDirectory(directory);
     ModelManifest manifest = read(ManifestFields.read(dir));
     verifyFiles(dir, manifest);
     return new ModelBundle(dir, manifest);
@@ -198,21 +195,7 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
             m.tokenId(k, "tokens.pad_token_id", vocab),
             m.tokenIds(k, "tokens.stop_token_ids", vocab));
 
-    ModelManifest.Prompt prompt = m.prompt();
-    if (!prompt.paddingSide().equals("left")) {
-      throw m.fail("prompt.padding_side: expected left, found " + prompt.paddingSide());
-    }
-    if (!prompt.questionTemplate().contains("{question}")) {
-      throw m.fail(
-          "prompt.question_template: expected a {question} placeholder, found "
-              + prompt.questionTemplate());
-    }
-    if (!prompt.turnTemplate().contains("{question}")
-        || !prompt.turnTemplate().contains("{answer}")) {
-      throw m.fail(
-          "prompt.turn_template: expected {question} and {answer} placeholders, found "
-              + prompt.turnTemplate());
-    }
+    ModelManifest.Prompt prompt = m.prompt("left", "");
 
     Map<String, ModelManifest.FileEntry> files = m.files(REQUIRED_FILES);
     return new ModelManifest(

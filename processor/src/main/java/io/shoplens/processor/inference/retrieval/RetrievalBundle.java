@@ -32,7 +32,7 @@ public record RetrievalBundle(Path directory, RetrievalManifest manifest) {
    * @throws BundleException naming the file and what was expected instead of what was found
    */
   public static RetrievalBundle load(Path directory) {
-    Path dir = directory.toAbsolutePath().normalize();
+    Path dir = ManifestFields.bundleDirectory(directory);
     RetrievalManifest manifest = read(ManifestFields.read(dir));
     ModelBundle.verifyFiles(dir, manifest.files());
     return new RetrievalBundle(dir, manifest);

@@ -6,7 +6,6 @@ import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.inference.bundle.ManifestFields;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -29,10 +28,7 @@ public record T5Bundle(Path directory, T5Manifest manifest) implements Generatio
    * @throws BundleException naming the file and what was expected instead of what was found
    */
   public static T5Bundle load(Path directory) {
-    Path dir = directory.toAbsolutePath().normalize();
-    if (!Files.isDirectory(dir)) {
-      throw new BundleException(dir, "expected a model bundle directory, found nothing there");
-    }
+    Path dir = ManifestFields.bundleDirectory(directory);
     ManifestFields m = ManifestFields.read(dir);
     JsonNode root = m.root();
     m.formatVersion();
@@ -63,23 +59,7 @@ public record T5Bundle(Path directory, T5Manifest manifest) implements Generatio
             m.tokenId(k, "tokens.pad_token_id", vocab),
             m.tokenId(k, "tokens.decoder_start_token_id", vocab),
             m.tokenIds(k, "tokens.stop_token_ids", vocab));
-    ModelManifest.Prompt prompt = m.prompt();
-    if (!prompt.paddingSide().equals("right")) {
-      throw m.fail(
-          "prompt.padding_side: expected right (T5's encoder input), found "
-              + prompt.paddingSide());
-    }
-    if (!prompt.questionTemplate().contains("{question}")) {
-      throw m.fail(
-          "prompt.question_template: expected a {question} placeholder, found "
-              + prompt.questionTemplate());
-    }
-    if (!prompt.turnTemplate().contains("{question}")
-        || !prompt.turnTemplate().contains("{answer}")) {
-      throw m.fail(
-          "prompt.turn_template: expected {question} and {answer} placeholders, found "
-              + prompt.turnTemplate());
-    }
+    ModelManifest.Prompt prompt = m.prompt("right", " (T5's encoder input)");
     T5Manifest manifest =
         new T5Manifest(
             m.text(root, "model_id"),
