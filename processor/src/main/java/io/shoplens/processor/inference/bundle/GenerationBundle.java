@@ -12,15 +12,31 @@ public interface GenerationBundle {
   /** The bundle directory, absolute. */
   Path directory();
 
+  /** The validated manifest. */
+  GenerationManifest manifest();
+
   /** Hub id or local name the bundle was exported from. */
-  String modelId();
+  default String modelId() {
+    return manifest().modelId();
+  }
 
   /** What outputs carry; changes with the weights. */
-  String modelVersion();
+  default String modelVersion() {
+    return manifest().modelVersion();
+  }
 
   /** The manifest's {@code architecture}. */
-  String architecture();
+  default String architecture() {
+    return manifest().architecture();
+  }
 
   /** Q, the image tokens in front of every prompt. */
-  int numQueryTokens();
+  default int numQueryTokens() {
+    return manifest().numQueryTokens();
+  }
+
+  /** Absolute path of a file of the bundle (one the manifest lists, or the manifest itself). */
+  default Path file(String name) {
+    return directory().resolve(name);
+  }
 }

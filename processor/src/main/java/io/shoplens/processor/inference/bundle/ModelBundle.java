@@ -51,31 +51,6 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
     return new ModelBundle(dir, manifest);
   }
 
-  @Override
-  public String modelId() {
-    return manifest.modelId();
-  }
-
-  @Override
-  public String modelVersion() {
-    return manifest.modelVersion();
-  }
-
-  @Override
-  public String architecture() {
-    return manifest.architecture();
-  }
-
-  @Override
-  public int numQueryTokens() {
-    return manifest.numQueryTokens();
-  }
-
-  /** Absolute path of a file listed in the manifest (or the manifest itself). */
-  public Path file(String name) {
-    return directory.resolve(name);
-  }
-
   private static void verifyFiles(Path dir, ModelManifest manifest) {
     verifyFiles(dir, manifest.files());
   }

@@ -30,7 +30,8 @@ public record ModelManifest(
     Text text,
     Tokens tokens,
     Prompt prompt,
-    Map<String, FileEntry> files) {
+    Map<String, FileEntry> files)
+    implements GenerationManifest {
 
   /**
    * The only format this reader understands: 2, whose decoder returns the last position's logits

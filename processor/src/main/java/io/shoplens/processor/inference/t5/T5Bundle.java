@@ -73,29 +73,4 @@ public record T5Bundle(Path directory, T5Manifest manifest) implements Generatio
     ModelBundle.verifyFiles(dir, manifest.files());
     return new T5Bundle(dir, manifest);
   }
-
-  @Override
-  public String modelId() {
-    return manifest.modelId();
-  }
-
-  @Override
-  public String modelVersion() {
-    return manifest.modelVersion();
-  }
-
-  @Override
-  public String architecture() {
-    return T5Manifest.ARCHITECTURE;
-  }
-
-  @Override
-  public int numQueryTokens() {
-    return manifest.numQueryTokens();
-  }
-
-  /** Absolute path of a file of the bundle. */
-  public Path file(String name) {
-    return directory.resolve(name);
-  }
 }

@@ -1,5 +1,6 @@
 package io.shoplens.processor.inference.t5;
 
+import io.shoplens.processor.inference.bundle.GenerationManifest;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +26,16 @@ public record T5Manifest(
     Text text,
     Tokens tokens,
     ModelManifest.Prompt prompt,
-    Map<String, ModelManifest.FileEntry> files) {
+    Map<String, ModelManifest.FileEntry> files)
+    implements GenerationManifest {
 
   /** The architecture this manifest describes. */
   public static final String ARCHITECTURE = "blip2-t5";
+
+  @Override
+  public String architecture() {
+    return ARCHITECTURE;
+  }
 
   public T5Manifest {
     files = Map.copyOf(files);
