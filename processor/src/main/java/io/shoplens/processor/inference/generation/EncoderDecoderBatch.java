@@ -202,7 +202,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     Rows joining = new Rows();
     joining.count = source.length;
     joining.encoderLength = encoded.length();
-    joining.encoderMask = gatherMask(encoded.mask(), source, encoded.length(), encoded.length());
+    joining.encoderMask = gatherMask(encoded.mask(), source, encoded.length());
     joining.crossKv =
         gather(
             encoded.crossKv(), source, encoded.length(), encoded.length(), 0, 0, encoded.length());
@@ -371,7 +371,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     /** Row r's decoder KV and mask become row source[r]'s (beams re-ranked within a group). */
     void reorderDecoder(int[] source) {
       selfKv = gather(selfKv, source, past, past, 0, 0, past);
-      decoderMask = gatherMask(decoderMask, source, past, past);
+      decoderMask = gatherMask(decoderMask, source, past);
     }
 
     /**
@@ -549,8 +549,8 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
   }
 
   /** Row {@code i} of the result is row {@code source[i]} of {@code mask}, [rows, length]. */
-  private static long[] gatherMask(long[] mask, int[] source, int length, int newLength) {
-    return columns(mask, source, length, newLength, 0, 0, Math.min(length, newLength));
+  private static long[] gatherMask(long[] mask, int[] source, int length) {
+    return columns(mask, source, length, length, 0, 0, length);
   }
 
   /**
