@@ -61,9 +61,9 @@ import org.slf4j.LoggerFactory;
  * prompt (as vLLM does); the image prefix is the part every request about an upload shares.
  *
  * <p><b>T5 bundles</b> ({@code architecture: blip2-t5}, {@link T5Model}) run behind the same queue,
- * vision cache and interface, with static batching whatever the scheduler setting: requests join a
- * T5 batch only when it is empty (its rows are encoded together and their decoders start together),
- * and leave it as soon as they are done (see {@link
+ * vision cache, interface and scheduler: under the continuous scheduler a joining T5 request is
+ * encoded (with the others joining at that step) and given its first decoder step beside the
+ * running batch, then decodes with it, its own cross-attention KV beside its row (see {@link
  * io.shoplens.processor.inference.generation.EncoderDecoderBatch}). Image-prefix reuse does not
  * apply to T5's bidirectional encoder, so no prefix cache is kept for it.
  *

@@ -22,9 +22,10 @@ import java.util.List;
  * <p>What differs from OPT, and why:
  *
  * <ul>
- *   <li>Batches are static: requests join a T5 batch only when it is empty, and leave it as soon as
- *       they are done (see {@link EncoderDecoderBatch}). The engine's scheduler setting does not
- *       change that.
+ *   <li>Scheduling is the same as OPT's (the engine's scheduler setting): under the continuous
+ *       scheduler requests join a running T5 batch between decoder steps, each with its own encoder
+ *       pass and cross-attention KV, and leave it as soon as they are done (see {@link
+ *       EncoderDecoderBatch}).
  *   <li>No image-prefix reuse ({@link #reusesImagePrefixes()} is false): the encoder is
  *       bidirectional, so the query positions' states depend on the prompt.
  *   <li>Prompts: the bundle's templates, as for OPT (LAVIS's multi-turn form {@code Question: q1

@@ -4,10 +4,10 @@ import java.util.List;
 
 /**
  * The batch the engine's worker decodes: requests join it, it runs one decoder step at a time, and
- * each request leaves it with its result as soon as it is done. {@link RunningBatch} (decoder-only
- * models) lets requests join between any two steps; {@link EncoderDecoderBatch} (T5) only when it
- * is empty. The engine drives both the same way: it asks {@link #fits} before {@link #join}, and
- * calls {@link #step} while the batch is not {@link #isEmpty}.
+ * each request leaves it with its result as soon as it is done. Both {@link RunningBatch}
+ * (decoder-only models) and {@link EncoderDecoderBatch} (T5) let requests join between any two
+ * steps. The engine drives both the same way: it asks {@link #fits} before {@link #join}, and calls
+ * {@link #step} while the batch is not {@link #isEmpty}.
  *
  * <p>Not thread-safe: one worker thread drives it.
  *

@@ -8,26 +8,47 @@ import java.util.List;
 
 /**
  * The decoding batch of an encoder-decoder model (BLIP-2 T5, docs/model-bundle.md "BLIP-2 Flan-T5
- * bundles"): requests are encoded together when they join, then decoded one step at a time from
- * {@code decoder_start_token_id}, each request picking its tokens with the same {@link
- * SequenceGroup}s (greedy, beam search, seeded sampling) as decoder-only models.
+ * bundles"): requests join it between any two decoder steps and leave it as soon as they are done,
+ * as in {@link RunningBatch}; each request picks its tokens with the same {@link SequenceGroup}s
+ * (greedy, beam search, seeded sampling) as decoder-only models.
  *
- * <p><b>Static batching.</b> Requests join only an empty batch: a batch is encoded whole and its
- * decoders all start at the same step, as Hugging Face's {@code generate()} runs them. Rows joining
- * a running T5 batch would need its decoder KV left-padded per row and the cross KV padded to the
- * longest encoder input, a window this class does not manage yet; the engine's interface is the
- * same either way, only a request's wait differs (it waits for the batch in front of it to end, not
- * one step). Requests still <b>leave</b> as soon as they are done: their rows are dropped from the
- * self and cross KV (each row attends only to itself, and every row is at the same decoder step, so
- * the others' logits do not change) and their results are returned at once.
+ * <p><b>Joining.</b> {@link #join} encodes the joining requests together (right-padded among
+ * themselves, their query embeddings in front of their prompts, as Hugging Face's {@code
+ * generate()} batches them), runs their first decoder step from {@code decoder_start_token_id} as
+ * their own graph call beside the running rows, picks each one's first token, and appends their
+ * rows to the batch. Each row carries its own cross-attention KV (the encoder graph's output for
+ * its request, repeated for each of its beams or samples) and its own decoder self-attention KV:
+ *
+ * <ul>
+ *   <li>the cross KV and the encoder mask are <b>left-aligned</b> in a window as wide as the
+ *       longest encoder input of the live rows; a shorter row's columns after its own are padding,
+ *       masked out ({@code encoder_attention_mask}); cross-attention has no position bias, so where
+ *       a row's encoder columns sit does not matter;
+ *   <li>the self KV and the decoder mask are <b>right-aligned</b>: every row's latest token is in
+ *       the last column, and the columns before a row's first decoder token are padding, masked out
+ *       ({@code attention_mask}). T5's decoder computes its relative position bias from column
+ *       positions, and with left padding a column difference is the distance between two tokens, so
+ *       a row's logits do not depend on how far the others have come.
+ * </ul>
+ *
+ * <p><b>Leaving.</b> A request leaves as soon as its own group is done: its rows, their cross KV
+ * and their self KV are dropped, and columns that are padding for every row still live (decoder
+ * columns before the oldest live row's start, encoder columns after the longest live input) are
+ * cut.
+ *
+ * <p><b>Independence.</b> A row sees only its own columns (both masks), its decoder positions are
+ * its own token distances, its cross KV is its own request's, and its tokens are picked by its own
+ * group with its own seeded random source: what else is in the batch, and when a request joined,
+ * never changes what it generates.
  *
  * <p><b>No image-prefix reuse.</b> T5's encoder is bidirectional: the query positions attend to the
  * prompt, so no part of the encoder output or cross KV can be shared between prompts on the same
  * image. The engine's vision cache (query embeddings per image) still applies.
  *
- * <p><b>KV budget.</b> A row holds its cross KV (one column per encoder position) and its decoder's
- * self KV (one column per generated token); {@link #fits} admits a batch only if rows x (longest
- * encoder input + longest {@code maxNewTokens}) stays within the budget.
+ * <p><b>KV budget.</b> A row holds its cross KV (one column per encoder position of the window) and
+ * its decoder's self KV (one column per decoder position of the window); {@link #fits} admits
+ * joiners only if, with every live and joining request generating up to its {@code maxNewTokens},
+ * rows x (encoder window + decoder window) stays within the budget.
  *
  * @param <T> what the caller tags each request with, handed back when it finishes
  */
@@ -41,15 +62,8 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
   private final long pad;
   private final List<Integer> stops;
   private final List<Member<T>> members = new ArrayList<>();
-
   // The live rows, each member's rows contiguous from its group's firstRow.
-  private int rows;
-  private int encoderLength;
-  private long[] encoderMask = new long[0]; // [rows, encoderLength]
-  private float[][] crossKv = new float[0][]; // 2 L x [rows, N, encoderLength, D]
-  private float[][] selfKv = new float[0][]; // 2 L x [rows, N, past, D]
-  private int past;
-  private long[] nextTokens = new long[0];
+  private Rows live;
 
   private static final class Member<T> {
     final T tag;
@@ -62,6 +76,10 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
       this.group = group;
       this.prefillNanos = prefillNanos;
       this.prefillEnd = prefillEnd;
+    }
+
+    int remaining() {
+      return group.options.maxNewTokens() - group.generated;
     }
 
     RunningBatch.Finished<T> finished(long now) {
@@ -86,6 +104,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     this.vocab = manifest.text().vocabSize();
     this.pad = manifest.tokens().padTokenId();
     this.stops = manifest.tokens().stopTokenIds();
+    this.live = new Rows();
   }
 
   /** Bytes of KV one token of one row holds: keys and values of every decoder layer, float32. */
@@ -100,12 +119,12 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
 
   @Override
   public int busyRows() {
-    return rows;
+    return live.count;
   }
 
   @Override
   public long kvBytesInUse() {
-    return (long) rows * (encoderLength + past) * bytesPerToken;
+    return (long) live.count * (live.encoderLength + live.past) * bytesPerToken;
   }
 
   @Override
@@ -123,38 +142,44 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     return input.rows() * input.tokens() <= budgetTokens;
   }
 
-  /** Only into an empty batch (see the class comment), within {@code maxRows} and the budget. */
+  /**
+   * Whether these requests can join now: within {@code maxRows} (one request wider than that still
+   * runs, alone), and with every live and joining request generating up to its {@code
+   * maxNewTokens}, rows x (encoder window + decoder window) within the budget.
+   */
   @Override
   public boolean fits(List<RunningBatch.Input<T>> joiners) {
-    if (!isEmpty()) {
-      return false;
+    long rows = live.count;
+    int encoder = live.encoderLength;
+    int decoder = 0;
+    for (Member<T> m : members) {
+      // A live row's window grows by one column per step until its last token.
+      decoder = Math.max(decoder, live.past + m.remaining());
     }
+    // A joiner's first token lands in the window's last column (column 0 of an empty batch).
+    int joinColumn = Math.max(live.past, 1);
     long joinRows = 0;
-    int length = 0;
-    int remaining = 0;
     for (RunningBatch.Input<T> in : joiners) {
       joinRows += in.rows();
-      length = Math.max(length, in.promptIds().length);
-      remaining = Math.max(remaining, in.options().maxNewTokens());
+      encoder = Math.max(encoder, in.promptIds().length);
+      decoder = Math.max(decoder, joinColumn + in.options().maxNewTokens() - 1);
     }
-    if (joiners.size() > 1 && joinRows > maxRows) {
+    if (rows + joinRows > maxRows && (rows > 0 || joiners.size() > 1)) {
       return false;
     }
-    return joinRows * (length + remaining) <= budgetTokens;
+    return (rows + joinRows) * (encoder + decoder) <= budgetTokens;
   }
 
   /**
    * Encodes the joiners together (right-padded, their query embeddings in front of their prompts),
-   * then runs the first decoder step from {@code decoder_start_token_id}. The caller checked {@link
-   * #fits}.
+   * runs their first decoder step from {@code decoder_start_token_id} beside the running rows,
+   * picks their first tokens and appends the rows of those not finished yet. The caller checked
+   * {@link #fits}. If a graph fails, the running rows are left as they were.
    */
   @Override
   public List<RunningBatch.Finished<T>> join(List<RunningBatch.Input<T>> joiners) {
     if (joiners.isEmpty()) {
       return List.of();
-    }
-    if (!isEmpty()) {
-      throw new IllegalStateException("a T5 batch is joined only when empty");
     }
     long start = System.nanoTime();
     T5Graphs.Encoded encoded = encode(joiners);
@@ -174,22 +199,29 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
       }
     }
     int[] source = rowSource.stream().mapToInt(Integer::intValue).toArray();
-    rows = source.length;
-    encoderLength = encoded.length();
-    encoderMask = repeat(encoded.mask(), source, encoderLength);
-    crossKv = reorderRows(encoded.crossKv(), source, encoderLength);
-    selfKv = new float[crossKv.length][];
-    Arrays.fill(selfKv, new float[0]);
-    past = 0;
-    nextTokens = new long[rows];
-    Arrays.fill(nextTokens, manifest.tokens().decoderStartTokenId());
-    float[] logits = decodeStep();
+    Rows joining = new Rows();
+    joining.count = source.length;
+    joining.encoderLength = encoded.length();
+    joining.encoderMask = gatherMask(encoded.mask(), source, encoded.length());
+    joining.crossKv =
+        gather(
+            encoded.crossKv(), source, encoded.length(), encoded.length(), 0, 0, encoded.length());
+    joining.nextTokens = new long[source.length];
+    Arrays.fill(joining.nextTokens, manifest.tokens().decoderStartTokenId());
+    float[] logits = joining.step();
     long prefillEnd = System.nanoTime();
+    List<Member<T>> joined = new ArrayList<>();
     for (int i = 0; i < joiners.size(); i++) {
-      members.add(
-          new Member<>(joiners.get(i).tag(), groups.get(i), prefillEnd - start, prefillEnd));
+      joined.add(new Member<>(joiners.get(i).tag(), groups.get(i), prefillEnd - start, prefillEnd));
     }
-    return pick(logits, prefillEnd);
+    List<RunningBatch.Finished<T>> done = pick(joining, joined, logits, prefillEnd);
+    int offset = live.count;
+    for (Member<T> m : joined) {
+      m.group.moveTo(m.group.firstRow + offset);
+    }
+    live.append(joining);
+    members.addAll(joined);
+    return done;
   }
 
   @Override
@@ -197,8 +229,8 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     if (members.isEmpty()) {
       return List.of();
     }
-    float[] logits = decodeStep();
-    return pick(logits, System.nanoTime());
+    float[] logits = live.step();
+    return pick(live, members, logits, System.nanoTime());
   }
 
   @Override
@@ -213,13 +245,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
   @Override
   public void clear() {
     members.clear();
-    rows = 0;
-    encoderLength = 0;
-    encoderMask = new long[0];
-    crossKv = new float[0][];
-    selfKv = new float[0][];
-    past = 0;
-    nextTokens = new long[0];
+    live = new Rows();
   }
 
   @Override
@@ -254,47 +280,36 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     return graphs.encode(embeds, mask, n, length);
   }
 
-  /** Feeds every row its next token; the decoders all start together, so no decoder padding. */
-  private float[] decodeStep() {
-    long[] decoderMask = new long[rows * (past + 1)];
-    Arrays.fill(decoderMask, 1L);
-    float[] embeds = graphs.embed(nextTokens, rows, 1);
-    T5Graphs.Step s =
-        graphs.decode(
-            embeds,
-            decoderMask,
-            past,
-            selfKv,
-            new T5Graphs.Encoded(rows, encoderLength, encoderMask, crossKv));
-    selfKv = s.selfKv();
-    past++;
-    return s.logits();
-  }
-
-  /** Lets every request pick its rows' next tokens, then drops the rows of those that finished. */
-  private List<RunningBatch.Finished<T>> pick(float[] logits, long now) {
-    int[] sourceRows = new int[rows];
-    long[] next = new long[rows];
+  /**
+   * Lets each member pick its rows' next tokens, then drops the rows of those that finished from
+   * {@code rows} and from {@code group}.
+   *
+   * @return the members that finished
+   */
+  private List<RunningBatch.Finished<T>> pick(
+      Rows rows, List<Member<T>> group, float[] logits, long now) {
+    int[] sourceRows = new int[rows.count];
+    long[] next = new long[rows.count];
     boolean moved = false;
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < rows.count; r++) {
       sourceRows[r] = r;
     }
-    for (Member<T> m : members) {
+    for (Member<T> m : group) {
       m.group.step(logits, vocab, next, sourceRows);
     }
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < rows.count; r++) {
       moved |= sourceRows[r] != r;
     }
     if (moved) {
       // Beams re-ranked: a row continues another row's decoder KV (always one of its own group's,
-      // whose cross KV is the same).
-      selfKv = reorderRows(selfKv, sourceRows, past);
+      // whose cross KV and decoder mask are the same).
+      rows.reorderDecoder(sourceRows);
     }
-    nextTokens = next;
+    rows.nextTokens = next;
     List<RunningBatch.Finished<T>> done = new ArrayList<>();
     List<Member<T>> still = new ArrayList<>();
     List<Integer> keep = new ArrayList<>();
-    for (Member<T> m : members) {
+    for (Member<T> m : group) {
       if (m.group.done()) {
         m.group.doneAtNanos = now;
         done.add(m.finished(now));
@@ -307,45 +322,256 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
         still.add(m);
       }
     }
-    members.clear();
-    members.addAll(still);
-    if (still.isEmpty()) {
-      clear();
-    } else if (keep.size() < rows) {
-      int[] kept = keep.stream().mapToInt(Integer::intValue).toArray();
-      selfKv = reorderRows(selfKv, kept, past);
-      crossKv = reorderRows(crossKv, kept, encoderLength);
-      encoderMask = repeat(encoderMask, kept, encoderLength);
+    group.clear();
+    group.addAll(still);
+    if (keep.size() < rows.count) {
+      rows.keep(keep.stream().mapToInt(Integer::intValue).toArray());
+    }
+    return done;
+  }
+
+  /**
+   * The tensors of a set of rows, row {@code r} of each belonging to the same row: the encoder
+   * window (mask [count, encoderLength] and cross KV, 2 L x [count, N, encoderLength, D], left-
+   * aligned), the decoder window (mask [count, past] and self KV, 2 L x [count, N, past, D],
+   * right-aligned), and the token each row feeds next.
+   */
+  private final class Rows {
+    int count;
+    int encoderLength;
+    long[] encoderMask = new long[0];
+    float[][] crossKv = emptyKv();
+    int past;
+    long[] decoderMask = new long[0];
+    float[][] selfKv = emptyKv();
+    long[] nextTokens = new long[0];
+
+    /** Feeds every row its next token; returns the logits, [count, V]. */
+    float[] step() {
+      int total = past + 1;
+      long[] stepMask = new long[count * total];
+      for (int r = 0; r < count; r++) {
+        System.arraycopy(decoderMask, r * past, stepMask, r * total, past);
+        stepMask[r * total + past] = 1L;
+      }
+      float[] embeds = graphs.embed(nextTokens, count, 1);
+      T5Graphs.Step s =
+          graphs.decode(
+              embeds,
+              stepMask,
+              past,
+              selfKv,
+              new T5Graphs.Encoded(count, encoderLength, encoderMask, crossKv));
+      selfKv = s.selfKv();
+      decoderMask = stepMask;
+      past = total;
+      return s.logits();
+    }
+
+    /** Row r's decoder KV and mask become row source[r]'s (beams re-ranked within a group). */
+    void reorderDecoder(int[] source) {
+      selfKv = gather(selfKv, source, past, past, 0, 0, past);
+      decoderMask = gatherMask(decoderMask, source, past);
+    }
+
+    /**
+     * Keeps rows {@code kept}, in that order, and cuts the columns that are padding for all of
+     * them: decoder columns before the earliest start, encoder columns after the longest input.
+     */
+    void keep(int[] kept) {
+      int leading = past;
+      int used = 0;
+      for (int r : kept) {
+        int t = 0;
+        while (t < past && decoderMask[r * past + t] == 0) {
+          t++;
+        }
+        leading = Math.min(leading, t);
+        for (int e = encoderLength - 1; e >= used; e--) {
+          if (encoderMask[r * encoderLength + e] != 0) {
+            used = e + 1;
+            break;
+          }
+        }
+      }
+      if (kept.length == 0) {
+        leading = past;
+      }
+      int newPast = past - leading;
+      selfKv = gather(selfKv, kept, past, newPast, leading, 0, newPast);
+      decoderMask = columns(decoderMask, kept, past, newPast, leading, 0, newPast);
+      crossKv = gather(crossKv, kept, encoderLength, used, 0, 0, used);
+      encoderMask = columns(encoderMask, kept, encoderLength, used, 0, 0, used);
       long[] tokens = new long[kept.length];
       for (int i = 0; i < kept.length; i++) {
         tokens[i] = nextTokens[kept[i]];
       }
       nextTokens = tokens;
-      rows = kept.length;
+      count = kept.length;
+      past = newPast;
+      encoderLength = used;
     }
-    return done;
+
+    /**
+     * Appends {@code other}'s rows after these, widening both windows to the wider of the two: the
+     * decoder columns padded on the left, the encoder columns on the right.
+     */
+    void append(Rows other) {
+      if (other.count == 0) {
+        return;
+      }
+      int newPast = Math.max(past, other.past);
+      int newEncoder = Math.max(encoderLength, other.encoderLength);
+      int rows = count + other.count;
+      T5Manifest.Text t = manifest.text();
+      float[][] newSelf = new float[selfKv.length][];
+      float[][] newCross = new float[crossKv.length][];
+      for (int j = 0; j < 2 * t.numLayers(); j++) {
+        newSelf[j] = new float[rows * t.numHeads() * newPast * t.headDim()];
+        newCross[j] = new float[rows * t.numHeads() * newEncoder * t.headDim()];
+        copyRows(selfKv[j], count, past, newSelf[j], 0, newPast, 0, newPast - past, past);
+        copyRows(
+            other.selfKv[j],
+            other.count,
+            other.past,
+            newSelf[j],
+            count,
+            newPast,
+            0,
+            newPast - other.past,
+            other.past);
+        copyRows(crossKv[j], count, encoderLength, newCross[j], 0, newEncoder, 0, 0, encoderLength);
+        copyRows(
+            other.crossKv[j],
+            other.count,
+            other.encoderLength,
+            newCross[j],
+            count,
+            newEncoder,
+            0,
+            0,
+            other.encoderLength);
+      }
+      long[] newDecoderMask = new long[rows * newPast];
+      long[] newEncoderMask = new long[rows * newEncoder];
+      copyMaskRows(decoderMask, count, past, newDecoderMask, 0, newPast, newPast - past);
+      copyMaskRows(
+          other.decoderMask,
+          other.count,
+          other.past,
+          newDecoderMask,
+          count,
+          newPast,
+          newPast - other.past);
+      copyMaskRows(encoderMask, count, encoderLength, newEncoderMask, 0, newEncoder, 0);
+      copyMaskRows(
+          other.encoderMask,
+          other.count,
+          other.encoderLength,
+          newEncoderMask,
+          count,
+          newEncoder,
+          0);
+      long[] tokens = Arrays.copyOf(nextTokens, rows);
+      System.arraycopy(other.nextTokens, 0, tokens, count, other.count);
+      selfKv = newSelf;
+      crossKv = newCross;
+      decoderMask = newDecoderMask;
+      encoderMask = newEncoderMask;
+      nextTokens = tokens;
+      count = rows;
+      past = newPast;
+      encoderLength = newEncoder;
+    }
   }
 
-  /** Row {@code i} of the result is row {@code source[i]} of {@code values}, [rows, length]. */
-  private static long[] repeat(long[] values, int[] source, int length) {
-    long[] out = new long[source.length * length];
-    for (int i = 0; i < source.length; i++) {
-      System.arraycopy(values, source[i] * length, out, i * length, length);
-    }
-    return out;
+  private float[][] emptyKv() {
+    float[][] kv = new float[2 * manifest.text().numLayers()][];
+    Arrays.fill(kv, new float[0]);
+    return kv;
   }
 
-  /** Row {@code i} of each result is row {@code source[i]} of the input, tensors [B, N, len, D]. */
-  private float[][] reorderRows(float[][] tensors, int[] source, int length) {
+  /**
+   * Row {@code i} of each result is row {@code source[i]} of the input; tensors [B, N, length, D]
+   * become [source.length, N, newLength, D] with the input's columns [from, from + width) at [to,
+   * to + width) and zeros elsewhere.
+   */
+  private float[][] gather(
+      float[][] tensors, int[] source, int length, int newLength, int from, int to, int width) {
     T5Manifest.Text t = manifest.text();
-    int rowSize = t.numHeads() * length * t.headDim();
     float[][] out = new float[tensors.length][];
     for (int j = 0; j < tensors.length; j++) {
-      out[j] = new float[source.length * rowSize];
+      out[j] = new float[source.length * t.numHeads() * newLength * t.headDim()];
       for (int i = 0; i < source.length; i++) {
-        System.arraycopy(tensors[j], source[i] * rowSize, out[j], i * rowSize, rowSize);
+        copyRow(tensors[j], source[i], length, out[j], i, newLength, from, to, width);
       }
     }
     return out;
+  }
+
+  /** Rows 0..count of {@code in} to rows at..at + count of {@code out}, see {@link #copyRow}. */
+  private void copyRows(
+      float[] in,
+      int count,
+      int length,
+      float[] out,
+      int at,
+      int newLength,
+      int from,
+      int to,
+      int width) {
+    for (int r = 0; r < count; r++) {
+      copyRow(in, r, length, out, at + r, newLength, from, to, width);
+    }
+  }
+
+  /** Columns [from, from + width) of row {@code row} of a [B, N, length, D] tensor to [to, ...). */
+  private void copyRow(
+      float[] in,
+      int row,
+      int length,
+      float[] out,
+      int outRow,
+      int newLength,
+      int from,
+      int to,
+      int width) {
+    int heads = manifest.text().numHeads();
+    int d = manifest.text().headDim();
+    for (int h = 0; h < heads; h++) {
+      System.arraycopy(
+          in,
+          ((row * heads + h) * length + from) * d,
+          out,
+          ((outRow * heads + h) * newLength + to) * d,
+          width * d);
+    }
+  }
+
+  /** Row {@code i} of the result is row {@code source[i]} of {@code mask}, [rows, length]. */
+  private static long[] gatherMask(long[] mask, int[] source, int length) {
+    return columns(mask, source, length, length, 0, 0, length);
+  }
+
+  /**
+   * Row {@code i} of the result is row {@code source[i]} of {@code mask} [rows, length], its
+   * columns [from, from + width) at [to, to + width) of {@code newLength}, zeros (masked)
+   * elsewhere.
+   */
+  private static long[] columns(
+      long[] mask, int[] source, int length, int newLength, int from, int to, int width) {
+    long[] out = new long[source.length * newLength];
+    for (int i = 0; i < source.length; i++) {
+      System.arraycopy(mask, source[i] * length + from, out, i * newLength + to, width);
+    }
+    return out;
+  }
+
+  /** Rows 0..count of a [count, length] mask to rows at.. of [*, newLength], shifted by to. */
+  private static void copyMaskRows(
+      long[] in, int count, int length, long[] out, int at, int newLength, int to) {
+    for (int r = 0; r < count; r++) {
+      System.arraycopy(in, r * length, out, (at + r) * newLength + to, length);
+    }
   }
 }
