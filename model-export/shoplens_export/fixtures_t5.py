@@ -35,6 +35,25 @@ CASES = [
     ("beam_batch_padded", ["photo.jpg", "palette.png"], ["Question: what is it? Answer:", CAPTION],
      dict(BEAM, num_return_sequences=2)),
 ]
+# Kept apart from CASES, whose greedy and beam cases the Python loops (runtime_t5) replay without a
+# repetition penalty. Hugging Face penalises what is in the decoder's input_ids: the decoder start
+# token (= pad, 0) and what was generated, never the encoder's image tokens and prompt. Each case
+# was chosen so that its penalty changes the output (test_parity_t5 checks it): the tiny model is
+# confident enough that most cases' tokens survive a penalty, beam search's log-probabilities near 0
+# most of all. repetition_multiturn_alpha generates 0 without a penalty, so it fails if the decoder
+# start is not counted; the penalty < 1 case rewards repeats instead.
+REPETITION = [
+    ("repetition_caption_photo", ["photo.jpg"], [CAPTION], dict(GREEDY, repetition_penalty=1.5)),
+    ("repetition_multiturn_alpha", ["alpha.png"],
+     ["Question: what is this? Answer: a bag. Question: what color is it? Answer:"],
+     dict(GREEDY, repetition_penalty=1.3)),
+    ("repetition_batch_padded", ["wide.png", "photo.jpg"], [CAPTION, "Question: what is the dress made of? Answer:"],
+     dict(GREEDY, repetition_penalty=1.3)),
+    ("repetition_beam_vqa_palette", ["palette.png"], ["Question: what is it? Answer:"],
+     dict(BEAM, repetition_penalty=1.4)),
+    ("repetition_beam_batch_padded", ["gray.png", "palette.png"], [CAPTION, "Question: what is it? Answer:"],
+     dict(BEAM, num_return_sequences=2, repetition_penalty=0.8)),
+]
 SAMPLING = [
     ("sample_temperature", ["photo.jpg"], ["Question: what color is the dress? Answer:"],
      {"do_sample": True, "temperature": 0.7}, 11),
@@ -42,6 +61,12 @@ SAMPLING = [
      12),
     ("sample_top_p_only", ["alpha.png"], ["Question: what is this? Answer:"], {"do_sample": True, "top_k": 0, "top_p": 0.5},
      13),
+    # No top-k/top-p filter: every token's processed score is recorded, so the penalty of each id in
+    # the decoder's sequence (and the absence of one on the encoder prompt's ids) is checked.
+    ("sample_repetition_penalty", ["photo.jpg"], ["Question: what color is the dress? Answer:"],
+     {"do_sample": True, "top_k": 0, "repetition_penalty": 1.6}, 14),
+    ("sample_repetition_reward", ["gray.png"], [CAPTION],
+     {"do_sample": True, "temperature": 0.9, "top_k": 30, "repetition_penalty": 0.7}, 15),
 ]
 
 
@@ -119,7 +144,7 @@ def generate(resources_dir, seed=presets.DEFAULT_SEED):
         image_entries[name] = {"description": description, "mode": pil.mode, "width": pil.width, "height": pil.height,
                                "pixel_values_shape": list(pv.shape),
                                "pixel_values": fixtures._round(pv.astype(np.float64).flatten().tolist())}
-    cases = [run_case(model, processor, image_dir, *c) for c in CASES]
+    cases = [run_case(model, processor, image_dir, *c) for c in CASES + REPETITION]
     cases += [run_case(model, processor, image_dir, n, i, p, o, seed=s) for n, i, p, o, s in SAMPLING]
     reference = {
         "format_version": fixtures.REFERENCE_FORMAT,

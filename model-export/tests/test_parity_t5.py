@@ -1,5 +1,7 @@
 """ONNX Runtime running the tiny-t5 bundle's graphs reproduces Hugging Face's generate() on every
-reference case (greedy, beam, batched with padding, multi-turn, sampling filters).
+reference case (greedy, beam, batched with padding, multi-turn, sampling filters and repetition
+penalty); the greedy and beam loops have no repetition penalty, so its cases are checked here as
+processed scores and as Hugging Face's own output (the Java engine replays them token for token).
 
 shoplens_export.runtime_t5 uses only the bundle and the rules of docs/model-bundle.md ("BLIP-2
 Flan-T5 bundles"), so these tests prove the contract the Java engine implements.
@@ -14,7 +16,7 @@ import torch
 from shoplens_export.runtime_t5 import T5BundleRunner
 
 from conftest import RESOURCES, pixel_values
-from test_parity import _warp
+from test_parity import _penalised, _warp
 
 T5_BUNDLE = RESOURCES / "models" / "tiny-blip2-t5"
 
@@ -39,18 +41,28 @@ def t5_source():
     return presets_t5.source()
 
 
-def _cases(reference, kind):
-    def case_kind(c):
-        g = c["generation"]
-        return "sample" if g.get("do_sample") else ("beam" if g.get("num_beams", 1) > 1 else "greedy")
+def _kind(case):
+    g = case["generation"]
+    return "sample" if g.get("do_sample") else ("beam" if g.get("num_beams", 1) > 1 else "greedy")
 
-    return [c for c in reference["cases"] if case_kind(c) == kind]
+
+def _cases(reference, kind, repetition=False):
+    """The cases of a kind, with a repetition penalty or (the default) without."""
+    return [c for c in reference["cases"]
+            if _kind(c) == kind and ("repetition_penalty" in c["generation"]) == repetition]
 
 
 def test_reference_should_cover_every_kind_of_case(reference_t5):
     assert reference_t5["architecture"] == "blip2-t5"
     assert len(_cases(reference_t5, "greedy")) == 6 and len(_cases(reference_t5, "beam")) == 3
     assert len(_cases(reference_t5, "sample")) == 3
+    # The repetition penalty: greedy, beam and sampling, above and below 1, batched with padding
+    penalised = [c for c in reference_t5["cases"] if "repetition_penalty" in c["generation"]]
+    assert [len(_cases(reference_t5, k, repetition=True)) for k in ("greedy", "beam", "sample")] == [3, 2, 2]
+    assert {c["generation"]["repetition_penalty"] < 1 for c in penalised} == {True, False}
+    assert any(len(c["images"]) > 1 and 0 in c["attention_mask"][0] + c["attention_mask"][1] for c in penalised
+               if _kind(c) == "greedy")
+    assert any(c["generation"]["num_return_sequences"] > 1 for c in _cases(reference_t5, "beam", repetition=True))
     batch = next(c for c in reference_t5["cases"] if c["name"] == "batch_padded")
     assert 0 in batch["attention_mask"][1], "the batched case must have right padding"
     # Stopping is exercised: some greedy row and some beam hypothesis stop before max_new_tokens.
@@ -83,10 +95,10 @@ def test_beam_loop_should_reproduce_hugging_face_sequences_and_scores(runner, re
     np.testing.assert_allclose(scores, case["sequences_scores"], atol=1e-4)
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(5))
 def test_sampling_filters_should_keep_the_tokens_hugging_face_kept(runner, reference_t5, index):
     # Given the prompt and the tokens HF sampled, fed back one step at a time through the graphs
-    case = _cases(reference_t5, "sample")[index]
+    case = (_cases(reference_t5, "sample") + _cases(reference_t5, "sample", repetition=True))[index]
     g = case["generation"]
     ids, mask = np.array(case["input_ids"]), np.array(case["attention_mask"])
     logits, past, cross, decoder_mask = runner.first_step(ids, mask, pixel_values(reference_t5, case["images"]))
@@ -97,8 +109,10 @@ def test_sampling_filters_should_keep_the_tokens_hugging_face_kept(runner, refer
         # (summation order, ORT vs torch) reaches 2e-3: the tolerance scales with them.
         raw = np.asarray(step["raw_logits"], np.float32)
         np.testing.assert_allclose(logits[0], raw, atol=1e-4 * np.abs(raw).max())
-        warped = _warp(np.asarray(step["raw_logits"], np.float32), g.get("temperature"), g.get("top_k", 50),
-                       g.get("top_p"))
+        scores = raw
+        if "repetition_penalty" in g:
+            scores = _penalised(raw, _decoder_ids(case, step["step"]), g["repetition_penalty"])
+        warped = _warp(scores, g.get("temperature"), g.get("top_k", 50), g.get("top_p"))
         kept = np.flatnonzero(np.isfinite(warped))
         assert kept.tolist() == [k for k, _ in step["kept"]], (case["name"], step["step"])
         np.testing.assert_allclose(warped[kept], [v for _, v in step["kept"]], rtol=1e-5)
@@ -106,6 +120,53 @@ def test_sampling_filters_should_keep_the_tokens_hugging_face_kept(runner, refer
 
         decoder_mask = np.concatenate([decoder_mask, [[1]]], axis=1)
         logits, past = runner.step(np.array([[step["sampled"]]]), decoder_mask, mask, past, cross)
+
+
+def _decoder_ids(case, step):
+    """Hugging Face's decoder input_ids of the case's first row at `step`: the start, then the samples."""
+    return [case["decoder_start_token_id"]] + case["new_tokens"][0][:step]
+
+
+def test_repetition_penalty_should_count_the_decoder_start_and_samples_not_the_encoder_prompt(reference_t5):
+    # Given the sampling case without top-k/top-p, whose every processed score is recorded
+    case = next(c for c in reference_t5["cases"] if c["name"] == "sample_repetition_penalty")
+    penalty = case["generation"]["repetition_penalty"]
+    encoder_prompt = set(case["input_ids"][0])
+
+    for step in case["sampling_steps"]:
+        # When the penalty is applied to the decoder's ids so far (start token, then samples)
+        so_far = _decoder_ids(case, step["step"])
+        expected = _penalised(step["raw_logits"], so_far, penalty)
+
+        # Then it gives Hugging Face's processed scores: the start token (= pad, 0) is penalised even
+        # though it is never generated, and the encoder prompt's ids are not
+        raw = np.array(step["raw_logits"], np.float32)
+        recorded = np.array([v for _, v in step["kept"]], np.float32)
+        assert len(recorded) == len(raw)
+        np.testing.assert_allclose(recorded, expected, rtol=1e-6, atol=1e-6)
+        assert recorded[case["decoder_start_token_id"]] != raw[case["decoder_start_token_id"]]
+        prompt_only = sorted(encoder_prompt - set(so_far))
+        assert prompt_only, "the encoder prompt must have ids the decoder has not seen"
+        np.testing.assert_array_equal(recorded[prompt_only], raw[prompt_only])
+
+
+def test_repetition_cases_should_be_what_hugging_face_generates_and_change_with_the_penalty(t5_source,
+                                                                                            reference_t5):
+    # A penalised case that generated the same tokens without its penalty could not catch an
+    # engine that ignores it: every greedy and beam case must be changed by its penalty.
+    from PIL import Image
+
+    model, processor, _, _ = t5_source
+    for case in _cases(reference_t5, "greedy", True) + _cases(reference_t5, "beam", True):
+        images = [Image.open(RESOURCES / "images" / n) for n in case["images"]]
+        inputs = processor(images=images, text=case["prompts"], padding=True, return_tensors="pt")
+        assert inputs["input_ids"].tolist() == case["input_ids"]
+        plain = {k: v for k, v in case["generation"].items() if k != "repetition_penalty"}
+        with torch.no_grad():
+            penalised = model.generate(**inputs, **case["generation"])
+            unpenalised = model.generate(**inputs, **plain)
+        assert penalised.tolist() == case["sequences"], case["name"]
+        assert unpenalised.tolist() != case["sequences"], case["name"]
 
 
 def test_decoder_should_give_the_same_logits_when_a_shorter_row_is_left_padded(runner, reference_t5):

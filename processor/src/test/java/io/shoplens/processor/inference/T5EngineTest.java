@@ -32,9 +32,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A BLIP-2 T5 bundle served by {@link BatchingInferenceEngine}, the same engine and interface as
  * OPT: token-for-token parity with Hugging Face's {@code generate()} on every greedy and beam case
- * of the tiny-t5 reference, one request at a time and batched as Hugging Face batched them; seeded
- * sampling; LAVIS's multi-turn template; the vision cache; bad requests failing alone; and one
- * clear start-up error for each kind of bad bundle.
+ * of the tiny-t5 reference (those with a repetition penalty included: it counts the decoder's start
+ * token and generated ids, not the encoder prompt), one request at a time and batched as Hugging
+ * Face batched them; seeded sampling; LAVIS's multi-turn template; the vision cache; bad requests
+ * failing alone; and one clear start-up error for each kind of bad bundle.
  */
 class T5EngineTest {
   static final Path BUNDLE = Path.of("src/test/resources/models/tiny-blip2-t5");
@@ -286,6 +287,10 @@ class T5EngineTest {
 
   /** Hugging Face's generation settings as engine options. */
   static DecodingOptions options(JsonNode g) {
+    return strategy(g).withRepetitionPenalty(g.path("repetition_penalty").asDouble(1.0));
+  }
+
+  private static DecodingOptions strategy(JsonNode g) {
     int maxNew = g.get("max_new_tokens").asInt();
     if (g.path("do_sample").asBoolean(false)) {
       return DecodingOptions.sampling()

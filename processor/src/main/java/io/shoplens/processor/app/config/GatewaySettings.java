@@ -163,6 +163,7 @@ public final class GatewaySettings {
         // The ShopLens behind the gateway reads the same settings: what one accepts, so does the
         // other.
         .answerOptions(TopologySettings.answerOptions(c))
+        .captionOptions(TopologySettings.captionOptions(c))
         .maxNewTokensLimit(TopologySettings.maxNewTokensLimit(c))
         // The same search limits as ShopLens's, so that the gateway refuses at the door what the
         // topology would answer with QUERY_TOO_LONG or INVALID_LIMIT; a query longer than a JSON

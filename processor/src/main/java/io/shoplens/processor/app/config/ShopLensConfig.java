@@ -171,7 +171,11 @@ public final class ShopLensConfig extends AbstractConfig {
     try {
       gatewayConfig();
     } catch (IllegalArgumentException e) {
-      problems.add("gateway settings: " + e.getMessage());
+      // The gateway reads the caption settings too (to check uploads' captionOptions): a problem
+      // with them is already reported above, under their prefix, and is reported once.
+      if (!problems.contains(e.getMessage())) {
+        problems.add("gateway settings: " + e.getMessage());
+      }
     }
   }
 

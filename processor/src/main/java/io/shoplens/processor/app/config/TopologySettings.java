@@ -310,6 +310,11 @@ public final class TopologySettings {
     return DEFAULTS.answerOptions().withMaxNewTokens(c.getInt(ANSWER_MAX_NEW_TOKENS_CONFIG));
   }
 
+  /** The caption defaults an upload's own captionOptions override (also the gateway's). */
+  static DecodingOptions captionOptions(ShopLensConfig c) {
+    return CAPTION.options(c);
+  }
+
   /** The most new tokens a question may ask for (also the gateway's). */
   static int maxNewTokensLimit(ShopLensConfig c) {
     return c.getInt(QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG);
@@ -325,7 +330,7 @@ public final class TopologySettings {
     return ShopLensTopologyConfig.builder(c.kafkaProperties())
         .modelId(modelId)
         .imageTokens(imageTokens)
-        .captionOptions(CAPTION.options(c))
+        .captionOptions(captionOptions(c))
         .attributePrompts(attributePrompts(c))
         .attributeOptions(ATTRIBUTE.options(c))
         .answerOptions(answerOptions(c))

@@ -36,6 +36,8 @@ import org.apache.kafka.common.config.types.Password;
  * @param pageEnabled whether the demo page is served at {@code /}
  * @param answerOptions the answer defaults of the ShopLens behind this gateway; a question's
  *     generation options are checked against them with {@link QuestionDecoding#resolve}
+ * @param captionOptions the caption defaults of the ShopLens behind this gateway; an upload's
+ *     caption options are checked against them in the same way
  * @param maxNewTokensLimit the most new tokens a question may ask for (as ShopLens's {@code
  *     shoplens.question.max.new.tokens.limit}); more is refused with 400
  * @param searchMaxQueryChars longer search texts are refused with 400 (as ShopLens's {@code
@@ -57,6 +59,7 @@ public record GatewayConfig(
     int viewMaxUploads,
     boolean pageEnabled,
     DecodingOptions answerOptions,
+    DecodingOptions captionOptions,
     int maxNewTokensLimit,
     int searchMaxQueryChars,
     int searchMaxLimit,
@@ -67,6 +70,7 @@ public record GatewayConfig(
     Objects.requireNonNull(viewTtl, "viewTtl");
     Objects.requireNonNull(bindAddress, "bindAddress");
     Objects.requireNonNull(answerOptions, "answerOptions");
+    Objects.requireNonNull(captionOptions, "captionOptions");
     Objects.requireNonNull(searchTimeout, "searchTimeout");
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     inRange("port", port, 0, 65535);
@@ -117,9 +121,9 @@ public record GatewayConfig(
 
   /**
    * The defaults: port 8081 on every interface, images up to the topology's inline limit,
-   * 500-character questions, 120 requests a minute, no API key, no CORS; generation options checked
-   * against ShopLens's default answer options and token limit, searches against its default search
-   * limits; a search waits up to 10 s for its results.
+   * 500-character questions, 120 requests a minute, no API key, no CORS; generation and caption
+   * options checked against ShopLens's default answer and caption options and token limit, searches
+   * against its default search limits; a search waits up to 10 s for its results.
    */
   public static GatewayConfig defaults() {
     ShopLensTopologyConfig shopLens = ShopLensTopologyConfig.defaults();
@@ -137,6 +141,7 @@ public record GatewayConfig(
         10_000,
         true,
         shopLens.answerOptions(),
+        shopLens.captionOptions(),
         shopLens.maxNewTokensLimit(),
         retrieval.maxQueryChars(),
         retrieval.maxLimit(),
@@ -164,6 +169,7 @@ public record GatewayConfig(
     private int viewMaxUploads;
     private boolean pageEnabled;
     private DecodingOptions answerOptions;
+    private DecodingOptions captionOptions;
     private int maxNewTokensLimit;
     private int searchMaxQueryChars;
     private int searchMaxLimit;
@@ -181,6 +187,7 @@ public record GatewayConfig(
       viewMaxUploads = c.viewMaxUploads;
       pageEnabled = c.pageEnabled;
       answerOptions = c.answerOptions;
+      captionOptions = c.captionOptions;
       maxNewTokensLimit = c.maxNewTokensLimit;
       searchMaxQueryChars = c.searchMaxQueryChars;
       searchMaxLimit = c.searchMaxLimit;
@@ -242,6 +249,11 @@ public record GatewayConfig(
       return this;
     }
 
+    public Builder captionOptions(DecodingOptions v) {
+      captionOptions = v;
+      return this;
+    }
+
     public Builder maxNewTokensLimit(int v) {
       maxNewTokensLimit = v;
       return this;
@@ -275,6 +287,7 @@ public record GatewayConfig(
           viewMaxUploads,
           pageEnabled,
           answerOptions,
+          captionOptions,
           maxNewTokensLimit,
           searchMaxQueryChars,
           searchMaxLimit,

@@ -24,6 +24,7 @@ import io.shoplens.events.GenerationOptions;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.client.InputEvents;
+import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.QuestionDecoding;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
@@ -288,9 +289,11 @@ public final class GatewayServer implements AutoCloseable {
         bytes = in.readAllBytes();
       }
       String type = imageType(bytes);
+      GenerationOptions caption = captionOptions(captionOptionsField(ctx));
       event =
           InputEvents.inlineUpload(
               uploadId, formField(ctx, "userId", "web"), ctx.formParam("productId"), bytes, type);
+      event.setCaptionOptions(caption);
     } else if (contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
       JsonNode body = json(ctx);
       String url = text(body, "imageUrl");
@@ -299,6 +302,7 @@ public final class GatewayServer implements AutoCloseable {
             400, "missing_image", "send a multipart 'image' file, or JSON with 'imageUrl'");
       }
       event = referenceUpload(uploadId, body, url);
+      event.setCaptionOptions(captionOptions(body.get(GenerationOptionsJson.Field.CAPTION.json)));
     } else {
       throw new ApiError(
           415,
@@ -411,14 +415,48 @@ public final class GatewayServer implements AutoCloseable {
    * answer defaults and token limit: a question accepted here is not dead-lettered for them there.
    */
   private GenerationOptions generationOptions(JsonNode body) {
-    GenerationOptions options = GenerationOptionsJson.parse(body.get(GenerationOptionsJson.FIELD));
+    GenerationOptionsJson.Field field = GenerationOptionsJson.Field.QUESTION;
+    return checked(field, config.answerOptions(), body.get(field.json));
+  }
+
+  /**
+   * An upload's caption options, checked as ShopLens checks them (against its caption defaults and
+   * the same token limit as questions) so that an upload accepted here is not dead-lettered for
+   * them there.
+   */
+  private GenerationOptions captionOptions(JsonNode node) {
+    return checked(GenerationOptionsJson.Field.CAPTION, config.captionOptions(), node);
+  }
+
+  private GenerationOptions checked(
+      GenerationOptionsJson.Field field, DecodingOptions defaults, JsonNode node) {
+    GenerationOptions options = GenerationOptionsJson.parse(field, node);
     try {
-      QuestionDecoding.resolve(config.answerOptions(), config.maxNewTokensLimit(), options);
+      QuestionDecoding.resolve(defaults, config.maxNewTokensLimit(), options);
     } catch (IllegalArgumentException e) {
-      throw new ApiError(
-          400, GenerationOptionsJson.CODE, GenerationOptionsJson.FIELD + ": " + e.getMessage());
+      throw field.refused(field.json + ": " + e.getMessage());
     }
     return options;
+  }
+
+  /**
+   * A multipart upload's {@code captionOptions} form field: the same JSON object as a URL upload's,
+   * as text (a form field cannot carry an object).
+   */
+  private static JsonNode captionOptionsField(Context ctx) {
+    GenerationOptionsJson.Field field = GenerationOptionsJson.Field.CAPTION;
+    String text = ctx.formParam(field.json);
+    if (text == null || text.isBlank()) {
+      return null;
+    }
+    try {
+      return JSON.readTree(text);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw field.refused(
+          field.json
+              + ": expected a JSON object such as {\"strategy\": \"beam\", \"numBeams\": 5}, got"
+              + " text that is not JSON");
+    }
   }
 
   private void getUpload(Context ctx) {

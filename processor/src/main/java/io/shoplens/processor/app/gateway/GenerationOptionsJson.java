@@ -11,48 +11,73 @@ import java.util.Map;
 import org.apache.avro.Schema;
 
 /**
- * A question's {@code generationOptions} from JSON into the Avro {@link GenerationOptions} that
- * {@code QuestionAsked} carries. The names are the schema's (Hugging Face's GenerationConfig,
- * camel-cased), read from the schema itself so that a field added to it is accepted here too. Each
- * value's JSON type is checked; an unknown name is refused rather than ignored, so that a misspelt
- * option ({@code top_k}) does not silently fall back to the default. Ranges and combinations are
- * not checked here: {@link io.shoplens.processor.topology.QuestionDecoding} does that, as the
- * topology will.
+ * A question's {@code generationOptions}, or an upload's {@code captionOptions}, from JSON into the
+ * Avro {@link GenerationOptions} that {@code QuestionAsked} and {@code ImageUploaded} carry. The
+ * names are the schema's (Hugging Face's GenerationConfig, camel-cased), read from the schema
+ * itself so that a field added to it is accepted here too. Each value's JSON type is checked; an
+ * unknown name is refused rather than ignored, so that a misspelt option ({@code top_k}) does not
+ * silently fall back to the default. Ranges and combinations are not checked here: {@link
+ * io.shoplens.processor.topology.QuestionDecoding} does that, as the topology will.
  */
 public final class GenerationOptionsJson {
-  static final String FIELD = "generationOptions";
-  static final String CODE = "invalid_generation_options";
+  /**
+   * Where a request carries options: the JSON field, named in every refusal so that a client that
+   * sends both kinds knows which one was wrong, and the error code of the 400.
+   */
+  enum Field {
+    QUESTION("generationOptions", "invalid_generation_options"),
+    CAPTION("captionOptions", "invalid_caption_options");
+
+    final String json;
+    final String code;
+
+    Field(String json, String code) {
+      this.json = json;
+      this.code = code;
+    }
+
+    ApiError refused(String message) {
+      return new ApiError(400, code, message);
+    }
+  }
 
   private static final Schema SCHEMA = GenerationOptions.getClassSchema();
 
   private GenerationOptionsJson() {}
 
+  /** A question's options: {@link #parse(Field, JsonNode)} for {@link Field#QUESTION}. */
+  static GenerationOptions parse(JsonNode node) {
+    return parse(Field.QUESTION, node);
+  }
+
   /**
    * The options in {@code node}, or null when it is absent or JSON null.
    *
-   * @throws ApiError 400 {@value #CODE} naming the option, the expected type and what came instead
+   * @param where the field {@code node} came from, named in the messages
+   * @throws ApiError 400 with {@code where}'s code, naming the option, the expected type and what
+   *     came instead
    */
-  static GenerationOptions parse(JsonNode node) {
+  static GenerationOptions parse(Field where, JsonNode node) {
     if (node == null || node.isNull()) {
       return null;
     }
     if (!node.isObject()) {
-      throw refused(FIELD + " must be a JSON object, got " + describe(node));
+      throw where.refused(where.json + " must be a JSON object, got " + describe(node));
     }
     GenerationOptions options = new GenerationOptions();
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       Schema.Field field = SCHEMA.getField(e.getKey());
       if (field == null) {
-        throw refused(
-            FIELD
+        throw where.refused(
+            where.json
                 + " has no option '"
                 + e.getKey()
                 + "'; expected one of "
                 + String.join(", ", names()));
       }
       if (!e.getValue().isNull()) {
-        options.put(field.pos(), value(field, e.getValue()));
+        options.put(field.pos(), value(where, field, e.getValue()));
       }
     }
     return options;
@@ -98,31 +123,31 @@ public final class GenerationOptionsJson {
     return out;
   }
 
-  private static Object value(Schema.Field field, JsonNode v) {
-    String where = FIELD + "." + field.name();
+  private static Object value(Field in, Schema.Field field, JsonNode v) {
+    String where = in.json + "." + field.name();
     Schema type = nonNull(field.schema());
     switch (type.getType()) {
       case INT -> {
         if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-          throw refused(where + ": expected a 32-bit integer, got " + describe(v));
+          throw in.refused(where + ": expected a 32-bit integer, got " + describe(v));
         }
         return v.intValue();
       }
       case LONG -> {
         if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-          throw refused(where + ": expected a 64-bit integer, got " + describe(v));
+          throw in.refused(where + ": expected a 64-bit integer, got " + describe(v));
         }
         return v.longValue();
       }
       case DOUBLE -> {
         if (!v.isNumber()) {
-          throw refused(where + ": expected a number, got " + describe(v));
+          throw in.refused(where + ": expected a number, got " + describe(v));
         }
         return v.doubleValue();
       }
       case BOOLEAN -> {
         if (!v.isBoolean()) {
-          throw refused(where + ": expected true or false, got " + describe(v));
+          throw in.refused(where + ": expected true or false, got " + describe(v));
         }
         return v.booleanValue();
       }
@@ -132,7 +157,7 @@ public final class GenerationOptionsJson {
         }
         String name = v.isTextual() ? v.asText().toLowerCase(Locale.ROOT) : "";
         if (!strategies().contains(name)) {
-          throw refused(
+          throw in.refused(
               where
                   + ": expected one of "
                   + String.join(", ", strategies())
@@ -164,9 +189,5 @@ public final class GenerationOptionsJson {
   private static String describe(JsonNode v) {
     String text = v.toString();
     return text.length() > 40 ? text.substring(0, 40) + "..." : text;
-  }
-
-  private static ApiError refused(String message) {
-    return new ApiError(400, CODE, message);
   }
 }

@@ -55,6 +55,24 @@ class GatewaySettingsTest {
   }
 
   @Test
+  void shouldCheckCaptionOptionsAgainstTheCaptionSettingsShopLensReads() {
+    // Given caption settings a ShopLens and its gateway share
+    Map<String, String> s = minimal();
+    s.put("shoplens.caption.strategy", "BEAM");
+    s.put("shoplens.caption.num.beams", "5");
+    s.put("shoplens.caption.max.new.tokens", "24");
+
+    // When the gateway's options are read
+    ShopLensConfig config = ShopLensConfig.validateForGateway(s);
+
+    // Then an upload's captionOptions are checked against the topology's caption defaults
+    assertThat(config.gatewayConfig().captionOptions())
+        .isEqualTo(config.topologyConfig("m", 1).captionOptions());
+    assertThat(config.gatewayConfig().captionOptions().numBeams()).isEqualTo(5);
+    assertThat(config.gatewayConfig().captionOptions().maxNewTokens()).isEqualTo(24);
+  }
+
+  @Test
   void shouldCheckSearchesAgainstTheSearchLimitsShopLensReads() {
     // Given the search settings a ShopLens and its gateway share, and the gateway's own timeout
     Map<String, String> s = minimal();

@@ -61,13 +61,18 @@ final class GatewayClient {
 
   /** POSTs {@code bytes} as the multipart field {@code image}, claiming {@code contentType}. */
   Reply upload(byte[] bytes, String fileName, String contentType) {
+    return upload(bytes, fileName, contentType, Map.of());
+  }
+
+  /** {@link #upload(byte[], String, String)} with text form fields before the image. */
+  Reply upload(byte[] bytes, String fileName, String contentType, Map<String, String> fields) {
     String boundary = "----shoplens" + UUID.randomUUID();
     return send(
         request("/v1/uploads")
             .header("Content-Type", "multipart/form-data; boundary=" + boundary)
             .POST(
                 HttpRequest.BodyPublishers.ofByteArray(
-                    multipart(boundary, bytes, fileName, contentType)))
+                    multipart(boundary, fields, bytes, fileName, contentType)))
             .build());
   }
 
@@ -87,7 +92,18 @@ final class GatewayClient {
 
   /** A multipart body with {@code bytes} as the field {@code image}; its boundary is {@code b}. */
   static byte[] multipart(String b, byte[] bytes, String fileName, String contentType) {
+    return multipart(b, Map.of(), bytes, fileName, contentType);
+  }
+
+  private static byte[] multipart(
+      String b, Map<String, String> fields, byte[] bytes, String fileName, String contentType) {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
+    fields.forEach(
+        (name, value) -> {
+          write(body, "--" + b + "\r\n");
+          write(body, "Content-Disposition: form-data; name=\"" + name + "\"\r\n\r\n");
+          write(body, value + "\r\n");
+        });
     write(body, "--" + b + "\r\n");
     write(
         body, "Content-Disposition: form-data; name=\"image\"; filename=\"" + fileName + "\"\r\n");

@@ -1,0 +1,19 @@
+package io.shoplens.processor.inference.bundle;
+
+/**
+ * The manifest fields every generation bundle has, whatever its architecture: what outputs are
+ * labelled with and how many image tokens precede a prompt.
+ */
+public interface GenerationManifest {
+  /** Hub id or local name the bundle was exported from. */
+  String modelId();
+
+  /** What outputs carry; changes with the weights. */
+  String modelVersion();
+
+  /** The manifest's {@code architecture}. */
+  String architecture();
+
+  /** Q, the image tokens in front of every prompt. */
+  int numQueryTokens();
+}
