@@ -6,6 +6,7 @@ import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.client.InputEvents;
 import io.shoplens.processor.app.client.OutputWatcher;
 import io.shoplens.processor.app.gateway.GenerationOptionsJson;
+import io.shoplens.processor.app.gateway.GenerationOptionsJson.Field;
 import io.shoplens.processor.topology.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -120,8 +121,8 @@ final class ProduceCommand implements Callable<Integer> {
     props.put("schema.registry.url", registry);
 
     // Options are checked before anything is read or sent: a typo costs no upload.
-    GenerationOptions asked = options("--options", questionOptions);
-    GenerationOptions caption = options("--caption-options", captionOptions);
+    GenerationOptions asked = options(Field.QUESTION, "--options", questionOptions);
+    GenerationOptions caption = options(Field.CAPTION, "--caption-options", captionOptions);
     ImageUploaded upload = upload();
     upload.setCaptionOptions(caption);
     String uploadId = upload.getUploadId();
@@ -190,12 +191,12 @@ final class ProduceCommand implements Callable<Integer> {
   }
 
   /** Options given as JSON on the command line, or null when the flag was not given. */
-  private static GenerationOptions options(String flag, String json) {
+  private static GenerationOptions options(Field where, String flag, String json) {
     if (json == null) {
       return null;
     }
     try {
-      return GenerationOptionsJson.parseText(flag, json);
+      return GenerationOptionsJson.parseText(where, flag, json);
     } catch (IllegalArgumentException e) {
       throw new ShopLensCli.UsageException(e.getMessage());
     }

@@ -24,7 +24,7 @@ public final class GenerationOptionsJson {
    * Where a request carries options: the JSON field, named in every refusal so that a client that
    * sends both kinds knows which one was wrong, and the error code of the 400.
    */
-  enum Field {
+  public enum Field {
     QUESTION("generationOptions", "invalid_generation_options"),
     CAPTION("captionOptions", "invalid_caption_options");
 
@@ -87,10 +87,11 @@ public final class GenerationOptionsJson {
    * The options in a JSON text, for clients other than HTTP (the command line), with the rules and
    * messages of {@link #parse}.
    *
-   * @param what names the options in the message (e.g. {@code --caption-options})
+   * @param where which options these are (a question's or a caption's), named in the message
+   * @param what names the options' source in the message (e.g. {@code --caption-options})
    * @throws IllegalArgumentException for text that is not JSON, or options {@link #parse} refuses
    */
-  public static GenerationOptions parseText(String what, String json) {
+  public static GenerationOptions parseText(Field where, String what, String json) {
     JsonNode node;
     try {
       node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
@@ -101,7 +102,7 @@ public final class GenerationOptionsJson {
               + json);
     }
     try {
-      return parse(node);
+      return parse(where, node);
     } catch (ApiError e) {
       throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
     }

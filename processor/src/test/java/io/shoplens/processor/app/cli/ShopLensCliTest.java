@@ -81,7 +81,7 @@ class ShopLensCliTest {
     // Then both exit 2 before reading the image, saying which flag and what was expected
     assertThat(misspelt.code()).isEqualTo(2);
     assertThat(misspelt.err())
-        .contains("--caption-options: generationOptions has no option 'num_beams'; expected one of")
+        .contains("--caption-options: captionOptions has no option 'num_beams'; expected one of")
         .doesNotContain("no-such-file.jpg");
     assertThat(notJson.code()).isEqualTo(2);
     assertThat(notJson.err()).contains("--options: expected a JSON object such as");
