@@ -270,17 +270,6 @@ public final class Blip2Model implements EngineModel {
   }
 
   @Override
-  public <T> List<RunningBatch.Finished<T>> join(
-      DecodingBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
-    return batch.join(joiners);
-  }
-
-  @Override
-  public <T> List<RunningBatch.Finished<T>> step(DecodingBatch<T> batch) {
-    return batch.step();
-  }
-
-  @Override
   public GenerationResult result(Encoded encoded, RunningBatch.Finished<?> finished) {
     return result(
         encoded,

@@ -40,12 +40,19 @@ interface EngineModel extends AutoCloseable {
    */
   <T> DecodingBatch<T> newBatch(EngineConfig config, PrefixStore prefixes);
 
-  /** Starts joiners in a batch (see {@link DecodingBatch#join}). */
-  <T> List<RunningBatch.Finished<T>> join(
-      DecodingBatch<T> batch, List<RunningBatch.Input<T>> joiners);
+  /**
+   * Starts joiners in a batch (see {@link DecodingBatch#join}); the engine's seam around the batch,
+   * where a test can hold or observe a step.
+   */
+  default <T> List<RunningBatch.Finished<T>> join(
+      DecodingBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
+    return batch.join(joiners);
+  }
 
   /** One decoder step of a batch (see {@link DecodingBatch#step}). */
-  <T> List<RunningBatch.Finished<T>> step(DecodingBatch<T> batch);
+  default <T> List<RunningBatch.Finished<T>> step(DecodingBatch<T> batch) {
+    return batch.step();
+  }
 
   /** The result of a request that finished decoding. */
   GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished);

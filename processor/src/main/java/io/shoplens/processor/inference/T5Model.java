@@ -181,17 +181,6 @@ public final class T5Model implements EngineModel {
   }
 
   @Override
-  public <T> List<RunningBatch.Finished<T>> join(
-      DecodingBatch<T> batch, List<RunningBatch.Input<T>> joiners) {
-    return batch.join(joiners);
-  }
-
-  @Override
-  public <T> List<RunningBatch.Finished<T>> step(DecodingBatch<T> batch) {
-    return batch.step();
-  }
-
-  @Override
   public GenerationResult result(Blip2Model.Encoded e, RunningBatch.Finished<?> finished) {
     return Blip2Model.result(
         modelVersion(),
