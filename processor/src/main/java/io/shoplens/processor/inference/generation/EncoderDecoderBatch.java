@@ -61,31 +61,9 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
   private final int vocab;
   private final long pad;
   private final List<Integer> stops;
-  private final List<Member<T>> members = new ArrayList<>();
+  private final List<BatchMember<T>> members = new ArrayList<>();
   // The live rows, each member's rows contiguous from its group's firstRow.
   private Rows live;
-
-  private static final class Member<T> {
-    final T tag;
-    final SequenceGroup group;
-    final long prefillNanos;
-    final long prefillEnd;
-
-    Member(T tag, SequenceGroup group, long prefillNanos, long prefillEnd) {
-      this.tag = tag;
-      this.group = group;
-      this.prefillNanos = prefillNanos;
-      this.prefillEnd = prefillEnd;
-    }
-
-    int remaining() {
-      return group.options.maxNewTokens() - group.generated;
-    }
-
-    RunningBatch.Finished<T> finished(long now) {
-      return new RunningBatch.Finished<>(tag, group.results(), prefillNanos, now - prefillEnd);
-    }
-  }
 
   /**
    * An empty batch.
@@ -152,7 +130,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     long rows = live.count;
     int encoder = live.encoderLength;
     int decoder = 0;
-    for (Member<T> m : members) {
+    for (BatchMember<T> m : members) {
       // A live row's window grows by one column per step until its last token.
       decoder = Math.max(decoder, live.past + m.remaining());
     }
@@ -210,13 +188,14 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     Arrays.fill(joining.nextTokens, manifest.tokens().decoderStartTokenId());
     float[] logits = joining.step();
     long prefillEnd = System.nanoTime();
-    List<Member<T>> joined = new ArrayList<>();
+    List<BatchMember<T>> joined = new ArrayList<>();
     for (int i = 0; i < joiners.size(); i++) {
-      joined.add(new Member<>(joiners.get(i).tag(), groups.get(i), prefillEnd - start, prefillEnd));
+      joined.add(
+          new BatchMember<>(joiners.get(i).tag(), groups.get(i), prefillEnd - start, prefillEnd));
     }
     List<RunningBatch.Finished<T>> done = pick(joining, joined, logits, prefillEnd);
     int offset = live.count;
-    for (Member<T> m : joined) {
+    for (BatchMember<T> m : joined) {
       m.group.moveTo(m.group.firstRow + offset);
     }
     live.append(joining);
@@ -236,7 +215,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
   @Override
   public List<T> tags() {
     List<T> tags = new ArrayList<>();
-    for (Member<T> m : members) {
+    for (BatchMember<T> m : members) {
       tags.add(m.tag);
     }
     return tags;
@@ -287,14 +266,14 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
    * @return the members that finished
    */
   private List<RunningBatch.Finished<T>> pick(
-      Rows rows, List<Member<T>> group, float[] logits, long now) {
+      Rows rows, List<BatchMember<T>> group, float[] logits, long now) {
     int[] sourceRows = new int[rows.count];
     long[] next = new long[rows.count];
     boolean moved = false;
     for (int r = 0; r < rows.count; r++) {
       sourceRows[r] = r;
     }
-    for (Member<T> m : group) {
+    for (BatchMember<T> m : group) {
       m.group.step(logits, vocab, next, sourceRows);
     }
     for (int r = 0; r < rows.count; r++) {
@@ -307,9 +286,9 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     }
     rows.nextTokens = next;
     List<RunningBatch.Finished<T>> done = new ArrayList<>();
-    List<Member<T>> still = new ArrayList<>();
+    List<BatchMember<T>> still = new ArrayList<>();
     List<Integer> keep = new ArrayList<>();
-    for (Member<T> m : group) {
+    for (BatchMember<T> m : group) {
       if (m.group.done()) {
         m.group.doneAtNanos = now;
         done.add(m.finished(now));

@@ -48,9 +48,9 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
   private final KvCache cache;
   private final PrefixStore prefixes;
   private final JoinPrefill prefiller;
-  private final List<Member<T>> members = new ArrayList<>();
+  private final List<BatchMember<T>> members = new ArrayList<>();
   // Per row of the cache: its request, or null when the row is free.
-  private final List<Member<T>> rowOwner = new ArrayList<>();
+  private final List<BatchMember<T>> rowOwner = new ArrayList<>();
   private long[] mask = new long[0]; // [rows, length]
   private long[] ones = new long[0]; // real tokens per row (positions)
   private long[] nextTokens = new long[0]; // per row: what the next step feeds
@@ -93,28 +93,6 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
   public record Finished<T>(
       T tag, List<Hypothesis> hypotheses, long prefillNanos, long decodeNanos) {}
 
-  private static final class Member<T> {
-    final T tag;
-    final SequenceGroup group;
-    final long prefillNanos;
-    final long prefillEnd;
-
-    Member(T tag, SequenceGroup group, long prefillNanos, long prefillEnd) {
-      this.tag = tag;
-      this.group = group;
-      this.prefillNanos = prefillNanos;
-      this.prefillEnd = prefillEnd;
-    }
-
-    int remaining() {
-      return group.options.maxNewTokens() - group.generated;
-    }
-
-    Finished<T> finished(long now) {
-      return new Finished<>(tag, group.results(), prefillNanos, now - prefillEnd);
-    }
-  }
-
   /**
    * An empty batch.
    *
@@ -147,7 +125,7 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
   @Override
   public int busyRows() {
     int n = 0;
-    for (Member<T> m : members) {
+    for (BatchMember<T> m : members) {
       n += m.group.rows;
     }
     return n;
@@ -184,7 +162,7 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
   @Override
   public List<T> tags() {
     List<T> tags = new ArrayList<>();
-    for (Member<T> m : members) {
+    for (BatchMember<T> m : members) {
       tags.add(m.tag);
     }
     return tags;
@@ -197,12 +175,12 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
   @Override
   public boolean fits(List<Input<T>> joiners) {
     List<Boolean> taken = new ArrayList<>();
-    for (Member<T> owner : rowOwner) {
+    for (BatchMember<T> owner : rowOwner) {
       taken.add(owner == null ? null : Boolean.TRUE);
     }
     int length = cache.length();
     int remaining = 0;
-    for (Member<T> m : members) {
+    for (BatchMember<T> m : members) {
       remaining = Math.max(remaining, m.remaining());
     }
     int live = busyRows();
@@ -296,7 +274,8 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
       prefill.reorder(sourceRows);
       for (int i = 0; i < joiners.size(); i++) {
         SequenceGroup g = groups.get(i);
-        Member<T> member = new Member<>(joiners.get(i).tag(), g, prefillEnd - start, prefillEnd);
+        BatchMember<T> member =
+            new BatchMember<>(joiners.get(i).tag(), g, prefillEnd - start, prefillEnd);
         if (g.done()) {
           done.add(member.finished(prefillEnd));
         } else {
@@ -311,7 +290,7 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
 
   /** Adds a joined member: its rows of {@code prefill} go into free or new rows of the cache. */
   private void add(
-      Member<T> member,
+      BatchMember<T> member,
       KvCache prefill,
       long[] joinMask,
       long[] joinOnes,
@@ -385,12 +364,12 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
       nextTokens[r] = pad; // free rows
     }
     List<Finished<T>> done = new ArrayList<>();
-    for (Member<T> m : members) {
+    for (BatchMember<T> m : members) {
       m.group.step(logits, vocab, nextTokens, sourceRows);
     }
     cache.reorder(sourceRows);
-    List<Member<T>> still = new ArrayList<>();
-    for (Member<T> m : members) {
+    List<BatchMember<T>> still = new ArrayList<>();
+    for (BatchMember<T> m : members) {
       if (m.group.done()) {
         m.group.doneAtNanos = now;
         done.add(m.finished(now));
@@ -472,11 +451,11 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
     long[] newMask = new long[rows * newWindow];
     long[] newOnes = new long[rows];
     long[] newNext = new long[rows];
-    List<Member<T>> newOwner = new ArrayList<>();
+    List<BatchMember<T>> newOwner = new ArrayList<>();
     int keep = Math.min(window, newWindow);
     for (int r = 0; r < rows; r++) {
       int s = source[r];
-      Member<T> owner = s < 0 ? null : rowOwner.get(s);
+      BatchMember<T> owner = s < 0 ? null : rowOwner.get(s);
       newOwner.add(owner);
       newNext[r] = pad;
       if (s >= 0) {
@@ -488,7 +467,7 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
     }
     // Each member's rows stay contiguous and in order: its first row moves to its new place.
     for (int r = rows - 1; r >= 0; r--) {
-      Member<T> owner = newOwner.get(r);
+      BatchMember<T> owner = newOwner.get(r);
       if (owner != null && (r == 0 || newOwner.get(r - 1) != owner)) {
         owner.group.moveTo(r);
       }
