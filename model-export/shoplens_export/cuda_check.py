@@ -75,7 +75,9 @@ def greedy_cases(bundle_dir, cpu, gpu):
     all_same = True
     for case in reference["cases"]:
         g = case["generation"]
-        if g.get("do_sample") or g.get("num_beams", 1) != 1:
+        # Plain greedy only: this loop has no logits processors, so a penalised case could not
+        # equal Hugging Face's tokens on either provider.
+        if g.get("do_sample") or g.get("num_beams", 1) != 1 or g.get("repetition_penalty", 1.0) != 1.0:
             continue
         ids = np.array(case["input_ids"], np.int64)
         mask = np.array(case["attention_mask"], np.int64)
