@@ -52,7 +52,12 @@ class BatchingInferenceEngineTest {
   }
 
   private static EngineConfig config() {
-    return EngineConfig.builder().maxBatchSize(8).maxBatchWait(Duration.ofMillis(50)).build();
+    // Static unless a test says otherwise: most tests here are about how a static batch forms.
+    return EngineConfig.builder()
+        .maxBatchSize(8)
+        .maxBatchWait(Duration.ofMillis(50))
+        .scheduler(EngineConfig.Scheduler.STATIC)
+        .build();
   }
 
   @Test

@@ -53,7 +53,7 @@ class EngineConfigTest {
     org.assertj.core.api.Assertions.assertThat(bytes.kvBudgetTokens(1_000, 512)).isEqualTo(10);
     org.assertj.core.api.Assertions.assertThat(auto.kvBudgetTokens(1_000, 512)).isEqualTo(2048);
     org.assertj.core.api.Assertions.assertThat(EngineConfig.defaults().scheduler())
-        .isEqualTo(EngineConfig.Scheduler.STATIC);
+        .isEqualTo(EngineConfig.Scheduler.CONTINUOUS);
   }
 
   @Test
