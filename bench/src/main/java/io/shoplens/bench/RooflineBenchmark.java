@@ -37,8 +37,10 @@ import java.util.Random;
  *       rates are slight underestimates). It writes {@code flops.json} and a graph {@code
  *       matmul.onnx} (A[n,n] x B[n,n], n = 1024: 2.1 GFLOP).
  *   <li><b>Peak</b>: {@code matmul.onnx} run through ONNX Runtime with the engine's session options
- *       and thread count, i.e. the same MLAS kernels the graphs use at their most efficient shape.
- *       Memory: {@code System.arraycopy} of 256 MiB (bytes read + written per second).
+ *       and thread count, i.e. the same MLAS kernels the graphs use at their most efficient shape;
+ *       measured again right before each workload, which is read against that measurement (on a
+ *       shared machine the CPU left to us drifts over the minutes this takes). Memory: {@code
+ *       System.arraycopy} of 256 MiB (bytes read + written per second).
  *   <li><b>Graphs</b>, through the engine's own {@link Blip2Graphs} (the calls the engine makes,
  *       Java tensor handling included): vision on 1 and 8 images; a decoder prefill of 8 rows x 42
  *       positions (the serving workload's image prefix and question) with no past; single-token
