@@ -547,6 +547,13 @@ def serving_table(lines):
         rows.append(f"| {impl} | {s['rps']:.2f} | {s['tokens_per_s']:.1f} | {lat(impl, '50%')} | {lat(impl, '80%')} | "
                     f"{rss:.0f} | {kv:.1f} | {ratio} | {p99} |")
     notes = []
+    same = runs.get(("java-continuous", "50% of static"))
+    static50 = runs.get(("java-static", "50%"))
+    if same and static50:
+        notes.append(f"- at the same offered load (50 % of java-static's saturation, {same['offered_rps']:.2f} req/s): "
+                     f"java-continuous p50 / p99 {same['p50_ms']:.0f} / {same['p99_ms']:.0f} ms against java-static "
+                     f"{static50['p50_ms']:.0f} / {static50['p99_ms']:.0f} ms: p99 continuous / static "
+                     f"{same['p99_ms'] / static50['p99_ms']:.2f}")
     for impl in impls:
         s = setups.get(impl, {})
         notes.append(f"- {impl}: {s.get('runtime', '?')}, intra-op threads {s.get('intra_op_threads', '?')}, "

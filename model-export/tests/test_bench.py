@@ -86,3 +86,21 @@ def test_cuda_check_runs_every_step_with_the_cpu_standing_in():
     assert kinds.count("greedy_case") == 9
     assert {"decoder_step", "copy_bandwidth", "bench_shape_copy"} <= set(kinds)
     assert json.loads(p.stdout.splitlines()[-1]) == {"kind": "verdict", "tokens_identical": True}
+
+
+def test_serving_table_compares_p99_at_each_ones_half_load_and_at_the_same_offered_load():
+    def serving(impl, load, rps, p50, p99, offered=None):
+        return json.dumps({"kind": "serving", "impl": impl, "load": load, "offered_rps": offered, "rps": rps,
+                           "tokens_per_s": 5 * rps, "p50_ms": p50, "p99_ms": p99, "peak_rss_mib": 100,
+                           "kv_bytes_peak": 2 ** 20})
+
+    lines = [serving("java-static", "saturation", 6.0, 500, 1500), serving("java-static", "50%", 3.0, 400, 1200, 3.0),
+             serving("java-continuous", "saturation", 12.0, 300, 1000),
+             serving("java-continuous", "50%", 6.0, 200, 1320, 6.0),
+             serving("java-continuous", "50% of static", 3.0, 100, 480, 3.0)]
+    table = bench.serving_table(lines)
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| java")}
+    assert rows["java-static"].split("|")[-3].strip() == "2.00"  # 12 / 6 req/s
+    assert rows["java-static"].split("|")[-2].strip() == "1.10"  # 1320 / 1200 at each one's half load
+    assert ("at the same offered load (50 % of java-static's saturation, 3.00 req/s): java-continuous p50 / p99 "
+            "100 / 480 ms against java-static 400 / 1200 ms: p99 continuous / static 0.40") in table

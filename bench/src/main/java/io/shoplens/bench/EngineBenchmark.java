@@ -346,7 +346,11 @@ public final class EngineBenchmark {
       }
       com.fasterxml.jackson.databind.JsonNode w =
           new com.fasterxml.jackson.databind.ObjectMapper().readTree(workloadFile.toFile());
-      for (EngineConfig.Scheduler scheduler : EngineConfig.Scheduler.values()) {
+      // Static first: continuous then also runs at static's own 50 % rate, so that the two p99s
+      // are compared at the same offered traffic as well as at each one's own half load.
+      double staticSaturation = Double.NaN;
+      for (EngineConfig.Scheduler scheduler :
+          List.of(EngineConfig.Scheduler.STATIC, EngineConfig.Scheduler.CONTINUOUS)) {
         boolean continuous = scheduler == EngineConfig.Scheduler.CONTINUOUS;
         EngineConfig config =
             EngineConfig.builder()
@@ -377,9 +381,17 @@ public final class EngineBenchmark {
           System.out.println(sat.summary(impl, "saturation", Double.NaN, w));
           Json tokens = new Json().put("kind", "tokens").put("impl", impl);
           System.out.println(tokens.putRaw("tokens", sat.tokensJson()));
-          double[] loads = {0.5, 0.8};
-          for (int l = 0; l < loads.length; l++) {
-            double rate = loads[l] * sat.rps();
+          java.util.Map<String, Double> loads = new java.util.LinkedHashMap<>();
+          loads.put("50%", 0.5 * sat.rps());
+          loads.put("80%", 0.8 * sat.rps());
+          if (continuous && !Double.isNaN(staticSaturation)) {
+            loads.put("50% of static", 0.5 * staticSaturation);
+          } else if (!continuous) {
+            staticSaturation = sat.rps();
+          }
+          int runIndex = 2;
+          for (var load : loads.entrySet()) {
+            double rate = load.getValue();
             double[] arrivals = new double[n];
             double t = 0;
             for (int i = 0; i < n; i++) {
@@ -388,8 +400,8 @@ public final class EngineBenchmark {
               }
               arrivals[i] = t;
             }
-            Run r = run(engine, w, arrivals, 2 + l, pixelCount, n);
-            System.out.println(r.summary(impl, Math.round(loads[l] * 100) + "%", rate, w));
+            Run r = run(engine, w, arrivals, runIndex++, pixelCount, n);
+            System.out.println(r.summary(impl, load.getKey(), rate, w));
           }
           System.out.flush();
         }
