@@ -33,7 +33,7 @@ SHAPES = {
     "step b1 p42": ("decoder.onnx", {"batch": 1, "sequence": 1, "past_sequence": 42, "total_sequence": 43}),
     "step b8 p42": ("decoder.onnx", {"batch": 8, "sequence": 1, "past_sequence": 42, "total_sequence": 43}),
 }
-MATMUL_N = 1024
+MATMUL_N = 2048
 
 
 def _dims(value_info):

@@ -35,11 +35,12 @@ import java.util.Random;
  *       every tensor's shape and counts 2 x output elements x inner dimension for each MatMul, Gemm
  *       and Conv (element-wise work is not counted, a few percent in these transformers, so the
  *       rates are slight underestimates). It writes {@code flops.json} and a graph {@code
- *       matmul.onnx} (A[n,n] x B[n,n], n = 1024: 2.1 GFLOP).
+ *       matmul.onnx} (A[n,n] x B[n,n], n = 2048: 17.2 GFLOP).
  *   <li><b>Peak</b>: {@code matmul.onnx} run through ONNX Runtime with the engine's session options
- *       and thread count, i.e. the same MLAS kernels the graphs use at their most efficient shape;
- *       measured again right before each workload, which is read against that measurement (on a
- *       shared machine the CPU left to us drifts over the minutes this takes). Memory: {@code
+ *       and thread count, i.e. the same MLAS kernels the graphs use at their most efficient shape,
+ *       timed beside every workload: each repetition runs one matmul, then the workload once, and
+ *       each workload is read against the matmul's median over the same repetitions (on a shared
+ *       machine the CPU left to us drifts over the minutes this takes). Memory: {@code
  *       System.arraycopy} of 256 MiB (bytes read + written per second).
  *   <li><b>Graphs</b>, through the engine's own {@link Blip2Graphs} (the calls the engine makes,
  *       Java tensor handling included): vision on 1 and 8 images; a decoder prefill of 8 rows x 42
@@ -48,7 +49,7 @@ import java.util.Random;
  *       reps; the attention's share of a step's FLOPs changes by under 0.1 % over that range).
  * </ul>
  *
- * Each is run {@code warmup} times untimed and {@code reps} times timed; the median is reported.
+ * Each is run {@code warmup} times untimed and {@code reps} times timed; medians are reported.
  * Output: a Markdown table on stdout, progress on stderr.
  *
  * <pre>
@@ -70,10 +71,6 @@ public final class RooflineBenchmark {
       String label, double gflop, double medianMs, double weightBytes, double peakGflops) {
     double gflops() {
       return gflop / (medianMs / 1e3);
-    }
-
-    Row withPeak(double peak) {
-      return new Row(label, gflop, medianMs, weightBytes, peak);
     }
   }
 
@@ -117,26 +114,24 @@ public final class RooflineBenchmark {
     String loadBefore = loadAverage();
 
     double copyGbs = copyRate(warmup, reps);
-    // The peak is measured again right before each workload, and each workload is read against
-    // its own: on a shared machine the available CPU drifts over the minutes this takes.
-    JsonNode matmul = flops.get("matmul");
     List<Row> rows = new ArrayList<>();
-    rows.add(matmulPeak(config, matmul, warmup, reps));
     ModelBundle bundle = ModelBundle.load(bundleDir);
     double decoderBytes = Files.size(bundle.file(Blip2Graphs.DECODER));
-    try (Blip2Graphs graphs = Blip2Graphs.open(bundle, config)) {
+    try (Peak peak = new Peak(config, flops.get("matmul"));
+        Blip2Graphs graphs = Blip2Graphs.open(bundle, config)) {
+      rows.add(peak.alone(warmup, reps));
       for (int batch : new int[] {1, 8}) {
-        double peak = matmulPeak(config, matmul, warmup, reps).gflops();
-        rows.add(vision(graphs, batch, gflop.get("vision b" + batch), warmup, reps).withPeak(peak));
+        int size = graphs.manifest().vision().imageSize();
+        float[] pixels = randomFloats(batch * 3 * size * size, 2);
+        String label = "vision b" + batch;
+        rows.add(
+            peak.measure(
+                label, gflop.get(label), 0, warmup, reps, () -> graphs.vision(pixels, batch)));
       }
-      double peak = matmulPeak(config, matmul, warmup, reps).gflops();
-      rows.add(prefill(graphs, gflop.get("prefill b8 s" + PREFIX), warmup, reps).withPeak(peak));
+      rows.add(prefill(graphs, peak, gflop.get("prefill b8 s" + PREFIX), warmup, reps));
       for (int batch : new int[] {1, 8}) {
         String label = "step b" + batch + " p" + PREFIX;
-        peak = matmulPeak(config, matmul, warmup, reps).gflops();
-        rows.add(
-            steps(graphs, batch, label, gflop.get(label), decoderBytes, warmup, reps)
-                .withPeak(peak));
+        rows.add(steps(graphs, peak, batch, label, gflop.get(label), decoderBytes, warmup, reps));
       }
     }
     print(bundle, intra, copyGbs, rows, loadBefore, warmup, reps);
@@ -151,8 +146,7 @@ public final class RooflineBenchmark {
       int warmup,
       int reps) {
     StringBuilder out = new StringBuilder();
-    out.append(
-            "| workload | GFLOP per run | median ms | GFLOP/s | matmul peak just before, GFLOP/s")
+    out.append("| workload | GFLOP per run | median ms | GFLOP/s | matmul peak beside it, GFLOP/s")
         .append(" | % of that peak | weights GB/s |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
       out.append(
@@ -190,63 +184,122 @@ public final class RooflineBenchmark {
     byte[] a = new byte[(int) COPY_BYTES];
     byte[] b = new byte[(int) COPY_BYTES];
     Arrays.fill(a, (byte) 1);
-    double ms = median(warmup, reps, () -> System.arraycopy(a, 0, b, 0, a.length));
-    return 2.0 * COPY_BYTES / (ms / 1e3) / 1e9;
+    double[] ms = new double[reps];
+    for (int i = -warmup; i < reps; i++) {
+      long start = System.nanoTime();
+      System.arraycopy(a, 0, b, 0, a.length);
+      if (i >= 0) {
+        ms[i] = (System.nanoTime() - start) / 1e6;
+      }
+    }
+    return 2.0 * COPY_BYTES / (median(ms) / 1e3) / 1e9;
   }
 
-  private static Row matmulPeak(EngineConfig config, JsonNode matmul, int warmup, int reps)
-      throws Exception {
-    int n = matmul.get("n").asInt();
-    OrtEnvironment env = OrtRuntime.environment();
-    float[] values = randomFloats(n * n, 1);
-    try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config);
-        OrtSession session = env.createSession(matmul.get("file").asText(), options);
-        OnnxTensor a = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), new long[] {n, n});
-        OnnxTensor b = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), new long[] {n, n})) {
-      Map<String, OnnxTensor> inputs = Map.of("a", a, "b", b);
-      double ms =
-          median(
-              warmup,
-              reps,
-              () -> {
-                try (OrtSession.Result r = session.run(inputs)) {
-                  r.get(0);
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              });
-      double gflop = matmul.get("gflop").asDouble();
-      return new Row("matmul " + n + "x" + n + "x" + n, gflop, ms, 0, gflop / (ms / 1e3));
+  /**
+   * The matmul graph, run beside every workload: each repetition times one matmul, then one run of
+   * the workload, so that both medians come from the same minutes of a shared machine and the ratio
+   * between them holds even while the CPU left to us drifts.
+   */
+  private static final class Peak implements AutoCloseable {
+    final double gflop;
+    private final String label;
+    private final OrtSession.SessionOptions options;
+    private final OrtSession session;
+    private final OnnxTensor a;
+    private final OnnxTensor b;
+
+    Peak(EngineConfig config, JsonNode matmul) throws Exception {
+      int n = matmul.get("n").asInt();
+      gflop = matmul.get("gflop").asDouble();
+      label = "matmul " + n + "x" + n + "x" + n;
+      OrtEnvironment env = OrtRuntime.environment();
+      float[] values = randomFloats(n * n, 1);
+      options = OrtRuntime.sessionOptions(config);
+      session = env.createSession(matmul.get("file").asText(), options);
+      a = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), new long[] {n, n});
+      b = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), new long[] {n, n});
+    }
+
+    private void runOnce() {
+      try (OrtSession.Result r = session.run(Map.of("a", a, "b", b))) {
+        r.get(0);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** Times {@code work} and the matmul alternately. */
+    Row measure(
+        String name, double workGflop, double weightBytes, int warmup, int reps, Runnable work) {
+      System.err.println(name);
+      double[] peakMs = new double[reps];
+      double[] workMs = new double[reps];
+      for (int i = -warmup; i < reps; i++) {
+        long t0 = System.nanoTime();
+        runOnce();
+        long peakNanos = System.nanoTime() - t0;
+        settle();
+        long t1 = System.nanoTime();
+        work.run();
+        long workNanos = System.nanoTime() - t1;
+        settle();
+        if (i >= 0) {
+          peakMs[i] = peakNanos / 1e6;
+          workMs[i] = workNanos / 1e6;
+        }
+      }
+      return new Row(name, workGflop, median(workMs), weightBytes, gflop / (median(peakMs) / 1e3));
+    }
+
+    /**
+     * Lets the other session's intra-op threads stop spinning: ONNX Runtime's pool threads spin for
+     * a while after their work before they block, and two sessions' spinning threads would
+     * otherwise take the cores from each other's first milliseconds.
+     */
+    private static void settle() {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** The matmul's own row. */
+    Row alone(int warmup, int reps) {
+      Row idle = measure(label, 0, 0, warmup, reps, () -> {});
+      return new Row(label, gflop, gflop / (idle.peakGflops() / 1e3), 0, idle.peakGflops());
+    }
+
+    @Override
+    public void close() throws Exception {
+      a.close();
+      b.close();
+      session.close();
+      options.close();
     }
   }
 
-  private static Row vision(Blip2Graphs graphs, int batch, double gflop, int warmup, int reps) {
-    int size = graphs.manifest().vision().imageSize();
-    float[] pixels = randomFloats(batch * 3 * size * size, 2);
-    System.err.println("vision b" + batch);
-    double ms = median(warmup, reps, () -> graphs.vision(pixels, batch));
-    return new Row("vision b" + batch, gflop, ms, 0, 0);
-  }
-
-  private static Row prefill(Blip2Graphs graphs, double gflop, int warmup, int reps) {
+  private static Row prefill(Blip2Graphs graphs, Peak peak, double gflop, int warmup, int reps) {
     int batch = 8;
     Inputs in = new Inputs(graphs, batch, PREFIX, 0);
     float[] logits = new float[batch * graphs.manifest().text().vocabSize()];
-    System.err.println("prefill b" + batch);
-    double ms =
-        median(
-            warmup,
-            reps,
-            () -> {
-              KvCache cache = graphs.newCache(batch, PREFIX);
-              graphs.decode(in.embeds, PREFIX, in.mask, in.positions, cache, logits);
-              graphs.recycle(cache);
-            });
-    return new Row("prefill b" + batch + " s" + PREFIX, gflop, ms, 0, 0);
+    return peak.measure(
+        "prefill b" + batch + " s" + PREFIX,
+        gflop,
+        0,
+        warmup,
+        reps,
+        () -> {
+          KvCache cache = graphs.newCache(batch, PREFIX);
+          graphs.decode(in.embeds, PREFIX, in.mask, in.positions, cache, logits);
+          graphs.recycle(cache);
+        });
   }
 
   private static Row steps(
       Blip2Graphs graphs,
+      Peak peak,
       int batch,
       String label,
       double gflop,
@@ -257,9 +310,11 @@ public final class RooflineBenchmark {
     KvCache cache = graphs.newCache(batch, PREFIX + warmup + reps + 1);
     Inputs prefix = new Inputs(graphs, batch, PREFIX, 0);
     graphs.decode(prefix.embeds, PREFIX, prefix.mask, prefix.positions, cache, logits);
-    System.err.println(label);
-    double ms =
-        median(
+    Row row =
+        peak.measure(
+            label,
+            gflop,
+            decoderBytes,
             warmup,
             reps,
             () -> {
@@ -267,7 +322,7 @@ public final class RooflineBenchmark {
               graphs.decode(step.embeds, 1, step.mask, step.positions, cache, logits);
             });
     graphs.recycle(cache);
-    return new Row(label, gflop, ms, decoderBytes, 0);
+    return row;
   }
 
   /** Decoder inputs for {@code seq} new positions per row after {@code past}. */
@@ -296,18 +351,11 @@ public final class RooflineBenchmark {
     return values;
   }
 
-  private static double median(int warmup, int reps, Runnable run) {
-    for (int i = 0; i < warmup; i++) {
-      run.run();
-    }
-    double[] ms = new double[reps];
-    for (int i = 0; i < reps; i++) {
-      long start = System.nanoTime();
-      run.run();
-      ms[i] = (System.nanoTime() - start) / 1e6;
-    }
-    Arrays.sort(ms);
-    return reps % 2 == 1 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
   private static String loadAverage() {
