@@ -109,7 +109,7 @@ class OrtBench:
         self.past_names = [f"past_key_values.{i}.{kv}" for i in range(self.layers) for kv in ("key", "value")]
 
     def encode_images(self, pixel_values):
-        return self.vision.run(None, {"pixel_values": pixel_values})[0]
+        return self.vision.run(["query_embeds"], {"pixel_values": pixel_values})[0]
 
     def generate(self, input_ids, query_embeds, max_new_tokens, min_new_tokens):
         batch = input_ids.shape[0]

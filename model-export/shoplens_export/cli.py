@@ -20,6 +20,11 @@ def _parser():
     e.add_argument("--retrieval", action="store_true",
                    help="the model is a Blip2ForImageTextRetrieval (blip2-itm-vit-g): write a retrieval bundle; "
                         "with --preset, the tiny retrieval preset")
+    e.add_argument("--vision-from", default=None, metavar="GENERATION",
+                   help="with --retrieval: copy the vision tower of this generation model (a preset: tiny, bench, "
+                        "fashion, tiny-t5, built with its default seed as `export --preset NAME` builds it; or a BLIP-2 "
+                        "generation checkpoint directory) into the retrieval "
+                        "model before export, so that the two bundles share one tower pass per image")
     e.add_argument("--external-data", action="store_true",
                    help="store weights in <graph>.onnx.data files even below the 2 GB protobuf limit")
     e.add_argument("--model-id", default=None,
@@ -122,6 +127,8 @@ def main(argv=None):
             from shoplens_export import export, presets, sources
 
             export.check_output_dir(args.out)
+            if args.vision_from and not args.retrieval:
+                raise ExportError("--vision-from only applies to --retrieval (a generation bundle keeps its own tower)")
             if args.retrieval:
                 from shoplens_export import retrieval
 

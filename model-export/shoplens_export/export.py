@@ -11,6 +11,7 @@ import torch
 
 import shoplens_export
 from shoplens_export import bundle, graphs
+from shoplens_export import vision_tower as tower
 from shoplens_export.errors import ExportError
 
 # ONNX protobufs cannot exceed 2 GiB; larger graphs keep their weights in `<graph>.onnx.data`.
@@ -72,6 +73,18 @@ def _export_graph(module, args, path, input_names, output_names, dynamic_axes, e
         return [path.name]
 
 
+def export_vision(model, out, float_type, external_data):
+    """Writes `vision.onnx` of a generation bundle (OPT or T5): pixel_values -> query_embeds (the
+    language model's image tokens) and image_embeds (the vision tower's output, which a retrieval
+    bundle with the same tower can take instead of running its own). Returns the files written."""
+    image_size = model.config.vision_config.image_size
+    pixel_values = torch.zeros(2, 3, image_size, image_size, dtype=float_type)
+    return _export_graph(graphs.VisionWithTowerGraph(model), (pixel_values,), out / "vision.onnx",
+                         ["pixel_values"], ["query_embeds", tower.OUTPUT],
+                         {"pixel_values": {0: "batch"}, "query_embeds": {0: "batch"}, tower.OUTPUT: {0: "batch"}},
+                         external_data)
+
+
 def quantize_int8(path):
     """ONNX Runtime dynamic quantization of a graph's MatMuls, in place: int8 weights with a scale,
     activations quantized on the fly. Inputs and outputs stay float32."""
@@ -106,6 +119,9 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
         raise ExportError(f"unknown quantization {quantize}: expected int8")
     if quantize and (dtype != "float32" or external_data):
         raise ExportError("--quantize int8 needs a float32 export without --external-data")
+    # The checksum is of the weights as loaded (float32 values), before any cast: a float16 export of
+    # a tower has the same checksum as a float32 one and says its precision beside it.
+    vision_tower = tower.describe(model, "int8-dynamic" if quantize else dtype)
     model = _cast_for_dtype(copy.deepcopy(model), dtype).eval()
     float_type = torch.float16 if dtype == "float16" else torch.float32
     text_cfg = model.config.text_config
@@ -114,11 +130,7 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
     embed_dim = text_cfg.word_embed_proj_dim or text_cfg.hidden_size
     image_size = model.config.vision_config.image_size
 
-    files = []
-    pixel_values = torch.zeros(2, 3, image_size, image_size, dtype=float_type)
-    files += _export_graph(graphs.VisionGraph(model), (pixel_values,), out / "vision.onnx",
-                           ["pixel_values"], ["query_embeds"],
-                           {"pixel_values": {0: "batch"}, "query_embeds": {0: "batch"}}, external_data)
+    files = export_vision(model, out, float_type, external_data)
     input_ids = torch.ones(2, 3, dtype=torch.long)
     files += _export_graph(graphs.EmbedGraph(model), (input_ids,), out / "embed.onnx", ["input_ids"],
                            ["inputs_embeds"], {"input_ids": {0: "batch", 1: "sequence"},
@@ -162,6 +174,7 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
         **({"quantization": "int8-dynamic"} if quantize else {}),
         "num_query_tokens": model.config.num_query_tokens,
         "vision": dict(info["vision"], image_size=image_size),
+        "vision_tower": vision_tower,
         "text": {
             "hidden_size": embed_dim, "num_layers": num_layers, "num_heads": num_heads, "head_dim": head_dim,
             "vocab_size": text_cfg.vocab_size, "max_position_embeddings": text_cfg.max_position_embeddings,

@@ -8,6 +8,7 @@ import torch
 
 import shoplens_export
 from shoplens_export import bundle, export, graphs, graphs_t5
+from shoplens_export import vision_tower as tower
 from shoplens_export.errors import ExportError
 
 ARCHITECTURE = "blip2-t5"
@@ -34,6 +35,7 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
     if quantize is not None:
         raise ExportError("--quantize is not supported for BLIP-2 T5 bundles yet: export float32 without it")
     out = export.check_output_dir(out)
+    vision_tower = tower.describe(model, dtype)
     model = copy.deepcopy(model).float().eval()
     cfg = model.config.text_config
     num_layers, num_heads, head_dim = cfg.num_decoder_layers, cfg.num_heads, cfg.d_kv
@@ -41,9 +43,7 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
     image_size = model.config.vision_config.image_size
 
     files = []
-    files += export._export_graph(graphs.VisionGraph(model), (torch.zeros(2, 3, image_size, image_size),),
-                                  out / "vision.onnx", ["pixel_values"], ["query_embeds"],
-                                  {"pixel_values": {0: "batch"}, "query_embeds": {0: "batch"}}, external_data)
+    files += export.export_vision(model, out, torch.float32, external_data)
     files += export._export_graph(graphs.EmbedGraph(model), (torch.ones(2, 3, dtype=torch.long),), out / "embed.onnx",
                                   ["input_ids"], ["inputs_embeds"],
                                   {"input_ids": {0: "batch", 1: "sequence"},
@@ -84,6 +84,7 @@ def export_model(model, tokenizer_json, info, out, dtype="float32", external_dat
         "dtype": dtype,
         "num_query_tokens": model.config.num_query_tokens,
         "vision": dict(info["vision"], image_size=image_size),
+        "vision_tower": vision_tower,
         "text": {
             "hidden_size": hidden, "num_layers": num_layers, "num_encoder_layers": cfg.num_layers,
             "num_heads": num_heads, "head_dim": head_dim, "vocab_size": cfg.vocab_size,

@@ -40,6 +40,20 @@ class VisionGraph(nn.Module):
         return self.language_projection(query_output.to(self.language_projection.weight.dtype))
 
 
+class VisionWithTowerGraph(VisionGraph):
+    """pixel_values -> query_embeds and image_embeds: what `vision.onnx` computes.
+
+    The second output is the vision tower's last hidden state [B, P, Hv], which the graph computes
+    anyway. A retrieval bundle with the same tower turns it into its image features
+    (`image_features.onnx`) without a tower pass of its own (docs/model-bundle.md). query_embeds
+    stays the first output, so readers that take output 0 are unaffected.
+    """
+
+    def forward(self, pixel_values):
+        image_embeds = self.vision_model(pixel_values, return_dict=True).last_hidden_state
+        return self.from_image_embeds(image_embeds), image_embeds
+
+
 class EmbedGraph(nn.Module):
     """input_ids -> inputs_embeds: the language model's token embedding table."""
 

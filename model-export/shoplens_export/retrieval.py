@@ -18,11 +18,12 @@ import torch
 
 import shoplens_export
 from shoplens_export import bundle, corpus, export
+from shoplens_export import vision_tower as tower
 from shoplens_export.errors import ExportError
 
 ARCHITECTURE = "blip2-retrieval"
 BUNDLE_NAME = "tiny-blip2-retrieval"
-FILES = ("vision.onnx", "text.onnx", "itm.onnx", "tokenizer.json")
+FILES = ("vision.onnx", "image_features.onnx", "text.onnx", "itm.onnx", "tokenizer.json")
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 # LAVIS's Blip2Qformer truncates text to 32 tokens ([CLS] and [SEP] included) for ITC and ITM.
 DEFAULT_MAX_TEXT_LENGTH = 32
@@ -167,13 +168,8 @@ def checkpoint(path_or_id, max_text_length=DEFAULT_MAX_TEXT_LENGTH):
 
 
 def _vision_tower_sha256(model):
-    """A checksum of the frozen vision tower's weights alone: two bundles (retrieval and
-    generation) with the same value can share one vision pass per image."""
-    h = hashlib.sha256()
-    for name, t in sorted(model.vision_model.state_dict().items()):
-        h.update(name.encode())
-        h.update(t.detach().to(torch.float32).contiguous().numpy().tobytes())
-    return h.hexdigest()
+    """The vision tower checksum (`vision_tower.sha256`), shared with generation bundles."""
+    return tower.sha256(model)
 
 
 def _vision_info(image_processor, image_size):
@@ -193,9 +189,10 @@ def _vision_info(image_processor, image_size):
 
 
 def export_retrieval(model, tokenizer, image_processor, out, model_id, name, preset=None, seed=None,
-                     external_data=False):
-    """Writes vision.onnx, text.onnx, itm.onnx, tokenizer.json and manifest.json into `out`
-    (float32 only: the Java engine runs float32)."""
+                     external_data=False, vision_from=None):
+    """Writes vision.onnx, image_features.onnx, text.onnx, itm.onnx, tokenizer.json and manifest.json
+    into `out` (float32 only: the Java engine runs float32). `vision_from` only names, in the
+    manifest, the generation model whose tower was copied into `model` (`copy_vision_from`)."""
     out = export.check_output_dir(out)
     if model.config.image_token_index is not None:
         raise ExportError("checkpoint sets image_token_index: expected plain Q-Former text input for retrieval")
@@ -229,6 +226,11 @@ def export_retrieval(model, tokenizer, image_processor, out, model_id, name, pre
                                   ["image_embeds", "input_ids", "attention_mask"], ["itm_logits"],
                                   dict(text_axes, image_embeds={0: "batch"}, itm_logits={0: "batch"}),
                                   external_data)
+    # The tower's output in, the normalised query features out: given a generation vision pass's
+    # image_embeds (same tower checksum), an image needs no retrieval tower pass.
+    files += export._export_graph(g.RetrievalImageFeaturesGraph(model), (image_embeds,), out / "image_features.onnx",
+                                  [tower.OUTPUT], ["image_features"],
+                                  {tower.OUTPUT: {0: "batch"}, "image_features": {0: "batch"}}, external_data)
     (out / "tokenizer.json").write_text(backend.to_str(), encoding="utf-8")
     files.append("tokenizer.json")
     entries = bundle.file_entries(out, files)
@@ -241,6 +243,7 @@ def export_retrieval(model, tokenizer, image_processor, out, model_id, name, pre
         "dtype": "float32",
         "num_query_tokens": model.config.num_query_tokens,
         "vision": _vision_info(image_processor, image_size),
+        "vision_tower": dict(tower.describe(model, "float32"), **({"copied_from": vision_from} if vision_from else {})),
         "retrieval": {
             "embed_dim": model.config.image_text_hidden_size,
             "vision_hidden_size": model.config.vision_config.hidden_size,
@@ -261,25 +264,63 @@ def export_retrieval(model, tokenizer, image_processor, out, model_id, name, pre
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    for stale in ("vision.onnx.data", "text.onnx.data", "itm.onnx.data"):
+    for stale in ("vision.onnx.data", "image_features.onnx.data", "text.onnx.data", "itm.onnx.data"):
         if stale not in files and (out / stale).exists():
             (out / stale).unlink()
     return manifest
 
 
-def export_preset(name, out, seed=DEFAULT_SEED, external_data=False):
+def export_preset(name, out, seed=DEFAULT_SEED, external_data=False, vision_from=None):
     if name not in PRESETS:
         raise ExportError(f"unknown retrieval preset {name!r}: expected one of {sorted(PRESETS)}")
     model, tokenizer, ip = build(PRESETS[name], seed)
+    if vision_from:
+        copy_vision_from(model, ip, vision_from)
     return export_retrieval(model, tokenizer, ip, out, model_id=f"shoplens/{name}-blip2-retrieval",
                             name=f"{name}-blip2-retrieval-s{seed}", preset=name, seed=seed,
-                            external_data=external_data)
+                            external_data=external_data, vision_from=vision_from)
 
 
-def export_checkpoint(path_or_id, out, external_data=False):
+def export_checkpoint(path_or_id, out, external_data=False, vision_from=None):
     model, tokenizer, ip = checkpoint(path_or_id)
+    if vision_from:
+        copy_vision_from(model, ip, vision_from)
     return export_retrieval(model, tokenizer, ip, out, model_id=str(path_or_id),
-                            name=Path(str(path_or_id).rstrip("/")).name, external_data=external_data)
+                            name=Path(str(path_or_id).rstrip("/")).name, external_data=external_data,
+                            vision_from=vision_from)
+
+
+def generation_source(vision_from, seed=None):
+    """The generation model named by `--vision-from`: a generation preset (tiny, bench, fashion,
+    tiny-t5; built with `seed`, by default the one `export --preset NAME` uses) or a BLIP-2
+    generation checkpoint. Returns `(model, info)`."""
+    from shoplens_export import presets, sources
+
+    seed = presets.DEFAULT_SEED if seed is None else seed
+    if vision_from == "tiny-t5":
+        from shoplens_export import presets_t5
+
+        model, _, _, info = presets_t5.source(seed)
+    elif vision_from in presets.PRESETS:
+        model, _, _, info = presets.source(presets.get(vision_from), seed)
+    else:
+        model, _, _, info = sources.checkpoint(vision_from)
+    return model, info
+
+
+def copy_vision_from(model, image_processor, vision_from, seed=None):
+    """Replaces `model`'s vision tower by the generation model's (`generation_source`), so that the
+    two bundles share one tower pass per image. Refuses a generation model that preprocesses images
+    differently: the same weights on other pixels would give other image_embeds."""
+    source, info = generation_source(vision_from, seed)
+    size = source.config.vision_config.image_size
+    mine = _vision_info(image_processor, model.config.vision_config.image_size)
+    theirs = dict(info["vision"], image_size=size)
+    differ = sorted(k for k in mine if k in theirs and mine[k] != theirs[k])
+    if differ:
+        raise ExportError(f"--vision-from {vision_from}: it preprocesses images differently ("
+                          + ", ".join(f"{k} {theirs[k]} there, {mine[k]} here" for k in differ) + ")")
+    tower.copy_into(model, source)
 
 
 def _round(values, digits=8):
@@ -329,9 +370,20 @@ def generate_fixtures(resources_dir, seed=DEFAULT_SEED):
     if not all((image_dir / n).is_file() for n in REFERENCE_IMAGES):
         raise ExportError(f"{image_dir}: expected the test images {REFERENCE_IMAGES} (run `fixtures` first)")
     out = resources_dir / "models" / BUNDLE_NAME
+    # The tiny retrieval and generation presets build their vision towers first from the same seed
+    # and config, so this bundle's tower is tiny-blip2-opt's (equal vision_tower.sha256): the pair on
+    # which the Java engine shares one tower pass per image. Checked here, as tests rely on it.
     model, tokenizer, ip = build(TINY, seed)
-    manifest = export_retrieval(model, tokenizer, ip, out, model_id="shoplens/tiny-blip2-retrieval",
-                                name=f"tiny-blip2-retrieval-s{seed}", preset="tiny", seed=seed)
+    generation, _ = generation_source("tiny", seed)
+    if tower.sha256(model) != tower.sha256(generation):
+        raise AssertionError("the tiny retrieval preset no longer has the tiny generation preset's vision tower")
+    return _fixture(model, tokenizer, ip, out, image_dir, "shoplens/tiny-blip2-retrieval",
+                    f"tiny-blip2-retrieval-s{seed}", seed)
+
+
+def _fixture(model, tokenizer, ip, out, image_dir, model_id, name, seed, vision_from=None):
+    manifest = export_retrieval(model, tokenizer, ip, out, model_id=model_id, name=name, preset="tiny", seed=seed,
+                                vision_from=vision_from)
     reference = {"format_version": REFERENCE_FORMAT, "model_version": manifest["model_version"],
                  "generated_by": {"transformers": manifest["exporter"]["transformers"],
                                   "torch": manifest["exporter"]["torch"], "exporter": shoplens_export.__version__},
@@ -360,16 +412,19 @@ def ort_outputs(bundle_dir, pixel_values, input_ids, attention_mask):
 
 
 def main(args):
-    """`export --retrieval --preset tiny|--checkpoint X --out DIR`, from cli.py."""
+    """`export --retrieval --preset tiny|--checkpoint X [--vision-from GENERATION] --out DIR`, from cli.py."""
     if args.dtype != "float32":
         raise ExportError("retrieval bundles are float32 only (the Java engine runs float32)")
+    vision_from = getattr(args, "vision_from", None)
     if args.preset:
         seed = DEFAULT_SEED if args.seed is None else args.seed
-        manifest = export_preset(args.preset, args.out, seed, external_data=args.external_data)
+        manifest = export_preset(args.preset, args.out, seed, external_data=args.external_data,
+                                 vision_from=vision_from)
     else:
         if args.seed is not None:
             raise ExportError("--seed only applies to --preset (a checkpoint has its own weights)")
-        manifest = export_checkpoint(args.checkpoint, args.out, external_data=args.external_data)
+        manifest = export_checkpoint(args.checkpoint, args.out, external_data=args.external_data,
+                                     vision_from=vision_from)
     print(f"wrote {args.out}: {manifest['model_version']} ({manifest['architecture']}, "
           f"{sum(f['bytes'] for f in manifest['files'].values())} bytes)")
     return 0

@@ -24,12 +24,23 @@ class RetrievalVisionGraph(nn.Module):
 
     def forward(self, pixel_values):
         image_embeds = self.vision_model(pixel_values, return_dict=True).last_hidden_state
+        return image_embeds, self.features(image_embeds)
+
+    def features(self, image_embeds):
         mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=image_embeds.device)
         queries = self.query_tokens.expand(image_embeds.shape[0], -1, -1)
         out = self.qformer(query_embeds=queries, encoder_hidden_states=image_embeds, encoder_attention_mask=mask,
                            return_dict=True).last_hidden_state
-        features = nn.functional.normalize(self.vision_projection(out.to(self.vision_projection.weight.dtype)), dim=-1)
-        return image_embeds, features
+        return nn.functional.normalize(self.vision_projection(out.to(self.vision_projection.weight.dtype)), dim=-1)
+
+
+class RetrievalImageFeaturesGraph(RetrievalVisionGraph):
+    """image_embeds [B,P,Hv] -> image_features [B,Q,D]: `vision.onnx` without the tower. With a
+    generation bundle whose tower has the same checksum, the generation vision pass's image_embeds
+    go in here, and the image needs no retrieval tower pass (docs/model-bundle.md)."""
+
+    def forward(self, image_embeds):
+        return self.features(image_embeds)
 
 
 class RetrievalTextGraph(nn.Module):

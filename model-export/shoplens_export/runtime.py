@@ -40,7 +40,7 @@ class BundleRunner:
     # -- graphs --------------------------------------------------------------------------------
 
     def query_embeds(self, pixel_values):
-        return self.vision.run(None, {"pixel_values": pixel_values.astype(self.float_type)})[0]
+        return self.vision.run(["query_embeds"], {"pixel_values": pixel_values.astype(self.float_type)})[0]
 
     def prompt_embeds(self, input_ids, query_embeds):
         """Embeds the prompt ids and puts the query embeddings where the <image> ids are, in order

@@ -44,7 +44,7 @@ class T5BundleRunner:
         """Encoder inputs as BLIP-2 builds them (the prompt's embeddings with the query embeddings
         at the <image> ids, in row-major order: masked_scatter), through encoder.onnx. Returns the
         cross-attention KV, [k0, v0, k1, v1, ...] over the decoder layers."""
-        query = self.vision.run(None, {"pixel_values": pixel_values.astype(np.float32)})[0]
+        query = self.vision.run(["query_embeds"], {"pixel_values": pixel_values.astype(np.float32)})[0]
         embeds = self.embed.run(None, {"input_ids": input_ids.astype(np.int64)})[0]
         image = input_ids == self.image_token_id
         if image.sum() != query.shape[0] * query.shape[1]:

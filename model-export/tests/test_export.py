@@ -55,7 +55,7 @@ def test_should_name_graph_inputs_and_outputs_as_the_contract_says(tiny_bundle):
     assert [o.name for o in decoder.graph.output] == [
         "logits", "present.0.key", "present.0.value", "present.1.key", "present.1.value"]
     assert [i.name for i in vision.graph.input] == ["pixel_values"]
-    assert [o.name for o in vision.graph.output] == ["query_embeds"]
+    assert [o.name for o in vision.graph.output] == ["query_embeds", "image_embeds"]
     assert [i.name for i in embed.graph.input] == ["input_ids"] and embed.graph.output[0].name == "inputs_embeds"
     assert {o.version for o in decoder.opset_import if o.domain in ("", "ai.onnx")} == {18}
 

@@ -84,6 +84,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   private final StatsRecorder stats = new StatsRecorder();
   private final Thread worker;
   private volatile boolean closed;
+  private volatile VisionTap visionTap; // null: no retrieval model shares the vision tower
   // A request taken from the queue that did not fit its batch; only the worker touches it.
   private Pending carried;
   // Requests prepared and encoded, waiting for rows or KV budget to join; only the worker touches
@@ -138,6 +139,39 @@ public final class BatchingInferenceEngine implements InferenceEngine {
   public static BatchingInferenceEngine start(java.nio.file.Path bundle, EngineConfig config) {
     return new BatchingInferenceEngine(
         GenerationBundles.open(GenerationBundles.load(bundle), config), config);
+  }
+
+  /**
+   * Hands the vision tower's output of every image this engine encodes from now on to {@code tap}
+   * (a retrieval model with the same tower; see {@link VisionTap}). A tap that throws is logged and
+   * does not fail the generation requests of that pass.
+   *
+   * @return whether the tap is attached: false, with nothing attached, when this bundle's vision
+   *     graph does not expose the tower output (exported before {@code vision_tower})
+   * @throws IllegalStateException when a tap is attached already
+   */
+  public boolean attachVisionTap(VisionTap tap) {
+    if (!model.exposesTower()) {
+      return false;
+    }
+    synchronized (this) {
+      if (visionTap != null) {
+        throw new IllegalStateException("a vision tap is attached already");
+      }
+      visionTap =
+          (keys, embeds) -> {
+            try {
+              tap.towerOutput(keys, embeds);
+            } catch (RuntimeException e) {
+              LOG.warn(
+                  "vision tap failed for {} image(s); their retrieval features will be computed"
+                      + " by the retrieval model's own vision pass: {}",
+                  keys.size(),
+                  e.toString());
+            }
+          };
+    }
+    return true;
   }
 
   @Override
@@ -516,7 +550,12 @@ public final class BatchingInferenceEngine implements InferenceEngine {
     Map<String, float[]> fresh = new HashMap<>();
     if (!missingPixels.isEmpty()) {
       long start = System.nanoTime();
-      List<float[]> encoded = model.encodeImages(new ArrayList<>(missingPixels.values()));
+      VisionTap tap = visionTap;
+      List<float[]> pixels = new ArrayList<>(missingPixels.values());
+      List<float[]> encoded =
+          tap == null
+              ? model.encodeImages(pixels)
+              : model.encodeImages(pixels, new ArrayList<>(missingPixels.keySet()), tap);
       visionNanos = System.nanoTime() - start;
       stats.visionRuns.increment();
       stats.visionNanos.add(visionNanos);

@@ -11,6 +11,7 @@ import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.onnx.Blip2Graphs;
+import io.shoplens.processor.inference.onnx.PrefixGraphs;
 import io.shoplens.processor.inference.text.Blip2Tokenizer;
 import io.shoplens.processor.inference.text.PromptBuilder;
 import java.nio.ByteBuffer;
@@ -213,6 +214,23 @@ public final class Blip2Model implements EngineModel {
     int n = pixels.size();
     float[] batch = stack(pixels, bundle.manifest().vision().pixelCount());
     return perImage(graphs.vision(batch, n), n);
+  }
+
+  @Override
+  public boolean exposesTower() {
+    return graphs.exposesTower();
+  }
+
+  @Override
+  public List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
+    if (!exposesTower()) {
+      return encodeImages(pixels);
+    }
+    int n = pixels.size();
+    PrefixGraphs.VisionPass pass =
+        graphs.visionWithTower(stack(pixels, bundle.manifest().vision().pixelCount()), n);
+    tap.towerOutput(keys, pass.imageEmbeds());
+    return perImage(pass.queryEmbeds(), n);
   }
 
   /** Concatenated pixel tensors, [n * 3 * S * S], for one vision pass. */

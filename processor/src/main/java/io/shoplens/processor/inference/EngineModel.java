@@ -35,6 +35,24 @@ interface EngineModel extends AutoCloseable {
   List<float[]> encodeImages(List<float[]> pixels);
 
   /**
+   * Whether {@link #encodeImages(List, List, VisionTap)} can hand the vision tower's output to a
+   * tap: the bundle's vision graph exposes it (manifest {@code vision_tower}).
+   */
+  default boolean exposesTower() {
+    return false;
+  }
+
+  /**
+   * As {@link #encodeImages(List)}, in the same single vision pass also handing the tower's output
+   * to {@code tap} ({@link #exposesTower} models; others ignore the tap).
+   *
+   * @param keys the images' vision cache keys, in the order of {@code pixels}
+   */
+  default List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
+    return encodeImages(pixels);
+  }
+
+  /**
    * A decoding batch sized by the engine's batch size and KV budget, reusing image prefixes from
    * {@code prefixes} (null: none; a model to which prefix reuse does not apply ignores it).
    */

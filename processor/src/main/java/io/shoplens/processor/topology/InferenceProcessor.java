@@ -205,7 +205,7 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
     if (retrieval != null) {
       String version = retrieval.modelVersion();
       return retrieval
-          .imageFeatures(requestId, image)
+          .uploadImageFeatures(requestId, image)
           .thenApply(f -> new Embedding(f.pooled(), version));
     }
     String version = engine.modelVersion();

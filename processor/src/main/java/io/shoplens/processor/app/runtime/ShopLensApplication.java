@@ -16,6 +16,7 @@ import io.shoplens.processor.app.ops.DeadLetterMetrics;
 import io.shoplens.processor.app.ops.EngineMetrics;
 import io.shoplens.processor.app.ops.Health;
 import io.shoplens.processor.app.ops.OpsHttpServer;
+import io.shoplens.processor.app.ops.VisionSharingMetrics;
 import io.shoplens.processor.images.HttpImageResolver;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.BatchingInferenceEngine;
@@ -23,8 +24,10 @@ import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.GenerationBundles;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.bundle.GenerationBundle;
+import io.shoplens.processor.inference.bundle.GenerationManifest;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.inference.retrieval.RetrievalService;
+import io.shoplens.processor.inference.retrieval.VisionSharing;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
@@ -147,6 +150,7 @@ public final class ShopLensApplication implements AutoCloseable {
       return start(
           config,
           engine,
+          bundle.manifest(),
           bundle.modelId(),
           bundle.numQueryTokens(),
           streamsOverrides,
@@ -234,12 +238,18 @@ public final class ShopLensApplication implements AutoCloseable {
     Health health = new Health();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     OpsHttpServer http = startHttp(config, health, registry);
-    return start(config, engine, modelId, imageTokens, streamsOverrides, health, registry, http);
+    return start(
+        config, engine, null, modelId, imageTokens, streamsOverrides, health, registry, http);
   }
 
+  /**
+   * @param generation the generation bundle's manifest, or null for an engine the caller made (its
+   *     vision tower is then never shared)
+   */
   private static ShopLensApplication start(
       ShopLensConfig config,
       InferenceEngine engine,
+      GenerationManifest generation,
       String modelId,
       int imageTokens,
       Map<String, ?> streamsOverrides,
@@ -255,10 +265,17 @@ public final class ShopLensApplication implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
 
     ImageResolver resolver = new HttpImageResolver(config.imageResolverConfig());
-    RetrievalEngine retrieval = null;
+    RetrievalService retrieval = null;
+    List<MeterBinder> retrievalMetrics = new ArrayList<>();
     StreamsRunner streams;
     try {
       retrieval = loadRetrieval(config);
+      if (retrieval != null) {
+        shareVision(generation, engine, retrieval, config.retrievalCacheSize());
+        VisionSharingMetrics sharing = new VisionSharingMetrics(retrieval);
+        sharing.bindTo(registry);
+        retrievalMetrics.add(sharing);
+      }
       ShopLensTopologyConfig topologyConfig = config.topologyConfig(modelId, imageTokens);
       Properties props = config.streamsConfigs(streamsOverrides);
       StreamsBuilder builder = new StreamsBuilder();
@@ -296,7 +313,7 @@ public final class ShopLensApplication implements AutoCloseable {
             retrieval,
             resolver,
             streams,
-            List.of(engineMetrics, deadLetterMetrics));
+            concat(List.of(engineMetrics, deadLetterMetrics), retrievalMetrics));
     new KafkaStreamsMetrics(streams.streams()).bindTo(registry);
     deadLetterMetrics.bindTo(registry);
     LOG.info(
@@ -314,7 +331,7 @@ public final class ShopLensApplication implements AutoCloseable {
    *
    * @throws io.shoplens.processor.inference.bundle.BundleException for a bad bundle
    */
-  static RetrievalEngine loadRetrieval(ShopLensConfig config) {
+  static RetrievalService loadRetrieval(ShopLensConfig config) {
     if (config.retrievalModelPath().isEmpty()) {
       return null;
     }
@@ -332,6 +349,40 @@ public final class ShopLensApplication implements AutoCloseable {
         service.embedDim(),
         service.model().manifest().numQueryTokens());
     return service;
+  }
+
+  /**
+   * Shares the generation engine's vision tower pass with the retrieval model when {@link
+   * VisionSharing} allows it, and says at start-up either way what each uploaded image costs (the
+   * {@code shoplens.retrieval.vision.shared} gauge says it at run time).
+   *
+   * @param generation the generation bundle's manifest, or null for an engine the caller made
+   */
+  static VisionSharing shareVision(
+      GenerationManifest generation,
+      InferenceEngine engine,
+      RetrievalService retrieval,
+      int retrievalCacheSize) {
+    if (generation == null || !(engine instanceof BatchingInferenceEngine batching)) {
+      LOG.info(
+          "vision tower not shared: the generation engine was not loaded from a bundle here;"
+              + " each uploaded image costs a generation and a retrieval tower pass");
+      return null;
+    }
+    VisionSharing sharing =
+        VisionSharing.decide(generation, retrieval.model().manifest(), retrievalCacheSize);
+    if (sharing.shared() && batching.attachVisionTap(retrieval.shareVision(engine))) {
+      LOG.info(sharing.describe());
+    } else {
+      LOG.warn(sharing.describe());
+    }
+    return sharing;
+  }
+
+  private static List<MeterBinder> concat(List<MeterBinder> a, List<MeterBinder> b) {
+    List<MeterBinder> all = new ArrayList<>(a);
+    all.addAll(b);
+    return List.copyOf(all);
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -110,6 +111,44 @@ public final class ManifestFields {
       }
     }
     return vision;
+  }
+
+  /**
+   * The optional {@code vision_tower} object ({@link VisionTower}); empty for bundles exported
+   * before it existed, which then load as before and share no tower pass.
+   */
+  public Optional<VisionTower> visionTower() {
+    JsonNode t = root.get(VisionTower.FIELD);
+    if (t == null || t.isNull()) {
+      return Optional.empty();
+    }
+    if (!t.isObject()) {
+      throw fail(VisionTower.FIELD + ": expected an object, found " + t);
+    }
+    String sha = text(t, "vision_tower.sha256");
+    if (!sha.matches("[0-9a-f]{64}")) {
+      throw fail("vision_tower.sha256: expected 64 lower-case hex digits, found " + sha);
+    }
+    VisionTower tower =
+        new VisionTower(
+            sha,
+            text(t, "vision_tower.output"),
+            text(t, "vision_tower.precision"),
+            positive(t, "vision_tower.image_size"),
+            positive(t, "vision_tower.patch_size"),
+            positive(t, "vision_tower.num_patches"),
+            positive(t, "vision_tower.hidden_size"),
+            positive(t, "vision_tower.intermediate_size"),
+            positive(t, "vision_tower.num_layers"));
+    int side = tower.imageSize() / tower.patchSize();
+    if (tower.numPatches() != side * side + 1) {
+      throw fail(
+          "vision_tower.num_patches: expected "
+              + (side * side + 1)
+              + " ((image_size / patch_size)^2 + 1), found "
+              + tower.numPatches());
+    }
+    return Optional.of(tower);
   }
 
   /**

@@ -181,6 +181,7 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
         dtype,
         numQueryTokens,
         vision,
+        m.visionTower(),
         text,
         tokens,
         prompt,

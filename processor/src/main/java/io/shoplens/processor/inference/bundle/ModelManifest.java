@@ -2,6 +2,7 @@ package io.shoplens.processor.inference.bundle;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The parsed {@code manifest.json} of a model bundle (format version 2, see docs/model-bundle.md).
@@ -14,6 +15,7 @@ import java.util.Map;
  * @param dtype the graphs' float type at their inputs and outputs (float32 or float16)
  * @param numQueryTokens number of Q-Former query tokens (image tokens in the prompt)
  * @param vision image preprocessing parameters
+ * @param visionTower the {@code vision_tower} object, empty in bundles exported before it
  * @param text language-model dimensions
  * @param tokens special token ids
  * @param prompt prompt templates
@@ -27,6 +29,7 @@ public record ModelManifest(
     Dtype dtype,
     int numQueryTokens,
     Vision vision,
+    Optional<VisionTower> visionTower,
     Text text,
     Tokens tokens,
     Prompt prompt,

@@ -11,6 +11,7 @@ import io.shoplens.processor.inference.InferenceException;
 import io.shoplens.processor.inference.bundle.BundleException;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.bundle.VisionTower;
 import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -150,6 +151,36 @@ public final class Blip2Graphs implements AutoCloseable {
   }
 
   /**
+   * Runs the vision graph for its query embeddings and the vision tower's output; only for a bundle
+   * whose manifest has a {@code vision_tower} (see {@link #exposesTower}).
+   *
+   * @param pixels [batch, 3, S, S] row-major
+   * @param batch number of images
+   */
+  public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
+    String output =
+        manifest
+            .visionTower()
+            .orElseThrow(
+                () -> new IllegalStateException(manifest.modelVersion() + ": no vision_tower"))
+            .output();
+    return PrefixGraphs.queryAndImageEmbeds(
+        env,
+        type,
+        vision,
+        manifest.modelVersion(),
+        pixels,
+        batch,
+        manifest.vision().imageSize(),
+        output);
+  }
+
+  /** Whether the vision graph also returns the vision tower's output (manifest vision_tower). */
+  public boolean exposesTower() {
+    return manifest.visionTower().isPresent();
+  }
+
+  /**
    * Runs the embedding graph.
    *
    * @param ids [batch, seq] row-major token ids
@@ -238,6 +269,10 @@ public final class Blip2Graphs implements AutoCloseable {
       GraphSignature v = new GraphSignature(bundle.file(VISION), vision, layersContext());
       v.input("pixel_values", f, ANY, 3, size, size);
       v.output("query_embeds", f, ANY, q, h);
+      if (manifest.visionTower().isPresent()) {
+        VisionTower tower = manifest.visionTower().get();
+        v.output(tower.output(), f, ANY, tower.numPatches(), tower.hiddenSize());
+      }
       v.noOtherInputs();
 
       GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, layersContext());

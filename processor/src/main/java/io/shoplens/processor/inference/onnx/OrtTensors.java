@@ -9,6 +9,7 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.StringJoiner;
 
 /**
@@ -49,6 +50,32 @@ public final class OrtTensors {
     try {
       in.put(inputs);
       try (OrtSession.Result result = session.run(inputs)) {
+        return out.read(result);
+      }
+    } catch (OrtException | RuntimeException e) {
+      throw failure(modelVersion, graph, inputs, e, fallback);
+    } finally {
+      closeAll(inputs);
+    }
+  }
+
+  /**
+   * As {@link #run(OrtSession, String, String, Inputs, Outputs, String)}, computing only the
+   * outputs named in {@code outputs} (a graph's other outputs are neither computed beyond what
+   * these need nor copied out).
+   */
+  public static <T> T run(
+      OrtSession session,
+      String modelVersion,
+      String graph,
+      Inputs in,
+      Set<String> outputs,
+      Outputs<T> out,
+      String fallback) {
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      in.put(inputs);
+      try (OrtSession.Result result = session.run(inputs, outputs)) {
         return out.read(result);
       }
     } catch (OrtException | RuntimeException e) {

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.nio.LongBuffer;
 import java.util.Arrays;
+import java.util.Set;
 
 /**
  * The two graphs every BLIP-2 generation bundle (OPT and T5) exports with the same signature, run
@@ -13,6 +14,8 @@ import java.util.Arrays;
  * bundle's {@link ElementType}; Java sees floats either way.
  */
 public final class PrefixGraphs {
+  private static final String QUERY_EMBEDS = "query_embeds";
+
   private PrefixGraphs() {}
 
   /**
@@ -30,12 +33,52 @@ public final class PrefixGraphs {
       int batch,
       int imageSize) {
     long[] shape = {batch, 3, imageSize, imageSize};
+    // Only query_embeds: a bundle that also exposes the tower's output would otherwise copy
+    // P x Hv floats per image out for nothing.
     return OrtTensors.run(
         vision,
         modelVersion,
         Blip2Graphs.VISION,
         in -> in.put("pixel_values", type.tensor(env, pixels, shape)),
-        result -> type.floats(output(result, "query_embeds")),
+        Set.of(QUERY_EMBEDS),
+        result -> type.floats(output(result, QUERY_EMBEDS)),
+        "pixel_values" + Arrays.toString(shape));
+  }
+
+  /**
+   * One vision pass's two outputs: the language model's image tokens and the vision tower's output.
+   *
+   * @param queryEmbeds [batch, Q, H] row-major
+   * @param imageEmbeds [batch, P, Hv] row-major
+   */
+  public record VisionPass(float[] queryEmbeds, float[] imageEmbeds) {}
+
+  /**
+   * Runs the vision graph for both its query embeddings and the tower output it exposes as {@code
+   * towerOutput} (a bundle's {@code vision_tower.output}).
+   *
+   * @param pixels [batch, 3, S, S] row-major, S = {@code imageSize}
+   */
+  public static VisionPass queryAndImageEmbeds(
+      OrtEnvironment env,
+      ElementType type,
+      OrtSession vision,
+      String modelVersion,
+      float[] pixels,
+      int batch,
+      int imageSize,
+      String towerOutput) {
+    long[] shape = {batch, 3, imageSize, imageSize};
+    return OrtTensors.run(
+        vision,
+        modelVersion,
+        Blip2Graphs.VISION,
+        in -> in.put("pixel_values", type.tensor(env, pixels, shape)),
+        Set.of(QUERY_EMBEDS, towerOutput),
+        result ->
+            new VisionPass(
+                type.floats(output(result, QUERY_EMBEDS)),
+                type.floats(output(result, towerOutput))),
         "pixel_values" + Arrays.toString(shape));
   }
 

@@ -5,9 +5,11 @@ import io.shoplens.processor.inference.bundle.BundleException;
 import io.shoplens.processor.inference.bundle.ManifestFields;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.bundle.VisionTower;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A retrieval bundle directory whose manifest has been validated and whose files all match their
@@ -21,6 +23,12 @@ public record RetrievalBundle(Path directory, RetrievalManifest manifest) {
 
   /** The only architecture this reader accepts. */
   public static final String ARCHITECTURE = "blip2-retrieval";
+
+  /**
+   * Optional graph: the vision tower's output to image features. Bundles exported before it lack it
+   * and run only their own {@code vision.onnx}.
+   */
+  public static final String IMAGE_FEATURES = "image_features.onnx";
 
   /** Graph and tokenizer files every retrieval bundle must list. */
   public static final List<String> REQUIRED_FILES =
@@ -87,11 +95,21 @@ public record RetrievalBundle(Path directory, RetrievalManifest manifest) {
               + retrieval.maxTextLength());
     }
     Map<String, ModelManifest.FileEntry> files = m.files(REQUIRED_FILES);
+    Optional<VisionTower> visionTower = m.visionTower();
+    if (visionTower.isPresent()
+        && !visionTower.get().sha256().equals(retrieval.visionTowerSha256())) {
+      throw m.fail(
+          "vision_tower.sha256 "
+              + visionTower.get().sha256()
+              + " differs from retrieval.vision_tower_sha256 "
+              + retrieval.visionTowerSha256());
+    }
     return new RetrievalManifest(
         m.text(root, "model_id"),
         m.text(root, "model_version"),
         m.positive(root, "num_query_tokens"),
         vision,
+        visionTower,
         retrieval,
         files);
   }

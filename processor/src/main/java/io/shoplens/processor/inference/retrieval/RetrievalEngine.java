@@ -42,6 +42,16 @@ public interface RetrievalEngine extends AutoCloseable {
   CompletableFuture<float[]> textFeatures(String requestId, String text);
 
   /** Stops accepting requests and releases the model; requests still queued are rejected. */
+  /**
+   * Queues an uploaded image, one that the generation engine also encodes (its caption, questions):
+   * an engine whose vision tower is shared with the generation model takes its features from that
+   * pass instead of running a tower of its own ({@link VisionSharing}). Same results and failures
+   * as {@link #imageFeatures}, which this is for engines that share nothing.
+   */
+  default CompletableFuture<ImageFeatures> uploadImageFeatures(String requestId, byte[] image) {
+    return imageFeatures(requestId, image);
+  }
+
   @Override
   void close();
 }

@@ -1,7 +1,9 @@
 package io.shoplens.processor.inference.retrieval;
 
 import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.bundle.VisionTower;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The validated {@code manifest.json} of a retrieval bundle ({@code architecture: blip2-retrieval},
@@ -11,6 +13,7 @@ import java.util.Map;
  * @param modelVersion what results carry; changes with the weights
  * @param numQueryTokens Q, the query vectors per image
  * @param vision image preprocessing, the same fields as a generation bundle's
+ * @param visionTower the {@code vision_tower} object, empty in bundles exported before it
  * @param retrieval dimensions and token ids of the retrieval graphs
  * @param files every file of the bundle with its checksum
  */
@@ -19,11 +22,20 @@ public record RetrievalManifest(
     String modelVersion,
     int numQueryTokens,
     ModelManifest.Vision vision,
+    Optional<VisionTower> visionTower,
     Retrieval retrieval,
     Map<String, ModelManifest.FileEntry> files) {
 
   public RetrievalManifest {
     files = Map.copyOf(files);
+  }
+
+  /**
+   * Whether the bundle has {@code image_features.onnx} (image_embeds to image features), which lets
+   * a generation vision pass with the same tower stand in for this bundle's own.
+   */
+  public boolean hasImageFeaturesGraph() {
+    return files.containsKey(RetrievalBundle.IMAGE_FEATURES);
   }
 
   /**

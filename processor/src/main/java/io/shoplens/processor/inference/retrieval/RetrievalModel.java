@@ -38,6 +38,9 @@ public final class RetrievalModel implements AutoCloseable {
   /** Image-text matching graph. */
   public static final String ITM = "itm.onnx";
 
+  /** Optional graph: the vision tower's output to image features ({@link #featuresFromTower}). */
+  public static final String IMAGE_FEATURES = RetrievalBundle.IMAGE_FEATURES;
+
   /**
    * An image through the vision graph: its query features (ITC) and the vision tower output that
    * the ITM graph cross-attends to. Computed once per image and reused for both.
@@ -63,6 +66,7 @@ public final class RetrievalModel implements AutoCloseable {
   private final OrtSession vision;
   private final OrtSession text;
   private final OrtSession itm;
+  private final OrtSession imageFeatures; // null: a bundle exported before image_features.onnx
 
   private RetrievalModel(
       OrtEnvironment env,
@@ -70,7 +74,8 @@ public final class RetrievalModel implements AutoCloseable {
       RetrievalTokenizer tokenizer,
       OrtSession vision,
       OrtSession text,
-      OrtSession itm) {
+      OrtSession itm,
+      OrtSession imageFeatures) {
     this.env = env;
     this.bundle = bundle;
     this.manifest = bundle.manifest();
@@ -78,6 +83,7 @@ public final class RetrievalModel implements AutoCloseable {
     this.vision = vision;
     this.text = text;
     this.itm = itm;
+    this.imageFeatures = imageFeatures;
     this.images = new ImagePreprocessor(VisionPreprocessing.of(manifest.vision()));
   }
 
@@ -97,7 +103,11 @@ public final class RetrievalModel implements AutoCloseable {
       OrtSession vision = session(env, bundle.file(VISION), options, opened);
       OrtSession text = session(env, bundle.file(TEXT), options, opened);
       OrtSession itm = session(env, bundle.file(ITM), options, opened);
-      return new RetrievalModel(env, bundle, tokenizer, vision, text, itm);
+      OrtSession features =
+          bundle.manifest().hasImageFeaturesGraph()
+              ? session(env, bundle.file(IMAGE_FEATURES), options, opened)
+              : null;
+      return new RetrievalModel(env, bundle, tokenizer, vision, text, itm, features);
     } catch (RuntimeException e) {
       OrtRuntime.closeQuietly(opened);
       throw e;
@@ -196,6 +206,64 @@ public final class RetrievalModel implements AutoCloseable {
   }
 
   /**
+   * Whether the bundle has {@code image_features.onnx}, so that {@link #featuresFromTower} can turn
+   * a vision tower output computed elsewhere into this model's image features.
+   */
+  public boolean derivesFeaturesFromTower() {
+    return imageFeatures != null;
+  }
+
+  /**
+   * Image features from the vision tower's output, without a tower pass: {@code
+   * image_features.onnx}, batched. Equal (within float rounding) to {@link #encodePixels}' features
+   * when {@code imageEmbeds} come from a tower with this bundle's {@code vision_tower.sha256} on
+   * pixels preprocessed as this bundle's {@code vision} says.
+   *
+   * @param imageEmbeds [batch, P, Hv] row-major
+   * @param batch number of images
+   * @return one {@link ImageFeatures} per image, in order
+   * @throws IllegalStateException when the bundle has no {@code image_features.onnx}
+   */
+  public List<ImageFeatures> featuresFromTower(float[] imageEmbeds, int batch) {
+    if (imageFeatures == null) {
+      throw new IllegalStateException(
+          manifest.modelVersion() + ": the bundle has no " + IMAGE_FEATURES + "; re-export it");
+    }
+    RetrievalManifest.Retrieval r = manifest.retrieval();
+    long perImage = (long) r.numPatches() * r.visionHiddenSize();
+    if (batch < 1 || imageEmbeds.length != batch * perImage) {
+      throw new IllegalArgumentException(
+          "expected "
+              + batch
+              + " x "
+              + r.numPatches()
+              + " x "
+              + r.visionHiddenSize()
+              + " tower output floats, got "
+              + imageEmbeds.length);
+    }
+    long[] shape = {batch, r.numPatches(), r.visionHiddenSize()};
+    int q = manifest.numQueryTokens();
+    int d = embedDim();
+    return OrtTensors.run(
+        imageFeatures,
+        manifest.modelVersion(),
+        IMAGE_FEATURES,
+        in ->
+            in.put(
+                "image_embeds", OnnxTensor.createTensor(env, FloatBuffer.wrap(imageEmbeds), shape)),
+        result -> {
+          float[] all = OrtTensors.floats(result, "image_features");
+          List<ImageFeatures> out = new ArrayList<>(batch);
+          for (int i = 0; i < batch; i++) {
+            out.add(new ImageFeatures(q, d, Arrays.copyOfRange(all, i * q * d, (i + 1) * q * d)));
+          }
+          return out;
+        },
+        "");
+  }
+
+  /**
    * Text features ([CLS] through the text projection, L2-normalised), batched: texts are padded on
    * the right to the longest in the batch.
    *
@@ -277,7 +345,11 @@ public final class RetrievalModel implements AutoCloseable {
 
   @Override
   public void close() {
-    OrtRuntime.closeQuietly(List.of(vision, text, itm, tokenizer));
+    List<AutoCloseable> all = new ArrayList<>(List.of(vision, text, itm, tokenizer));
+    if (imageFeatures != null) {
+      all.add(imageFeatures);
+    }
+    OrtRuntime.closeQuietly(all);
   }
 
   /** Token ids and mask of a batch, right-padded to its longest row. */

@@ -66,6 +66,7 @@ public record T5Bundle(Path directory, T5Manifest manifest) implements Generatio
             m.text(root, "model_version"),
             m.positive(root, "num_query_tokens"),
             m.vision(),
+            m.visionTower(),
             text,
             tokens,
             prompt,

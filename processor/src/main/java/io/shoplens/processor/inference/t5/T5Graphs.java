@@ -116,6 +116,28 @@ public final class T5Graphs implements AutoCloseable {
         env, ElementType.FLOAT32, vision, manifest.modelVersion(), pixels, batch, size);
   }
 
+  /**
+   * pixel_values -> query embeddings and the vision tower's output; only for a bundle whose
+   * manifest has a {@code vision_tower}.
+   */
+  public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
+    String output =
+        manifest
+            .visionTower()
+            .orElseThrow(
+                () -> new IllegalStateException(manifest.modelVersion() + ": no vision_tower"))
+            .output();
+    return PrefixGraphs.queryAndImageEmbeds(
+        env,
+        ElementType.FLOAT32,
+        vision,
+        manifest.modelVersion(),
+        pixels,
+        batch,
+        manifest.vision().imageSize(),
+        output);
+  }
+
   /** input_ids [batch, seq] -> embeddings [batch, seq, H] (T5's shared table). */
   public float[] embed(long[] ids, int batch, int seq) {
     return PrefixGraphs.inputEmbeds(
@@ -233,6 +255,10 @@ public final class T5Graphs implements AutoCloseable {
       GraphSignature v = new GraphSignature(bundle.file(VISION), vision, context);
       v.input("pixel_values", OnnxJavaType.FLOAT, ANY, 3, size, size);
       v.output("query_embeds", OnnxJavaType.FLOAT, ANY, manifest.numQueryTokens(), h);
+      if (manifest.visionTower().isPresent()) {
+        var tower = manifest.visionTower().get();
+        v.output(tower.output(), OnnxJavaType.FLOAT, ANY, tower.numPatches(), tower.hiddenSize());
+      }
       v.noOtherInputs();
 
       GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, context);

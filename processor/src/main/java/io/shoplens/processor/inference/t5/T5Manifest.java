@@ -2,8 +2,10 @@ package io.shoplens.processor.inference.t5;
 
 import io.shoplens.processor.inference.bundle.GenerationManifest;
 import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.bundle.VisionTower;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The validated {@code manifest.json} of a BLIP-2 T5 bundle ({@code architecture: blip2-t5},
@@ -13,6 +15,7 @@ import java.util.Map;
  * @param modelVersion what outputs carry; changes with the weights
  * @param numQueryTokens Q, the image tokens in front of the prompt
  * @param vision image preprocessing, the same fields as an OPT bundle's
+ * @param visionTower the {@code vision_tower} object, empty in bundles exported before it
  * @param text the T5 dimensions
  * @param tokens special token ids
  * @param prompt prompt templates ({@code padding_side} "right")
@@ -23,6 +26,7 @@ public record T5Manifest(
     String modelVersion,
     int numQueryTokens,
     ModelManifest.Vision vision,
+    Optional<VisionTower> visionTower,
     Text text,
     Tokens tokens,
     ModelManifest.Prompt prompt,

@@ -323,7 +323,7 @@ class WindowEvaluationIntegrationTest {
     WindowEvaluation.Result result = evaluate(t0, t0.plusSeconds(100), List.of());
 
     // Then both versions were found, the live run first, with what they produced in the window
-    String randomVersion = "tiny-blip2-opt-s1234-2ae472d6";
+    String randomVersion = "tiny-blip2-opt-s1234-c037f963";
     String trainedVersion = replay.modelVersion();
     assertThat(trainedVersion).startsWith("fashion-blip2-opt");
     assertThat(result.compared())
@@ -432,13 +432,13 @@ class WindowEvaluationIntegrationTest {
     // Then
     assertThat(code).as(err.toString()).isEqualTo(ShopLensCli.OK);
     assertThat(out.toString())
-        .contains("live (model version tiny-blip2-opt-s1234-2ae472d6): 21 answers, 8 captions")
+        .contains("live (model version tiny-blip2-opt-s1234-c037f963): 21 answers, 8 captions")
         .contains(
             replay.runId()
                 + " (model version "
                 + replay.modelVersion()
                 + "): 21 answers, 8 captions")
-        .contains("model A: live (version tiny-blip2-opt-s1234-2ae472d6)")
+        .contains("model A: live (version tiny-blip2-opt-s1234-c037f963)")
         .contains("model B: " + replay.runId())
         .containsPattern("colour +6 ")
         .contains("disagree on")
@@ -455,7 +455,7 @@ class WindowEvaluationIntegrationTest {
     assertThat(code).isEqualTo(ShopLensCli.USAGE);
     assertThat(err.toString())
         .contains(
-            "only one version in the window: live (model version tiny-blip2-opt-s1234-2ae472d6)");
+            "only one version in the window: live (model version tiny-blip2-opt-s1234-c037f963)");
   }
 
   @Test
