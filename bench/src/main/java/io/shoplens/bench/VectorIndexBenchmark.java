@@ -2,6 +2,7 @@ package io.shoplens.bench;
 
 import io.shoplens.processor.inference.ImageEmbeddings;
 import io.shoplens.processor.topology.recommend.VectorIndex;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -9,6 +10,10 @@ import java.util.Locale;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The catalog's vector search, Lucene HNSW ({@link VectorIndex}) beside the brute-force scan it
@@ -17,14 +22,20 @@ import java.util.Set;
  * <p>Protocol: for each catalog size N, N products with unit vectors of D floats (seeded) are
  * generated around 1,000 random directions (products of a kind resemble each other, as image
  * embeddings of a catalog do: uniformly random high-dimensional vectors have no neighbours worth
- * the name), 90% in stock. Both indexes are built (build time and heap growth measured after a GC).
- * Queries are a random product's vector plus noise ("more like this photo"); {@code warmup} untimed
- * and {@code queries} timed searches, one at a time on one thread, top 10 in stock. Recall@10 is
- * the share of the brute-force top 10 that HNSW returns.
+ * the name), 90% in stock. With {@code --vectors Q} > 1 each product instead carries Q vectors
+ * scattered around its direction (a retrieval model's query vectors of one image) and similarity is
+ * the maximum over them (brute force: exact float max-sim over every vector). The brute-force
+ * "build" is generating the flat array; the HNSW build indexes every product from one thread per
+ * core, then merges to one segment ({@link VectorIndex#optimize}, the merged graph built on every
+ * core) and opens a searcher; heap is measured after a GC. Queries are a random product's vector
+ * (one of its Q) plus noise ("more like this photo"); {@code warmup} untimed and {@code queries}
+ * timed searches, one at a time on one thread, top 10 in stock. Recall@10 is the share of the
+ * brute-force top 10 that HNSW returns.
  *
  * <pre>
  * scripts/bench-recommend   # or: java -Xmx8g -cp ... io.shoplens.bench.VectorIndexBenchmark
- *     [--products 100000,1000000] [--dim 256] [--queries 200] [--warmup 50] [--candidates 200]
+ *     [--products 100000,1000000] [--dim 256] [--vectors 1] [--precision FLOAT32|INT8]
+ *     [--queries 200] [--warmup 50] [--candidates 200]
  * </pre>
  */
 public final class VectorIndexBenchmark {
@@ -33,9 +44,19 @@ public final class VectorIndexBenchmark {
 
   private VectorIndexBenchmark() {}
 
-  public static void main(String[] args) {
+  private record Setup(
+      int dim,
+      int vectors,
+      VectorIndex.Precision precision,
+      int queries,
+      int warmup,
+      int candidates) {}
+
+  public static void main(String[] args) throws Exception {
     int[] products = {100_000, 1_000_000};
     int dim = 256;
+    int vectors = 1;
+    VectorIndex.Precision precision = VectorIndex.Precision.FLOAT32;
     int queries = 200;
     int warmup = 50;
     int candidates = VectorIndex.Options.defaults().candidates();
@@ -44,76 +65,118 @@ public final class VectorIndexBenchmark {
         case "--products" ->
             products = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--dim" -> dim = Integer.parseInt(args[i + 1]);
+        case "--vectors" -> vectors = Integer.parseInt(args[i + 1]);
+        case "--precision" -> precision = VectorIndex.Precision.valueOf(args[i + 1]);
         case "--queries" -> queries = Integer.parseInt(args[i + 1]);
         case "--warmup" -> warmup = Integer.parseInt(args[i + 1]);
         case "--candidates" -> candidates = Integer.parseInt(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
+    Setup setup = new Setup(dim, vectors, precision, queries, warmup, candidates);
     System.out.println(
-        "| products | dim | index | build s | heap MiB | p50 ms | p99 ms | recall@10 |");
+        "| products | dim x vectors | index | build s | heap MiB | p50 ms | p99 ms | recall@10 |");
     System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|");
     for (int n : products) {
-      run(n, dim, queries, warmup, candidates);
+      run(n, setup);
     }
     System.out.printf(
         Locale.ROOT,
-        "%n(java %s, %d CPUs, max heap %d MiB, one query thread, top 10, HNSW M=16 beam=100,"
-            + " %d candidates)%n",
+        "%n(java %s, %d CPUs, max heap %d MiB, one query thread, top 10 in stock, HNSW M=16"
+            + " beam=100, %d candidates, %s re-ranking vectors)%n",
         System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20,
-        candidates);
+        candidates,
+        vectors > 1 ? precision : "no");
   }
 
-  private static void run(int n, int dim, int queries, int warmup, int candidates) {
+  private static void run(int n, Setup s) throws InterruptedException, ExecutionException {
+    int dim = s.dim();
+    int q = s.vectors();
+    int row = q * dim;
     Random random = new Random(42L * n + dim);
     float[][] centers = new float[CLUSTERS][];
     for (int c = 0; c < CLUSTERS; c++) {
       centers[c] = unit(random, dim);
     }
-    System.err.printf(Locale.ROOT, "generating %d products of dim %d%n", n, dim);
+    System.err.printf(Locale.ROOT, "generating %d products of %d x %d%n", n, q, dim);
     boolean[] inStock = new boolean[n];
     long heap0 = usedHeap();
     long t0 = System.nanoTime();
-    float[] flat = new float[n * dim];
+    float[] flat = new float[Math.multiplyExact(n, row)];
     for (int i = 0; i < n; i++) {
-      System.arraycopy(
-          near(random, centers[random.nextInt(CLUSTERS)], 0.6f), 0, flat, i * dim, dim);
+      float[] product = near(random, centers[random.nextInt(CLUSTERS)], 0.6f);
+      if (q == 1) {
+        System.arraycopy(product, 0, flat, i * row, dim);
+      } else {
+        for (int v = 0; v < q; v++) {
+          System.arraycopy(near(random, product, 0.8f), 0, flat, i * row + v * dim, dim);
+        }
+      }
       inStock[i] = random.nextInt(10) > 0;
     }
     double bruteBuild = (System.nanoTime() - t0) / 1e9;
     long bruteHeap = usedHeap() - heap0;
 
-    System.err.printf(Locale.ROOT, "indexing %d products in HNSW%n", n);
-    VectorIndex.Options options = new VectorIndex.Options(16, 100, candidates, true);
+    int threads = Runtime.getRuntime().availableProcessors();
+    System.err.printf(Locale.ROOT, "indexing %d products in HNSW on %d threads%n", n, threads);
+    VectorIndex.Options options =
+        new VectorIndex.Options(16, 100, s.candidates(), true, s.precision());
     long heap1 = usedHeap();
     t0 = System.nanoTime();
     try (VectorIndex index = new VectorIndex(dim, options)) {
-      for (int i = 0; i < n; i++) {
-        index.put("p" + i, Arrays.copyOfRange(flat, i * dim, (i + 1) * dim), null, inStock[i], "m");
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        List<Future<?>> parts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int first = t;
+          parts.add(
+              pool.submit(
+                  () -> {
+                    for (int i = first; i < n; i += threads) {
+                      index.put(
+                          "p" + i,
+                          Arrays.copyOfRange(flat, i * row, (i + 1) * row),
+                          null,
+                          inStock[i],
+                          "m");
+                    }
+                  }));
+        }
+        for (Future<?> part : parts) {
+          part.get();
+        }
+      } finally {
+        pool.shutdown();
       }
-      // The first search refreshes the searcher (flushes and builds the last graph): part of build.
+      double inserted = (System.nanoTime() - t0) / 1e9;
+      System.err.printf(Locale.ROOT, "inserted in %.1f s, merging%n", inserted);
+      index.optimize();
+      // The first search opens the searcher on the merged segment: part of the build.
       index.search(unit(random, dim), K, VectorIndex.Filter.none());
       double hnswBuild = (System.nanoTime() - t0) / 1e9;
+      System.err.printf(Locale.ROOT, "built in %.1f s%n", hnswBuild);
       long hnswHeap = usedHeap() - heap1;
 
       VectorIndex.Filter filter = new VectorIndex.Filter(null, true, "m", null);
-      long[] hnswNanos = new long[queries];
-      long[] bruteNanos = new long[queries];
+      long[] hnswNanos = new long[s.queries()];
+      long[] bruteNanos = new long[s.queries()];
       int found = 0;
-      for (int q = -warmup; q < queries; q++) {
+      for (int i = -s.warmup(); i < s.queries(); i++) {
         int p = random.nextInt(n);
-        float[] query = near(random, Arrays.copyOfRange(flat, p * dim, (p + 1) * dim), 0.3f);
-        long s = System.nanoTime();
+        int v = random.nextInt(q);
+        int from = p * row + v * dim;
+        float[] query = near(random, Arrays.copyOfRange(flat, from, from + dim), 0.3f);
+        long start = System.nanoTime();
         List<VectorIndex.Scored> hits = index.search(query, K, filter);
-        long hnsw = System.nanoTime() - s;
-        s = System.nanoTime();
-        Set<String> exact = bruteForce(flat, inStock, n, dim, query);
-        long brute = System.nanoTime() - s;
-        if (q >= 0) {
-          hnswNanos[q] = hnsw;
-          bruteNanos[q] = brute;
+        long hnsw = System.nanoTime() - start;
+        start = System.nanoTime();
+        Set<String> exact = bruteForce(flat, inStock, n, dim, q, query);
+        long brute = System.nanoTime() - start;
+        if (i >= 0) {
+          hnswNanos[i] = hnsw;
+          bruteNanos[i] = brute;
           for (VectorIndex.Scored h : hits) {
             if (exact.contains(h.id())) {
               found++;
@@ -121,20 +184,21 @@ public final class VectorIndexBenchmark {
           }
         }
       }
-      double recall = (double) found / (queries * K);
-      System.out.println(row(n, dim, "brute force", bruteBuild, bruteHeap, bruteNanos, 1.0));
-      System.out.println(row(n, dim, "Lucene HNSW", hnswBuild, hnswHeap, hnswNanos, recall));
+      double recall = (double) found / (s.queries() * K);
+      String shape = dim + " x " + q;
+      System.out.println(row(n, shape, "brute force", bruteBuild, bruteHeap, bruteNanos, 1.0));
+      System.out.println(row(n, shape, "Lucene HNSW", hnswBuild, hnswHeap, hnswNanos, recall));
     }
   }
 
   private static String row(
-      int n, int dim, String kind, double build, long heap, long[] nanos, double recall) {
+      int n, String shape, String kind, double build, long heap, long[] nanos, double recall) {
     Arrays.sort(nanos);
     return String.format(
         Locale.ROOT,
-        "| %,d | %d | %s | %.1f | %d | %.2f | %.2f | %.3f |",
+        "| %,d | %s | %s | %.1f | %d | %.2f | %.2f | %.3f |",
         n,
-        dim,
+        shape,
         kind,
         build,
         heap >> 20,
@@ -143,15 +207,18 @@ public final class VectorIndexBenchmark {
         recall);
   }
 
-  /** The old catalog scan: every in-stock vector's dot product, top 10 by a heap. */
+  /** The old catalog scan: every in-stock product's (max) dot product, top 10 by a heap. */
   private static Set<String> bruteForce(
-      float[] flat, boolean[] inStock, int n, int dim, float[] query) {
+      float[] flat, boolean[] inStock, int n, int dim, int q, float[] query) {
     PriorityQueue<double[]> best = new PriorityQueue<>(K + 1, (a, b) -> Double.compare(a[0], b[0]));
     for (int i = 0; i < n; i++) {
       if (!inStock[i]) {
         continue;
       }
-      double dot = ImageEmbeddings.dot(query, flat, i * dim);
+      double dot = Double.NEGATIVE_INFINITY;
+      for (int v = 0; v < q; v++) {
+        dot = Math.max(dot, ImageEmbeddings.dot(query, flat, (i * q + v) * dim));
+      }
       if (best.size() < K || dot > best.peek()[0]) {
         best.add(new double[] {dot, i});
         if (best.size() > K) {
