@@ -26,16 +26,18 @@ import java.util.concurrent.Future;
  * scattered around its direction (a retrieval model's query vectors of one image) and similarity is
  * the maximum over them (brute force: exact float max-sim over every vector). The brute-force
  * "build" is generating the flat array; the HNSW build indexes every product from one thread per
- * core, then merges to one segment ({@link VectorIndex#optimize}, the merged graph built on every
- * core) and opens a searcher; heap is measured after a GC. Queries are a random product's vector
- * (one of its Q) plus noise ("more like this photo"); {@code warmup} untimed and {@code queries}
- * timed searches, one at a time on one thread, top 10 in stock. Recall@10 is the share of the
- * brute-force top 10 that HNSW returns.
+ * core (one segment, one graph, per thread), with {@code --merge true} then merges them to one
+ * ({@link VectorIndex#optimize}: the merged graph is built on every core from the largest one,
+ * about half the insertion work again), and opens a searcher; build CPU is the whole process's,
+ * every thread; heap is measured after a GC. Queries are a random product's vector (one of its Q)
+ * plus noise ("more like this photo"); {@code warmup} untimed and {@code queries} timed searches,
+ * one at a time on one thread, top 10 in stock. Recall@10 is the share of the brute-force top 10
+ * that HNSW returns.
  *
  * <pre>
  * scripts/bench-recommend   # or: java -Xmx8g -cp ... io.shoplens.bench.VectorIndexBenchmark
  *     [--products 100000,1000000] [--dim 256] [--vectors 1] [--precision FLOAT32|INT8]
- *     [--queries 200] [--warmup 50] [--candidates 200]
+ *     [--queries 200] [--warmup 50] [--candidates 200] [--beam 50] [--merge false]
  * </pre>
  */
 public final class VectorIndexBenchmark {
@@ -50,7 +52,9 @@ public final class VectorIndexBenchmark {
       VectorIndex.Precision precision,
       int queries,
       int warmup,
-      int candidates) {}
+      int candidates,
+      int beam,
+      boolean merge) {}
 
   public static void main(String[] args) throws Exception {
     int[] products = {100_000, 1_000_000};
@@ -60,6 +64,8 @@ public final class VectorIndexBenchmark {
     int queries = 200;
     int warmup = 50;
     int candidates = VectorIndex.Options.defaults().candidates();
+    int beam = VectorIndex.Options.defaults().beamWidth();
+    boolean merge = false;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--products" ->
@@ -70,25 +76,30 @@ public final class VectorIndexBenchmark {
         case "--queries" -> queries = Integer.parseInt(args[i + 1]);
         case "--warmup" -> warmup = Integer.parseInt(args[i + 1]);
         case "--candidates" -> candidates = Integer.parseInt(args[i + 1]);
+        case "--beam" -> beam = Integer.parseInt(args[i + 1]);
+        case "--merge" -> merge = Boolean.parseBoolean(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    Setup setup = new Setup(dim, vectors, precision, queries, warmup, candidates);
+    Setup setup = new Setup(dim, vectors, precision, queries, warmup, candidates, beam, merge);
     System.out.println(
-        "| products | dim x vectors | index | build s | heap MiB | p50 ms | p99 ms | recall@10 |");
-    System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|");
+        "| products | dim x vectors | index | build s | build CPU s | heap MiB | p50 ms | p99 ms"
+            + " | recall@10 |");
+    System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     for (int n : products) {
       run(n, setup);
     }
     System.out.printf(
         Locale.ROOT,
         "%n(java %s, %d CPUs, max heap %d MiB, one query thread, top 10 in stock, HNSW M=16"
-            + " beam=100, %d candidates, %s re-ranking vectors)%n",
+            + " beam=%d, %d candidates, %s re-ranking vectors, %s)%n",
         System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20,
+        beam,
         candidates,
-        vectors > 1 ? precision : "no");
+        vectors > 1 ? precision : "no",
+        merge ? "merged to one segment" : "one segment per indexing thread");
   }
 
   private static void run(int n, Setup s) throws InterruptedException, ExecutionException {
@@ -103,6 +114,7 @@ public final class VectorIndexBenchmark {
     System.err.printf(Locale.ROOT, "generating %d products of %d x %d%n", n, q, dim);
     boolean[] inStock = new boolean[n];
     long heap0 = usedHeap();
+    long cpu0 = cpuNanos();
     long t0 = System.nanoTime();
     float[] flat = new float[Math.multiplyExact(n, row)];
     for (int i = 0; i < n; i++) {
@@ -117,13 +129,15 @@ public final class VectorIndexBenchmark {
       inStock[i] = random.nextInt(10) > 0;
     }
     double bruteBuild = (System.nanoTime() - t0) / 1e9;
+    double bruteCpu = (cpuNanos() - cpu0) / 1e9;
     long bruteHeap = usedHeap() - heap0;
 
     int threads = Runtime.getRuntime().availableProcessors();
     System.err.printf(Locale.ROOT, "indexing %d products in HNSW on %d threads%n", n, threads);
     VectorIndex.Options options =
-        new VectorIndex.Options(16, 100, s.candidates(), true, s.precision());
+        new VectorIndex.Options(16, s.beam(), s.candidates(), true, s.precision());
     long heap1 = usedHeap();
+    cpu0 = cpuNanos();
     t0 = System.nanoTime();
     try (VectorIndex index = new VectorIndex(dim, options)) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -151,12 +165,16 @@ public final class VectorIndexBenchmark {
         pool.shutdown();
       }
       double inserted = (System.nanoTime() - t0) / 1e9;
-      System.err.printf(Locale.ROOT, "inserted in %.1f s, merging%n", inserted);
-      index.optimize();
+      System.err.printf(Locale.ROOT, "inserted in %.1f s%n", inserted);
+      if (s.merge()) {
+        index.optimize();
+      }
       // The first search opens the searcher on the merged segment: part of the build.
       index.search(unit(random, dim), K, VectorIndex.Filter.none());
       double hnswBuild = (System.nanoTime() - t0) / 1e9;
-      System.err.printf(Locale.ROOT, "built in %.1f s%n", hnswBuild);
+      double hnswCpu = (cpuNanos() - cpu0) / 1e9;
+      System.err.printf(
+          Locale.ROOT, "built in %.1f s (%.1f s CPU, all threads)%n", hnswBuild, hnswCpu);
       long hnswHeap = usedHeap() - heap1;
 
       VectorIndex.Filter filter = new VectorIndex.Filter(null, true, "m", null);
@@ -186,21 +204,31 @@ public final class VectorIndexBenchmark {
       }
       double recall = (double) found / (s.queries() * K);
       String shape = dim + " x " + q;
-      System.out.println(row(n, shape, "brute force", bruteBuild, bruteHeap, bruteNanos, 1.0));
-      System.out.println(row(n, shape, "Lucene HNSW", hnswBuild, hnswHeap, hnswNanos, recall));
+      System.out.println(
+          row(n, shape, "brute force", bruteBuild, bruteCpu, bruteHeap, bruteNanos, 1.0));
+      System.out.println(
+          row(n, shape, "Lucene HNSW", hnswBuild, hnswCpu, hnswHeap, hnswNanos, recall));
     }
   }
 
   private static String row(
-      int n, String shape, String kind, double build, long heap, long[] nanos, double recall) {
+      int n,
+      String shape,
+      String kind,
+      double build,
+      double cpu,
+      long heap,
+      long[] nanos,
+      double recall) {
     Arrays.sort(nanos);
     return String.format(
         Locale.ROOT,
-        "| %,d | %s | %s | %.1f | %d | %.2f | %.2f | %.3f |",
+        "| %,d | %s | %s | %.1f | %.1f | %d | %.2f | %.2f | %.3f |",
         n,
         shape,
         kind,
         build,
+        cpu,
         heap >> 20,
         nanos[nanos.length / 2] / 1e6,
         nanos[Math.min(nanos.length - 1, (int) (nanos.length * 0.99))] / 1e6,
@@ -247,6 +275,16 @@ public final class VectorIndexBenchmark {
       v[i] = (float) random.nextGaussian();
     }
     return ImageEmbeddings.normalized(v);
+  }
+
+  /**
+   * CPU time of the whole process (every thread, the GC's included): on a shared machine the wall
+   * time of a build says more about the neighbours than about the build.
+   */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static long usedHeap() {
