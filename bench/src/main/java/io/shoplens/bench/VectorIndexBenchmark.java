@@ -2,6 +2,8 @@ package io.shoplens.bench;
 
 import io.shoplens.processor.inference.ImageEmbeddings;
 import io.shoplens.processor.topology.recommend.VectorIndex;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -84,8 +86,8 @@ public final class VectorIndexBenchmark {
     Setup setup = new Setup(dim, vectors, precision, queries, warmup, candidates, beam, merge);
     System.out.println(
         "| products | dim x vectors | index | build s | build CPU s | heap MiB | p50 ms | p99 ms"
-            + " | recall@10 |");
-    System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+            + " | recall@10 | p50 CPU ms | p99 CPU ms |");
+    System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : products) {
       run(n, setup);
     }
@@ -180,21 +182,30 @@ public final class VectorIndexBenchmark {
       VectorIndex.Filter filter = new VectorIndex.Filter(null, true, "m", null);
       long[] hnswNanos = new long[s.queries()];
       long[] bruteNanos = new long[s.queries()];
+      long[] hnswCpuNanos = new long[s.queries()];
+      long[] bruteCpuNanos = new long[s.queries()];
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
       int found = 0;
       for (int i = -s.warmup(); i < s.queries(); i++) {
         int p = random.nextInt(n);
         int v = random.nextInt(q);
         int from = p * row + v * dim;
         float[] query = near(random, Arrays.copyOfRange(flat, from, from + dim), 0.3f);
+        long startCpu = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         List<VectorIndex.Scored> hits = index.search(query, K, filter);
         long hnsw = System.nanoTime() - start;
+        long hnswCpu = threads.getCurrentThreadCpuTime() - startCpu;
+        startCpu = threads.getCurrentThreadCpuTime();
         start = System.nanoTime();
         Set<String> exact = bruteForce(flat, inStock, n, dim, q, query);
         long brute = System.nanoTime() - start;
+        long bruteCpu = threads.getCurrentThreadCpuTime() - startCpu;
         if (i >= 0) {
           hnswNanos[i] = hnsw;
           bruteNanos[i] = brute;
+          hnswCpuNanos[i] = hnswCpu;
+          bruteCpuNanos[i] = bruteCpu;
           for (VectorIndex.Scored h : hits) {
             if (exact.contains(h.id())) {
               found++;
@@ -205,9 +216,27 @@ public final class VectorIndexBenchmark {
       double recall = (double) found / (s.queries() * K);
       String shape = dim + " x " + q;
       System.out.println(
-          row(n, shape, "brute force", bruteBuild, bruteCpu, bruteHeap, bruteNanos, 1.0));
+          row(
+              n,
+              shape,
+              "brute force",
+              bruteBuild,
+              bruteCpu,
+              bruteHeap,
+              bruteNanos,
+              1.0,
+              bruteCpuNanos));
       System.out.println(
-          row(n, shape, "Lucene HNSW", hnswBuild, hnswCpu, hnswHeap, hnswNanos, recall));
+          row(
+              n,
+              shape,
+              "Lucene HNSW",
+              hnswBuild,
+              hnswCpu,
+              hnswHeap,
+              hnswNanos,
+              recall,
+              hnswCpuNanos));
     }
   }
 
@@ -219,11 +248,13 @@ public final class VectorIndexBenchmark {
       double cpu,
       long heap,
       long[] nanos,
-      double recall) {
+      double recall,
+      long[] cpuNanos) {
     Arrays.sort(nanos);
+    Arrays.sort(cpuNanos);
     return String.format(
         Locale.ROOT,
-        "| %,d | %s | %s | %.1f | %.1f | %d | %.2f | %.2f | %.3f |",
+        "| %,d | %s | %s | %.1f | %.1f | %d | %.2f | %.2f | %.3f | %.2f | %.2f |",
         n,
         shape,
         kind,
@@ -232,7 +263,9 @@ public final class VectorIndexBenchmark {
         heap >> 20,
         nanos[nanos.length / 2] / 1e6,
         nanos[Math.min(nanos.length - 1, (int) (nanos.length * 0.99))] / 1e6,
-        recall);
+        recall,
+        cpuNanos[cpuNanos.length / 2] / 1e6,
+        cpuNanos[Math.min(cpuNanos.length - 1, (int) (cpuNanos.length * 0.99))] / 1e6);
   }
 
   /** The old catalog scan: every in-stock product's (max) dot product, top 10 by a heap. */
@@ -282,8 +315,7 @@ public final class VectorIndexBenchmark {
    * time of a build says more about the neighbours than about the build.
    */
   private static long cpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean)
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 

@@ -46,7 +46,7 @@ import org.apache.lucene.util.BytesRef;
  * catalog embedding, or a retrieval model's Q query vectors), searched with the catalog's filters
  * (category, in stock, model version) applied inside the graph search.
  *
- * <p>Design (docs/recommendations.md "Vector index"): HNSW needs one vector per item, but the
+ * <p>Design (README "Recommendations", "Vector index"): HNSW needs one vector per item, but the
  * similarity of a text to an image is the <em>maximum</em> over the image's Q query vectors. Each
  * item is therefore indexed by its <em>pooled</em> vector (the normalised mean of its vectors); a
  * search asks HNSW for the {@code candidates} nearest pooled vectors, then re-ranks those
