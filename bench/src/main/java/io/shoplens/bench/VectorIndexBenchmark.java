@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The catalog's vector search, Lucene HNSW ({@link VectorIndex}) beside the brute-force scan it
@@ -143,6 +144,9 @@ public final class VectorIndexBenchmark {
     t0 = System.nanoTime();
     try (VectorIndex index = new VectorIndex(dim, options)) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
+      AtomicInteger done = new AtomicInteger();
+      long buildStart = t0;
+      long buildCpu0 = cpu0;
       try {
         List<Future<?>> parts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -157,6 +161,15 @@ public final class VectorIndexBenchmark {
                           null,
                           inStock[i],
                           "m");
+                      // Progress, so that a build too slow to wait for can be extrapolated.
+                      if (done.incrementAndGet() % 100_000 == 0) {
+                        System.err.printf(
+                            Locale.ROOT,
+                            "  %,d inserted: %.1f s, %.1f s CPU%n",
+                            done.get(),
+                            (System.nanoTime() - buildStart) / 1e9,
+                            (cpuNanos() - buildCpu0) / 1e9);
+                      }
                     }
                   }));
         }
@@ -184,28 +197,28 @@ public final class VectorIndexBenchmark {
       long[] bruteNanos = new long[s.queries()];
       long[] hnswCpuNanos = new long[s.queries()];
       long[] bruteCpuNanos = new long[s.queries()];
-      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      ThreadMXBean clock = ManagementFactory.getThreadMXBean();
       int found = 0;
       for (int i = -s.warmup(); i < s.queries(); i++) {
         int p = random.nextInt(n);
         int v = random.nextInt(q);
         int from = p * row + v * dim;
         float[] query = near(random, Arrays.copyOfRange(flat, from, from + dim), 0.3f);
-        long startCpu = threads.getCurrentThreadCpuTime();
+        long startCpu = clock.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         List<VectorIndex.Scored> hits = index.search(query, K, filter);
         long hnsw = System.nanoTime() - start;
-        long hnswCpu = threads.getCurrentThreadCpuTime() - startCpu;
-        startCpu = threads.getCurrentThreadCpuTime();
+        long hnswQueryCpu = clock.getCurrentThreadCpuTime() - startCpu;
+        startCpu = clock.getCurrentThreadCpuTime();
         start = System.nanoTime();
         Set<String> exact = bruteForce(flat, inStock, n, dim, q, query);
         long brute = System.nanoTime() - start;
-        long bruteCpu = threads.getCurrentThreadCpuTime() - startCpu;
+        long bruteQueryCpu = clock.getCurrentThreadCpuTime() - startCpu;
         if (i >= 0) {
           hnswNanos[i] = hnsw;
           bruteNanos[i] = brute;
-          hnswCpuNanos[i] = hnswCpu;
-          bruteCpuNanos[i] = bruteCpu;
+          hnswCpuNanos[i] = hnswQueryCpu;
+          bruteCpuNanos[i] = bruteQueryCpu;
           for (VectorIndex.Scored h : hits) {
             if (exact.contains(h.id())) {
               found++;
