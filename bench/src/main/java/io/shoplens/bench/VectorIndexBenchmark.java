@@ -2,6 +2,9 @@ package io.shoplens.bench;
 
 import io.shoplens.processor.inference.ImageEmbeddings;
 import io.shoplens.processor.topology.recommend.VectorIndex;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -9,6 +12,11 @@ import java.util.Locale;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The catalog's vector search, Lucene HNSW ({@link VectorIndex}) beside the brute-force scan it
@@ -17,14 +25,22 @@ import java.util.Set;
  * <p>Protocol: for each catalog size N, N products with unit vectors of D floats (seeded) are
  * generated around 1,000 random directions (products of a kind resemble each other, as image
  * embeddings of a catalog do: uniformly random high-dimensional vectors have no neighbours worth
- * the name), 90% in stock. Both indexes are built (build time and heap growth measured after a GC).
- * Queries are a random product's vector plus noise ("more like this photo"); {@code warmup} untimed
- * and {@code queries} timed searches, one at a time on one thread, top 10 in stock. Recall@10 is
- * the share of the brute-force top 10 that HNSW returns.
+ * the name), 90% in stock. With {@code --vectors Q} > 1 each product instead carries Q vectors
+ * scattered around its direction (a retrieval model's query vectors of one image) and similarity is
+ * the maximum over them (brute force: exact float max-sim over every vector). The brute-force
+ * "build" is generating the flat array; the HNSW build indexes every product from one thread per
+ * core (one segment, one graph, per thread), with {@code --merge true} then merges them to one
+ * ({@link VectorIndex#optimize}: the merged graph is built on every core from the largest one,
+ * about half the insertion work again), and opens a searcher; build CPU is the whole process's,
+ * every thread; heap is measured after a GC. Queries are a random product's vector (one of its Q)
+ * plus noise ("more like this photo"); {@code warmup} untimed and {@code queries} timed searches,
+ * one at a time on one thread, top 10 in stock. Recall@10 is the share of the brute-force top 10
+ * that HNSW returns.
  *
  * <pre>
  * scripts/bench-recommend   # or: java -Xmx8g -cp ... io.shoplens.bench.VectorIndexBenchmark
- *     [--products 100000,1000000] [--dim 256] [--queries 200] [--warmup 50] [--candidates 200]
+ *     [--products 100000,1000000] [--dim 256] [--vectors 1] [--precision FLOAT32|INT8]
+ *     [--queries 200] [--warmup 50] [--candidates 200] [--beam 50] [--merge false]
  * </pre>
  */
 public final class VectorIndexBenchmark {
@@ -33,87 +49,176 @@ public final class VectorIndexBenchmark {
 
   private VectorIndexBenchmark() {}
 
-  public static void main(String[] args) {
+  private record Setup(
+      int dim,
+      int vectors,
+      VectorIndex.Precision precision,
+      int queries,
+      int warmup,
+      int candidates,
+      int beam,
+      boolean merge) {}
+
+  public static void main(String[] args) throws Exception {
     int[] products = {100_000, 1_000_000};
     int dim = 256;
+    int vectors = 1;
+    VectorIndex.Precision precision = VectorIndex.Precision.FLOAT32;
     int queries = 200;
     int warmup = 50;
     int candidates = VectorIndex.Options.defaults().candidates();
+    int beam = VectorIndex.Options.defaults().beamWidth();
+    boolean merge = false;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--products" ->
             products = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--dim" -> dim = Integer.parseInt(args[i + 1]);
+        case "--vectors" -> vectors = Integer.parseInt(args[i + 1]);
+        case "--precision" -> precision = VectorIndex.Precision.valueOf(args[i + 1]);
         case "--queries" -> queries = Integer.parseInt(args[i + 1]);
         case "--warmup" -> warmup = Integer.parseInt(args[i + 1]);
         case "--candidates" -> candidates = Integer.parseInt(args[i + 1]);
+        case "--beam" -> beam = Integer.parseInt(args[i + 1]);
+        case "--merge" -> merge = Boolean.parseBoolean(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
+    Setup setup = new Setup(dim, vectors, precision, queries, warmup, candidates, beam, merge);
     System.out.println(
-        "| products | dim | index | build s | heap MiB | p50 ms | p99 ms | recall@10 |");
-    System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|");
+        "| products | dim x vectors | index | build s | build CPU s | heap MiB | p50 ms | p99 ms"
+            + " | recall@10 | p50 CPU ms | p99 CPU ms |");
+    System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : products) {
-      run(n, dim, queries, warmup, candidates);
+      run(n, setup);
     }
     System.out.printf(
         Locale.ROOT,
-        "%n(java %s, %d CPUs, max heap %d MiB, one query thread, top 10, HNSW M=16 beam=100,"
-            + " %d candidates)%n",
+        "%n(java %s, %d CPUs, max heap %d MiB, one query thread, top 10 in stock, HNSW M=16"
+            + " beam=%d, %d candidates, %s re-ranking vectors, %s)%n",
         System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20,
-        candidates);
+        beam,
+        candidates,
+        vectors > 1 ? precision : "no",
+        merge ? "merged to one segment" : "one segment per indexing thread");
   }
 
-  private static void run(int n, int dim, int queries, int warmup, int candidates) {
+  private static void run(int n, Setup s) throws InterruptedException, ExecutionException {
+    int dim = s.dim();
+    int q = s.vectors();
+    int row = q * dim;
     Random random = new Random(42L * n + dim);
     float[][] centers = new float[CLUSTERS][];
     for (int c = 0; c < CLUSTERS; c++) {
       centers[c] = unit(random, dim);
     }
-    System.err.printf(Locale.ROOT, "generating %d products of dim %d%n", n, dim);
+    System.err.printf(Locale.ROOT, "generating %d products of %d x %d%n", n, q, dim);
     boolean[] inStock = new boolean[n];
     long heap0 = usedHeap();
+    long cpu0 = cpuNanos();
     long t0 = System.nanoTime();
-    float[] flat = new float[n * dim];
+    float[] flat = new float[Math.multiplyExact(n, row)];
     for (int i = 0; i < n; i++) {
-      System.arraycopy(
-          near(random, centers[random.nextInt(CLUSTERS)], 0.6f), 0, flat, i * dim, dim);
+      float[] product = near(random, centers[random.nextInt(CLUSTERS)], 0.6f);
+      if (q == 1) {
+        System.arraycopy(product, 0, flat, i * row, dim);
+      } else {
+        for (int v = 0; v < q; v++) {
+          System.arraycopy(near(random, product, 0.8f), 0, flat, i * row + v * dim, dim);
+        }
+      }
       inStock[i] = random.nextInt(10) > 0;
     }
     double bruteBuild = (System.nanoTime() - t0) / 1e9;
+    double bruteCpu = (cpuNanos() - cpu0) / 1e9;
     long bruteHeap = usedHeap() - heap0;
 
-    System.err.printf(Locale.ROOT, "indexing %d products in HNSW%n", n);
-    VectorIndex.Options options = new VectorIndex.Options(16, 100, candidates, true);
+    int threads = Runtime.getRuntime().availableProcessors();
+    System.err.printf(Locale.ROOT, "indexing %d products in HNSW on %d threads%n", n, threads);
+    VectorIndex.Options options =
+        new VectorIndex.Options(16, s.beam(), s.candidates(), true, s.precision());
     long heap1 = usedHeap();
+    cpu0 = cpuNanos();
     t0 = System.nanoTime();
     try (VectorIndex index = new VectorIndex(dim, options)) {
-      for (int i = 0; i < n; i++) {
-        index.put("p" + i, Arrays.copyOfRange(flat, i * dim, (i + 1) * dim), null, inStock[i], "m");
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      AtomicInteger done = new AtomicInteger();
+      long buildStart = t0;
+      long buildCpu0 = cpu0;
+      try {
+        List<Future<?>> parts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int first = t;
+          parts.add(
+              pool.submit(
+                  () -> {
+                    for (int i = first; i < n; i += threads) {
+                      index.put(
+                          "p" + i,
+                          Arrays.copyOfRange(flat, i * row, (i + 1) * row),
+                          null,
+                          inStock[i],
+                          "m");
+                      // Progress, so that a build too slow to wait for can be extrapolated.
+                      if (done.incrementAndGet() % 100_000 == 0) {
+                        System.err.printf(
+                            Locale.ROOT,
+                            "  %,d inserted: %.1f s, %.1f s CPU%n",
+                            done.get(),
+                            (System.nanoTime() - buildStart) / 1e9,
+                            (cpuNanos() - buildCpu0) / 1e9);
+                      }
+                    }
+                  }));
+        }
+        for (Future<?> part : parts) {
+          part.get();
+        }
+      } finally {
+        pool.shutdown();
       }
-      // The first search refreshes the searcher (flushes and builds the last graph): part of build.
+      double inserted = (System.nanoTime() - t0) / 1e9;
+      System.err.printf(Locale.ROOT, "inserted in %.1f s%n", inserted);
+      if (s.merge()) {
+        index.optimize();
+      }
+      // The first search opens the searcher on the merged segment: part of the build.
       index.search(unit(random, dim), K, VectorIndex.Filter.none());
       double hnswBuild = (System.nanoTime() - t0) / 1e9;
+      double hnswCpu = (cpuNanos() - cpu0) / 1e9;
+      System.err.printf(
+          Locale.ROOT, "built in %.1f s (%.1f s CPU, all threads)%n", hnswBuild, hnswCpu);
       long hnswHeap = usedHeap() - heap1;
 
       VectorIndex.Filter filter = new VectorIndex.Filter(null, true, "m", null);
-      long[] hnswNanos = new long[queries];
-      long[] bruteNanos = new long[queries];
+      long[] hnswNanos = new long[s.queries()];
+      long[] bruteNanos = new long[s.queries()];
+      long[] hnswCpuNanos = new long[s.queries()];
+      long[] bruteCpuNanos = new long[s.queries()];
+      ThreadMXBean clock = ManagementFactory.getThreadMXBean();
       int found = 0;
-      for (int q = -warmup; q < queries; q++) {
+      for (int i = -s.warmup(); i < s.queries(); i++) {
         int p = random.nextInt(n);
-        float[] query = near(random, Arrays.copyOfRange(flat, p * dim, (p + 1) * dim), 0.3f);
-        long s = System.nanoTime();
+        int v = random.nextInt(q);
+        int from = p * row + v * dim;
+        float[] query = near(random, Arrays.copyOfRange(flat, from, from + dim), 0.3f);
+        long startCpu = clock.getCurrentThreadCpuTime();
+        long start = System.nanoTime();
         List<VectorIndex.Scored> hits = index.search(query, K, filter);
-        long hnsw = System.nanoTime() - s;
-        s = System.nanoTime();
-        Set<String> exact = bruteForce(flat, inStock, n, dim, query);
-        long brute = System.nanoTime() - s;
-        if (q >= 0) {
-          hnswNanos[q] = hnsw;
-          bruteNanos[q] = brute;
+        long hnsw = System.nanoTime() - start;
+        long hnswQueryCpu = clock.getCurrentThreadCpuTime() - startCpu;
+        startCpu = clock.getCurrentThreadCpuTime();
+        start = System.nanoTime();
+        Set<String> exact = bruteForce(flat, inStock, n, dim, q, query);
+        long brute = System.nanoTime() - start;
+        long bruteQueryCpu = clock.getCurrentThreadCpuTime() - startCpu;
+        if (i >= 0) {
+          hnswNanos[i] = hnsw;
+          bruteNanos[i] = brute;
+          hnswCpuNanos[i] = hnswQueryCpu;
+          bruteCpuNanos[i] = bruteQueryCpu;
           for (VectorIndex.Scored h : hits) {
             if (exact.contains(h.id())) {
               found++;
@@ -121,37 +226,73 @@ public final class VectorIndexBenchmark {
           }
         }
       }
-      double recall = (double) found / (queries * K);
-      System.out.println(row(n, dim, "brute force", bruteBuild, bruteHeap, bruteNanos, 1.0));
-      System.out.println(row(n, dim, "Lucene HNSW", hnswBuild, hnswHeap, hnswNanos, recall));
+      double recall = (double) found / (s.queries() * K);
+      String shape = dim + " x " + q;
+      System.out.println(
+          row(
+              n,
+              shape,
+              "brute force",
+              bruteBuild,
+              bruteCpu,
+              bruteHeap,
+              bruteNanos,
+              1.0,
+              bruteCpuNanos));
+      System.out.println(
+          row(
+              n,
+              shape,
+              "Lucene HNSW",
+              hnswBuild,
+              hnswCpu,
+              hnswHeap,
+              hnswNanos,
+              recall,
+              hnswCpuNanos));
     }
   }
 
   private static String row(
-      int n, int dim, String kind, double build, long heap, long[] nanos, double recall) {
+      int n,
+      String shape,
+      String kind,
+      double build,
+      double cpu,
+      long heap,
+      long[] nanos,
+      double recall,
+      long[] cpuNanos) {
     Arrays.sort(nanos);
+    Arrays.sort(cpuNanos);
     return String.format(
         Locale.ROOT,
-        "| %,d | %d | %s | %.1f | %d | %.2f | %.2f | %.3f |",
+        "| %,d | %s | %s | %.1f | %.1f | %d | %.2f | %.2f | %.3f | %.2f | %.2f |",
         n,
-        dim,
+        shape,
         kind,
         build,
+        cpu,
         heap >> 20,
         nanos[nanos.length / 2] / 1e6,
         nanos[Math.min(nanos.length - 1, (int) (nanos.length * 0.99))] / 1e6,
-        recall);
+        recall,
+        cpuNanos[cpuNanos.length / 2] / 1e6,
+        cpuNanos[Math.min(cpuNanos.length - 1, (int) (cpuNanos.length * 0.99))] / 1e6);
   }
 
-  /** The old catalog scan: every in-stock vector's dot product, top 10 by a heap. */
+  /** The old catalog scan: every in-stock product's (max) dot product, top 10 by a heap. */
   private static Set<String> bruteForce(
-      float[] flat, boolean[] inStock, int n, int dim, float[] query) {
+      float[] flat, boolean[] inStock, int n, int dim, int q, float[] query) {
     PriorityQueue<double[]> best = new PriorityQueue<>(K + 1, (a, b) -> Double.compare(a[0], b[0]));
     for (int i = 0; i < n; i++) {
       if (!inStock[i]) {
         continue;
       }
-      double dot = ImageEmbeddings.dot(query, flat, i * dim);
+      double dot = Double.NEGATIVE_INFINITY;
+      for (int v = 0; v < q; v++) {
+        dot = Math.max(dot, ImageEmbeddings.dot(query, flat, (i * q + v) * dim));
+      }
       if (best.size() < K || dot > best.peek()[0]) {
         best.add(new double[] {dot, i});
         if (best.size() > K) {
@@ -180,6 +321,15 @@ public final class VectorIndexBenchmark {
       v[i] = (float) random.nextGaussian();
     }
     return ImageEmbeddings.normalized(v);
+  }
+
+  /**
+   * CPU time of the whole process (every thread, the GC's included): on a shared machine the wall
+   * time of a build says more about the neighbours than about the build.
+   */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static long usedHeap() {

@@ -4,54 +4,67 @@ import io.shoplens.processor.inference.retrieval.ImageFeatures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Predicate;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
-import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
-import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.util.BytesRef;
 
 /**
  * An in-memory Apache Lucene HNSW index of items that each have one or more unit vectors (one
  * catalog embedding, or a retrieval model's Q query vectors), searched with the catalog's filters
- * (category, in stock, model version, an excluded item) applied inside the graph search.
+ * (category, in stock, model version) applied inside the graph search.
  *
- * <p>Design (docs/recommendations.md "Vector index"): HNSW needs one vector per item, but the
+ * <p>Design (README "Recommendations", "Vector index"): HNSW needs one vector per item, but the
  * similarity of a text to an image is the <em>maximum</em> over the image's Q query vectors. Each
  * item is therefore indexed by its <em>pooled</em> vector (the normalised mean of its vectors); a
  * search asks HNSW for the {@code candidates} nearest pooled vectors, then re-ranks those
- * candidates by the exact max-similarity over all their vectors and keeps the top k. Recall@10
- * against exact search is measured in {@code VectorIndexRecallTest}; with Q = 1 the pooled vector
- * is the vector and re-ranking only restores exact scores.
+ * candidates by the max-similarity over all their vectors and keeps the top k. Recall@10 against
+ * exact float search is measured in {@code VectorIndexRecallTest}; with Q = 1 the pooled vector is
+ * the vector and its score is Lucene's exact dot product.
  *
- * <p>The full vectors stay on the heap for re-ranking ({@code items * Q * dim} floats) besides
- * Lucene's copy of the pooled vectors. Writes and searches may run on different threads: Lucene's
- * writer and searcher manager are thread-safe and a search first refreshes the searcher when
- * something was written since the last one.
+ * <p>Memory per item, besides Lucene's float copy of the pooled vector ({@code 4 * dim} bytes) and
+ * its graph (about {@code 8 * maxConnections} bytes on the bottom layer): a single vector is kept
+ * as {@code dim} floats, so that {@link #similarity} stays exact; Q > 1 vectors are kept for
+ * re-ranking as {@link Precision#FLOAT32} ({@code 4 * Q * dim} bytes: 32 KiB for 32 x 256) or
+ * {@link Precision#INT8} ({@code Q * (dim + 4)} bytes: 8.1 KiB), whose dot products are off by
+ * about (largest magnitude / 127) / sqrt(12): a few 1e-4 for 256-d unit vectors.
+ *
+ * <p>Writes and searches may run on different threads, and several threads may write at once (a
+ * bulk build on every core): Lucene's writer and searcher manager are thread-safe and a search
+ * first refreshes the searcher when something was written since the last one. Merges build the
+ * merged HNSW graph on every core ({@link #optimize} after a bulk build gives one graph).
  */
 public final class VectorIndex implements AutoCloseable {
   private static final String ID = "id";
@@ -60,31 +73,58 @@ public final class VectorIndex implements AutoCloseable {
   private static final String STOCK = "stock";
   private static final String VERSION = "version";
 
+  /** How the vectors of a multi-vector item are kept for re-ranking. */
+  public enum Precision {
+    /** 4 bytes a component: exact max-similarity. */
+    FLOAT32,
+    /**
+     * One signed byte a component with one float scale per vector (its largest magnitude / 127): a
+     * quarter of the memory, dot products within a few 1e-4 at 256-d.
+     */
+    INT8
+  }
+
   /**
    * HNSW and re-ranking parameters.
    *
    * @param maxConnections HNSW graph degree (Lucene's M, default 16)
-   * @param beamWidth HNSW construction beam (Lucene's default 100)
+   * @param beamWidth HNSW construction beam (Lucene's default is 100; ours is 50, see {@link
+   *     #defaults})
    * @param candidates pooled-vector neighbours fetched per search before re-ranking (at least k)
-   * @param rerank whether candidates are re-ranked by exact max-similarity (off only to measure
-   *     what re-ranking buys)
+   * @param rerank whether candidates are re-ranked by max-similarity (off only to measure what
+   *     re-ranking buys)
+   * @param precision how multi-vector items' vectors are kept for re-ranking (single vectors are
+   *     always kept as floats)
    */
-  public record Options(int maxConnections, int beamWidth, int candidates, boolean rerank) {
+  public record Options(
+      int maxConnections, int beamWidth, int candidates, boolean rerank, Precision precision) {
     public Options {
-      if (maxConnections < 2 || beamWidth < 2 || candidates < 1) {
+      if (maxConnections < 2 || beamWidth < 2 || candidates < 1 || precision == null) {
         throw new IllegalArgumentException(
-            "expected maxConnections >= 2, beamWidth >= 2 and candidates >= 1, got "
+            "expected maxConnections >= 2, beamWidth >= 2, candidates >= 1 and a precision, got "
                 + maxConnections
                 + ", "
                 + beamWidth
                 + ", "
-                + candidates);
+                + candidates
+                + ", "
+                + precision);
       }
     }
 
-    /** M = 16, beam 100, 200 candidates, re-ranking on. */
+    /**
+     * M = 16, beam 50, 200 candidates, re-ranking on, float32 re-ranking vectors. Beam 50, not
+     * Lucene's 100: insertion costs 2.7x less CPU (0.54 against 1.46 ms a 256-d vector at 20k on
+     * our 2-core machine, Java 17 without SIMD) and recall@10 after re-ranking 200 candidates
+     * stayed 1.000 there; the benchmark measures it at 1M (README "Recommendations").
+     */
     public static Options defaults() {
-      return new Options(16, 100, 200, true);
+      return new Options(16, 50, 200, true, Precision.FLOAT32);
+    }
+
+    /** These options with {@code precision} for multi-vector items. */
+    public Options withPrecision(Precision precision) {
+      return new Options(maxConnections, beamWidth, candidates, rerank, precision);
     }
   }
 
@@ -108,16 +148,81 @@ public final class VectorIndex implements AutoCloseable {
    * One result.
    *
    * @param id the item
-   * @param similarity exact max-similarity of the query with the item's vectors (re-ranked), or the
-   *     pooled vector's dot product (re-ranking off)
+   * @param similarity max-similarity of the query with the item's vectors (re-ranked; exact for
+   *     float32, within a few 1e-4 for 256-d int8), or the pooled vector's dot product (re-ranking
+   *     off)
    */
   public record Scored(String id, double similarity) {}
 
-  private record Item(float[] vectors, int count) {}
+  /** An item's vectors as kept for re-ranking. */
+  private sealed interface Item permits Floats, Int8 {
+    int count();
+
+    /** The largest dot product of {@code query} with one of the item's vectors. */
+    double maxSimilarity(float[] query);
+  }
+
+  private record Floats(float[] vectors, int count) implements Item {
+    @Override
+    public double maxSimilarity(float[] query) {
+      int dim = query.length;
+      double best = Double.NEGATIVE_INFINITY;
+      for (int base = 0; base < vectors.length; base += dim) {
+        double dot = 0;
+        for (int d = 0; d < dim; d++) {
+          dot += query[d] * vectors[base + d];
+        }
+        best = Math.max(best, dot);
+      }
+      return best;
+    }
+  }
+
+  private record Int8(byte[] codes, float[] scales) implements Item {
+    static Int8 of(float[] vectors, int dim) {
+      int count = vectors.length / dim;
+      byte[] codes = new byte[vectors.length];
+      float[] scales = new float[count];
+      for (int v = 0; v < count; v++) {
+        float max = 0;
+        for (int d = v * dim; d < (v + 1) * dim; d++) {
+          max = Math.max(max, Math.abs(vectors[d]));
+        }
+        float scale = max > 0 ? max / 127f : 1f;
+        for (int d = v * dim; d < (v + 1) * dim; d++) {
+          codes[d] = (byte) Math.round(vectors[d] / scale);
+        }
+        scales[v] = scale;
+      }
+      return new Int8(codes, scales);
+    }
+
+    @Override
+    public int count() {
+      return scales.length;
+    }
+
+    @Override
+    public double maxSimilarity(float[] query) {
+      int dim = query.length;
+      double best = Double.NEGATIVE_INFINITY;
+      for (int v = 0; v < scales.length; v++) {
+        // Float accumulation: its rounding (about 1e-6) is far below the int8 error (about 1e-4).
+        float dot = 0;
+        int base = v * dim;
+        for (int d = 0; d < dim; d++) {
+          dot += query[d] * codes[base + d];
+        }
+        best = Math.max(best, (double) dot * scales[v]);
+      }
+      return best;
+    }
+  }
 
   private final int dim;
   private final Options options;
   private final ByteBuffersDirectory directory = new ByteBuffersDirectory();
+  private final ExecutorService mergeWorkers;
   private final IndexWriter writer;
   private final SearcherManager searchers;
   private final Map<String, Item> items = new ConcurrentHashMap<>();
@@ -130,8 +235,15 @@ public final class VectorIndex implements AutoCloseable {
     }
     this.dim = dim;
     this.options = options;
+    // Merging segments rebuilds their HNSW graphs (from the largest one): on every core, since
+    // that is where a bulk build spends its time.
+    int cores = Runtime.getRuntime().availableProcessors();
+    mergeWorkers = cores > 1 ? Executors.newFixedThreadPool(cores, daemonThreads()) : null;
     KnnVectorsFormat format =
-        new Lucene99HnswVectorsFormat(options.maxConnections(), options.beamWidth());
+        cores > 1
+            ? new Lucene99HnswVectorsFormat(
+                options.maxConnections(), options.beamWidth(), cores, mergeWorkers)
+            : new Lucene99HnswVectorsFormat(options.maxConnections(), options.beamWidth());
     IndexWriterConfig config =
         new IndexWriterConfig()
             .setCodec(
@@ -141,12 +253,17 @@ public final class VectorIndex implements AutoCloseable {
                     return format;
                   }
                 })
-            // Large in-memory segments: fewer HNSW graphs to visit per search.
-            .setRAMBufferSizeMB(256);
+            // Each flush builds a graph that a merge later rebuilds: a buffer big enough for a
+            // whole catalog in one segment per writing thread (1M x 256-d is about 1.2 GB in two),
+            // so that a bulk build flushes once. Lucene caps each thread's buffer at 1945 MB.
+            .setRAMBufferSizeMB(4096);
     try {
       writer = new IndexWriter(directory, config);
       searchers = new SearcherManager(writer, null);
     } catch (IOException e) {
+      if (mergeWorkers != null) {
+        mergeWorkers.shutdownNow();
+      }
       throw new UncheckedIOException("cannot open an in-memory Lucene index", e);
     }
   }
@@ -173,7 +290,10 @@ public final class VectorIndex implements AutoCloseable {
           "item " + id + ": expected a multiple of " + dim + " floats, got " + vectors.length);
     }
     Document doc = new Document();
-    doc.add(new StringField(ID, id, Field.Store.YES));
+    doc.add(new StringField(ID, id, Field.Store.NO));
+    // Doc values, not stored fields: a search maps its candidates back to ids without
+    // decompressing a stored-fields block per candidate.
+    doc.add(new BinaryDocValuesField(ID, new BytesRef(id)));
     doc.add(
         new KnnFloatVectorField(
             VECTOR, pooled(vectors, dim), VectorSimilarityFunction.DOT_PRODUCT));
@@ -189,7 +309,12 @@ public final class VectorIndex implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot index item " + id, e);
     }
-    items.put(id, new Item(vectors.clone(), vectors.length / dim));
+    int count = vectors.length / dim;
+    items.put(
+        id,
+        count > 1 && options.precision() == Precision.INT8
+            ? Int8.of(vectors, dim)
+            : new Floats(vectors.clone(), count));
     dirty.set(true);
   }
 
@@ -217,7 +342,10 @@ public final class VectorIndex implements AutoCloseable {
     dirty.set(true);
   }
 
-  /** Merges to one segment (one HNSW graph): slower to build, faster to search. */
+  /**
+   * Merges to one segment (one HNSW graph, built on every core from the largest segment's): worth
+   * it after a bulk build, since a search visits every segment's graph.
+   */
   public void optimize() {
     try {
       writer.forceMerge(1);
@@ -227,15 +355,9 @@ public final class VectorIndex implements AutoCloseable {
     dirty.set(true);
   }
 
-  /** The item's vectors ({@code count * dim} floats), or null when it is not indexed. */
-  public float[] vectors(String id) {
-    Item item = items.get(id);
-    return item == null ? null : item.vectors();
-  }
-
   /**
-   * Exact max-similarity of {@code query} with the item's vectors (the score {@link #search}
-   * re-ranks by), or NaN when the item is not indexed.
+   * Max-similarity of {@code query} with the item's vectors (the score {@link #search} re-ranks
+   * by), or NaN when the item is not indexed.
    */
   public double similarity(float[] query, String id) {
     if (query.length != dim) {
@@ -243,7 +365,7 @@ public final class VectorIndex implements AutoCloseable {
           "expected a " + dim + "-d query vector, got " + query.length);
     }
     Item item = items.get(id);
-    return item == null ? Double.NaN : maxSimilarity(query, item);
+    return item == null ? Double.NaN : item.maxSimilarity(query);
   }
 
   /**
@@ -258,7 +380,13 @@ public final class VectorIndex implements AutoCloseable {
     if (k <= 0 || items.isEmpty()) {
       return List.of();
     }
-    int fetch = options.rerank() ? Math.max(k, options.candidates()) : k;
+    // The excluded item is dropped after the search, not in Lucene's filter: a filter that is the
+    // same from one search to the next is cached by Lucene as a bit set, where one that names a
+    // different item each time would be rebuilt from the postings (milliseconds at 1M items).
+    int fetch = (options.rerank() ? Math.max(k, options.candidates()) : k);
+    if (filter.excludeId() != null) {
+      fetch++;
+    }
     List<Scored> found = new ArrayList<>(fetch);
     try {
       refresh();
@@ -266,15 +394,33 @@ public final class VectorIndex implements AutoCloseable {
       try {
         TopDocs top =
             searcher.search(new KnnFloatVectorQuery(VECTOR, query, fetch, query(filter)), fetch);
-        StoredFields stored = searcher.storedFields();
-        for (ScoreDoc hit : top.scoreDocs) {
-          String id = stored.document(hit.doc, Set.of(ID)).get(ID);
-          Item item = items.get(id);
-          if (item == null) {
-            continue; // removed since the searcher was refreshed
+        ScoreDoc[] hits = top.scoreDocs.clone();
+        // Doc values are read forwards: visit the hits in doc order.
+        Arrays.sort(hits, Comparator.comparingInt(h -> h.doc));
+        List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+        int leafIndex = -1;
+        LeafReaderContext leaf = null;
+        BinaryDocValues ids = null;
+        for (ScoreDoc hit : hits) {
+          int li = ReaderUtil.subIndex(hit.doc, leaves);
+          if (li != leafIndex) {
+            leafIndex = li;
+            leaf = leaves.get(li);
+            ids = leaf.reader().getBinaryDocValues(ID);
           }
-          // Lucene's DOT_PRODUCT score is (1 + dot) / 2.
-          double score = options.rerank() ? maxSimilarity(query, item) : 2 * (double) hit.score - 1;
+          if (ids == null || !ids.advanceExact(hit.doc - leaf.docBase)) {
+            continue;
+          }
+          String id = ids.binaryValue().utf8ToString();
+          Item item = items.get(id);
+          if (item == null || id.equals(filter.excludeId())) {
+            continue; // removed since the searcher was refreshed, or excluded
+          }
+          // Lucene's DOT_PRODUCT score is (1 + dot) / 2: for one vector that is the exact score.
+          double score =
+              options.rerank() && item.count() > 1
+                  ? item.maxSimilarity(query)
+                  : 2 * (double) hit.score - 1;
           found.add(new Scored(id, score));
         }
       } finally {
@@ -287,18 +433,6 @@ public final class VectorIndex implements AutoCloseable {
     return found.size() > k ? List.copyOf(found.subList(0, k)) : List.copyOf(found);
   }
 
-  /** Exact search by max-similarity over every item passing {@code filter} (for measurements). */
-  public List<Scored> exactSearch(float[] query, int k, Predicate<String> filter) {
-    List<Scored> all = new ArrayList<>();
-    for (Map.Entry<String, Item> e : items.entrySet()) {
-      if (filter.test(e.getKey())) {
-        all.add(new Scored(e.getKey(), maxSimilarity(query, e.getValue())));
-      }
-    }
-    all.sort(Comparator.comparingDouble(Scored::similarity).reversed().thenComparing(Scored::id));
-    return List.copyOf(all.subList(0, Math.min(k, all.size())));
-  }
-
   @Override
   public void close() {
     try {
@@ -307,6 +441,10 @@ public final class VectorIndex implements AutoCloseable {
       directory.close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot close the index", e);
+    } finally {
+      if (mergeWorkers != null) {
+        mergeWorkers.shutdownNow();
+      }
     }
   }
 
@@ -316,40 +454,36 @@ public final class VectorIndex implements AutoCloseable {
     }
   }
 
+  /** Lucene's filter for {@code f} without its excluded item, or null when nothing is filtered. */
   private static Query query(Filter f) {
     BooleanQuery.Builder b = new BooleanQuery.Builder();
-    b.add(new MatchAllDocsQuery(), BooleanClause.Occur.FILTER);
+    int clauses = 0;
     if (f.category() != null) {
       b.add(new TermQuery(new Term(CATEGORY, f.category())), BooleanClause.Occur.FILTER);
+      clauses++;
     }
     if (f.inStockOnly()) {
       b.add(new TermQuery(new Term(STOCK, "1")), BooleanClause.Occur.FILTER);
+      clauses++;
     }
     if (f.modelVersion() != null) {
       b.add(new TermQuery(new Term(VERSION, f.modelVersion())), BooleanClause.Occur.FILTER);
+      clauses++;
     }
-    if (f.excludeId() != null) {
-      b.add(new TermQuery(new Term(ID, f.excludeId())), BooleanClause.Occur.MUST_NOT);
-    }
-    return b.build();
-  }
-
-  private double maxSimilarity(float[] query, Item item) {
-    double best = Double.NEGATIVE_INFINITY;
-    float[] v = item.vectors();
-    for (int q = 0; q < item.count(); q++) {
-      double dot = 0;
-      int base = q * dim;
-      for (int d = 0; d < dim; d++) {
-        dot += query[d] * v[base + d];
-      }
-      best = Math.max(best, dot);
-    }
-    return best;
+    return clauses == 0 ? null : b.build();
   }
 
   /** The normalised mean of the rows of {@code dim} floats; a single row is taken as it is. */
   static float[] pooled(float[] vectors, int dim) {
     return vectors.length == dim ? vectors.clone() : ImageFeatures.pooled(vectors, dim);
+  }
+
+  private static ThreadFactory daemonThreads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "vector-index-merge-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 }

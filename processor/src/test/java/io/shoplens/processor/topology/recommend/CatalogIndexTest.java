@@ -129,7 +129,9 @@ class CatalogIndexTest {
     // Given more products than the vector index fetches as candidates (so HNSW, not a scan, picks)
     Random random = new Random(5);
     CatalogIndex index =
-        new CatalogIndex(AttributeVocabulary.empty(), new VectorIndex.Options(16, 100, 20, true));
+        new CatalogIndex(
+            AttributeVocabulary.empty(),
+            new VectorIndex.Options(16, 100, 20, true, VectorIndex.Precision.FLOAT32));
     List<CatalogEntry> all = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
       float[] v = new float[16];
