@@ -1002,7 +1002,9 @@ public final class Soak {
       double bound = Math.max(s.floor(), s.share() * mean);
       double max = samples.stream().mapToDouble(s.value()).max().orElse(Double.NaN);
       String verdict;
-      if (samples.stream().mapToDouble(s.value()).anyMatch(v -> v < 0)) {
+      // Judged on the second half only: a metric that appears once its store opens (the RocksDB
+      // ones) is missing from the first sample, which the slope does not use anyway.
+      if (java.util.Arrays.stream(y).anyMatch(v -> v < 0)) {
         verdict = "not measured";
       } else if (!s.judged()) {
         verdict = "(estimate, not judged)";
@@ -1049,7 +1051,8 @@ public final class Soak {
   }
 
   private static String fmt(Sample s, Series series) {
-    return fmt(series.value().applyAsDouble(s) / series.scale());
+    double v = series.value().applyAsDouble(s);
+    return v < 0 ? "n/a" : fmt(v / series.scale());
   }
 
   private static String fmt(double v) {
