@@ -341,6 +341,14 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
     Conversation c = liveConversation(conversationKey);
     if (c == null) {
       c = new Conversation(List.of(), now);
+    } else {
+      // The new turn moves the conversation's expiry: drop the entry it supersedes, so that the
+      // index holds one entry per conversation rather than one per turn within the TTL.
+      expiry.delete(
+          new ExpiryKey(
+              c.updatedAt() + config.conversationTtl().toMillis(),
+              ExpiryKey.Kind.CONVERSATION,
+              conversationKey));
     }
     StoredTurn turn =
         new StoredTurn(

@@ -138,6 +138,13 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
       waiting.delete(kv.key);
       waitingCount--;
       WaitingQuestion w = kv.value;
+      // Its index entry goes with it: left to the sweep, every question that came before its
+      // upload kept an entry for the whole waiting time (the soak's expiry index ran about 100
+      // entries above one per upload and conversation turn). Same time and key as in onQuestion.
+      unindex(
+          w.arrivedAt() + config.waitingQuestionTimeout().toMillis(),
+          ExpiryKey.Kind.WAITING_QUESTION,
+          kv.key);
       forward(
           new IntakeDecision.Submit(
               InferenceJob.of(Kind.ANSWER, key, w.conversationKey(), w.origin())),
@@ -289,6 +296,10 @@ final class IntakeProcessor implements Processor<String, ValueWithBytes, String,
 
   private void index(long expiresAt, ExpiryKey.Kind kind, String key) {
     expiry.put(new ExpiryKey(expiresAt, kind, key), "");
+  }
+
+  private void unindex(long expiresAt, ExpiryKey.Kind kind, String key) {
+    expiry.delete(new ExpiryKey(expiresAt, kind, key));
   }
 
   private static String waitKey(String uploadId, long offset) {

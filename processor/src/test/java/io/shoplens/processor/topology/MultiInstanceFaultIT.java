@@ -288,9 +288,9 @@ class MultiInstanceFaultIT {
       assertThat(registry.refused())
           .as("registry requests refused during outages (the outage was felt)")
           .isPositive();
-      assertThat(unplannedExits)
-          .as("instances that exited on their own outside a registry outage")
-          .allSatisfy(e -> assertThat(e).contains(FaultPlan.Kind.REGISTRY_OUTAGE.label));
+      // A registry outage replaces the stream thread inside the process (StreamsRunner): no
+      // fault of the plan, the registry's included, may end an instance by itself.
+      assertThat(unplannedExits).as("instances that exited by themselves").isEmpty();
     }
   }
 
@@ -453,7 +453,8 @@ class MultiInstanceFaultIT {
 
   /**
    * As an orchestrator would: an instance that exited by itself is noted and started again (the
-   * application exits on a stream-thread failure, leaving restarts to its supervisor).
+   * application exits on a stream-thread failure other than a registry outage, leaving restarts to
+   * its supervisor); the test then fails on the note, since no planned fault should cause one.
    */
   private void supervise() throws IOException {
     for (Instance i : instances) {

@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.UUID;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -172,6 +174,71 @@ class ShopLensTopologyTest {
       assertThat(t.deadLetters.isEmpty()).isTrue();
       assertThat(t.answers.isEmpty()).isTrue();
     }
+  }
+
+  @Test
+  void shouldDropAReleasedQuestionFromTheExpiryIndex() {
+    try (TopologyHarness t = start(config().build())) {
+      // Given a question that waits for its upload
+      t.questions.pipeInput("u1", TestEvents.question("q1", "u1", "what is it?"));
+      assertThat(expiryIndex(t))
+          .extracting(ExpiryKey::kind)
+          .containsExactly(ExpiryKey.Kind.WAITING_QUESTION);
+
+      // When the upload arrives and releases it
+      t.advance(Duration.ofSeconds(5));
+      t.uploads.pipeInput("u1", TestEvents.upload("u1", TestEvents.goodImage()));
+      t.tick();
+      assertThat(t.answers.readValue().getQuestionId()).isEqualTo("q1");
+
+      // Then the index holds the upload's entry only, not the released question's until its time
+      assertThat(expiryIndex(t))
+          .extracting(e -> e.kind() + ":" + e.key())
+          .containsExactly("UPLOAD:u1");
+    }
+  }
+
+  @Test
+  void shouldKeepOneExpiryEntryPerConversationWhateverItsTurns() {
+    try (TopologyHarness t = start(config().conversationTtl(Duration.ofMinutes(5)).build())) {
+      // Given an upload and three turns of one conversation, answered a minute apart
+      t.uploads.pipeInput("u1", TestEvents.upload("u1", TestEvents.goodImage()));
+      for (int i = 1; i <= 3; i++) {
+        t.questions.pipeInput("u1", TestEvents.question("q" + i, "u1", "c1", "turn " + i + "?"));
+        t.tick();
+        t.advance(Duration.ofMinutes(1));
+      }
+      assertThat(t.answers.readValuesToList()).hasSize(3);
+
+      // Then the index holds the upload and the conversation once, due a TTL after the last turn
+      List<ExpiryKey> index = expiryIndex(t);
+      assertThat(index)
+          .extracting(ExpiryKey::kind)
+          .containsExactly(ExpiryKey.Kind.CONVERSATION, ExpiryKey.Kind.UPLOAD);
+      long lastTurnAt = index.get(0).expiresAt() - Duration.ofMinutes(5).toMillis();
+      assertThat(lastTurnAt).isGreaterThanOrEqualTo(TestEvents.T0.plusSeconds(120).toEpochMilli());
+
+      // And the conversation is still forgotten a TTL after its last turn
+      t.advance(Duration.ofMinutes(6));
+      assertThat(expiryIndex(t))
+          .extracting(e -> e.kind() + ":" + e.key())
+          .containsExactly("UPLOAD:u1");
+      assertThat(
+              t.driver
+                  .<String, StoredState.Conversation>getKeyValueStore(
+                      ShopLensTopology.CONVERSATIONS_STORE)
+                  .get("u1\u0000c1"))
+          .isNull();
+    }
+  }
+
+  private static List<ExpiryKey> expiryIndex(TopologyHarness t) {
+    List<ExpiryKey> keys = new ArrayList<>();
+    try (KeyValueIterator<ExpiryKey, String> it =
+        t.driver.<ExpiryKey, String>getKeyValueStore(ShopLensTopology.EXPIRY_STORE).all()) {
+      it.forEachRemaining(kv -> keys.add(kv.key));
+    }
+    return keys;
   }
 
   @Test

@@ -21,9 +21,14 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>A state listener logs every transition, notes when the client stopped by itself, and then
  *       tells the caller's listener (health, for example).
- *   <li>An uncaught exception in a stream thread is logged with the thread, kept as the {@link
- *       #failure()}, and shuts this client down ({@code SHUTDOWN_CLIENT}). Bad records never get
- *       here: the topology dead-letters them, so this is a bug or an infrastructure failure.
+ *   <li>An uncaught exception in a stream thread because the Schema Registry could not be reached
+ *       replaces the thread ({@code REPLACE_THREAD}) after a backoff, within a bound (see {@link
+ *       StreamThreadFailurePolicy}): the uncommitted records are read again once the registry
+ *       answers, in this process.
+ *   <li>Any other uncaught exception in a stream thread, or a registry outage beyond that bound, is
+ *       logged with the thread, kept as the {@link #failure()}, and shuts this client down ({@code
+ *       SHUTDOWN_CLIENT}). Bad records never get here: the topology dead-letters them, so this is a
+ *       bug or an infrastructure failure.
  *   <li>{@link #stop()} (and {@link #close()}) leaves the consumer group and waits at most the
  *       close timeout, logging when that wait expires; it is idempotent.
  *   <li>An interrupt during any wait is kept: the flag is restored for the caller.
@@ -37,6 +42,9 @@ public final class StreamsRunner implements AutoCloseable {
   private final Duration closeTimeout;
   private final KafkaStreams.StateListener listener;
   private final CountDownLatch terminated = new CountDownLatch(1);
+  // Counted down when stop() begins: a backoff before a thread replacement ends there.
+  private final CountDownLatch stopping = new CountDownLatch(1);
+  private final StreamThreadFailurePolicy failurePolicy;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile boolean closing;
   private boolean closed;
@@ -56,6 +64,24 @@ public final class StreamsRunner implements AutoCloseable {
       Properties props,
       Duration closeTimeout,
       KafkaStreams.StateListener listener) {
+    this(
+        name,
+        topology,
+        props,
+        closeTimeout,
+        listener,
+        StreamThreadFailurePolicy.Settings.defaults());
+  }
+
+  /** As above, with the bound and backoff of thread replacements given (tests shorten them). */
+  StreamsRunner(
+      String name,
+      Topology topology,
+      Properties props,
+      Duration closeTimeout,
+      KafkaStreams.StateListener listener,
+      StreamThreadFailurePolicy.Settings replacements) {
+    this.failurePolicy = new StreamThreadFailurePolicy(replacements);
     this.name = Objects.requireNonNull(name, "name");
     this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
     this.listener = Objects.requireNonNull(listener, "listener");
@@ -112,6 +138,7 @@ public final class StreamsRunner implements AutoCloseable {
     }
     closed = true;
     closing = true;
+    stopping.countDown();
     // KafkaStreams.close waits on the stream threads; an interrupt would cut that wait short.
     boolean interrupted = Thread.interrupted();
     try {
@@ -158,13 +185,43 @@ public final class StreamsRunner implements AutoCloseable {
   }
 
   private StreamThreadExceptionResponse onUncaughtException(Throwable e) {
+    String thread = Thread.currentThread().getName();
+    StreamThreadFailurePolicy.Decision decision = failurePolicy.decide(e, System.nanoTime());
+    if (decision instanceof StreamThreadFailurePolicy.Decision.Replace replace) {
+      StreamThreadFailurePolicy.Settings s = failurePolicy.settings();
+      LOG.warn(
+          "{}: stream thread {} failed because the Schema Registry could not be reached ({});"
+              + " replacing the thread in {} (replacement {} of at most {} within {}); its"
+              + " uncommitted records will be read again",
+          name,
+          thread,
+          registryCause(e),
+          replace.backoff(),
+          replace.replacement(),
+          s.maxReplacements(),
+          s.window());
+      // The wait runs on the failed thread, before Kafka Streams starts its replacement; stop()
+      // ends it, and Kafka Streams then replaces nothing on a client that is shutting down.
+      boolean interrupted = false;
+      try {
+        stopping.await(replace.backoff().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ie) {
+        interrupted = true;
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+    String reason = ((StreamThreadFailurePolicy.Decision.Shutdown) decision).reason();
     failure.compareAndSet(null, e);
     LOG.error(
-        "{}: stream thread {} failed; shutting this client down (a bad record would have been"
-            + " dead-lettered, so this is a bug or an infrastructure failure)",
-        name,
-        Thread.currentThread().getName(),
-        e);
+        "{}: stream thread {} failed; shutting this client down ({})", name, thread, reason, e);
     return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+  }
+
+  private static String registryCause(Throwable e) {
+    Throwable r = StreamThreadFailurePolicy.registryFailure(e);
+    return r == null ? e.toString() : r.getMessage();
   }
 }

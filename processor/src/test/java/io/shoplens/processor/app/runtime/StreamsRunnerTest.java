@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.shoplens.embedded.EmbeddedKafkaCluster;
+import io.shoplens.serde.RetriableSerializationException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -54,6 +56,10 @@ class StreamsRunnerTest {
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    // A replaced stream thread's consumer does not leave the group: its partitions move to the
+    // replacement when the session expires. The broker's minimum keeps that wait short.
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6_000);
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1_000);
     return p;
   }
 
@@ -105,6 +111,76 @@ class StreamsRunnerTest {
       await()
           .atMost(Duration.ofSeconds(30))
           .untilAsserted(() -> assertThat(seen).contains(KafkaStreams.State.ERROR));
+    }
+  }
+
+  @Test
+  void shouldReplaceAThreadThatFailedOnTheRegistryAndGoOn() throws Exception {
+    // Given a topology that fails twice as a serde does while the registry is out, then works
+    String topic = "runner-registry-" + UUID.randomUUID();
+    AtomicInteger calls = new AtomicInteger();
+    List<KafkaStreams.State> seen = new CopyOnWriteArrayList<>();
+    try (StreamsRunner runner =
+        new StreamsRunner(
+            "test",
+            topology(
+                topic,
+                () -> {
+                  if (calls.incrementAndGet() <= 2) {
+                    throw new RetriableSerializationException("registry out (test)", null);
+                  }
+                }),
+            props(),
+            Duration.ofSeconds(10),
+            (now, before) -> seen.add(now),
+            new StreamThreadFailurePolicy.Settings(
+                3, Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofMillis(200)))) {
+      runner.start();
+
+      // When a record arrives
+      send(topic);
+
+      // Then replacement threads read it again until it goes through, and the client runs on.
+      // (Kafka Streams rethrows the failure on the replaced thread once its replacement started:
+      // an uncaught exception there is expected, not a test failure.)
+      await()
+          .dontCatchUncaughtExceptions()
+          .atMost(Duration.ofSeconds(90))
+          .until(() -> calls.get() == 3 && runner.state() == KafkaStreams.State.RUNNING);
+      assertThat(runner.failure()).isEmpty();
+      assertThat(seen).doesNotContain(KafkaStreams.State.ERROR);
+    }
+  }
+
+  @Test
+  void shouldStopTheClientWhenTheRegistryStaysOutBeyondTheBound() throws Exception {
+    // Given a topology that always fails as a serde does while the registry is out
+    String topic = "runner-registry-out-" + UUID.randomUUID();
+    AtomicInteger calls = new AtomicInteger();
+    try (StreamsRunner runner =
+        new StreamsRunner(
+            "test",
+            topology(
+                topic,
+                () -> {
+                  calls.incrementAndGet();
+                  throw new RetriableSerializationException("registry out (test)", null);
+                }),
+            props(),
+            Duration.ofSeconds(10),
+            (now, before) -> {},
+            new StreamThreadFailurePolicy.Settings(
+                2, Duration.ofMinutes(5), Duration.ofMillis(50), Duration.ofMillis(50)))) {
+      runner.start();
+
+      // When a record arrives
+      send(topic);
+
+      // Then after two replacements the third failure stops the client and is kept
+      Throwable failure = runner.awaitTermination();
+      assertThat(StreamThreadFailurePolicy.registryUnreachable(failure)).isTrue();
+      assertThat(calls.get()).isEqualTo(3);
+      assertThat(runner.failure()).containsSame(failure);
     }
   }
 
