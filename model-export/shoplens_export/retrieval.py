@@ -71,9 +71,10 @@ PRESETS = {"tiny": TINY}
 DEFAULT_SEED = 1234
 
 
-def train_tokenizer(vocab_size):
+def train_tokenizer(vocab_size, first_words=()):
     """An uncased BERT WordPiece tokenizer trained on the built-in corpus, laid out as BERT's
-    ([PAD]=0 as the Q-Former's padding_idx, [CLS] text [SEP])."""
+    ([PAD]=0 as the Q-Former's padding_idx, [CLS] text [SEP]). `first_words` (e.g. a catalog's
+    vocabulary) are whole tokens before the corpus's words."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None,
@@ -88,6 +89,10 @@ def train_tokenizer(vocab_size):
             counts[word] = counts.get(word, 0) + 1
     chars = sorted({c for w in counts for c in w})
     vocab = list(SPECIALS) + chars + ["##" + c for c in chars]
+    for word in first_words:
+        word = normalizer.normalize_str(word)
+        if word not in vocab and len(vocab) < vocab_size:
+            vocab.append(word)
     for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         if len(vocab) >= vocab_size:
             break
@@ -276,10 +281,11 @@ def export_preset(name, out, seed=DEFAULT_SEED, external_data=False):
                             external_data=external_data)
 
 
-def export_checkpoint(path_or_id, out, external_data=False):
+def export_checkpoint(path_or_id, out, external_data=False, model_id=None):
     model, tokenizer, ip = checkpoint(path_or_id)
-    return export_retrieval(model, tokenizer, ip, out, model_id=str(path_or_id),
-                            name=Path(str(path_or_id).rstrip("/")).name, external_data=external_data)
+    model_id = model_id or str(path_or_id)
+    return export_retrieval(model, tokenizer, ip, out, model_id=model_id,
+                            name=Path(model_id.rstrip("/")).name, external_data=external_data)
 
 
 def _round(values, digits=8):
@@ -369,7 +375,8 @@ def main(args):
     else:
         if args.seed is not None:
             raise ExportError("--seed only applies to --preset (a checkpoint has its own weights)")
-        manifest = export_checkpoint(args.checkpoint, args.out, external_data=args.external_data)
+        manifest = export_checkpoint(args.checkpoint, args.out, external_data=args.external_data,
+                                     model_id=getattr(args, "model_id", None))
     print(f"wrote {args.out}: {manifest['model_version']} ({manifest['architecture']}, "
           f"{sum(f['bytes'] for f in manifest['files'].values())} bytes)")
     return 0
