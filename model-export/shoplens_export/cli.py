@@ -79,6 +79,33 @@ def _parser():
     ft.add_argument("--val-loss-rows", type=int, default=512, help="val rows the loss is computed on each epoch")
     ft.add_argument("--val-samples", type=int, default=140, help="val rows answered by greedy generation each epoch")
     ft.add_argument("--log-every", type=int, default=20)
+    fr = sub.add_parser("finetune-retrieval",
+                        help="train a BLIP-2 retrieval model (ITC + ITM) on a dataset's products, on the frozen vision "
+                             "tower of a trained generation checkpoint")
+    fr.add_argument("--generation", required=True,
+                    help="`finetune` checkpoint directory whose vision tower is copied and kept frozen")
+    fr.add_argument("--data", required=True, help="dataset directory (qa.jsonl + products.jsonl)")
+    fr.add_argument("--out", required=True, help="checkpoint directory to write (save_pretrained)")
+    fr.add_argument("--size", choices=["fashion", "tiny"], default="fashion", help="Q-Former size")
+    fr.add_argument("--epochs", type=int, default=20)
+    fr.add_argument("--batch-size", type=int, default=128)
+    fr.add_argument("--lr", type=float, default=5e-4)
+    fr.add_argument("--itm-rows", type=int, default=None,
+                    help="rows of each batch whose ITM pairs (one match, two hard negatives) are trained; default all")
+    fr.add_argument("--weight-decay", type=float, default=0.05)
+    fr.add_argument("--warmup-steps", type=int, default=100)
+    fr.add_argument("--seed", type=int, default=0)
+    fr.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    fr.add_argument("--max-products", type=int, default=None, help="train on the first N train products")
+    fr.add_argument("--val-products", type=int, default=500, help="val products measured after each epoch")
+    fr.add_argument("--log-every", type=int, default=20)
+    er = sub.add_parser("evaluate-retrieval",
+                        help="held-out text->product and image->product ranking of a retrieval bundle (ONNX Runtime)")
+    er.add_argument("--bundle", required=True)
+    er.add_argument("--data", required=True)
+    er.add_argument("--split", default="test")
+    er.add_argument("--limit", type=int, default=None, help="at most this many products (first ones)")
+    er.add_argument("--report", help="write the result as JSON here (and Markdown beside it)")
     ev = sub.add_parser("evaluate", help="accuracy of a bundle on a dataset split, through ONNX Runtime (runtime.py)")
     ev.add_argument("--bundle", required=True)
     ev.add_argument("--data", required=True)
@@ -166,6 +193,20 @@ def main(argv=None):
             from shoplens_export import finetune
 
             finetune.run(args)
+        elif args.command == "finetune-retrieval":
+            from shoplens_export import finetune_retrieval
+
+            finetune_retrieval.run(args)
+        elif args.command == "evaluate-retrieval":
+            from shoplens_export import finetune_retrieval
+
+            report = finetune_retrieval.evaluate_bundle(args.bundle, args.data, args.split, args.limit)
+            if args.report:
+                finetune_retrieval.write_eval_report(report, args.report)
+            t, i = report["text_to_product"]["all"], report["image_to_product"]
+            print(f"{report['bundle']} on {report['products']} {args.split} products, {report['queries']} queries: "
+                  f"text->product recall@1 {t['recall@1']:.3f}, recall@10 {t['recall@10']:.3f}, precision@10 "
+                  f"{t['precision@10']:.3f}; image->same kind precision@5 {i['same_kind_precision@5']:.3f}")
         elif args.command == "evaluate":
             from shoplens_export import evaluate
 

@@ -72,9 +72,10 @@ PRESETS = {"tiny": TINY}
 DEFAULT_SEED = 1234
 
 
-def train_tokenizer(vocab_size):
+def train_tokenizer(vocab_size, first_words=()):
     """An uncased BERT WordPiece tokenizer trained on the built-in corpus, laid out as BERT's
-    ([PAD]=0 as the Q-Former's padding_idx, [CLS] text [SEP])."""
+    ([PAD]=0 as the Q-Former's padding_idx, [CLS] text [SEP]). `first_words` (e.g. a catalog's
+    vocabulary) are whole tokens before the corpus's words."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None,
@@ -89,6 +90,10 @@ def train_tokenizer(vocab_size):
             counts[word] = counts.get(word, 0) + 1
     chars = sorted({c for w in counts for c in w})
     vocab = list(SPECIALS) + chars + ["##" + c for c in chars]
+    for word in first_words:
+        word = normalizer.normalize_str(word)
+        if word not in vocab and len(vocab) < vocab_size:
+            vocab.append(word)
     for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         if len(vocab) >= vocab_size:
             break
@@ -281,12 +286,13 @@ def export_preset(name, out, seed=DEFAULT_SEED, external_data=False, vision_from
                             external_data=external_data, vision_from=vision_from)
 
 
-def export_checkpoint(path_or_id, out, external_data=False, vision_from=None):
+def export_checkpoint(path_or_id, out, external_data=False, vision_from=None, model_id=None):
     model, tokenizer, ip = checkpoint(path_or_id)
     if vision_from:
         copy_vision_from(model, ip, vision_from)
-    return export_retrieval(model, tokenizer, ip, out, model_id=str(path_or_id),
-                            name=Path(str(path_or_id).rstrip("/")).name, external_data=external_data,
+    model_id = model_id or str(path_or_id)
+    return export_retrieval(model, tokenizer, ip, out, model_id=model_id,
+                            name=Path(model_id.rstrip("/")).name, external_data=external_data,
                             vision_from=vision_from)
 
 
@@ -424,7 +430,7 @@ def main(args):
         if args.seed is not None:
             raise ExportError("--seed only applies to --preset (a checkpoint has its own weights)")
         manifest = export_checkpoint(args.checkpoint, args.out, external_data=args.external_data,
-                                     vision_from=vision_from)
+                                     vision_from=vision_from, model_id=getattr(args, "model_id", None))
     print(f"wrote {args.out}: {manifest['model_version']} ({manifest['architecture']}, "
           f"{sum(f['bytes'] for f in manifest['files'].values())} bytes)")
     return 0

@@ -1,9 +1,11 @@
 package io.shoplens.demo;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shoplens.embedded.EmbeddedKafkaCluster;
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.Product;
+import io.shoplens.events.ProductSearchRequested;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.admin.TopicAdmin;
 import io.shoplens.processor.app.client.InputEvents;
@@ -15,6 +17,7 @@ import io.shoplens.processor.app.config.ModelSettings;
 import io.shoplens.processor.app.config.OperationsSettings;
 import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.RegistrySettings;
+import io.shoplens.processor.app.config.RetrievalSettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.config.TopologySettings;
 import io.shoplens.processor.app.gateway.GatewayServer;
@@ -24,11 +27,13 @@ import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,6 +62,11 @@ import org.apache.kafka.streams.StreamsConfig;
  * serves, waits until it is embedded, publishes photos of other held-out products and questions
  * about them (a multi-turn conversation and one corrupt image among them), prints captions, answers
  * (beside what the catalog says), recommendations and the dead letter as they arrive, and stops.
+ *
+ * <p>With the bundled retrieval model (models/fashion-blip2-retrieval, in the jar when it was built
+ * with it) the catalog also holds every other held-out product, two text searches run against it
+ * (each printed beside the catalog's own matching products), and every answer carries its related
+ * products.
  */
 public final class Demo {
   /** The command that exports a real BLIP-2, printed at the end. */
@@ -66,6 +76,15 @@ public final class Demo {
 
   /** The demo's catalog and shopper photos: products the trained model never saw. */
   static final DemoCatalog PRODUCTS = DemoCatalog.load();
+
+  /**
+   * The text searches the demo runs with the retrieval model, each with the attributes that make a
+   * catalog product a right answer.
+   */
+  static final List<Search> SEARCHES =
+      List.of(
+          new Search("demo-search-white-sneakers", "white sneakers", "white", "sneakers"),
+          new Search("demo-search-black-boots", "black boots", "black", "boots"));
 
   /**
    * Where the demo's HTTP servers listen unless told otherwise: this machine only. The gateway and
@@ -155,8 +174,24 @@ public final class Demo {
       int captions,
       int answers,
       int recommendations,
+      int searches,
       int deadLetters,
       List<String> missing) {}
+
+  /**
+   * A text search of the demo.
+   *
+   * @param id its requestId
+   * @param text what the shopper types
+   * @param colour the colour a right product has
+   * @param kind the kind (catalog category attribute) a right product has
+   */
+  record Search(String id, String text, String colour, String kind) {
+    /** Whether the catalog says {@code item} is what the search asks for. */
+    boolean fits(DemoCatalog.Item item) {
+      return colour.equals(item.attributes().get("colour")) && kind.equals(item.kind());
+    }
+  }
 
   /**
    * Runs the demo.
@@ -171,6 +206,10 @@ public final class Demo {
     String registryScope = "shoplens-demo-" + UUID.randomUUID();
     try (EmbeddedKafkaCluster kafka = startBroker();
         DemoImageServer images = new DemoImageServer(catalogImages())) {
+      // The bundled retrieval model runs beside whichever generation model: it knows the demo's
+      // catalog, which is what it searches.
+      Optional<Path> retrieval = DemoResources.extractRetrievalModel(work.resolve("retrieval"));
+      List<DemoCatalog.Item> shelf = shelf(retrieval.isPresent());
       String bootstrap = kafka.bootstrapServers();
       say(
           "Kafka broker (in-process, KRaft) listening at "
@@ -197,9 +236,15 @@ public final class Demo {
       settings.put(ImageSettings.IMAGE_ALLOWED_HOSTS_CONFIG, images.host());
       settings.put(ImageSettings.IMAGE_ALLOW_HTTP_CONFIG, "true");
       settings.put(ImageSettings.IMAGE_ALLOW_PRIVATE_NETWORKS_CONFIG, "true");
+      retrieval.ifPresent(
+          r -> settings.put(RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG, r.toString()));
       ShopLensConfig config = ShopLensConfig.validate(settings);
 
-      createTopics(bootstrap, config.recommendConfig().embeddingsTopic());
+      List<String> compacted = new ArrayList<>(List.of(config.recommendConfig().embeddingsTopic()));
+      if (retrieval.isPresent()) {
+        compacted.add(config.retrievalConfig().uploadEmbeddingsTopic());
+      }
+      createTopics(bootstrap, compacted);
       Map<String, Object> streamsOverrides = new HashMap<>();
       streamsOverrides.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("state").toString());
       streamsOverrides.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
@@ -210,6 +255,7 @@ public final class Demo {
         say(
             "ShopLens started with model "
                 + app.engine().modelVersion()
+                + retrieval.map(r -> " and retrieval model " + retrievalVersion(r)).orElse("")
                 + (app.httpPort() > 0
                     ? "; health and metrics at http://"
                         + urlHost(bindAddress, "localhost")
@@ -219,11 +265,13 @@ public final class Demo {
                     : ""));
         awaitRunning(app);
         Map<String, Object> clients = new HashMap<>(config.kafkaProperties());
-        publishCatalog(clients, images);
-        awaitCatalog(app);
+        publishCatalog(clients, images, shelf);
+        awaitCatalog(app, shelf.size());
         Result result;
         try (OutputWatcher watcher = new OutputWatcher(clients, true)) {
-          result = publishAndWatch(clients, watcher);
+          result =
+              publishAndWatch(
+                  clients, watcher, retrieval.isPresent() ? SEARCHES : List.of(), shelf);
         }
         summary(result);
         if (keepRunning) {
@@ -250,6 +298,18 @@ public final class Demo {
       MockSchemaRegistry.dropScope(registryScope);
       deleteRecursively(work);
     }
+  }
+
+  /**
+   * What the demo publishes to the catalog topic: the ten showcase products, plus every other
+   * held-out product when there is a retrieval model to search them.
+   */
+  static List<DemoCatalog.Item> shelf(boolean retrieval) {
+    List<DemoCatalog.Item> shelf = new ArrayList<>(PRODUCTS.catalog());
+    if (retrieval) {
+      shelf.addAll(PRODUCTS.more());
+    }
+    return List.copyOf(shelf);
   }
 
   private static EmbeddedKafkaCluster startBroker() {
@@ -282,16 +342,27 @@ public final class Demo {
     out.flush();
   }
 
-  private void createTopics(String bootstrap, String embeddingsTopic) throws Exception {
+  private void createTopics(String bootstrap, List<String> compacted) throws Exception {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      TopicAdmin.create(
-          admin, TopicAdmin.newTopics(2, Optional.of((short) 1), List.of(embeddingsTopic)), 30_000);
+      TopicAdmin.create(admin, TopicAdmin.newTopics(2, Optional.of((short) 1), compacted), 30_000);
     }
     say(
-        "created the ShopLens topics (2 partitions each; the catalog and "
-            + embeddingsTopic
+        "created the ShopLens topics (2 partitions each; the catalog, "
+            + String.join(", ", compacted)
             + " compacted)");
+  }
+
+  /** The retrieval bundle's model version (its manifest, which the application has verified). */
+  private static String retrievalVersion(Path bundle) {
+    try {
+      return new ObjectMapper()
+          .readTree(bundle.resolve("manifest.json").toFile())
+          .path("model_version")
+          .asText();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the retrieval model's manifest in " + bundle, e);
+    }
   }
 
   private static Map<String, byte[]> catalogImages() {
@@ -299,10 +370,14 @@ public final class Demo {
     for (DemoCatalog.Item item : PRODUCTS.catalog()) {
       images.put(item.image(), item.imageBytes());
     }
+    for (DemoCatalog.Item item : PRODUCTS.more()) {
+      images.put(item.image(), item.imageBytes());
+    }
     return images;
   }
 
-  private void publishCatalog(Map<String, Object> clients, DemoImageServer images)
+  private void publishCatalog(
+      Map<String, Object> clients, DemoImageServer images, List<DemoCatalog.Item> shelf)
       throws Exception {
     Topics topics = Topics.create(clients);
     Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
@@ -311,7 +386,7 @@ public final class Demo {
             producerProps,
             Topics.keySerde().serializer(),
             topics.catalogProducts().valueSerde().serializer())) {
-      for (DemoCatalog.Item item : PRODUCTS.catalog()) {
+      for (DemoCatalog.Item item : shelf) {
         byte[] image = item.imageBytes();
         Product product =
             Product.newBuilder()
@@ -331,6 +406,9 @@ public final class Demo {
                 .setUpdatedAt(Instant.now())
                 .build();
         producer.send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS, item.productId(), product));
+        if (!PRODUCTS.catalog().contains(item)) {
+          continue; // the search's extra products: summed up below, not one line each
+        }
         say(
             "published catalog product "
                 + item.productId()
@@ -346,13 +424,20 @@ public final class Demo {
       }
       producer.flush();
     }
+    if (shelf.size() > PRODUCTS.catalog().size()) {
+      say(
+          "published "
+              + (shelf.size() - PRODUCTS.catalog().size())
+              + " more held-out catalog products for the searches (every kind, in the colours and"
+              + " patterns the synthetic catalog gave them)");
+    }
   }
 
-  private void awaitCatalog(ShopLensApplication app) throws InterruptedException {
+  private void awaitCatalog(ShopLensApplication app, int products) throws InterruptedException {
     // Uploads scored before the catalog is in the global store would get CATALOG_EMPTY.
     long begin = System.nanoTime();
     long deadline = begin + timeout.toNanos();
-    while (app.catalogProducts().orElse(0) < PRODUCTS.catalog().size()) {
+    while (app.catalogProducts().orElse(0) < products) {
       if (System.nanoTime() > deadline || app.state() == KafkaStreams.State.ERROR) {
         throw new IllegalStateException(
             "the catalog was not embedded within "
@@ -360,7 +445,7 @@ public final class Demo {
                 + " ("
                 + app.catalogProducts().orElse(0)
                 + " of "
-                + PRODUCTS.catalog().size()
+                + products
                 + " products in the store, Kafka Streams "
                 + app.state()
                 + ")");
@@ -369,7 +454,7 @@ public final class Demo {
     }
     say(
         "catalog ready: "
-            + PRODUCTS.catalog().size()
+            + products
             + " products embedded by the model and loaded into the global store in "
             + Duration.ofNanos(System.nanoTime() - begin).toMillis()
             + " ms");
@@ -389,7 +474,11 @@ public final class Demo {
     out.println();
   }
 
-  private Result publishAndWatch(Map<String, Object> clients, OutputWatcher watcher)
+  private Result publishAndWatch(
+      Map<String, Object> clients,
+      OutputWatcher watcher,
+      List<Search> searches,
+      List<DemoCatalog.Item> shelf)
       throws Exception {
     Topics topics = Topics.create(clients);
     Map<String, Object> producerProps = KafkaClientConfigs.producer(clients);
@@ -403,7 +492,12 @@ public final class Demo {
             new KafkaProducer<>(
                 producerProps,
                 Topics.keySerde().serializer(),
-                topics.questions().valueSerde().serializer())) {
+                topics.questions().valueSerde().serializer());
+        KafkaProducer<String, ProductSearchRequested> searchRequests =
+            new KafkaProducer<>(
+                producerProps,
+                Topics.keySerde().serializer(),
+                topics.searchRequests().valueSerde().serializer())) {
       Set<Awaited> expected = new LinkedHashSet<>();
 
       Map<String, DemoCatalog.Item> photos = new LinkedHashMap<>();
@@ -443,15 +537,21 @@ public final class Demo {
           truths,
           expected);
 
+      Map<String, String> searchTruths = new HashMap<>();
+      for (Search search : searches) {
+        search(searchRequests, search, shelf, searchTruths, expected);
+      }
+
       int captions = 0;
       int answers = 0;
       int recommendations = 0;
+      int searched = 0;
       int deadLetters = 0;
       boolean followUpAsked = false;
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!expected.isEmpty() && System.nanoTime() < deadline) {
         for (OutputWatcher.Output o : watcher.poll(Duration.ofMillis(100))) {
-          say(o.describe() + truth(o, photos, truths));
+          say(o.describe() + truth(o, photos, truths) + searchTruth(o, searchTruths));
           if (o instanceof OutputWatcher.Caption c) {
             captions++;
             expected.remove(new Awaited(Awaited.Kind.CAPTION, c.uploadId()));
@@ -474,6 +574,9 @@ public final class Demo {
           } else if (o instanceof OutputWatcher.Recommendations r) {
             recommendations++;
             expected.remove(new Awaited(Awaited.Kind.RECOMMENDATIONS, r.uploadId()));
+          } else if (o instanceof OutputWatcher.SearchResults r) {
+            searched++;
+            expected.remove(new Awaited(Awaited.Kind.SEARCH, r.uploadId()));
           } else {
             deadLetters++;
             expected.remove(new Awaited(Awaited.Kind.DEAD_LETTER, o.uploadId()));
@@ -485,6 +588,7 @@ public final class Demo {
           captions,
           answers,
           recommendations,
+          searched,
           deadLetters,
           expected.stream().map(Awaited::toString).toList());
     }
@@ -496,6 +600,7 @@ public final class Demo {
       CAPTION,
       ANSWER,
       RECOMMENDATIONS,
+      SEARCH,
       DEAD_LETTER
     }
 
@@ -565,6 +670,46 @@ public final class Demo {
     expected.add(new Awaited(Awaited.Kind.ANSWER, q.id()));
   }
 
+  private void search(
+      KafkaProducer<String, ProductSearchRequested> producer,
+      Search search,
+      List<DemoCatalog.Item> shelf,
+      Map<String, String> truths,
+      Set<Awaited> expected)
+      throws Exception {
+    producer
+        .send(
+            new ProducerRecord<>(
+                Topics.SEARCH_REQUESTS,
+                search.id(),
+                ProductSearchRequested.newBuilder()
+                    .setRequestId(search.id())
+                    .setUserId("shopper-1")
+                    .setQuery(search.text())
+                    .setLimit(5)
+                    .setRequestedAt(Instant.now())
+                    .build()))
+        .get();
+    say("published search " + search.id() + ": \"" + search.text() + "\", top 5 in stock");
+    List<String> fitting =
+        shelf.stream()
+            .filter(i -> i.stock() > 0 && search.fits(i))
+            .map(DemoCatalog.Item::productId)
+            .toList();
+    truths.put(
+        search.id(),
+        fitting.size() + " " + search.colour() + " " + search.kind() + " in stock " + fitting);
+    expected.add(new Awaited(Awaited.Kind.SEARCH, search.id()));
+  }
+
+  /** What the catalog holds that a search asked for, printed beside its results. */
+  private static String searchTruth(OutputWatcher.Output o, Map<String, String> truths) {
+    if (o instanceof OutputWatcher.SearchResults r && truths.containsKey(r.uploadId())) {
+      return "\n           catalog says: " + truths.get(r.uploadId());
+    }
+    return "";
+  }
+
   /** What the catalog says, printed beside the model's caption or answer. */
   private static String truth(
       OutputWatcher.Output o, Map<String, DemoCatalog.Item> photos, Map<String, String> truths) {
@@ -583,10 +728,12 @@ public final class Demo {
       say(
           String.format(
               Locale.ROOT,
-              "done: %d captions, %d answers, %d recommendation events, %d dead letter(s).",
+              "done: %d captions, %d answers, %d recommendation events, %d searches, %d dead"
+                  + " letter(s).",
               result.captions(),
               result.answers(),
               result.recommendations(),
+              result.searches(),
               result.deadLetters()));
     } else {
       say("timed out after " + timeout + "; still waiting for: " + result.missing());

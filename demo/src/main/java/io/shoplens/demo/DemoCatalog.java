@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,12 +22,17 @@ import java.util.Set;
  * is marked out of stock so that the demo shows it is never recommended, and any other with no
  * stock gets one unit so that the rest are all recommendable. The shopper photos are the next
  * held-out products of {@link #UPLOAD_KINDS}: products that are not in the demo's catalog, so a
- * right answer comes from the picture, not from a catalog lookup.
+ * right answer comes from the picture, not from a catalog lookup. With the retrieval model, the
+ * demo also publishes every other held-out product ({@link #more}, in or out of stock as the
+ * synthetic catalog says), so that a text search has several products of each kind and colour to
+ * choose from.
  *
- * @param catalog what the demo publishes to the catalog topic
+ * @param catalog what the demo publishes to the catalog topic, each product printed
  * @param uploads the photos the demo uploads, by kind in {@link #UPLOAD_KINDS} order
+ * @param more the other held-out products (neither in {@code catalog} nor among {@code uploads}),
+ *     in file order
  */
-public record DemoCatalog(List<Item> catalog, List<Item> uploads) {
+public record DemoCatalog(List<Item> catalog, List<Item> uploads, List<Item> more) {
   /** The synthetic catalog's garment kinds (model-export/shoplens_export/catalog.py). */
   public static final List<String> KINDS =
       List.of(
@@ -114,7 +120,10 @@ public record DemoCatalog(List<Item> catalog, List<Item> uploads) {
               .orElseThrow(
                   () -> new IllegalStateException("the demo needs a second held-out " + kind)));
     }
-    return new DemoCatalog(List.copyOf(catalog), List.copyOf(uploads));
+    Set<String> taken = new HashSet<>(inCatalog);
+    uploads.forEach(u -> taken.add(u.productId()));
+    List<Item> more = products.stream().filter(p -> !taken.contains(p.productId())).toList();
+    return new DemoCatalog(List.copyOf(catalog), List.copyOf(uploads), more);
   }
 
   private static Item withStock(Item item, int stock) {

@@ -7,11 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The demo's model and images, packaged in the jar under {@value #ROOT} (demo/pom.xml copies them
- * there): the trained demo model ({@code models/fashion-blip2-opt}), its held-out products (the
- * catalog and photos of {@link DemoCatalog}) and a few sample images.
+ * there): the trained demo model ({@code models/fashion-blip2-opt}) and, when present, the trained
+ * retrieval model ({@code models/fashion-blip2-retrieval}), their held-out products (the catalog
+ * and photos of {@link DemoCatalog}) and a few sample images.
  */
 public final class DemoResources {
   /** Classpath folder of the demo's resources. */
@@ -19,6 +21,13 @@ public final class DemoResources {
 
   /** The bundled model's directory name. */
   public static final String MODEL = "fashion-blip2-opt";
+
+  /** The bundled retrieval model's directory name (image-text search, related products). */
+  public static final String RETRIEVAL_MODEL = "fashion-blip2-retrieval";
+
+  /** Files of the bundled retrieval model. */
+  public static final List<String> RETRIEVAL_MODEL_FILES =
+      List.of("manifest.json", "vision.onnx", "text.onnx", "itm.onnx", "tokenizer.json");
 
   /** Files of the bundled model. */
   public static final List<String> MODEL_FILES =
@@ -33,16 +42,41 @@ public final class DemoResources {
    * @return the bundle directory
    */
   public static Path extractModel(Path dir) {
-    Path bundle = dir.resolve(MODEL);
+    return extract(dir, MODEL, MODEL_FILES);
+  }
+
+  /**
+   * Copies the bundled retrieval model out of the jar, when the jar has one.
+   *
+   * @param dir an empty directory
+   * @return the bundle directory, or empty when the jar was built without it
+   */
+  public static Optional<Path> extractRetrievalModel(Path dir) {
+    if (!hasRetrievalModel()) {
+      return Optional.empty();
+    }
+    return Optional.of(extract(dir, RETRIEVAL_MODEL, RETRIEVAL_MODEL_FILES));
+  }
+
+  /** Whether the jar carries the retrieval model (it does when models/ held it at build time). */
+  public static boolean hasRetrievalModel() {
+    return DemoResources.class
+            .getClassLoader()
+            .getResource(ROOT + "models/" + RETRIEVAL_MODEL + "/manifest.json")
+        != null;
+  }
+
+  private static Path extract(Path dir, String model, List<String> files) {
+    Path bundle = dir.resolve(model);
     try {
       Files.createDirectories(bundle);
-      for (String name : MODEL_FILES) {
-        try (InputStream in = open("models/" + MODEL + "/" + name)) {
+      for (String name : files) {
+        try (InputStream in = open("models/" + model + "/" + name)) {
           Files.copy(in, bundle.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot extract the demo model to " + bundle, e);
+      throw new UncheckedIOException("cannot extract the demo model " + model + " to " + bundle, e);
     }
     return bundle;
   }

@@ -8,8 +8,12 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** {@code shoplens demo} end to end, as a new user runs it (README's first command). */
@@ -57,15 +61,16 @@ class DemoCommandTest {
     assertThat(r.out())
         .contains("tiny-blip2-t5 (--model)")
         .contains("ShopLens started with model tiny-blip2-t5-s1234-ef762aea")
-        .contains("catalog ready: 10 products embedded")
+        .contains("catalog ready: " + Demo.shelf(true).size() + " products embedded")
         .contains(
             "answer   question demo-sneakers-q2 (upload demo-sneakers, conversation demo-chat)")
         .contains("dead letter  shoplens.image-uploads.v1")
-        .contains("done: 3 captions, 3 answers, 3 recommendation events, 1 dead letter(s).");
+        .contains(
+            "done: 3 captions, 3 answers, 3 recommendation events, 2 searches, 1 dead letter(s).");
   }
 
   @Test
-  void shouldShowCaptionsAnswersRecommendationsAndTheDeadLetterThenExitZero() {
+  void shouldShowCaptionsAnswersRecommendationsSearchesAndTheDeadLetterThenExitZero() {
     // Given a fresh machine and the demo's held-out products, When a user runs the demo
     // (watching the process's own stdout too)
     DemoCatalog products = DemoCatalog.load();
@@ -86,7 +91,7 @@ class DemoCommandTest {
         .contains("bundled demo model")
         .contains("published catalog product " + outOfStock.productId())
         .contains("OUT OF STOCK")
-        .contains("catalog ready: 10 products embedded")
+        .contains("catalog ready: " + Demo.shelf(true).size() + " products embedded")
         .contains("caption  upload demo-sneakers")
         .contains("caption  upload demo-dress")
         .contains("caption  upload demo-handbag")
@@ -97,8 +102,11 @@ class DemoCommandTest {
             "answer   question demo-sneakers-q2 (upload demo-sneakers, conversation demo-chat)")
         .contains("dead letter  shoplens.image-uploads.v1")
         .contains("(key demo-corrupt)")
-        .contains("done: 3 captions, 3 answers, 3 recommendation events, 1 dead letter(s).")
+        .contains(
+            "done: 3 captions, 3 answers, 3 recommendation events, 2 searches, 1 dead letter(s).")
         .contains(Demo.EXPORT_COMMAND);
+    // And the retrieval model's text searches and related products
+    assertSearchesAndRelatedProducts(r.out());
     // Kafka's test kit prints these to System.out while it formats the broker's storage.
     assertThat(processOut.toString(StandardCharsets.UTF_8))
         .doesNotContain("Formatting metadata directory")
@@ -125,6 +133,64 @@ class DemoCommandTest {
           .contains("9. ")
           .doesNotContain(outOfStock.productId());
     }
+  }
+
+  @Test
+  void shouldCarryTheTrainedRetrievalModelInTheJar() {
+    // Given the demo jar's resources (copied from models/fashion-blip2-retrieval)
+    // Then the retrieval model is there, so that the demo searches and shows related products
+    assertThat(DemoResources.hasRetrievalModel()).isTrue();
+  }
+
+  /**
+   * The retrieval model's part of a demo run: each text search lists five in-stock products and the
+   * first is what was asked for (products it never saw: the trained model's text->product ranking,
+   * README "Search"); each answer shows related products of the photo's kind, each with its colour
+   * and stock.
+   */
+  private static void assertSearchesAndRelatedProducts(String out) {
+    Map<String, DemoCatalog.Item> shelf = new HashMap<>();
+    Demo.shelf(true).forEach(i -> shelf.put(i.productId(), i));
+    for (Demo.Search search : Demo.SEARCHES) {
+      String event = block(out, "search   " + search.id() + " \"" + search.text() + "\" (TEXT)");
+      List<String> ids = productIds(event);
+      assertThat(ids).as(event).hasSize(5);
+      assertThat(ids).allSatisfy(id -> assertThat(shelf.get(id).stock()).isPositive());
+      assertThat(search.fits(shelf.get(ids.get(0)))).as(event).isTrue();
+      assertThat(event).contains("catalog says: ");
+    }
+    for (String kind : List.of("dress", "sneakers")) {
+      String answer = block(out, "answer   question demo-" + kind + "-q1");
+      assertThat(answer).contains("related products:");
+      List<String> related = productIds(answer);
+      assertThat(related).as(answer).isNotEmpty();
+      assertThat(related)
+          .as(answer)
+          .allSatisfy(id -> assertThat(shelf.get(id).kind()).isEqualTo(kind));
+      assertThat(answer).containsPattern("\\(colour [a-z]+, (in stock|out of stock)\\)");
+    }
+  }
+
+  /** One output's lines: the line starting with {@code start} and its indented lines. */
+  private static String block(String out, String start) {
+    int from = out.indexOf("] " + start);
+    assertThat(from).as("no " + start + " in\n" + out).isNotNegative();
+    List<String> lines = out.substring(from).lines().toList();
+    StringBuilder event = new StringBuilder(lines.get(0)).append('\n');
+    for (int i = 1; i < lines.size() && lines.get(i).startsWith(" "); i++) {
+      event.append(lines.get(i)).append('\n');
+    }
+    return event.toString();
+  }
+
+  /** The product ids of the ranked lines (" 1. p01266 ...") of an output, in order. */
+  private static List<String> productIds(String event) {
+    Matcher m = Pattern.compile("^ +\\d+\\. (p\\d{5}) ", Pattern.MULTILINE).matcher(event);
+    List<String> ids = new ArrayList<>();
+    while (m.find()) {
+      ids.add(m.group(1));
+    }
+    return ids;
   }
 
   /** The first double-quoted text on the line that starts with {@code prefix} (after its time). */

@@ -129,14 +129,17 @@ class DemoProcessIT {
         .hasSize(2)
         .allSatisfy(a -> assertThat(a.asText()).isNotBlank());
     assertThat(shown.path("liveRegion").asText()).isEqualTo("polite");
+    // (the top 10 of the in-stock products the demo published: with the retrieval model, more
+    // than ten)
     List<String> inStock =
-        Demo.PRODUCTS.catalog().stream()
+        Demo.shelf(DemoResources.hasRetrievalModel()).stream()
             .filter(item -> item.stock() > 0)
             .map(item -> item.title() + " / " + item.stock() + " in stock")
             .toList();
     assertThat(shown.path("cards"))
         .extracting(c -> c.path("title").asText() + " / " + c.path("stock").asText())
-        .containsExactlyInAnyOrderElementsOf(inStock);
+        .hasSize(Math.min(10, inStock.size()))
+        .allSatisfy(card -> assertThat(inStock).contains(card));
     assertThat(SCREENSHOT).isNotEmptyFile();
   }
 

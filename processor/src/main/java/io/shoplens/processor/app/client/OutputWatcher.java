@@ -3,6 +3,8 @@ package io.shoplens.processor.app.client;
 import io.shoplens.events.Attribute;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageCaptioned;
+import io.shoplens.events.ProductMatch;
+import io.shoplens.events.ProductSearchResults;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.RankedProduct;
 import io.shoplens.events.RecommendationsIssued;
@@ -24,24 +26,30 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * Reads ShopLens's outputs (captions, answers, recommendations, dead letters) for the command line:
- * {@code shoplens demo} and {@code shoplens produce}. Assigns every partition itself (no consumer
- * group, nothing committed) and reads committed records only, as downstream consumers of an
- * exactly-once application must.
+ * Reads ShopLens's outputs (captions, answers, recommendations, search results, dead letters) for
+ * the command line: {@code shoplens demo} and {@code shoplens produce}. Assigns every partition
+ * itself (no consumer group, nothing committed) and reads committed records only, as downstream
+ * consumers of an exactly-once application must.
  */
 public final class OutputWatcher implements AutoCloseable {
   private static final List<String> TOPICS =
-      List.of(Topics.CAPTIONS, Topics.ANSWERS, Topics.RECOMMENDATIONS, Topics.DEAD_LETTERS);
+      List.of(
+          Topics.CAPTIONS,
+          Topics.ANSWERS,
+          Topics.RECOMMENDATIONS,
+          Topics.SEARCH_RESULTS,
+          Topics.DEAD_LETTERS);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Deserializer<ImageCaptioned> captions;
   private final Deserializer<QuestionAnswered> answers;
   private final Deserializer<RecommendationsIssued> recommendations;
+  private final Deserializer<ProductSearchResults> searchResults;
   private final Deserializer<DeadLetter> deadLetters;
 
   /** One output record. */
   public sealed interface Output {
-    /** The uploadId (the record key). */
+    /** The uploadId (the record key; a search's requestId). */
     String uploadId();
 
     /** One line for a terminal. */
@@ -84,7 +92,68 @@ public final class OutputWatcher implements AutoCloseable {
           + value.getAnswer()
           + "\"  ("
           + timing(value.getTimings())
-          + ")";
+          + ")"
+          + related(value.getRelatedProducts());
+    }
+
+    // Null without a retrieval model: nothing to show.
+    private static String related(List<ProductMatch> products) {
+      if (products == null || products.isEmpty()) {
+        return "";
+      }
+      StringBuilder out = new StringBuilder("\n           related products:");
+      for (ProductMatch p : products) {
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "%n             %d. %s %s (colour %s, %s)  image similarity %.3f",
+                p.getRank(),
+                p.getProductId(),
+                p.getTitle(),
+                p.getColour(),
+                p.getInStock() ? "in stock" : "out of stock",
+                p.getImageSimilarity() == null ? Double.NaN : p.getImageSimilarity()));
+      }
+      return out.toString();
+    }
+  }
+
+  /** The answer to a product search (key: its requestId). */
+  public record SearchResults(String uploadId, ProductSearchResults value) implements Output {
+    @Override
+    public String describe() {
+      StringBuilder out = new StringBuilder("search   ").append(uploadId);
+      if (value.getQuery() != null) {
+        out.append(" \"").append(value.getQuery()).append('"');
+      }
+      if (value.getUploadId() != null) {
+        out.append(" like upload ").append(value.getUploadId());
+      }
+      out.append(" (").append(value.getMode()).append(')');
+      if (value.getFailureReason() != null) {
+        return out.append(": not run, ")
+            .append(value.getFailureReason())
+            .append(": ")
+            .append(value.getFailureMessage())
+            .toString();
+      }
+      if (value.getProducts().isEmpty()) {
+        out.append(": no products");
+      }
+      for (ProductMatch p : value.getProducts()) {
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "%n           %d. %s %s (%s, colour %s, %s)  score %.3f",
+                p.getRank(),
+                p.getProductId(),
+                p.getTitle(),
+                p.getCategory(),
+                p.getColour(),
+                p.getInStock() ? "in stock" : "out of stock",
+                p.getScore()));
+      }
+      return out.toString();
     }
   }
 
@@ -151,6 +220,7 @@ public final class OutputWatcher implements AutoCloseable {
     captions = topics.captions().valueSerde().deserializer();
     answers = topics.answers().valueSerde().deserializer();
     recommendations = topics.recommendations().valueSerde().deserializer();
+    searchResults = topics.searchResults().valueSerde().deserializer();
     deadLetters = topics.deadLetters().valueSerde().deserializer();
     List<TopicPartition> partitions = new ArrayList<>();
     for (String topic : TOPICS) {
@@ -182,6 +252,10 @@ public final class OutputWatcher implements AutoCloseable {
             out.add(
                 new Recommendations(
                     key, recommendations.deserialize(r.topic(), r.headers(), r.value())));
+        case Topics.SEARCH_RESULTS ->
+            out.add(
+                new SearchResults(
+                    key, searchResults.deserialize(r.topic(), r.headers(), r.value())));
         default ->
             out.add(
                 new DeadLettered(key, deadLetters.deserialize(r.topic(), r.headers(), r.value())));
