@@ -227,6 +227,7 @@ public final class VectorIndex implements AutoCloseable {
   private final SearcherManager searchers;
   private final Map<String, Item> items = new ConcurrentHashMap<>();
   private final AtomicBoolean dirty = new AtomicBoolean();
+  private final Object refreshLock = new Object();
 
   /** An empty index of {@code dim}-dimensional unit vectors. */
   public VectorIndex(int dim, Options options) {
@@ -448,9 +449,17 @@ public final class VectorIndex implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes the searcher see every write so far. Under a lock: a search that finds {@code dirty}
+   * already cleared by another search's refresh must wait for that refresh to finish, or it would
+   * acquire the searcher from before the writes (two concurrent searches right after the catalog
+   * loaded: the second saw an empty index).
+   */
   private void refresh() throws IOException {
-    if (dirty.getAndSet(false)) {
-      searchers.maybeRefreshBlocking();
+    synchronized (refreshLock) {
+      if (dirty.getAndSet(false)) {
+        searchers.maybeRefreshBlocking();
+      }
     }
   }
 
