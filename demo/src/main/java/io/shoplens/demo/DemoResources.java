@@ -1,11 +1,13 @@
 package io.shoplens.demo;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -25,14 +27,6 @@ public final class DemoResources {
   /** The bundled retrieval model's directory name (image-text search, related products). */
   public static final String RETRIEVAL_MODEL = "fashion-blip2-retrieval";
 
-  /** Files of the bundled retrieval model. */
-  public static final List<String> RETRIEVAL_MODEL_FILES =
-      List.of("manifest.json", "vision.onnx", "text.onnx", "itm.onnx", "tokenizer.json");
-
-  /** Files of the bundled model. */
-  public static final List<String> MODEL_FILES =
-      List.of("manifest.json", "vision.onnx", "embed.onnx", "decoder.onnx", "tokenizer.json");
-
   private DemoResources() {}
 
   /**
@@ -42,7 +36,7 @@ public final class DemoResources {
    * @return the bundle directory
    */
   public static Path extractModel(Path dir) {
-    return extract(dir, MODEL, MODEL_FILES);
+    return extract(dir, MODEL);
   }
 
   /**
@@ -55,7 +49,7 @@ public final class DemoResources {
     if (!hasRetrievalModel()) {
       return Optional.empty();
     }
-    return Optional.of(extract(dir, RETRIEVAL_MODEL, RETRIEVAL_MODEL_FILES));
+    return Optional.of(extract(dir, RETRIEVAL_MODEL));
   }
 
   /** Whether the jar carries the retrieval model (it does when models/ held it at build time). */
@@ -66,10 +60,18 @@ public final class DemoResources {
         != null;
   }
 
-  private static Path extract(Path dir, String model, List<String> files) {
+  /**
+   * Copies a bundle's manifest and every file it lists: the manifest, not a list kept here, says
+   * what a bundle holds (a re-export may add a graph, as image_features.onnx was).
+   */
+  private static Path extract(Path dir, String model) {
     Path bundle = dir.resolve(model);
     try {
       Files.createDirectories(bundle);
+      List<String> files = new ArrayList<>(List.of("manifest.json"));
+      try (InputStream in = open("models/" + model + "/manifest.json")) {
+        new ObjectMapper().readTree(in).path("files").fieldNames().forEachRemaining(files::add);
+      }
       for (String name : files) {
         try (InputStream in = open("models/" + model + "/" + name)) {
           Files.copy(in, bundle.resolve(name), StandardCopyOption.REPLACE_EXISTING);
