@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shoplens.processor.inference.EngineConfig;
+import io.shoplens.processor.inference.bundle.ModelBundle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -194,5 +195,21 @@ class TrainedRetrievalModelTest {
           .as(type)
           .isCloseTo(t.path("recall@1").asDouble(), within(1.0 / t.path("queries").asInt() + 1e-4));
     }
+  }
+
+  @Test
+  void shouldShareItsVisionTowerWithTheDemoGenerationModel() {
+    // Given the two committed demo bundles (the retrieval model trained on a frozen copy of the
+    // generation model's tower)
+    ModelBundle generation = ModelBundle.load(Path.of("..", "models", "fashion-blip2-opt"));
+
+    // When sharing is decided as at start-up
+    VisionSharing sharing =
+        VisionSharing.decide(generation.manifest(), RetrievalBundle.load(BUNDLE).manifest(), 16);
+
+    // Then uploads run the tower once for both models
+    assertThat(sharing.shared()).as(sharing.describe()).isTrue();
+    assertThat(sharing.generationTower().orElseThrow().sha256())
+        .isEqualTo(sharing.retrievalTower().orElseThrow().sha256());
   }
 }
