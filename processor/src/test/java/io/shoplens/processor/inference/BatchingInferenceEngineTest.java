@@ -461,9 +461,8 @@ class BatchingInferenceEngineTest {
   }
 
   /** The real model, with a gate that holds the worker and an armed decoder failure. */
-  private static final class GatedModel implements EngineModel {
+  private static final class GatedModel extends ForwardingEngineModel {
     static final String GATE = "gate";
-    final Blip2Model delegate;
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     volatile RuntimeException failNextDecode;
@@ -475,7 +474,7 @@ class BatchingInferenceEngineTest {
     private volatile boolean interruptSeen;
 
     GatedModel(Blip2Model delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     void awaitGateEntered() throws InterruptedException {
@@ -484,16 +483,6 @@ class BatchingInferenceEngineTest {
 
     boolean closeRequested() {
       return interruptSeen;
-    }
-
-    @Override
-    public String modelVersion() {
-      return delegate.modelVersion();
-    }
-
-    @Override
-    public int numQueryTokens() {
-      return delegate.numQueryTokens();
     }
 
     @Override
@@ -533,17 +522,6 @@ class BatchingInferenceEngineTest {
     }
 
     @Override
-    public boolean reusesImagePrefixes() {
-      return delegate.reusesImagePrefixes();
-    }
-
-    @Override
-    public <T> io.shoplens.processor.inference.generation.DecodingBatch<T> newBatch(
-        EngineConfig config, io.shoplens.processor.inference.generation.PrefixStore prefixes) {
-      return delegate.newBatch(config, prefixes);
-    }
-
-    @Override
     public <T> List<RunningBatch.Finished<T>> join(
         io.shoplens.processor.inference.generation.DecodingBatch<T> batch,
         List<RunningBatch.Input<T>> joiners) {
@@ -563,11 +541,6 @@ class BatchingInferenceEngineTest {
       List<RunningBatch.Finished<T>> done = delegate.step(batch);
       maxKvBytes = Math.max(maxKvBytes, batch.kvBytesInUse());
       return done;
-    }
-
-    @Override
-    public GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished) {
-      return delegate.result(encoded, finished);
     }
 
     @Override

@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shoplens.processor.inference.bundle.GenerationManifest;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.VisionTower;
-import io.shoplens.processor.inference.generation.DecodingBatch;
-import io.shoplens.processor.inference.generation.PrefixStore;
-import io.shoplens.processor.inference.generation.RunningBatch;
 import io.shoplens.processor.inference.retrieval.ImageFeatures;
 import io.shoplens.processor.inference.retrieval.RetrievalBundle;
 import io.shoplens.processor.inference.retrieval.RetrievalModel;
@@ -254,37 +251,11 @@ class SharedVisionTowerTest {
   }
 
   /** A model that counts the images its vision graph (and so its tower) encodes. */
-  private static final class CountingModel implements EngineModel {
-    final Blip2Model delegate;
+  private static final class CountingModel extends ForwardingEngineModel {
     final AtomicInteger towerImages = new AtomicInteger();
 
     CountingModel(Blip2Model delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public String modelVersion() {
-      return delegate.modelVersion();
-    }
-
-    @Override
-    public int numQueryTokens() {
-      return delegate.numQueryTokens();
-    }
-
-    @Override
-    public boolean reusesImagePrefixes() {
-      return delegate.reusesImagePrefixes();
-    }
-
-    @Override
-    public Blip2Model.Prepared prepare(GenerationRequest request) {
-      return delegate.prepare(request);
-    }
-
-    @Override
-    public float[] decodeImage(Blip2Model.Prepared prepared) {
-      return delegate.decodeImage(prepared);
+      super(delegate);
     }
 
     @Override
@@ -302,21 +273,6 @@ class SharedVisionTowerTest {
     public List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
       towerImages.addAndGet(pixels.size());
       return delegate.encodeImages(pixels, keys, tap);
-    }
-
-    @Override
-    public <T> DecodingBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
-      return delegate.newBatch(config, prefixes);
-    }
-
-    @Override
-    public GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished) {
-      return delegate.result(encoded, finished);
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
     }
   }
 }

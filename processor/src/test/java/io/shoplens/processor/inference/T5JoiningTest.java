@@ -385,49 +385,13 @@ class T5JoiningTest {
    * The T5 model, holding the worker in its first decoder step until released, and counting joins
    * into a batch that is already decoding.
    */
-  private static final class HeldModel implements EngineModel {
-    final T5Model delegate;
+  private static final class HeldModel extends ForwardingEngineModel {
     final CountDownLatch stepEntered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     final AtomicInteger joinsIntoRunningBatch = new AtomicInteger();
 
     HeldModel(T5Model delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public String modelVersion() {
-      return delegate.modelVersion();
-    }
-
-    @Override
-    public int numQueryTokens() {
-      return delegate.numQueryTokens();
-    }
-
-    @Override
-    public boolean reusesImagePrefixes() {
-      return delegate.reusesImagePrefixes();
-    }
-
-    @Override
-    public Blip2Model.Prepared prepare(GenerationRequest request) {
-      return delegate.prepare(request);
-    }
-
-    @Override
-    public float[] decodeImage(Blip2Model.Prepared prepared) {
-      return delegate.decodeImage(prepared);
-    }
-
-    @Override
-    public List<float[]> encodeImages(List<float[]> pixels) {
-      return delegate.encodeImages(pixels);
-    }
-
-    @Override
-    public <T> DecodingBatch<T> newBatch(EngineConfig config, PrefixStore prefixes) {
-      return delegate.newBatch(config, prefixes);
+      super(delegate);
     }
 
     @Override
@@ -450,11 +414,6 @@ class T5JoiningTest {
         }
       }
       return delegate.step(batch);
-    }
-
-    @Override
-    public GenerationResult result(Blip2Model.Encoded encoded, RunningBatch.Finished<?> finished) {
-      return delegate.result(encoded, finished);
     }
 
     @Override
