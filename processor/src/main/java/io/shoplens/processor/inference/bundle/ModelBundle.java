@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A model bundle directory whose manifest has been read and validated and whose files all match
@@ -59,10 +60,13 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
    * Checks that every listed file exists with its listed size and sha256 (shared with the other
    * bundle kinds, such as retrieval bundles, which have their own manifest fields).
    *
-   * @throws BundleException naming the first file that is missing or differs
+   * <p>Files are checked in name order, so that the file a message names does not depend on the
+   * map's iteration order (the manifests hold immutable maps, whose order changes between JVMs).
+   *
+   * @throws BundleException naming the first file, by name, that is missing or differs
    */
   public static void verifyFiles(Path dir, Map<String, ModelManifest.FileEntry> files) {
-    for (Map.Entry<String, ModelManifest.FileEntry> entry : files.entrySet()) {
+    for (Map.Entry<String, ModelManifest.FileEntry> entry : new TreeMap<>(files).entrySet()) {
       Path file = dir.resolve(entry.getKey());
       ModelManifest.FileEntry expected = entry.getValue();
       long size;
