@@ -35,12 +35,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every thread; heap is measured after a GC. Queries are a random product's vector (one of its Q)
  * plus noise ("more like this photo"); {@code warmup} untimed and {@code queries} timed searches,
  * one at a time on one thread, top 10 in stock. Recall@10 is the share of the brute-force top 10
- * that HNSW returns.
+ * that HNSW returns. {@code --candidates} takes a list: one build, then the same queries at each
+ * count of pooled-vector neighbours re-ranked (the brute-force answers are computed and timed
+ * once), so one run draws the recall/latency curve of one graph.
  *
  * <pre>
  * scripts/bench-recommend   # or: java -Xmx8g -cp ... io.shoplens.bench.VectorIndexBenchmark
  *     [--products 100000,1000000] [--dim 256] [--vectors 1] [--precision FLOAT32|INT8]
- *     [--queries 200] [--warmup 50] [--candidates 200] [--beam 50] [--merge false]
+ *     [--queries 200] [--warmup 50] [--candidates 200,1000] [--m 16] [--beam 50] [--merge false]
  * </pre>
  */
 public final class VectorIndexBenchmark {
@@ -55,7 +57,8 @@ public final class VectorIndexBenchmark {
       VectorIndex.Precision precision,
       int queries,
       int warmup,
-      int candidates,
+      int[] candidates,
+      int maxConnections,
       int beam,
       boolean merge) {}
 
@@ -66,7 +69,8 @@ public final class VectorIndexBenchmark {
     VectorIndex.Precision precision = VectorIndex.Precision.FLOAT32;
     int queries = 200;
     int warmup = 50;
-    int candidates = VectorIndex.Options.defaults().candidates();
+    int[] candidates = {VectorIndex.Options.defaults().candidates()};
+    int maxConnections = VectorIndex.Options.defaults().maxConnections();
     int beam = VectorIndex.Options.defaults().beamWidth();
     boolean merge = false;
     for (int i = 0; i + 1 < args.length; i += 2) {
@@ -78,13 +82,18 @@ public final class VectorIndexBenchmark {
         case "--precision" -> precision = VectorIndex.Precision.valueOf(args[i + 1]);
         case "--queries" -> queries = Integer.parseInt(args[i + 1]);
         case "--warmup" -> warmup = Integer.parseInt(args[i + 1]);
-        case "--candidates" -> candidates = Integer.parseInt(args[i + 1]);
+        case "--candidates" ->
+            candidates =
+                Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--m" -> maxConnections = Integer.parseInt(args[i + 1]);
         case "--beam" -> beam = Integer.parseInt(args[i + 1]);
         case "--merge" -> merge = Boolean.parseBoolean(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    Setup setup = new Setup(dim, vectors, precision, queries, warmup, candidates, beam, merge);
+    Setup setup =
+        new Setup(
+            dim, vectors, precision, queries, warmup, candidates, maxConnections, beam, merge);
     System.out.println(
         "| products | dim x vectors | index | build s | build CPU s | heap MiB | p50 ms | p99 ms"
             + " | recall@10 | p50 CPU ms | p99 CPU ms |");
@@ -94,13 +103,13 @@ public final class VectorIndexBenchmark {
     }
     System.out.printf(
         Locale.ROOT,
-        "%n(java %s, %d CPUs, max heap %d MiB, one query thread, top 10 in stock, HNSW M=16"
-            + " beam=%d, %d candidates, %s re-ranking vectors, %s)%n",
+        "%n(java %s, %d CPUs, max heap %d MiB, one query thread, top 10 in stock, HNSW M=%d"
+            + " beam=%d, %s re-ranking vectors, %s)%n",
         System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20,
+        maxConnections,
         beam,
-        candidates,
         vectors > 1 ? precision : "no",
         merge ? "merged to one segment" : "one segment per indexing thread");
   }
@@ -138,7 +147,8 @@ public final class VectorIndexBenchmark {
     int threads = Runtime.getRuntime().availableProcessors();
     System.err.printf(Locale.ROOT, "indexing %d products in HNSW on %d threads%n", n, threads);
     VectorIndex.Options options =
-        new VectorIndex.Options(16, s.beam(), s.candidates(), true, s.precision());
+        new VectorIndex.Options(
+            s.maxConnections(), s.beam(), s.candidates()[0], true, s.precision());
     long heap1 = usedHeap();
     cpu0 = cpuNanos();
     t0 = System.nanoTime();
@@ -193,40 +203,29 @@ public final class VectorIndexBenchmark {
       long hnswHeap = usedHeap() - heap1;
 
       VectorIndex.Filter filter = new VectorIndex.Filter(null, true, "m", null);
-      long[] hnswNanos = new long[s.queries()];
-      long[] bruteNanos = new long[s.queries()];
-      long[] hnswCpuNanos = new long[s.queries()];
-      long[] bruteCpuNanos = new long[s.queries()];
       ThreadMXBean clock = ManagementFactory.getThreadMXBean();
-      int found = 0;
-      for (int i = -s.warmup(); i < s.queries(); i++) {
+      // One query set (warm-up first) and its exact top 10, timed once, for every candidate count.
+      float[][] queries = new float[s.warmup() + s.queries()][];
+      for (int i = 0; i < queries.length; i++) {
         int p = random.nextInt(n);
-        int v = random.nextInt(q);
-        int from = p * row + v * dim;
-        float[] query = near(random, Arrays.copyOfRange(flat, from, from + dim), 0.3f);
+        int from = p * row + random.nextInt(q) * dim;
+        queries[i] = near(random, Arrays.copyOfRange(flat, from, from + dim), 0.3f);
+      }
+      List<Set<String>> exact = new ArrayList<>(s.queries());
+      long[] bruteNanos = new long[s.queries()];
+      long[] bruteCpuNanos = new long[s.queries()];
+      for (int i = 0; i < queries.length; i++) {
         long startCpu = clock.getCurrentThreadCpuTime();
         long start = System.nanoTime();
-        List<VectorIndex.Scored> hits = index.search(query, K, filter);
-        long hnsw = System.nanoTime() - start;
-        long hnswQueryCpu = clock.getCurrentThreadCpuTime() - startCpu;
-        startCpu = clock.getCurrentThreadCpuTime();
-        start = System.nanoTime();
-        Set<String> exact = bruteForce(flat, inStock, n, dim, q, query);
+        Set<String> top = bruteForce(flat, inStock, n, dim, q, queries[i]);
         long brute = System.nanoTime() - start;
-        long bruteQueryCpu = clock.getCurrentThreadCpuTime() - startCpu;
-        if (i >= 0) {
-          hnswNanos[i] = hnsw;
-          bruteNanos[i] = brute;
-          hnswCpuNanos[i] = hnswQueryCpu;
-          bruteCpuNanos[i] = bruteQueryCpu;
-          for (VectorIndex.Scored h : hits) {
-            if (exact.contains(h.id())) {
-              found++;
-            }
-          }
+        int t = i - s.warmup();
+        if (t >= 0) {
+          bruteNanos[t] = brute;
+          bruteCpuNanos[t] = clock.getCurrentThreadCpuTime() - startCpu;
+          exact.add(top);
         }
       }
-      double recall = (double) found / (s.queries() * K);
       String shape = dim + " x " + q;
       System.out.println(
           row(
@@ -239,17 +238,39 @@ public final class VectorIndexBenchmark {
               bruteNanos,
               1.0,
               bruteCpuNanos));
-      System.out.println(
-          row(
-              n,
-              shape,
-              "Lucene HNSW",
-              hnswBuild,
-              hnswCpu,
-              hnswHeap,
-              hnswNanos,
-              recall,
-              hnswCpuNanos));
+      for (int candidates : s.candidates()) {
+        long[] hnswNanos = new long[s.queries()];
+        long[] hnswCpuNanos = new long[s.queries()];
+        int found = 0;
+        for (int i = 0; i < queries.length; i++) {
+          long startCpu = clock.getCurrentThreadCpuTime();
+          long start = System.nanoTime();
+          List<VectorIndex.Scored> hits = index.search(queries[i], K, filter, candidates);
+          long hnsw = System.nanoTime() - start;
+          int t = i - s.warmup();
+          if (t >= 0) {
+            hnswNanos[t] = hnsw;
+            hnswCpuNanos[t] = clock.getCurrentThreadCpuTime() - startCpu;
+            for (VectorIndex.Scored h : hits) {
+              if (exact.get(t).contains(h.id())) {
+                found++;
+              }
+            }
+          }
+        }
+        double recall = (double) found / (s.queries() * K);
+        System.out.println(
+            row(
+                n,
+                shape,
+                "Lucene HNSW, " + candidates + " candidates",
+                hnswBuild,
+                hnswCpu,
+                hnswHeap,
+                hnswNanos,
+                recall,
+                hnswCpuNanos));
+      }
     }
   }
 

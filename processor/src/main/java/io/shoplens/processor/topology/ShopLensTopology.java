@@ -16,7 +16,6 @@ import io.shoplens.processor.topology.jobs.InFlightLimiter;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import io.shoplens.processor.topology.recommend.RecommendTopology;
 import io.shoplens.processor.topology.recommend.Recommender;
-import io.shoplens.processor.topology.recommend.VectorIndex;
 import io.shoplens.processor.topology.search.SearchTopology;
 import java.util.Map;
 import java.util.Objects;
@@ -130,10 +129,11 @@ public final class ShopLensTopology {
     if (config.catalogNeeded()) {
       catalog =
           retrieval == null
-              ? new CatalogIndex(config.recommendations().vocabulary())
+              ? new CatalogIndex(
+                  config.recommendations().vocabulary(), config.recommendations().vectorIndex())
               : new CatalogIndex(
                   config.recommendations().vocabulary(),
-                  VectorIndex.Options.defaults(),
+                  config.recommendations().vectorIndex(),
                   retrieval.embedDim());
       RecommendTopology.addCatalog(builder, config, topics, engine, retrieval, resolver, catalog);
       if (config.recommendations().enabled()) {

@@ -4,6 +4,7 @@ import io.shoplens.events.GarmentCategory;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
+import io.shoplens.processor.topology.recommend.VectorIndex;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,9 @@ public final class RecommendationSettings {
 
   // First: the defaults below read it during class initialisation.
   private static final RecommendConfig DEFAULTS = RecommendConfig.defaults();
+
+  private static final String[] PRECISIONS =
+      Arrays.stream(VectorIndex.Precision.values()).map(Enum::name).toArray(String[]::new);
 
   private static final List<String> GARMENT_CATEGORIES =
       Arrays.stream(GarmentCategory.values()).map(Enum::name).toList();
@@ -98,6 +102,38 @@ public final class RecommendationSettings {
   public static final String RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_DOC =
       "Product images being embedded at once per catalog partition, so that loading a catalog"
           + " does not crowd uploads out of the engine's queue.";
+
+  public static final String RECOMMENDATIONS_INDEX_M_CONFIG = "shoplens.recommendations.index.m";
+  public static final int RECOMMENDATIONS_INDEX_M_DEFAULT = DEFAULTS.vectorIndex().maxConnections();
+  public static final String RECOMMENDATIONS_INDEX_M_DOC =
+      "Catalog vector index (Lucene HNSW): graph degree M. Higher raises recall at large catalogs"
+          + " and costs build time and 8 bytes a product per step (README: Recommendations at"
+          + " scale).";
+
+  public static final String RECOMMENDATIONS_INDEX_BEAM_WIDTH_CONFIG =
+      "shoplens.recommendations.index.beam.width";
+  public static final int RECOMMENDATIONS_INDEX_BEAM_WIDTH_DEFAULT =
+      DEFAULTS.vectorIndex().beamWidth();
+  public static final String RECOMMENDATIONS_INDEX_BEAM_WIDTH_DOC =
+      "Catalog vector index: HNSW construction beam. Higher builds a better graph (recall) in"
+          + " proportionally more CPU while the catalog is indexed and restored.";
+
+  public static final String RECOMMENDATIONS_INDEX_CANDIDATES_CONFIG =
+      "shoplens.recommendations.index.candidates";
+  public static final int RECOMMENDATIONS_INDEX_CANDIDATES_DEFAULT =
+      DEFAULTS.vectorIndex().candidates();
+  public static final String RECOMMENDATIONS_INDEX_CANDIDATES_DOC =
+      "Catalog vector index: nearest pooled vectors fetched per search and re-ranked exactly;"
+          + " more raises recall and query latency.";
+
+  public static final String RECOMMENDATIONS_INDEX_PRECISION_CONFIG =
+      "shoplens.recommendations.index.precision";
+  public static final String RECOMMENDATIONS_INDEX_PRECISION_DEFAULT =
+      DEFAULTS.vectorIndex().precision().name();
+  public static final String RECOMMENDATIONS_INDEX_PRECISION_DOC =
+      "How the catalog keeps a product's vectors for exact re-ranking when it has several (a"
+          + " retrieval model's 32 query vectors): FLOAT32, or INT8 (a quarter of the memory;"
+          + " recall measured in README: Recommendations at scale).";
 
   // Kafka's Range compares numbers but lets NaN and infinities through.
   private static final ConfigDef.Validator FINITE =
@@ -205,7 +241,35 @@ public final class RecommendationSettings {
             RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_DEFAULT,
             Range.atLeast(1),
             Importance.LOW,
-            RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_DOC);
+            RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_DOC)
+        .define(
+            RECOMMENDATIONS_INDEX_M_CONFIG,
+            Type.INT,
+            RECOMMENDATIONS_INDEX_M_DEFAULT,
+            Range.between(2, 512),
+            Importance.LOW,
+            RECOMMENDATIONS_INDEX_M_DOC)
+        .define(
+            RECOMMENDATIONS_INDEX_BEAM_WIDTH_CONFIG,
+            Type.INT,
+            RECOMMENDATIONS_INDEX_BEAM_WIDTH_DEFAULT,
+            Range.between(2, 3200),
+            Importance.LOW,
+            RECOMMENDATIONS_INDEX_BEAM_WIDTH_DOC)
+        .define(
+            RECOMMENDATIONS_INDEX_CANDIDATES_CONFIG,
+            Type.INT,
+            RECOMMENDATIONS_INDEX_CANDIDATES_DEFAULT,
+            Range.between(1, 10_000),
+            Importance.LOW,
+            RECOMMENDATIONS_INDEX_CANDIDATES_DOC)
+        .define(
+            RECOMMENDATIONS_INDEX_PRECISION_CONFIG,
+            Type.STRING,
+            RECOMMENDATIONS_INDEX_PRECISION_DEFAULT,
+            ConfigDef.CaseInsensitiveValidString.in(PRECISIONS),
+            Importance.LOW,
+            RECOMMENDATIONS_INDEX_PRECISION_DOC);
   }
 
   /**
@@ -272,7 +336,17 @@ public final class RecommendationSettings {
             .minScore(c.getDouble(RECOMMENDATIONS_MIN_SCORE_CONFIG))
             .tryOnCategories(tryOn)
             .embeddingsTopic(c.getString(RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG).trim())
-            .catalogMaxInFlight(c.getInt(RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG));
+            .catalogMaxInFlight(c.getInt(RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG))
+            .vectorIndex(
+                new VectorIndex.Options(
+                    c.getInt(RECOMMENDATIONS_INDEX_M_CONFIG),
+                    c.getInt(RECOMMENDATIONS_INDEX_BEAM_WIDTH_CONFIG),
+                    c.getInt(RECOMMENDATIONS_INDEX_CANDIDATES_CONFIG),
+                    DEFAULTS.vectorIndex().rerank(),
+                    VectorIndex.Precision.valueOf(
+                        c.getString(RECOMMENDATIONS_INDEX_PRECISION_CONFIG)
+                            .trim()
+                            .toUpperCase(Locale.ROOT))));
     String vocabularyFile = c.getString(RECOMMENDATIONS_VOCABULARY_FILE_CONFIG).trim();
     if (!vocabularyFile.isEmpty()) {
       b.vocabulary(AttributeVocabulary.load(Path.of(vocabularyFile)));

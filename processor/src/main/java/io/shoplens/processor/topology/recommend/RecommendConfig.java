@@ -46,7 +46,8 @@ public record RecommendConfig(
     AttributeVocabulary vocabulary,
     Set<GarmentCategory> tryOnCategories,
     String embeddingsTopic,
-    int catalogMaxInFlight) {
+    int catalogMaxInFlight,
+    VectorIndex.Options vectorIndex) {
 
   /** Default {@link #embeddingsTopic}. */
   public static final String DEFAULT_EMBEDDINGS_TOPIC = "shoplens.catalog-embeddings.v1";
@@ -64,6 +65,7 @@ public record RecommendConfig(
     Objects.requireNonNull(vocabulary, "vocabulary");
     Objects.requireNonNull(tryOnCategories, "tryOnCategories");
     Objects.requireNonNull(embeddingsTopic, "embeddingsTopic");
+    Objects.requireNonNull(vectorIndex, "vectorIndex");
     tryOnCategories = Set.copyOf(tryOnCategories);
     inRange("topK", topK, 1, 1000);
     require(
@@ -83,7 +85,8 @@ public record RecommendConfig(
   /**
    * Disabled, with the production defaults for when it is enabled: top 10, weights 0.5 / 0.5, no
    * score below 0, the built-in vocabulary, try-on for upper body, lower body and full body, 8
-   * product images in flight per catalog task.
+   * product images in flight per catalog task, {@link VectorIndex.Options#defaults()} for the
+   * catalog's vector index.
    */
   public static RecommendConfig defaults() {
     return new RecommendConfig(
@@ -95,7 +98,8 @@ public record RecommendConfig(
         DEFAULT_VOCABULARY,
         DEFAULT_TRY_ON_CATEGORIES,
         DEFAULT_EMBEDDINGS_TOPIC,
-        8);
+        8,
+        VectorIndex.Options.defaults());
   }
 
   /** A builder starting from {@link #defaults()}. */
@@ -119,6 +123,7 @@ public record RecommendConfig(
     private Set<GarmentCategory> tryOnCategories;
     private String embeddingsTopic;
     private int catalogMaxInFlight;
+    private VectorIndex.Options vectorIndex;
 
     private Builder(RecommendConfig c) {
       enabled = c.enabled;
@@ -130,6 +135,7 @@ public record RecommendConfig(
       tryOnCategories = c.tryOnCategories;
       embeddingsTopic = c.embeddingsTopic;
       catalogMaxInFlight = c.catalogMaxInFlight;
+      vectorIndex = c.vectorIndex;
     }
 
     public Builder enabled(boolean v) {
@@ -177,6 +183,11 @@ public record RecommendConfig(
       return this;
     }
 
+    public Builder vectorIndex(VectorIndex.Options v) {
+      vectorIndex = v;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException when a setting is out of range (the message names it)
      */
@@ -190,7 +201,8 @@ public record RecommendConfig(
           vocabulary,
           tryOnCategories,
           embeddingsTopic,
-          catalogMaxInFlight);
+          catalogMaxInFlight,
+          vectorIndex);
     }
   }
 }

@@ -374,6 +374,20 @@ public final class VectorIndex implements AutoCloseable {
    * filter}, best first (ties by id).
    */
   public List<Scored> search(float[] query, int k, Filter filter) {
+    return search(query, k, filter, options.candidates());
+  }
+
+  /**
+   * {@link #search(float[], int, Filter)} with {@code candidates} pooled-vector neighbours fetched
+   * before re-ranking instead of the options' count: one index, several points on the recall and
+   * latency curve (the benchmark measures them on one build).
+   *
+   * @throws IllegalArgumentException when {@code candidates} is below 1
+   */
+  public List<Scored> search(float[] query, int k, Filter filter, int candidates) {
+    if (candidates < 1) {
+      throw new IllegalArgumentException("expected candidates >= 1, got " + candidates);
+    }
     if (query.length != dim) {
       throw new IllegalArgumentException(
           "expected a " + dim + "-d query vector, got " + query.length);
@@ -384,7 +398,7 @@ public final class VectorIndex implements AutoCloseable {
     // The excluded item is dropped after the search, not in Lucene's filter: a filter that is the
     // same from one search to the next is cached by Lucene as a bit set, where one that names a
     // different item each time would be rebuilt from the postings (milliseconds at 1M items).
-    int fetch = (options.rerank() ? Math.max(k, options.candidates()) : k);
+    int fetch = (options.rerank() ? Math.max(k, candidates) : k);
     if (filter.excludeId() != null) {
       fetch++;
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.shoplens.events.GarmentCategory;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
+import io.shoplens.processor.topology.recommend.VectorIndex;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,7 @@ class RecommendationSettingsTest {
     assertThat(rc.tryOnCategories()).isEqualTo(defaults.tryOnCategories());
     assertThat(rc.embeddingsTopic()).isEqualTo(RecommendConfig.DEFAULT_EMBEDDINGS_TOPIC);
     assertThat(rc.catalogMaxInFlight()).isEqualTo(defaults.catalogMaxInFlight());
+    assertThat(rc.vectorIndex()).isEqualTo(VectorIndex.Options.defaults());
   }
 
   @Test
@@ -48,16 +50,20 @@ class RecommendationSettingsTest {
         StandardCharsets.UTF_8);
     EnvironmentConfig.Result env =
         EnvironmentConfig.parse(
-            Map.of(
-                "SHOPLENS_RECOMMENDATIONS_ENABLED", "true",
-                "SHOPLENS_RECOMMENDATIONS_TOP_K", "3",
-                "SHOPLENS_RECOMMENDATIONS_ATTRIBUTE_WEIGHT", "0.25",
-                "SHOPLENS_RECOMMENDATIONS_EMBEDDING_WEIGHT", "0.75",
-                "SHOPLENS_RECOMMENDATIONS_MIN_SCORE", "-0.5",
-                "SHOPLENS_RECOMMENDATIONS_VOCABULARY_FILE", vocabulary.toString(),
-                "SHOPLENS_RECOMMENDATIONS_TRYON_CATEGORIES", "lower_body, FOOTWEAR",
-                "SHOPLENS_RECOMMENDATIONS_EMBEDDINGS_TOPIC", "shop.embeddings.model-b",
-                "SHOPLENS_RECOMMENDATIONS_CATALOG_MAX_INFLIGHT", "2"),
+            Map.ofEntries(
+                Map.entry("SHOPLENS_RECOMMENDATIONS_ENABLED", "true"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_TOP_K", "3"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_ATTRIBUTE_WEIGHT", "0.25"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_EMBEDDING_WEIGHT", "0.75"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_MIN_SCORE", "-0.5"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_VOCABULARY_FILE", vocabulary.toString()),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_TRYON_CATEGORIES", "lower_body, FOOTWEAR"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_EMBEDDINGS_TOPIC", "shop.embeddings.model-b"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_CATALOG_MAX_INFLIGHT", "2"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_INDEX_M", "32"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_INDEX_BEAM_WIDTH", "100"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_INDEX_CANDIDATES", "1000"),
+                Map.entry("SHOPLENS_RECOMMENDATIONS_INDEX_PRECISION", "int8")),
             ShopLensConfig.configDef().names());
     assertThat(env.ignored()).isEmpty();
     Map<String, String> s = ShopLensConfigTest.minimal();
@@ -81,6 +87,8 @@ class RecommendationSettingsTest {
         .isEqualTo(Set.of(GarmentCategory.LOWER_BODY, GarmentCategory.FOOTWEAR));
     assertThat(rc.embeddingsTopic()).isEqualTo("shop.embeddings.model-b");
     assertThat(rc.catalogMaxInFlight()).isEqualTo(2);
+    assertThat(rc.vectorIndex())
+        .isEqualTo(new VectorIndex.Options(32, 100, 1000, true, VectorIndex.Precision.INT8));
     // caption + 5 attribute prompts + the image embedding
     assertThat(topology.requestsPerUpload()).isEqualTo(7);
   }
@@ -104,6 +112,9 @@ class RecommendationSettingsTest {
     s.put(RecommendationSettings.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "UPPER_BODY,HATS");
     s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, " ");
     s.put(RecommendationSettings.RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG, "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_M_CONFIG, "1");
+    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_CANDIDATES_CONFIG, "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_PRECISION_CONFIG, "FLOAT16");
 
     // When / Then: every one is named
     assertThatThrownBy(() -> ShopLensConfig.validate(s))
@@ -133,6 +144,14 @@ class RecommendationSettingsTest {
                         p ->
                             assertThat(p)
                                 .startsWith("shoplens.recommendations.catalog.max.inflight:"))
+                    .anySatisfy(p -> assertThat(p).startsWith("shoplens.recommendations.index.m:"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("shoplens.recommendations.index.candidates:"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("shoplens.recommendations.index.precision:")
+                                .contains("FLOAT16"))
                     .allSatisfy(p -> assertThat(p).doesNotContain("\n")));
   }
 
