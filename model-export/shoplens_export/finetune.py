@@ -16,7 +16,6 @@ compute unpadded, i.e. what the engine computes with its left padding.
 """
 
 import json
-import math
 import os
 import platform
 import random
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 
 from shoplens_export import dataset as dataset_
+from shoplens_export import training
 from shoplens_export.errors import ExportError
 from shoplens_export.export import QUESTION_TEMPLATE, TURN_SEPARATOR, TURN_TEMPLATE
 
@@ -398,18 +398,9 @@ def run(args):
     n_trainable = sum(p.numel() for p in params)
     n_total = sum(p.numel() for p in model.parameters())
     lr = args.lr if args.lr is not None else (1e-4 if args.train == "qformer" else 1e-3)
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=args.weight_decay)
     steps_per_epoch = len(epoch_batches(train_rows, args.batch_size, args.rows_per_image, 0, args.one_phrasing))
-    total_steps = steps_per_epoch * args.epochs
-    warmup = min(args.warmup_steps, max(1, total_steps // 10))
-
-    def schedule(step):  # linear warm-up, then cosine to 10%
-        if step < warmup:
-            return (step + 1) / warmup
-        t = (step - warmup) / max(1, total_steps - warmup)
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    optimizer, scheduler, warmup = training.optimizer_and_schedule(
+        params, lr, args.weight_decay, steps_per_epoch * args.epochs, args.warmup_steps)
     history, start_epoch = [], 0
     if state is not None and state["optimizer"] is not None:
         optimizer.load_state_dict(state["optimizer"])
@@ -437,11 +428,7 @@ def run(args):
             images, image_index, ids, labels, mask = batch_inputs(train_rows, examples, encoded or pixels, idx,
                                                                   encoder.pad)
             loss = loss_fn(model, images, ids, labels, mask, image_index, encoded=encoded is not None)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.step(loss, params, optimizer, scheduler)
             running += loss.item() * len(idx)
             seen += len(idx)
             if (step + 1) % args.log_every == 0 or step + 1 == steps_per_epoch:

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from shoplens_export import dataset as dataset_
+from shoplens_export import training
 from shoplens_export.errors import ExportError
 
 # The catalog's attributes a text can name (catalog.py), in the order they are written.
@@ -326,18 +327,9 @@ def run(args):
     log_temp = torch.nn.Parameter(torch.tensor(math.log(0.07)))
     params = [p for p in model.parameters() if p.requires_grad] + [log_temp]
     n_trainable = sum(p.numel() for p in params)
-    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(len(train) / args.batch_size)
-    total = steps_per_epoch * args.epochs
-    warmup = min(args.warmup_steps, max(1, total // 10))
-
-    def schedule(step):  # linear warm-up, then cosine to 10%
-        if step < warmup:
-            return (step + 1) / warmup
-        t = (step - warmup) / max(1, total - warmup)
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    optimizer, scheduler, warmup = training.optimizer_and_schedule(
+        params, args.lr, args.weight_decay, steps_per_epoch * args.epochs, args.warmup_steps)
     generator = torch.Generator().manual_seed(args.seed)
     history = []
     for epoch in range(args.epochs):
@@ -356,12 +348,7 @@ def run(args):
             ids, mask = tokenize(tok, [d[0] for d in described])
             positives = torch.tensor([[satisfies(train[i][2], d[1]) for d in described] for i in idx])
             itc, itm = losses(model, log_temp, embeds[idx], ids, mask, positives, generator, args.itm_rows)
-            loss = itc + itm
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.step(itc + itm, params, optimizer, scheduler)
             sums[0] += itc.item()
             sums[1] += itm.item()
             if (step + 1) % args.log_every == 0:
