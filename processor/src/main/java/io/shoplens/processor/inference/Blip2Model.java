@@ -11,7 +11,6 @@ import io.shoplens.processor.inference.image.ImageDigest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.onnx.Blip2Graphs;
-import io.shoplens.processor.inference.onnx.PrefixGraphs;
 import io.shoplens.processor.inference.text.Blip2Tokenizer;
 import io.shoplens.processor.inference.text.PromptBuilder;
 import java.nio.ByteBuffer;
@@ -211,9 +210,7 @@ public final class Blip2Model implements EngineModel {
    */
   @Override
   public List<float[]> encodeImages(List<float[]> pixels) {
-    int n = pixels.size();
-    float[] batch = stack(pixels, bundle.manifest().vision().pixelCount());
-    return perImage(graphs.vision(batch, n), n);
+    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels);
   }
 
   @Override
@@ -223,35 +220,7 @@ public final class Blip2Model implements EngineModel {
 
   @Override
   public List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
-    if (!exposesTower()) {
-      return encodeImages(pixels);
-    }
-    int n = pixels.size();
-    PrefixGraphs.VisionPass pass =
-        graphs.visionWithTower(stack(pixels, bundle.manifest().vision().pixelCount()), n);
-    tap.towerOutput(keys, pass.imageEmbeds());
-    return perImage(pass.queryEmbeds(), n);
-  }
-
-  /** Concatenated pixel tensors, [n * 3 * S * S], for one vision pass. */
-  static float[] stack(List<float[]> pixels, int pixelCount) {
-    float[] batch = new float[pixels.size() * pixelCount];
-    for (int i = 0; i < pixels.size(); i++) {
-      System.arraycopy(pixels.get(i), 0, batch, i * pixelCount, pixelCount);
-    }
-    return batch;
-  }
-
-  /** The vision graph's [n, Q, H] output split into one [Q * H] array per image. */
-  static List<float[]> perImage(float[] out, int n) {
-    int per = out.length / n;
-    List<float[]> result = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      float[] one = new float[per];
-      System.arraycopy(out, i * per, one, 0, per);
-      result.add(one);
-    }
-    return result;
+    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels, keys, tap);
   }
 
   /**

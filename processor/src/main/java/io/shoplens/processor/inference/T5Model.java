@@ -6,7 +6,6 @@ import io.shoplens.processor.inference.generation.PrefixStore;
 import io.shoplens.processor.inference.generation.RunningBatch;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
-import io.shoplens.processor.inference.onnx.PrefixGraphs;
 import io.shoplens.processor.inference.t5.T5Bundle;
 import io.shoplens.processor.inference.t5.T5Graphs;
 import io.shoplens.processor.inference.t5.T5Manifest;
@@ -168,27 +167,17 @@ public final class T5Model implements EngineModel {
   /** Runs the vision graph on a batch of images: query embeddings per image, [Q * H] each. */
   @Override
   public List<float[]> encodeImages(List<float[]> pixels) {
-    int n = pixels.size();
-    float[] batch = Blip2Model.stack(pixels, bundle.manifest().vision().pixelCount());
-    return Blip2Model.perImage(graphs.vision(batch, n), n);
+    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels);
   }
 
   @Override
   public boolean exposesTower() {
-    return bundle.manifest().visionTower().isPresent();
+    return graphs.exposesTower();
   }
 
   @Override
   public List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
-    if (!exposesTower()) {
-      return encodeImages(pixels);
-    }
-    int n = pixels.size();
-    PrefixGraphs.VisionPass pass =
-        graphs.visionWithTower(
-            Blip2Model.stack(pixels, bundle.manifest().vision().pixelCount()), n);
-    tap.towerOutput(keys, pass.imageEmbeds());
-    return Blip2Model.perImage(pass.queryEmbeds(), n);
+    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels, keys, tap);
   }
 
   /** An {@link EncoderDecoderBatch}; {@code prefixes} is ignored (see the class comment). */

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * version, the graph and the shapes of its inputs. Every tensor and result is closed before a
  * method returns. Thread-safe (ONNX Runtime sessions are); {@link KvCache}s are not shared.
  */
-public final class Blip2Graphs implements AutoCloseable {
+public final class Blip2Graphs implements VisionGraph, AutoCloseable {
   /** Vision graph file name. */
   public static final String VISION = "vision.onnx";
 
@@ -144,10 +144,9 @@ public final class Blip2Graphs implements AutoCloseable {
    * @param batch number of images
    * @return query embeddings [batch, Q, H] row-major
    */
+  @Override
   public float[] vision(float[] pixels, int batch) {
-    int size = manifest.vision().imageSize();
-    return PrefixGraphs.queryEmbeds(
-        env, type, vision, manifest.modelVersion(), pixels, batch, size);
+    return PrefixGraphs.queryEmbeds(env, type, vision, manifest, pixels, batch);
   }
 
   /**
@@ -157,25 +156,13 @@ public final class Blip2Graphs implements AutoCloseable {
    * @param pixels [batch, 3, S, S] row-major
    * @param batch number of images
    */
+  @Override
   public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
-    String output =
-        manifest
-            .visionTower()
-            .orElseThrow(
-                () -> new IllegalStateException(manifest.modelVersion() + ": no vision_tower"))
-            .output();
-    return PrefixGraphs.queryAndImageEmbeds(
-        env,
-        type,
-        vision,
-        manifest.modelVersion(),
-        pixels,
-        batch,
-        manifest.vision().imageSize(),
-        output);
+    return PrefixGraphs.queryAndImageEmbeds(env, type, vision, manifest, pixels, batch);
   }
 
   /** Whether the vision graph also returns the vision tower's output (manifest vision_tower). */
+  @Override
   public boolean exposesTower() {
     return manifest.visionTower().isPresent();
   }

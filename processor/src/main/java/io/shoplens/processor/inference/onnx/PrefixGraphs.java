@@ -3,6 +3,7 @@ package io.shoplens.processor.inference.onnx;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import io.shoplens.processor.inference.bundle.GenerationManifest;
 import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.Set;
@@ -21,18 +22,19 @@ public final class PrefixGraphs {
   /**
    * Runs the vision graph.
    *
-   * @param pixels [batch, 3, S, S] row-major, S = {@code imageSize}
+   * @param manifest the bundle's manifest: the image size, and the version errors are labelled with
+   * @param pixels [batch, 3, S, S] row-major
    * @return query embeddings [batch, Q, H] row-major
    */
   public static float[] queryEmbeds(
       OrtEnvironment env,
       ElementType type,
       OrtSession vision,
-      String modelVersion,
+      GenerationManifest manifest,
       float[] pixels,
-      int batch,
-      int imageSize) {
-    long[] shape = {batch, 3, imageSize, imageSize};
+      int batch) {
+    String modelVersion = manifest.modelVersion();
+    long[] shape = pixelShape(manifest, batch);
     // Only query_embeds: a bundle that also exposes the tower's output would otherwise copy
     // P x Hv floats per image out for nothing.
     return OrtTensors.run(
@@ -54,21 +56,27 @@ public final class PrefixGraphs {
   public record VisionPass(float[] queryEmbeds, float[] imageEmbeds) {}
 
   /**
-   * Runs the vision graph for both its query embeddings and the tower output it exposes as {@code
-   * towerOutput} (a bundle's {@code vision_tower.output}).
+   * Runs the vision graph for both its query embeddings and the tower output the manifest's {@code
+   * vision_tower.output} names.
    *
-   * @param pixels [batch, 3, S, S] row-major, S = {@code imageSize}
+   * @param pixels [batch, 3, S, S] row-major
+   * @throws IllegalStateException when the manifest has no {@code vision_tower} (a bundle exported
+   *     before it existed: callers ask {@code exposesTower()} first)
    */
   public static VisionPass queryAndImageEmbeds(
       OrtEnvironment env,
       ElementType type,
       OrtSession vision,
-      String modelVersion,
+      GenerationManifest manifest,
       float[] pixels,
-      int batch,
-      int imageSize,
-      String towerOutput) {
-    long[] shape = {batch, 3, imageSize, imageSize};
+      int batch) {
+    String modelVersion = manifest.modelVersion();
+    String towerOutput =
+        manifest
+            .visionTower()
+            .orElseThrow(() -> new IllegalStateException(modelVersion + ": no vision_tower"))
+            .output();
+    long[] shape = pixelShape(manifest, batch);
     return OrtTensors.run(
         vision,
         modelVersion,
@@ -104,6 +112,11 @@ public final class PrefixGraphs {
         in -> in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape)),
         result -> type.floats(output(result, "inputs_embeds")),
         "input_ids" + Arrays.toString(shape));
+  }
+
+  private static long[] pixelShape(GenerationManifest manifest, int batch) {
+    int size = manifest.vision().imageSize();
+    return new long[] {batch, 3, size, size};
   }
 
   private static OnnxTensor output(OrtSession.Result result, String name) {

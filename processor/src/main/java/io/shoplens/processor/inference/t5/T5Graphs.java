@@ -13,6 +13,7 @@ import io.shoplens.processor.inference.onnx.GraphSignature;
 import io.shoplens.processor.inference.onnx.OrtRuntime;
 import io.shoplens.processor.inference.onnx.OrtTensors;
 import io.shoplens.processor.inference.onnx.PrefixGraphs;
+import io.shoplens.processor.inference.onnx.VisionGraph;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ import java.util.List;
  * surface as {@link io.shoplens.processor.inference.InferenceException}s naming the model version,
  * the graph and the input shapes; every tensor and result is closed before a method returns.
  */
-public final class T5Graphs implements AutoCloseable {
+public final class T5Graphs implements VisionGraph, AutoCloseable {
   static final String VISION = "vision.onnx";
   static final String EMBED = "embed.onnx";
   static final String ENCODER = "encoder.onnx";
@@ -110,32 +111,24 @@ public final class T5Graphs implements AutoCloseable {
   }
 
   /** pixel_values [batch, 3, S, S] -> query embeddings [batch, Q, H]. */
+  @Override
   public float[] vision(float[] pixels, int batch) {
-    int size = manifest.vision().imageSize();
-    return PrefixGraphs.queryEmbeds(
-        env, ElementType.FLOAT32, vision, manifest.modelVersion(), pixels, batch, size);
+    return PrefixGraphs.queryEmbeds(env, ElementType.FLOAT32, vision, manifest, pixels, batch);
   }
 
   /**
    * pixel_values -> query embeddings and the vision tower's output; only for a bundle whose
    * manifest has a {@code vision_tower}.
    */
+  @Override
   public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
-    String output =
-        manifest
-            .visionTower()
-            .orElseThrow(
-                () -> new IllegalStateException(manifest.modelVersion() + ": no vision_tower"))
-            .output();
     return PrefixGraphs.queryAndImageEmbeds(
-        env,
-        ElementType.FLOAT32,
-        vision,
-        manifest.modelVersion(),
-        pixels,
-        batch,
-        manifest.vision().imageSize(),
-        output);
+        env, ElementType.FLOAT32, vision, manifest, pixels, batch);
+  }
+
+  @Override
+  public boolean exposesTower() {
+    return manifest.visionTower().isPresent();
   }
 
   /** input_ids [batch, seq] -> embeddings [batch, seq, H] (T5's shared table). */
