@@ -87,9 +87,8 @@ public final class VectorIndex implements AutoCloseable {
   /**
    * HNSW and re-ranking parameters.
    *
-   * @param maxConnections HNSW graph degree (Lucene's M, default 16)
-   * @param beamWidth HNSW construction beam (Lucene's default is 100; ours is 50, see {@link
-   *     #defaults})
+   * @param maxConnections HNSW graph degree (Lucene's M; ours is 32, see {@link #defaults})
+   * @param beamWidth HNSW construction beam (Lucene's default and ours: 100)
    * @param candidates pooled-vector neighbours fetched per search before re-ranking (at least k)
    * @param rerank whether candidates are re-ranked by max-similarity (off only to measure what
    *     re-ranking buys)
@@ -113,13 +112,15 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /**
-     * M = 16, beam 50, 200 candidates, re-ranking on, float32 re-ranking vectors. Beam 50, not
-     * Lucene's 100: insertion costs 2.7x less CPU (0.54 against 1.46 ms a 256-d vector at 20k on
-     * our 2-core machine, Java 17 without SIMD) and recall@10 after re-ranking 200 candidates
-     * stayed 1.000 there; the benchmark measures it at 1M (README "Recommendations").
+     * M = 32, beam 100, 200 candidates, re-ranking on, float32 re-ranking vectors: the graph that
+     * keeps recall@10 at 1M products. Measured by {@code scripts/bench-recommend} on our 2-core
+     * machine (Java 17, no SIMD; README "Recommendations"): at 1M, M 16 / beam 50 gave 0.829 with
+     * 200 candidates and 0.930 with 1,000, where M 32 / beam 100 gives 0.986 with 200 (p99 6.9 ms)
+     * for 2.1x the build CPU; at 100k the smaller graph already gives 0.998, for a third of the
+     * build CPU, so small catalogs that rebuild often may lower both.
      */
     public static Options defaults() {
-      return new Options(16, 50, 200, true, Precision.FLOAT32);
+      return new Options(32, 100, 200, true, Precision.FLOAT32);
     }
 
     /** These options with {@code precision} for multi-vector items. */
