@@ -7,6 +7,7 @@ import io.shoplens.processor.inference.EngineRequests.Generation;
 import io.shoplens.processor.inference.EngineRequests.Pending;
 import io.shoplens.processor.inference.generation.DecodingBatch;
 import io.shoplens.processor.inference.generation.RunningBatch;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -101,14 +102,11 @@ public final class BatchingInferenceEngine implements InferenceEngine {
 
   /**
    * Starts the worker. The engine owns the model from now on and closes it in {@link #close}.
+   * Outside this package engines come from {@link #start}.
    *
    * @param model an opened model
    * @param config batching, queue and cache settings
    */
-  public BatchingInferenceEngine(Blip2Model model, EngineConfig config) {
-    this((EngineModel) model, config);
-  }
-
   BatchingInferenceEngine(EngineModel model, EngineConfig config) {
     this.model = model;
     this.config = config;
@@ -136,7 +134,7 @@ public final class BatchingInferenceEngine implements InferenceEngine {
    * @throws io.shoplens.processor.inference.bundle.BundleException naming the file, for a bundle
    *     that is missing a file, has a wrong checksum or graphs that do not match its manifest
    */
-  public static BatchingInferenceEngine start(java.nio.file.Path bundle, EngineConfig config) {
+  public static BatchingInferenceEngine start(Path bundle, EngineConfig config) {
     return new BatchingInferenceEngine(
         GenerationBundles.open(GenerationBundles.load(bundle), config), config);
   }
