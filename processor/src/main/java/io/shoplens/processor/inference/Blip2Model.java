@@ -8,8 +8,6 @@ import io.shoplens.processor.inference.generation.Hypothesis;
 import io.shoplens.processor.inference.generation.PrefixStore;
 import io.shoplens.processor.inference.generation.RunningBatch;
 import io.shoplens.processor.inference.image.ImageDigest;
-import io.shoplens.processor.inference.image.ImagePreprocessor;
-import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.onnx.Blip2Graphs;
 import io.shoplens.processor.inference.text.Blip2Tokenizer;
 import io.shoplens.processor.inference.text.PromptBuilder;
@@ -29,21 +27,20 @@ import java.util.Map;
  *
  * <p>Thread-safe for concurrent calls, but meant to be driven by one thread (the engine's worker).
  */
-public final class Blip2Model implements EngineModel {
+public final class Blip2Model extends VisionLanguageModel {
   private final ModelBundle bundle;
   private final Blip2Graphs graphs;
   private final Blip2Tokenizer tokenizer;
   private final PromptBuilder prompts;
-  private final ImagePreprocessor images;
   private final BatchDecoder decoder;
 
   private Blip2Model(ModelBundle bundle, Blip2Graphs graphs, Blip2Tokenizer tokenizer) {
+    super(bundle.manifest().vision(), graphs);
     this.bundle = bundle;
     this.graphs = graphs;
     this.tokenizer = tokenizer;
     ModelManifest m = bundle.manifest();
     this.prompts = new PromptBuilder(m, tokenizer);
-    this.images = new ImagePreprocessor(VisionPreprocessing.of(m.vision()));
     this.decoder = new BatchDecoder(graphs);
   }
 
@@ -186,41 +183,6 @@ public final class Blip2Model implements EngineModel {
     ByteBuffer bytes = ByteBuffer.allocate(4 * pixels.length).order(ByteOrder.LITTLE_ENDIAN);
     bytes.asFloatBuffer().put(pixels);
     return "pixels-" + ImageDigest.sha256Hex(bytes.array());
-  }
-
-  /**
-   * The explicit image step: the request's pixel tensor as given, or its image bytes decoded and
-   * preprocessed to CHW pixel values.
-   *
-   * @throws io.shoplens.processor.inference.image.ImageDecodeException (a runtime exception) if the
-   *     image bytes cannot be decoded
-   */
-  @Override
-  public float[] decodeImage(Prepared prepared) {
-    GenerationRequest request = prepared.request();
-    return request.pixelValues() != null
-        ? request.pixelValues()
-        : images.preprocess(request.image());
-  }
-
-  /**
-   * Runs the vision graph on a batch of images.
-   *
-   * @return query embeddings per image, [Q * H] each
-   */
-  @Override
-  public List<float[]> encodeImages(List<float[]> pixels) {
-    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels);
-  }
-
-  @Override
-  public boolean exposesTower() {
-    return graphs.exposesTower();
-  }
-
-  @Override
-  public List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
-    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels, keys, tap);
   }
 
   /**

@@ -4,15 +4,12 @@ import io.shoplens.processor.inference.generation.DecodingBatch;
 import io.shoplens.processor.inference.generation.EncoderDecoderBatch;
 import io.shoplens.processor.inference.generation.PrefixStore;
 import io.shoplens.processor.inference.generation.RunningBatch;
-import io.shoplens.processor.inference.image.ImagePreprocessor;
-import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.t5.T5Bundle;
 import io.shoplens.processor.inference.t5.T5Graphs;
 import io.shoplens.processor.inference.t5.T5Manifest;
 import io.shoplens.processor.inference.text.Blip2Tokenizer;
 import io.shoplens.processor.inference.text.PromptBuilder;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * BLIP-2 with a T5 / Flan-T5 language model ({@code architecture: blip2-t5}) as the engine's model:
@@ -38,7 +35,7 @@ import java.util.List;
  *
  * <p>Thread-safe for concurrent calls, but meant to be driven by one thread (the engine's worker).
  */
-public final class T5Model implements EngineModel {
+public final class T5Model extends VisionLanguageModel {
   /**
    * Most encoder positions (query tokens, prompt and {@code </s>}) a request may have. T5 and
    * Flan-T5 were trained on inputs of at most 512 tokens ({@code n_positions} and the tokenizer's
@@ -52,13 +49,12 @@ public final class T5Model implements EngineModel {
   private final T5Bundle bundle;
   private final T5Graphs graphs;
   private final Blip2Tokenizer tokenizer;
-  private final ImagePreprocessor images;
 
   private T5Model(T5Bundle bundle, T5Graphs graphs, Blip2Tokenizer tokenizer) {
+    super(bundle.manifest().vision(), graphs);
     this.bundle = bundle;
     this.graphs = graphs;
     this.tokenizer = tokenizer;
-    this.images = new ImagePreprocessor(VisionPreprocessing.of(bundle.manifest().vision()));
   }
 
   /**
@@ -148,36 +144,6 @@ public final class T5Model implements EngineModel {
     Arrays.fill(ids, 0, q, m.tokens().imageTokenId());
     System.arraycopy(textIds, 0, ids, q, textIds.length);
     return new Blip2Model.Prepared(request, ids, sha, System.nanoTime() - start);
-  }
-
-  /**
-   * The request's pixel tensor as given, or its image bytes decoded and preprocessed.
-   *
-   * @throws io.shoplens.processor.inference.image.ImageDecodeException if the bytes cannot be
-   *     decoded
-   */
-  @Override
-  public float[] decodeImage(Blip2Model.Prepared prepared) {
-    GenerationRequest request = prepared.request();
-    return request.pixelValues() != null
-        ? request.pixelValues()
-        : images.preprocess(request.image());
-  }
-
-  /** Runs the vision graph on a batch of images: query embeddings per image, [Q * H] each. */
-  @Override
-  public List<float[]> encodeImages(List<float[]> pixels) {
-    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels);
-  }
-
-  @Override
-  public boolean exposesTower() {
-    return graphs.exposesTower();
-  }
-
-  @Override
-  public List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
-    return VisionBatches.encode(graphs, bundle.manifest().vision().pixelCount(), pixels, keys, tap);
   }
 
   /** An {@link EncoderDecoderBatch}; {@code prefixes} is ignored (see the class comment). */

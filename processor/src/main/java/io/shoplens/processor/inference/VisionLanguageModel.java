@@ -1,0 +1,90 @@
+package io.shoplens.processor.inference;
+
+import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.image.ImagePreprocessor;
+import io.shoplens.processor.inference.image.VisionPreprocessing;
+import io.shoplens.processor.inference.onnx.PrefixGraphs;
+import io.shoplens.processor.inference.onnx.VisionGraph;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The half every BLIP-2 generation model does the same way, OPT ({@link Blip2Model}) or Flan-T5
+ * ({@link T5Model}): the image step (a request's pixels, or its bytes decoded and preprocessed as
+ * the manifest says) and one vision pass over a batch of images, handing the vision tower's output
+ * to a tap where the bundle exposes it. The language-model half is each subclass's own.
+ */
+abstract class VisionLanguageModel implements EngineModel {
+  private final ImagePreprocessor images;
+  private final VisionGraph vision;
+  private final int pixelCount;
+
+  VisionLanguageModel(ModelManifest.Vision spec, VisionGraph vision) {
+    this.images = new ImagePreprocessor(VisionPreprocessing.of(spec));
+    this.vision = vision;
+    this.pixelCount = spec.pixelCount();
+  }
+
+  /**
+   * The explicit image step: the request's pixel tensor as given, or its image bytes decoded and
+   * preprocessed to CHW pixel values.
+   *
+   * @throws io.shoplens.processor.inference.image.ImageDecodeException (a runtime exception) if the
+   *     image bytes cannot be decoded
+   */
+  @Override
+  public final float[] decodeImage(Blip2Model.Prepared prepared) {
+    GenerationRequest request = prepared.request();
+    return request.pixelValues() != null
+        ? request.pixelValues()
+        : images.preprocess(request.image());
+  }
+
+  /**
+   * Runs the vision graph on a batch of images.
+   *
+   * @return query embeddings per image, [Q * H] each
+   */
+  @Override
+  public final List<float[]> encodeImages(List<float[]> pixels) {
+    int n = pixels.size();
+    return perImage(vision.vision(stack(pixels), n), n);
+  }
+
+  @Override
+  public final boolean exposesTower() {
+    return vision.exposesTower();
+  }
+
+  @Override
+  public final List<float[]> encodeImages(List<float[]> pixels, List<String> keys, VisionTap tap) {
+    if (!exposesTower()) {
+      return encodeImages(pixels);
+    }
+    int n = pixels.size();
+    PrefixGraphs.VisionPass pass = vision.visionWithTower(stack(pixels), n);
+    tap.towerOutput(keys, pass.imageEmbeds());
+    return perImage(pass.queryEmbeds(), n);
+  }
+
+  /** Concatenated pixel tensors, [n * 3 * S * S], for one vision pass. */
+  private float[] stack(List<float[]> pixels) {
+    float[] batch = new float[pixels.size() * pixelCount];
+    for (int i = 0; i < pixels.size(); i++) {
+      System.arraycopy(pixels.get(i), 0, batch, i * pixelCount, pixelCount);
+    }
+    return batch;
+  }
+
+  /** The vision graph's [n, Q, H] output split into one [Q * H] array per image. */
+  private static List<float[]> perImage(float[] out, int n) {
+    int per = out.length / n;
+    List<float[]> result = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      float[] one = new float[per];
+      System.arraycopy(out, i * per, one, 0, per);
+      result.add(one);
+    }
+    return result;
+  }
+}
