@@ -128,13 +128,10 @@ public final class ShopLensTopology {
     Recommender recommender = null;
     if (config.catalogNeeded()) {
       catalog =
-          retrieval == null
-              ? new CatalogIndex(
-                  config.recommendations().vocabulary(), config.recommendations().vectorIndex())
-              : new CatalogIndex(
-                  config.recommendations().vocabulary(),
-                  config.recommendations().vectorIndex(),
-                  retrieval.embedDim());
+          new CatalogIndex(
+              config.recommendations().vocabulary(),
+              config.recommendations().vectorIndex(),
+              retrieval == null ? 0 : retrieval.embedDim());
       RecommendTopology.addCatalog(builder, config, topics, engine, retrieval, resolver, catalog);
       if (config.recommendations().enabled()) {
         recommender = new Recommender(config.recommendations(), catalog);

@@ -6,13 +6,20 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,17 +74,13 @@ public final class CatalogIndex {
 
   /** An empty index normalising product attributes with {@code vocabulary}. */
   public CatalogIndex(AttributeVocabulary vocabulary) {
-    this(vocabulary, VectorIndex.Options.defaults());
-  }
-
-  /** An empty index with the given HNSW and candidate options. */
-  public CatalogIndex(AttributeVocabulary vocabulary, VectorIndex.Options vectorOptions) {
-    this(vocabulary, vectorOptions, 0);
+    this(vocabulary, VectorIndex.Options.defaults(), 0);
   }
 
   /**
-   * An empty index whose products each have several vectors of {@code vectorDim} floats (a
-   * retrieval model's query vectors); 0 for one vector per product.
+   * An empty index with the given HNSW and candidate options, whose products each have several
+   * vectors of {@code vectorDim} floats (a retrieval model's query vectors); 0 for one vector per
+   * product.
    */
   public CatalogIndex(
       AttributeVocabulary vocabulary, VectorIndex.Options vectorOptions, int vectorDim) {
@@ -191,59 +194,91 @@ public final class CatalogIndex {
 
   /** Adds or replaces a product. */
   public void put(CatalogEntry entry) {
-    Map<String, String> normalized = normalize(entry);
-    int[] productCodes;
     lock.writeLock().lock();
     try {
-      productCodes = intern(normalized);
-      Integer slot = slots.get(entry.productId());
-      if (slot == null) {
-        slot = size++;
-        ensureCapacity(size);
-        slots.put(entry.productId(), slot);
-      } else {
-        forget(slot);
-      }
-      if (entry.inStock()) {
-        inStockCount++;
-      }
-      for (int code : productCodes) {
-        byCode.computeIfAbsent(code, c -> new HashSet<>()).add(entry.productId());
-      }
-      ids[slot] = entry.productId();
-      titles[slot] = entry.title();
-      inStock[slot] = entry.inStock();
-      attributeCodes[slot] = productCodes;
-      attributes[slot] = normalized;
-      versions[slot] = null;
-      float[] v = entry.embedding();
-      if (v != null) {
-        if (dim < 0) {
-          dim = vectorDim > 0 ? vectorDim : v.length;
-          vectorIndex = new VectorIndex(dim, vectorOptions);
-        }
-        boolean fits = vectorDim > 0 ? v.length > 0 && v.length % dim == 0 : v.length == dim;
-        if (fits) {
-          vectorIndex.put(
-              entry.productId(),
-              v,
-              normalized.get(AttributeVocabulary.CATEGORY),
-              entry.inStock(),
-              entry.modelVersion());
-          versions[slot] = entry.modelVersion();
-          embeddedByVersion.merge(entry.modelVersion(), 1, Integer::sum);
-        } else {
-          LOG.warn(
-              "product {}: embedding of {} dimensions (model {}) left out of an index of {}",
-              entry.productId(),
-              v.length,
-              entry.modelVersion(),
-              dim);
-        }
+      Runnable insert = record(entry);
+      if (insert != null) {
+        insert.run();
       }
     } finally {
       lock.writeLock().unlock();
     }
+  }
+
+  /**
+   * {@link #put} for products with distinct ids (a store's keys), inserting their vectors (most of
+   * a rebuild's cost: 1.4 ms of CPU a 256-d product at 1M) from every thread of {@code pool}.
+   *
+   * @throws ExecutionException when an insert failed (its cause)
+   */
+  public void putAll(Iterator<CatalogEntry> entries, ExecutorService pool)
+      throws InterruptedException, ExecutionException {
+    while (entries.hasNext()) {
+      List<Callable<Object>> chunk = new ArrayList<>();
+      lock.writeLock().lock();
+      try {
+        while (chunk.size() < 1024 && entries.hasNext()) {
+          Runnable insert = record(entries.next());
+          if (insert != null) {
+            chunk.add(Executors.callable(insert));
+          }
+        }
+        for (Future<Object> done : pool.invokeAll(chunk)) {
+          done.get();
+        }
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+  }
+
+  /** put's bookkeeping, under the write lock; returns the vector insertion left to run, or null. */
+  private Runnable record(CatalogEntry entry) {
+    Map<String, String> normalized = normalize(entry);
+    int[] productCodes = intern(normalized);
+    Integer slot = slots.get(entry.productId());
+    if (slot == null) {
+      slot = size++;
+      ensureCapacity(size);
+      slots.put(entry.productId(), slot);
+    } else {
+      forget(slot);
+    }
+    if (entry.inStock()) {
+      inStockCount++;
+    }
+    for (int code : productCodes) {
+      byCode.computeIfAbsent(code, c -> new HashSet<>()).add(entry.productId());
+    }
+    ids[slot] = entry.productId();
+    titles[slot] = entry.title();
+    inStock[slot] = entry.inStock();
+    attributeCodes[slot] = productCodes;
+    attributes[slot] = normalized;
+    versions[slot] = null;
+    float[] v = entry.embedding();
+    if (v != null) {
+      if (dim < 0) {
+        dim = vectorDim > 0 ? vectorDim : v.length;
+        vectorIndex = new VectorIndex(dim, vectorOptions);
+      }
+      boolean fits = vectorDim > 0 ? v.length > 0 && v.length % dim == 0 : v.length == dim;
+      if (fits) {
+        versions[slot] = entry.modelVersion();
+        embeddedByVersion.merge(entry.modelVersion(), 1, Integer::sum);
+        VectorIndex target = vectorIndex;
+        String category = normalized.get(AttributeVocabulary.CATEGORY);
+        return () ->
+            target.put(entry.productId(), v, category, entry.inStock(), entry.modelVersion());
+      }
+      LOG.warn(
+          "product {}: embedding of {} dimensions (model {}) left out of an index of {}",
+          entry.productId(),
+          v.length,
+          entry.modelVersion(),
+          dim);
+    }
+    return null;
   }
 
   /** Removes a product; unknown ids are ignored. */
@@ -303,22 +338,12 @@ public final class CatalogIndex {
 
   /** Products in the index. */
   public int size() {
-    lock.readLock().lock();
-    try {
-      return size;
-    } finally {
-      lock.readLock().unlock();
-    }
+    return read(() -> size);
   }
 
   /** Whether the product is in the index. */
   public boolean contains(String productId) {
-    lock.readLock().lock();
-    try {
-      return slots.containsKey(productId);
-    } finally {
-      lock.readLock().unlock();
-    }
+    return read(() -> slots.containsKey(productId));
   }
 
   /** The canonical attributes of a catalog product as the index sees them (category included). */
@@ -429,12 +454,7 @@ public final class CatalogIndex {
 
   /** Products whose vectors come from {@code modelVersion} (what a vector search can find). */
   public int embedded(String modelVersion) {
-    lock.readLock().lock();
-    try {
-      return embeddedByVersion.getOrDefault(modelVersion, 0);
-    } finally {
-      lock.readLock().unlock();
-    }
+    return read(() -> embeddedByVersion.getOrDefault(modelVersion, 0));
   }
 
   /**
@@ -562,6 +582,15 @@ public final class CatalogIndex {
     attributeCodes = Arrays.copyOf(attributeCodes, capacity);
     attributes = Arrays.copyOf(attributes, capacity);
     versions = Arrays.copyOf(versions, capacity);
+  }
+
+  private <T> T read(Supplier<T> reader) {
+    lock.readLock().lock();
+    try {
+      return reader.get();
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 
 class CatalogIndexTest {
@@ -131,7 +133,8 @@ class CatalogIndexTest {
     CatalogIndex index =
         new CatalogIndex(
             AttributeVocabulary.empty(),
-            new VectorIndex.Options(16, 100, 20, true, VectorIndex.Precision.FLOAT32));
+            new VectorIndex.Options(16, 100, 20, true, VectorIndex.Precision.FLOAT32),
+            0);
     List<CatalogEntry> all = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
       float[] v = new float[16];
@@ -153,5 +156,44 @@ class CatalogIndexTest {
     assertThat(r.hits())
         .extracting(CatalogIndex.Hit::score)
         .isSortedAccordingTo(Comparator.reverseOrder());
+  }
+
+  @Test
+  void shouldIndexABulkRebuildFromManyThreadsAsPutOneByOne() throws Exception {
+    // Given 2,000 products with vectors, a tenth out of stock, some with attributes
+    Random random = new Random(11);
+    List<CatalogEntry> all = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      float[] v = new float[16];
+      for (int d = 0; d < v.length; d++) {
+        v[d] = (float) random.nextGaussian();
+      }
+      Map<String, String> attrs = i % 3 == 0 ? Map.of("colour", "c" + i % 7) : Map.of();
+      all.add(entry("p" + i, i % 10 != 0, attrs, ImageEmbeddings.normalized(v)));
+    }
+    VectorIndex.Options options =
+        new VectorIndex.Options(16, 50, 2000, true, VectorIndex.Precision.FLOAT32);
+    CatalogIndex oneByOne = new CatalogIndex(AttributeVocabulary.empty(), options, 0);
+    all.forEach(oneByOne::put);
+
+    // When the same products are put in bulk from four threads
+    CatalogIndex bulk = new CatalogIndex(AttributeVocabulary.empty(), options, 0);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      bulk.putAll(all.iterator(), pool);
+    } finally {
+      pool.shutdownNow();
+    }
+
+    // Then both hold every product and vector, and answer every search alike (candidates cover
+    // the whole catalog, so the exact scores decide and the graphs' differences cannot show)
+    assertThat(bulk.size()).isEqualTo(all.size());
+    assertThat(bulk.embedded(V)).isEqualTo(oneByOne.embedded(V)).isEqualTo(all.size());
+    for (int q = 0; q < 20; q++) {
+      CatalogEntry probe = all.get(10 * random.nextInt(all.size() / 10) + 1); // in stock
+      CatalogIndex.Query query = query(probe.attributes(), probe.embedding(), 10);
+      assertThat(bulk.search(query).hits()).isEqualTo(oneByOne.search(query).hits());
+      assertThat(bulk.search(query).hits().get(0).productId()).isEqualTo(probe.productId());
+    }
   }
 }
