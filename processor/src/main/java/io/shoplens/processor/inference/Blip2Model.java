@@ -35,7 +35,7 @@ public final class Blip2Model extends VisionLanguageModel {
   private final BatchDecoder decoder;
 
   private Blip2Model(ModelBundle bundle, Blip2Graphs graphs, Blip2Tokenizer tokenizer) {
-    super(bundle.manifest().vision(), graphs);
+    super(bundle.manifest(), graphs);
     this.bundle = bundle;
     this.graphs = graphs;
     this.tokenizer = tokenizer;
@@ -68,16 +68,6 @@ public final class Blip2Model extends VisionLanguageModel {
 
   public ModelManifest manifest() {
     return bundle.manifest();
-  }
-
-  @Override
-  public String modelVersion() {
-    return bundle.manifest().modelVersion();
-  }
-
-  @Override
-  public int numQueryTokens() {
-    return bundle.manifest().numQueryTokens();
   }
 
   /** OPT's decoder is causal: the query positions' KV depends on the image alone. */

@@ -51,7 +51,7 @@ public final class T5Model extends VisionLanguageModel {
   private final Blip2Tokenizer tokenizer;
 
   private T5Model(T5Bundle bundle, T5Graphs graphs, Blip2Tokenizer tokenizer) {
-    super(bundle.manifest().vision(), graphs);
+    super(bundle.manifest(), graphs);
     this.bundle = bundle;
     this.graphs = graphs;
     this.tokenizer = tokenizer;
@@ -87,16 +87,6 @@ public final class T5Model extends VisionLanguageModel {
 
   public T5Manifest manifest() {
     return bundle.manifest();
-  }
-
-  @Override
-  public String modelVersion() {
-    return bundle.manifest().modelVersion();
-  }
-
-  @Override
-  public int numQueryTokens() {
-    return bundle.manifest().numQueryTokens();
   }
 
   /** T5's encoder is bidirectional: the query positions attend to the prompt. */

@@ -1,6 +1,6 @@
 package io.shoplens.processor.inference;
 
-import io.shoplens.processor.inference.bundle.ModelManifest;
+import io.shoplens.processor.inference.bundle.GenerationManifest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.onnx.PrefixGraphs;
@@ -15,14 +15,26 @@ import java.util.List;
  * to a tap where the bundle exposes it. The language-model half is each subclass's own.
  */
 abstract class VisionLanguageModel implements EngineModel {
+  private final GenerationManifest manifest;
   private final ImagePreprocessor images;
   private final VisionGraph vision;
   private final int pixelCount;
 
-  VisionLanguageModel(ModelManifest.Vision spec, VisionGraph vision) {
-    this.images = new ImagePreprocessor(VisionPreprocessing.of(spec));
+  VisionLanguageModel(GenerationManifest manifest, VisionGraph vision) {
+    this.manifest = manifest;
+    this.images = new ImagePreprocessor(VisionPreprocessing.of(manifest.vision()));
     this.vision = vision;
-    this.pixelCount = spec.pixelCount();
+    this.pixelCount = manifest.vision().pixelCount();
+  }
+
+  @Override
+  public final String modelVersion() {
+    return manifest.modelVersion();
+  }
+
+  @Override
+  public final int numQueryTokens() {
+    return manifest.numQueryTokens();
   }
 
   /**

@@ -146,7 +146,7 @@ public final class Blip2Graphs implements VisionGraph, AutoCloseable {
    */
   @Override
   public float[] vision(float[] pixels, int batch) {
-    return PrefixGraphs.queryEmbeds(env, type, vision, manifest, pixels, batch);
+    return PrefixGraphs.vision(env, type, vision, manifest, pixels, batch, false).queryEmbeds();
   }
 
   /**
@@ -158,7 +158,7 @@ public final class Blip2Graphs implements VisionGraph, AutoCloseable {
    */
   @Override
   public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
-    return PrefixGraphs.queryAndImageEmbeds(env, type, vision, manifest, pixels, batch);
+    return PrefixGraphs.vision(env, type, vision, manifest, pixels, batch, true);
   }
 
   /** Whether the vision graph also returns the vision tower's output (manifest vision_tower). */

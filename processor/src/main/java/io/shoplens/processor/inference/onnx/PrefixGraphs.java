@@ -20,73 +20,52 @@ public final class PrefixGraphs {
   private PrefixGraphs() {}
 
   /**
-   * Runs the vision graph.
-   *
-   * @param manifest the bundle's manifest: the image size, and the version errors are labelled with
-   * @param pixels [batch, 3, S, S] row-major
-   * @return query embeddings [batch, Q, H] row-major
-   */
-  public static float[] queryEmbeds(
-      OrtEnvironment env,
-      ElementType type,
-      OrtSession vision,
-      GenerationManifest manifest,
-      float[] pixels,
-      int batch) {
-    String modelVersion = manifest.modelVersion();
-    long[] shape = pixelShape(manifest, batch);
-    // Only query_embeds: a bundle that also exposes the tower's output would otherwise copy
-    // P x Hv floats per image out for nothing.
-    return OrtTensors.run(
-        vision,
-        modelVersion,
-        Blip2Graphs.VISION,
-        in -> in.put("pixel_values", type.tensor(env, pixels, shape)),
-        Set.of(QUERY_EMBEDS),
-        result -> type.floats(output(result, QUERY_EMBEDS)),
-        "pixel_values" + Arrays.toString(shape));
-  }
-
-  /**
-   * One vision pass's two outputs: the language model's image tokens and the vision tower's output.
+   * One vision pass's outputs: the language model's image tokens and, when asked for, the vision
+   * tower's output.
    *
    * @param queryEmbeds [batch, Q, H] row-major
-   * @param imageEmbeds [batch, P, Hv] row-major
+   * @param imageEmbeds [batch, P, Hv] row-major, or null when not asked for
    */
   public record VisionPass(float[] queryEmbeds, float[] imageEmbeds) {}
 
   /**
-   * Runs the vision graph for both its query embeddings and the tower output the manifest's {@code
-   * vision_tower.output} names.
+   * Runs the vision graph for its query embeddings and, with {@code withTower}, the tower output
+   * the manifest's {@code vision_tower.output} names. Without it only query_embeds is read: a
+   * bundle that exposes its tower would otherwise copy P x Hv floats per image out for nothing.
    *
+   * @param manifest the bundle's manifest: the image size, and the version errors are labelled with
    * @param pixels [batch, 3, S, S] row-major
-   * @throws IllegalStateException when the manifest has no {@code vision_tower} (a bundle exported
-   *     before it existed: callers ask {@code exposesTower()} first)
+   * @throws IllegalStateException with {@code withTower}, when the manifest has no {@code
+   *     vision_tower} (a bundle exported before it existed: callers ask {@code exposesTower()})
    */
-  public static VisionPass queryAndImageEmbeds(
+  public static VisionPass vision(
       OrtEnvironment env,
       ElementType type,
       OrtSession vision,
       GenerationManifest manifest,
       float[] pixels,
-      int batch) {
-    String modelVersion = manifest.modelVersion();
-    String towerOutput =
-        manifest
-            .visionTower()
-            .orElseThrow(() -> new IllegalStateException(modelVersion + ": no vision_tower"))
-            .output();
-    long[] shape = pixelShape(manifest, batch);
+      int batch,
+      boolean withTower) {
+    String tower =
+        !withTower
+            ? null
+            : manifest
+                .visionTower()
+                .orElseThrow(
+                    () -> new IllegalStateException(manifest.modelVersion() + ": no vision_tower"))
+                .output();
+    int size = manifest.vision().imageSize();
+    long[] shape = {batch, 3, size, size};
     return OrtTensors.run(
         vision,
-        modelVersion,
+        manifest.modelVersion(),
         Blip2Graphs.VISION,
         in -> in.put("pixel_values", type.tensor(env, pixels, shape)),
-        Set.of(QUERY_EMBEDS, towerOutput),
+        tower == null ? Set.of(QUERY_EMBEDS) : Set.of(QUERY_EMBEDS, tower),
         result ->
             new VisionPass(
                 type.floats(output(result, QUERY_EMBEDS)),
-                type.floats(output(result, towerOutput))),
+                tower == null ? null : type.floats(output(result, tower))),
         "pixel_values" + Arrays.toString(shape));
   }
 
@@ -112,11 +91,6 @@ public final class PrefixGraphs {
         in -> in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape)),
         result -> type.floats(output(result, "inputs_embeds")),
         "input_ids" + Arrays.toString(shape));
-  }
-
-  private static long[] pixelShape(GenerationManifest manifest, int batch) {
-    int size = manifest.vision().imageSize();
-    return new long[] {batch, 3, size, size};
   }
 
   private static OnnxTensor output(OrtSession.Result result, String name) {

@@ -113,7 +113,8 @@ public final class T5Graphs implements VisionGraph, AutoCloseable {
   /** pixel_values [batch, 3, S, S] -> query embeddings [batch, Q, H]. */
   @Override
   public float[] vision(float[] pixels, int batch) {
-    return PrefixGraphs.queryEmbeds(env, ElementType.FLOAT32, vision, manifest, pixels, batch);
+    return PrefixGraphs.vision(env, ElementType.FLOAT32, vision, manifest, pixels, batch, false)
+        .queryEmbeds();
   }
 
   /**
@@ -122,8 +123,7 @@ public final class T5Graphs implements VisionGraph, AutoCloseable {
    */
   @Override
   public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
-    return PrefixGraphs.queryAndImageEmbeds(
-        env, ElementType.FLOAT32, vision, manifest, pixels, batch);
+    return PrefixGraphs.vision(env, ElementType.FLOAT32, vision, manifest, pixels, batch, true);
   }
 
   @Override
