@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * scripts/bench-recommend   # or: java -Xmx8g -cp ... io.shoplens.bench.VectorIndexBenchmark
  *     [--products 100000,1000000] [--dim 256] [--vectors 1] [--precision FLOAT32|INT8]
- *     [--queries 200] [--warmup 50] [--candidates 200,1000] [--m 16] [--beam 50] [--merge false]
+ *     [--queries 200] [--warmup 50] [--candidates 200,1000] [--m 32] [--beam 100] [--merge false]
  * </pre>
  */
 public final class VectorIndexBenchmark {
