@@ -214,11 +214,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
 
   @Override
   public List<T> tags() {
-    List<T> tags = new ArrayList<>();
-    for (BatchMember<T> m : members) {
-      tags.add(m.tag);
-    }
-    return tags;
+    return members.stream().map(m -> m.tag).toList();
   }
 
   @Override

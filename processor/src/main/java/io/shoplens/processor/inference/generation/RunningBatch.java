@@ -161,11 +161,7 @@ public final class RunningBatch<T> implements DecodingBatch<T> {
   /** The tags of the requests decoding now. */
   @Override
   public List<T> tags() {
-    List<T> tags = new ArrayList<>();
-    for (BatchMember<T> m : members) {
-      tags.add(m.tag);
-    }
-    return tags;
+    return members.stream().map(m -> m.tag).toList();
   }
 
   /**
