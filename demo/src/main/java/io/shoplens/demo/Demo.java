@@ -221,23 +221,23 @@ public final class Demo {
       Path model =
           this.model != null ? this.model : DemoResources.extractModel(work.resolve("model"));
       Map<String, String> settings = new LinkedHashMap<>();
-      settings.put(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      settings.put(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + registryScope);
-      settings.put(KafkaSettings.APPLICATION_ID_CONFIG, "shoplens-demo");
-      settings.put(ModelSettings.MODEL_PATH_CONFIG, model.toString());
-      settings.put(OperationsSettings.HTTP_PORT_CONFIG, Integer.toString(httpPort));
-      settings.put(OperationsSettings.HTTP_BIND_ADDRESS_CONFIG, bindAddress);
-      settings.put(TopologySettings.STATE_STORE_TYPE_CONFIG, "IN_MEMORY");
-      settings.put(OperationsSettings.SHUTDOWN_TIMEOUT_MS_CONFIG, "10000");
-      settings.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
+      settings.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), bootstrap);
+      settings.put(RegistrySettings.SCHEMA_REGISTRY_URL.name(), "mock://" + registryScope);
+      settings.put(KafkaSettings.APPLICATION_ID.name(), "shoplens-demo");
+      settings.put(ModelSettings.MODEL_PATH.name(), model.toString());
+      settings.put(OperationsSettings.HTTP_PORT.name(), Integer.toString(httpPort));
+      settings.put(OperationsSettings.HTTP_BIND_ADDRESS.name(), bindAddress);
+      settings.put(TopologySettings.STATE_STORE_TYPE.name(), "IN_MEMORY");
+      settings.put(OperationsSettings.SHUTDOWN_TIMEOUT_MS.name(), "10000");
+      settings.put(RecommendationSettings.RECOMMENDATIONS_ENABLED.name(), "true");
       // Every in-stock product is listed, however low its score: the demo shows the whole ranking.
-      settings.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE_CONFIG, "-1");
+      settings.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE.name(), "-1");
       // The catalog's images come from the demo's own loopback server, over plain http.
-      settings.put(ImageSettings.IMAGE_ALLOWED_HOSTS_CONFIG, images.host());
-      settings.put(ImageSettings.IMAGE_ALLOW_HTTP_CONFIG, "true");
-      settings.put(ImageSettings.IMAGE_ALLOW_PRIVATE_NETWORKS_CONFIG, "true");
+      settings.put(ImageSettings.IMAGE_ALLOWED_HOSTS.name(), images.host());
+      settings.put(ImageSettings.IMAGE_ALLOW_HTTP.name(), "true");
+      settings.put(ImageSettings.IMAGE_ALLOW_PRIVATE_NETWORKS.name(), "true");
       retrieval.ifPresent(
-          r -> settings.put(RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG, r.toString()));
+          r -> settings.put(RetrievalSettings.RETRIEVAL_MODEL_PATH.name(), r.toString()));
       ShopLensConfig config = ShopLensConfig.validate(settings);
 
       List<String> compacted = new ArrayList<>(List.of(config.recommendConfig().embeddingsTopic()));

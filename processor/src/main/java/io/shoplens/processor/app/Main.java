@@ -46,7 +46,7 @@ public final class Main {
       try {
         String fromFile =
             ConfigSources.readProperties(Path.of(args[config + 1]))
-                .get(OperationsSettings.LOG_FORMAT_CONFIG);
+                .get(OperationsSettings.LOG_FORMAT.name());
         if (env.get("SHOPLENS_LOG_FORMAT") == null && fromFile != null) {
           format = fromFile;
         }
@@ -54,9 +54,9 @@ public final class Main {
         // Reported by validation, with everything else that is wrong.
       }
     }
-    if (format != null && System.getProperty(OperationsSettings.LOG_FORMAT_CONFIG) == null) {
+    if (format != null && System.getProperty(OperationsSettings.LOG_FORMAT.name()) == null) {
       System.setProperty(
-          OperationsSettings.LOG_FORMAT_CONFIG, format.trim().toLowerCase(Locale.ROOT));
+          OperationsSettings.LOG_FORMAT.name(), format.trim().toLowerCase(Locale.ROOT));
     }
     // The demo prints what matters itself; the broker's and Streams' INFO lines would bury it.
     if (!list.isEmpty()

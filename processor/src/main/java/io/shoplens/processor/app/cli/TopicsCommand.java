@@ -5,6 +5,7 @@ import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.RetrievalSettings;
+import io.shoplens.processor.app.config.Setting;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.io.PrintWriter;
@@ -149,23 +150,15 @@ final class TopicsCommand extends CommandGroup {
     private List<String> compactedTopics(Map<String, String> settings) {
       boolean recommend =
           recommendations
-              || isTrue(settings, RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG);
-      String modelPath = settings.get(RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG);
+              || isTrue(settings, RecommendationSettings.RECOMMENDATIONS_ENABLED.name());
+      String modelPath = settings.get(RetrievalSettings.RETRIEVAL_MODEL_PATH.name());
       boolean search = retrieval || (modelPath != null && !modelPath.isBlank());
       List<String> topics = new ArrayList<>();
       if (recommend || search) {
-        topics.add(
-            topicName(
-                settings,
-                RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG,
-                RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_DEFAULT));
+        topics.add(topicName(settings, RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC));
       }
       if (search) {
-        topics.add(
-            topicName(
-                settings,
-                RetrievalSettings.RETRIEVAL_UPLOAD_EMBEDDINGS_TOPIC_CONFIG,
-                RetrievalSettings.RETRIEVAL_UPLOAD_EMBEDDINGS_TOPIC_DEFAULT));
+        topics.add(topicName(settings, RetrievalSettings.RETRIEVAL_UPLOAD_EMBEDDINGS_TOPIC));
       }
       return topics;
     }
@@ -182,10 +175,10 @@ final class TopicsCommand extends CommandGroup {
       }
     }
 
-    private static String topicName(Map<String, String> settings, String key, String fallback) {
-      String topic = settings.getOrDefault(key, fallback);
+    private static String topicName(Map<String, String> settings, Setting setting) {
+      String topic = settings.getOrDefault(setting.name(), (String) setting.defaultValue());
       if (topic.isBlank()) {
-        throw new ShopLensCli.UsageException(key + " must not be blank");
+        throw new ShopLensCli.UsageException(setting.name() + " must not be blank");
       }
       return topic.trim();
     }

@@ -25,6 +25,6 @@ final class UploadLookbackOption {
   Duration resolve(ShopLensConfig live) {
     return uploadLookback != null
         ? uploadLookback
-        : Duration.ofMillis(live.getLong(TopologySettings.UPLOAD_RETENTION_MS_CONFIG));
+        : Duration.ofMillis(live.getLong(TopologySettings.UPLOAD_RETENTION_MS.name()));
   }
 }

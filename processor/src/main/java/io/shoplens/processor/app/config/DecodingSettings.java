@@ -23,16 +23,23 @@ final class DecodingSettings {
   private final DecodingOptions defaults;
 
   /**
+   * @param group the group whose reference lists the keys, in this place
    * @param prefix e.g. {@code shoplens.caption}
    * @param what what the options generate, for the docs (e.g. "captions")
    * @param sequencesUse what becomes of several returned sequences, for the docs
    * @param defaults the topology's defaults for these requests
    */
-  DecodingSettings(String prefix, String what, String sequencesUse, DecodingOptions defaults) {
+  DecodingSettings(
+      SettingGroup group,
+      String prefix,
+      String what,
+      String sequencesUse,
+      DecodingOptions defaults) {
     this.prefix = prefix;
     this.what = what;
     this.sequencesUse = sequencesUse;
     this.defaults = defaults;
+    define(group);
   }
 
   String key(String suffix) {
@@ -40,85 +47,85 @@ final class DecodingSettings {
   }
 
   /** Defines the keys, {@code max.new.tokens} first (it was the only one before the others). */
-  void define(SettingsDefiner d) {
+  private void define(SettingGroup group) {
     Range newTokens = Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
-    d.define(
-            key("max.new.tokens"),
-            Type.INT,
-            defaults.maxNewTokens(),
-            newTokens,
-            Importance.LOW,
-            "Most tokens generated for " + what + ".")
-        .define(
-            key("strategy"),
-            Type.STRING,
-            defaults.strategy().name(),
-            ConfigDef.CaseInsensitiveValidString.in("GREEDY", "BEAM", "SAMPLE"),
-            Importance.LOW,
-            "How "
-                + what
-                + " are decoded: GREEDY, BEAM (beam search, LAVIS's default for captions) or"
-                + " SAMPLE (nucleus sampling with top.p, LAVIS's use_nucleus_sampling).")
-        .define(
-            key("min.new.tokens"),
-            Type.INT,
-            defaults.minNewTokens(),
-            Range.between(0, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
-            Importance.LOW,
-            "Stop tokens are suppressed until this many tokens were generated (LAVIS's"
-                + " min_length).")
-        .define(
-            key("num.beams"),
-            Type.INT,
-            defaults.numBeams(),
-            Range.atLeast(1),
-            Importance.LOW,
-            "Beams for BEAM (at least 2); 1 for GREEDY and SAMPLE.")
-        .define(
-            key("length.penalty"),
-            Type.DOUBLE,
-            defaults.lengthPenalty(),
-            null,
-            Importance.LOW,
-            "BEAM: a finished sequence scores sum of log-probabilities / length^penalty.")
-        .define(
-            key("num.return.sequences"),
-            Type.INT,
-            defaults.numReturnSequences(),
-            Range.atLeast(1),
-            Importance.LOW,
-            "Sequences generated per request (LAVIS's num_captions): at most num.beams for BEAM,"
-                + " any number of independent samples for SAMPLE, 1 for GREEDY. "
-                + sequencesUse)
-        .define(
-            key("temperature"),
-            Type.DOUBLE,
-            defaults.temperature(),
-            null,
-            Importance.LOW,
-            "SAMPLE: logits are divided by it (> 0).")
-        .define(
-            key("top.k"),
-            Type.INT,
-            defaults.topK(),
-            Range.atLeast(0),
-            Importance.LOW,
-            "SAMPLE: keep the k most likely tokens; 0 disables.")
-        .define(
-            key("top.p"),
-            Type.DOUBLE,
-            defaults.topP(),
-            null,
-            Importance.LOW,
-            "SAMPLE: nucleus threshold in (0, 1]; 1 disables.")
-        .define(
-            key("repetition.penalty"),
-            Type.DOUBLE,
-            defaults.repetitionPenalty(),
-            null,
-            Importance.LOW,
-            "Hugging Face's repetition_penalty (> 0; 1 = off): scores of tokens already in the"
-                + " sequence, the prompt included, are divided by it (multiplied when negative).");
+    group.define(
+        key("max.new.tokens"),
+        Type.INT,
+        defaults.maxNewTokens(),
+        newTokens,
+        Importance.LOW,
+        "Most tokens generated for " + what + ".");
+    group.define(
+        key("strategy"),
+        Type.STRING,
+        defaults.strategy().name(),
+        ConfigDef.CaseInsensitiveValidString.in("GREEDY", "BEAM", "SAMPLE"),
+        Importance.LOW,
+        "How "
+            + what
+            + " are decoded: GREEDY, BEAM (beam search, LAVIS's default for captions) or"
+            + " SAMPLE (nucleus sampling with top.p, LAVIS's use_nucleus_sampling).");
+    group.define(
+        key("min.new.tokens"),
+        Type.INT,
+        defaults.minNewTokens(),
+        Range.between(0, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
+        Importance.LOW,
+        "Stop tokens are suppressed until this many tokens were generated (LAVIS's"
+            + " min_length).");
+    group.define(
+        key("num.beams"),
+        Type.INT,
+        defaults.numBeams(),
+        Range.atLeast(1),
+        Importance.LOW,
+        "Beams for BEAM (at least 2); 1 for GREEDY and SAMPLE.");
+    group.define(
+        key("length.penalty"),
+        Type.DOUBLE,
+        defaults.lengthPenalty(),
+        null,
+        Importance.LOW,
+        "BEAM: a finished sequence scores sum of log-probabilities / length^penalty.");
+    group.define(
+        key("num.return.sequences"),
+        Type.INT,
+        defaults.numReturnSequences(),
+        Range.atLeast(1),
+        Importance.LOW,
+        "Sequences generated per request (LAVIS's num_captions): at most num.beams for BEAM,"
+            + " any number of independent samples for SAMPLE, 1 for GREEDY. "
+            + sequencesUse);
+    group.define(
+        key("temperature"),
+        Type.DOUBLE,
+        defaults.temperature(),
+        null,
+        Importance.LOW,
+        "SAMPLE: logits are divided by it (> 0).");
+    group.define(
+        key("top.k"),
+        Type.INT,
+        defaults.topK(),
+        Range.atLeast(0),
+        Importance.LOW,
+        "SAMPLE: keep the k most likely tokens; 0 disables.");
+    group.define(
+        key("top.p"),
+        Type.DOUBLE,
+        defaults.topP(),
+        null,
+        Importance.LOW,
+        "SAMPLE: nucleus threshold in (0, 1]; 1 disables.");
+    group.define(
+        key("repetition.penalty"),
+        Type.DOUBLE,
+        defaults.repetitionPenalty(),
+        null,
+        Importance.LOW,
+        "Hugging Face's repetition_penalty (> 0; 1 = off): scores of tokens already in the"
+            + " sequence, the prompt included, are divided by it (multiplied when negative).");
   }
 
   /**

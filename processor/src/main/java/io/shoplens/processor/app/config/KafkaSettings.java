@@ -11,43 +11,35 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  */
 public final class KafkaSettings {
   public static final String GROUP = "Kafka";
+  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
 
-  public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
-  public static final String BOOTSTRAP_SERVERS_DOC =
-      "Kafka brokers to connect to first (host:port, comma-separated).";
+  public static final Setting BOOTSTRAP_SERVERS =
+      SETTINGS.define(
+          "bootstrap.servers",
+          Type.LIST,
+          ConfigDef.NO_DEFAULT_VALUE,
+          null,
+          Importance.HIGH,
+          "Kafka brokers to connect to first (host:port, comma-separated).");
 
-  public static final String APPLICATION_ID_CONFIG = "application.id";
-  public static final String APPLICATION_ID_DEFAULT = "shoplens";
-  public static final String APPLICATION_ID_DOC =
-      "Kafka Streams application id: the consumer group, and the prefix of internal topics and"
-          + " state directories. Instances with the same id share the work.";
+  public static final Setting APPLICATION_ID =
+      SETTINGS.define(
+          "application.id",
+          Type.STRING,
+          "shoplens",
+          new ConfigDef.NonEmptyString(),
+          Importance.HIGH,
+          "Kafka Streams application id: the consumer group, and the prefix of internal topics and"
+              + " state directories. Instances with the same id share the work.");
 
   private KafkaSettings() {}
 
-  static void define(SettingsDefiner d) {
-    d.group(GROUP)
-        .define(
-            BOOTSTRAP_SERVERS_CONFIG,
-            Type.LIST,
-            ConfigDef.NO_DEFAULT_VALUE,
-            null,
-            Importance.HIGH,
-            BOOTSTRAP_SERVERS_DOC)
-        .define(
-            APPLICATION_ID_CONFIG,
-            Type.STRING,
-            APPLICATION_ID_DEFAULT,
-            new ConfigDef.NonEmptyString(),
-            Importance.HIGH,
-            APPLICATION_ID_DOC);
-  }
-
   static void check(ShopLensConfig c, List<String> problems) {
-    if (c.listEntries(BOOTSTRAP_SERVERS_CONFIG).isEmpty()) {
-      problems.add(BOOTSTRAP_SERVERS_CONFIG + ": must name at least one broker (host:port)");
+    if (c.listEntries(BOOTSTRAP_SERVERS.name()).isEmpty()) {
+      problems.add(BOOTSTRAP_SERVERS.name() + ": must name at least one broker (host:port)");
     }
-    if (c.getString(APPLICATION_ID_CONFIG).isBlank()) {
-      problems.add(APPLICATION_ID_CONFIG + ": must not be blank");
+    if (c.getString(APPLICATION_ID.name()).isBlank()) {
+      problems.add(APPLICATION_ID.name() + ": must not be blank");
     }
   }
 }

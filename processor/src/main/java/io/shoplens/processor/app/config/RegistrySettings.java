@@ -15,107 +15,95 @@ import org.apache.kafka.common.config.types.Password;
  */
 public final class RegistrySettings {
   public static final String GROUP = "Schema Registry";
+  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
 
-  public static final String SCHEMA_REGISTRY_URL_CONFIG =
-      SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_CONFIG;
-  public static final String SCHEMA_REGISTRY_URL_DOC =
-      SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_DOC;
+  public static final Setting SCHEMA_REGISTRY_URL =
+      SETTINGS.define(
+          SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_CONFIG,
+          Type.LIST,
+          ConfigDef.NO_DEFAULT_VALUE,
+          null,
+          Importance.HIGH,
+          SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_DOC);
 
-  public static final String BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG =
-      SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG;
-  public static final String BASIC_AUTH_CREDENTIALS_SOURCE_DEFAULT =
-      SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DEFAULT;
+  public static final Setting BASIC_AUTH_CREDENTIALS_SOURCE =
+      SETTINGS.define(
+          SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG,
+          Type.STRING,
+          SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DEFAULT,
+          ValidString.in("URL", "USER_INFO"),
+          Importance.MEDIUM,
+          SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DOC);
 
-  public static final String BASIC_AUTH_USER_INFO_CONFIG =
-      SchemaRegistryClientConfig.USER_INFO_CONFIG;
+  public static final Setting BASIC_AUTH_USER_INFO =
+      SETTINGS.define(
+          SchemaRegistryClientConfig.USER_INFO_CONFIG,
+          Type.PASSWORD,
+          null,
+          null,
+          Importance.MEDIUM,
+          SchemaRegistryClientConfig.USER_INFO_DOC);
 
-  public static final String BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG =
-      SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG;
+  public static final Setting BEARER_AUTH_CREDENTIALS_SOURCE =
+      SETTINGS.define(
+          SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG,
+          Type.STRING,
+          "",
+          ValidString.in("", "STATIC_TOKEN"),
+          Importance.MEDIUM,
+          SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_DOC);
 
-  public static final String BEARER_AUTH_TOKEN_CONFIG =
-      SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_CONFIG;
+  public static final Setting BEARER_AUTH_TOKEN =
+      SETTINGS.define(
+          SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_CONFIG,
+          Type.PASSWORD,
+          null,
+          null,
+          Importance.MEDIUM,
+          SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_DOC);
 
   private RegistrySettings() {}
-
-  static void define(SettingsDefiner d) {
-    d.group(GROUP)
-        .define(
-            SCHEMA_REGISTRY_URL_CONFIG,
-            Type.LIST,
-            ConfigDef.NO_DEFAULT_VALUE,
-            null,
-            Importance.HIGH,
-            SCHEMA_REGISTRY_URL_DOC)
-        .define(
-            BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG,
-            Type.STRING,
-            BASIC_AUTH_CREDENTIALS_SOURCE_DEFAULT,
-            ValidString.in("URL", "USER_INFO"),
-            Importance.MEDIUM,
-            SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DOC)
-        .define(
-            BASIC_AUTH_USER_INFO_CONFIG,
-            Type.PASSWORD,
-            null,
-            null,
-            Importance.MEDIUM,
-            SchemaRegistryClientConfig.USER_INFO_DOC)
-        .define(
-            BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG,
-            Type.STRING,
-            "",
-            ValidString.in("", "STATIC_TOKEN"),
-            Importance.MEDIUM,
-            SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_DOC)
-        .define(
-            BEARER_AUTH_TOKEN_CONFIG,
-            Type.PASSWORD,
-            null,
-            null,
-            Importance.MEDIUM,
-            SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_DOC);
-  }
 
   static void check(ShopLensConfig c, List<String> problems) {
     if (urls(c).isEmpty()) {
       problems.add(
-          SCHEMA_REGISTRY_URL_CONFIG
+          SCHEMA_REGISTRY_URL.name()
               + ": must name at least one registry URL (or mock://<scope> for an in-memory one)");
     }
-    if ("USER_INFO".equals(c.getString(BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG))
-        && c.getPassword(BASIC_AUTH_USER_INFO_CONFIG) == null) {
+    if ("USER_INFO".equals(c.getString(BASIC_AUTH_CREDENTIALS_SOURCE.name()))
+        && c.getPassword(BASIC_AUTH_USER_INFO.name()) == null) {
       problems.add(
-          BASIC_AUTH_USER_INFO_CONFIG
+          BASIC_AUTH_USER_INFO.name()
               + ": required when "
-              + BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG
+              + BASIC_AUTH_CREDENTIALS_SOURCE.name()
               + "=USER_INFO, not set");
     }
-    if ("STATIC_TOKEN".equals(c.getString(BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG))
-        && c.getPassword(BEARER_AUTH_TOKEN_CONFIG) == null) {
+    if ("STATIC_TOKEN".equals(c.getString(BEARER_AUTH_CREDENTIALS_SOURCE.name()))
+        && c.getPassword(BEARER_AUTH_TOKEN.name()) == null) {
       problems.add(
-          BEARER_AUTH_TOKEN_CONFIG
+          BEARER_AUTH_TOKEN.name()
               + ": required when "
-              + BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG
+              + BEARER_AUTH_CREDENTIALS_SOURCE.name()
               + "=STATIC_TOKEN, not set");
     }
   }
 
   /** Registry URLs, trimmed, blanks dropped. */
   static List<String> urls(ShopLensConfig c) {
-    return c.listEntries(SCHEMA_REGISTRY_URL_CONFIG);
+    return c.listEntries(SCHEMA_REGISTRY_URL.name());
   }
 
   /** The registry client's settings, secrets as plain strings (the client needs them). */
   static void putClientSettings(ShopLensConfig c, Map<String, Object> out) {
-    out.put(SCHEMA_REGISTRY_URL_CONFIG, String.join(",", urls(c)));
+    out.put(SCHEMA_REGISTRY_URL.name(), String.join(",", urls(c)));
     out.put(
-        BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG, c.getString(BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG));
-    putSecret(c, out, BASIC_AUTH_USER_INFO_CONFIG);
-    String bearerSource = c.getString(BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG);
+        BASIC_AUTH_CREDENTIALS_SOURCE.name(), c.getString(BASIC_AUTH_CREDENTIALS_SOURCE.name()));
+    putSecret(c, out, BASIC_AUTH_USER_INFO.name());
+    String bearerSource = c.getString(BEARER_AUTH_CREDENTIALS_SOURCE.name());
     if (!bearerSource.isEmpty()) {
-      out.put(BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG, bearerSource);
+      out.put(BEARER_AUTH_CREDENTIALS_SOURCE.name(), bearerSource);
     }
-    putSecret(c, out, BEARER_AUTH_TOKEN_CONFIG);
+    putSecret(c, out, BEARER_AUTH_TOKEN.name());
   }
 
   private static void putSecret(ShopLensConfig c, Map<String, Object> out, String key) {

@@ -69,17 +69,21 @@ public final class ShopLensConfig extends AbstractConfig {
 
   /** The groups in the order the reference lists them. */
   private static ConfigDef buildConfigDef() {
-    SettingsDefiner d = new SettingsDefiner();
-    KafkaSettings.define(d);
-    RegistrySettings.define(d);
-    ModelSettings.define(d);
-    ImageSettings.define(d);
-    TopologySettings.define(d);
-    RecommendationSettings.define(d);
-    RetrievalSettings.define(d);
-    OperationsSettings.define(d);
-    GatewaySettings.define(d);
-    return d.configDef();
+    ConfigDef def = new ConfigDef();
+    for (SettingGroup group :
+        List.of(
+            KafkaSettings.SETTINGS,
+            RegistrySettings.SETTINGS,
+            ModelSettings.SETTINGS,
+            ImageSettings.SETTINGS,
+            TopologySettings.SETTINGS,
+            RecommendationSettings.SETTINGS,
+            RetrievalSettings.SETTINGS,
+            OperationsSettings.SETTINGS,
+            GatewaySettings.SETTINGS)) {
+      group.addTo(def);
+    }
+    return def;
   }
 
   private ShopLensConfig(Map<String, ?> originals) {
@@ -112,7 +116,7 @@ public final class ShopLensConfig extends AbstractConfig {
    */
   public static ShopLensConfig validateForGateway(Map<String, ?> originals) {
     Map<String, Object> settings = new LinkedHashMap<>(originals);
-    settings.putIfAbsent(ModelSettings.MODEL_PATH_CONFIG, "(the gateway loads no model)");
+    settings.putIfAbsent(ModelSettings.MODEL_PATH.name(), "(the gateway loads no model)");
     return validate(settings, false);
   }
 
@@ -166,7 +170,7 @@ public final class ShopLensConfig extends AbstractConfig {
       imageResolverConfig();
     } catch (IllegalArgumentException e) {
       problems.add(
-          ImageSettings.IMAGE_ALLOWED_HOSTS_CONFIG + " or other image settings: " + e.getMessage());
+          ImageSettings.IMAGE_ALLOWED_HOSTS.name() + " or other image settings: " + e.getMessage());
     }
     try {
       gatewayConfig();
@@ -193,27 +197,27 @@ public final class ShopLensConfig extends AbstractConfig {
 
   /** The Streams application id. */
   public String applicationId() {
-    return getString(KafkaSettings.APPLICATION_ID_CONFIG);
+    return getString(KafkaSettings.APPLICATION_ID.name());
   }
 
   /** HTTP port; -1 when disabled. */
   public int httpPort() {
-    return getInt(OperationsSettings.HTTP_PORT_CONFIG);
+    return getInt(OperationsSettings.HTTP_PORT.name());
   }
 
   /** The address the health and metrics endpoints listen on. */
   public String httpBindAddress() {
-    return getString(OperationsSettings.HTTP_BIND_ADDRESS_CONFIG).trim();
+    return getString(OperationsSettings.HTTP_BIND_ADDRESS.name()).trim();
   }
 
   /** text or json. */
   public String logFormat() {
-    return getString(OperationsSettings.LOG_FORMAT_CONFIG);
+    return getString(OperationsSettings.LOG_FORMAT.name());
   }
 
   /** How long shutdown waits for Streams, then for the engine. */
   public Duration shutdownTimeout() {
-    return Duration.ofMillis(getLong(OperationsSettings.SHUTDOWN_TIMEOUT_MS_CONFIG));
+    return Duration.ofMillis(getLong(OperationsSettings.SHUTDOWN_TIMEOUT_MS.name()));
   }
 
   /**
@@ -255,12 +259,12 @@ public final class ShopLensConfig extends AbstractConfig {
 
   /** Retrieval graph calls run at once. */
   public int retrievalThreads() {
-    return getInt(RetrievalSettings.RETRIEVAL_THREADS_CONFIG);
+    return getInt(RetrievalSettings.RETRIEVAL_THREADS.name());
   }
 
   /** Images whose retrieval features are cached. */
   public int retrievalCacheSize() {
-    return getInt(RetrievalSettings.RETRIEVAL_CACHE_SIZE_CONFIG);
+    return getInt(RetrievalSettings.RETRIEVAL_CACHE_SIZE.name());
   }
 
   /** The topology's retrieval settings (enabled exactly when a retrieval model path is set). */
@@ -270,7 +274,7 @@ public final class ShopLensConfig extends AbstractConfig {
 
   /** Whether recommendations are on. */
   public boolean recommendationsEnabled() {
-    return getBoolean(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG);
+    return getBoolean(RecommendationSettings.RECOMMENDATIONS_ENABLED.name());
   }
 
   /**
@@ -291,9 +295,9 @@ public final class ShopLensConfig extends AbstractConfig {
   public static ImageResolverConfig imageResolverConfig(Map<String, ?> originals) {
     Map<String, Object> settings = new LinkedHashMap<>(originals);
     // Required by the definitions, unused by an image fetch.
-    settings.putIfAbsent(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    settings.putIfAbsent(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "mock://unused");
-    settings.putIfAbsent(ModelSettings.MODEL_PATH_CONFIG, "unused");
+    settings.putIfAbsent(KafkaSettings.BOOTSTRAP_SERVERS.name(), "unused:9092");
+    settings.putIfAbsent(RegistrySettings.SCHEMA_REGISTRY_URL.name(), "mock://unused");
+    settings.putIfAbsent(ModelSettings.MODEL_PATH.name(), "unused");
     try {
       return new ShopLensConfig(settings).imageResolverConfig();
     } catch (ConfigException | IllegalArgumentException e) {
@@ -337,9 +341,9 @@ public final class ShopLensConfig extends AbstractConfig {
               }
             });
     out.put(
-        KafkaSettings.BOOTSTRAP_SERVERS_CONFIG,
-        String.join(",", getList(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG)));
-    out.put(KafkaSettings.APPLICATION_ID_CONFIG, applicationId());
+        KafkaSettings.BOOTSTRAP_SERVERS.name(),
+        String.join(",", getList(KafkaSettings.BOOTSTRAP_SERVERS.name())));
+    out.put(KafkaSettings.APPLICATION_ID.name(), applicationId());
     RegistrySettings.putClientSettings(this, out);
     return out;
   }

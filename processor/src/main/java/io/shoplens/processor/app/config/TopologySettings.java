@@ -22,219 +22,175 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  */
 public final class TopologySettings {
   public static final String GROUP = "Questions, conversations and attributes";
+  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
 
   // First: the defaults below read it during class initialisation.
   private static final ShopLensTopologyConfig DEFAULTS = ShopLensTopologyConfig.defaults();
+
+  private static final Range NEW_TOKENS = Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
 
   // Captions and attribute answers: every decoding option of LAVIS's generate() (greedy by
   // default, as ShopLens always captioned); an upload's own captionOptions override the caption's.
   private static final DecodingSettings CAPTION =
       new DecodingSettings(
+          SETTINGS,
           "shoplens.caption",
           "captions",
           "The first is the event's caption, the others its alternativeCaptions.",
           DEFAULTS.captionOptions());
+
+  public static final String CAPTION_MAX_NEW_TOKENS_CONFIG = CAPTION.key("max.new.tokens");
+
+  public static final Setting ATTRIBUTE_PROMPTS =
+      SETTINGS.define(
+          "shoplens.attribute.prompts",
+          Type.LIST,
+          String.join(
+              ",",
+              DEFAULTS.attributePrompts().stream()
+                  .map(p -> p.name() + "=" + p.question())
+                  .toList()),
+          null,
+          Importance.MEDIUM,
+          "Questions asked of every upload to describe it, as name=question pairs (comma-separated;"
+              + " a question cannot contain a comma). Empty: captions only.");
+
   private static final DecodingSettings ATTRIBUTE =
       new DecodingSettings(
+          SETTINGS,
           "shoplens.attribute",
           "attribute answers",
           "Only the first is the attribute's value.",
           DEFAULTS.attributeOptions());
-
-  public static final String CAPTION_MAX_NEW_TOKENS_CONFIG = CAPTION.key("max.new.tokens");
-
-  public static final String ATTRIBUTE_PROMPTS_CONFIG = "shoplens.attribute.prompts";
-  public static final String ATTRIBUTE_PROMPTS_DEFAULT =
-      String.join(
-          ",",
-          DEFAULTS.attributePrompts().stream().map(p -> p.name() + "=" + p.question()).toList());
-  public static final String ATTRIBUTE_PROMPTS_DOC =
-      "Questions asked of every upload to describe it, as name=question pairs (comma-separated;"
-          + " a question cannot contain a comma). Empty: captions only.";
-
   public static final String ATTRIBUTE_MAX_NEW_TOKENS_CONFIG = ATTRIBUTE.key("max.new.tokens");
 
-  public static final String ANSWER_MAX_NEW_TOKENS_CONFIG = "shoplens.answer.max.new.tokens";
-  public static final int ANSWER_MAX_NEW_TOKENS_DEFAULT = DEFAULTS.answerOptions().maxNewTokens();
-  public static final String ANSWER_MAX_NEW_TOKENS_DOC =
-      "Default longest answer, in tokens, for questions that do not set their own.";
+  public static final Setting ANSWER_MAX_NEW_TOKENS =
+      SETTINGS.define(
+          "shoplens.answer.max.new.tokens",
+          Type.INT,
+          DEFAULTS.answerOptions().maxNewTokens(),
+          NEW_TOKENS,
+          Importance.LOW,
+          "Default longest answer, in tokens, for questions that do not set their own.");
 
-  public static final String QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG =
-      "shoplens.question.max.new.tokens.limit";
-  public static final int QUESTION_MAX_NEW_TOKENS_LIMIT_DEFAULT = DEFAULTS.maxNewTokensLimit();
-  public static final String QUESTION_MAX_NEW_TOKENS_LIMIT_DOC =
-      "A question, or an upload's captionOptions, asking for more new tokens than this is"
-          + " dead-lettered.";
+  public static final Setting QUESTION_MAX_NEW_TOKENS_LIMIT =
+      SETTINGS.define(
+          "shoplens.question.max.new.tokens.limit",
+          Type.INT,
+          DEFAULTS.maxNewTokensLimit(),
+          NEW_TOKENS,
+          Importance.LOW,
+          "A question, or an upload's captionOptions, asking for more new tokens than this is"
+              + " dead-lettered.");
 
-  public static final String QUESTION_MAX_LENGTH_CONFIG = "shoplens.question.max.length";
-  public static final int QUESTION_MAX_LENGTH_DEFAULT = DEFAULTS.maxQuestionChars();
-  public static final String QUESTION_MAX_LENGTH_DOC =
-      "Longest question text accepted, in characters; longer ones are dead-lettered.";
+  public static final Setting QUESTION_MAX_LENGTH =
+      SETTINGS.define(
+          "shoplens.question.max.length",
+          Type.INT,
+          DEFAULTS.maxQuestionChars(),
+          Range.between(1, 100_000),
+          Importance.LOW,
+          "Longest question text accepted, in characters; longer ones are dead-lettered.");
 
-  public static final String QUESTION_WAIT_MAX_MS_CONFIG = "shoplens.question.wait.max.ms";
-  public static final long QUESTION_WAIT_MAX_MS_DEFAULT =
-      DEFAULTS.waitingQuestionTimeout().toMillis();
-  public static final String QUESTION_WAIT_MAX_MS_DOC =
-      "How long a question that arrived before its upload waits for it before it is"
-          + " dead-lettered.";
+  public static final Setting QUESTION_WAIT_MAX_MS =
+      SETTINGS.define(
+          "shoplens.question.wait.max.ms",
+          Type.LONG,
+          DEFAULTS.waitingQuestionTimeout().toMillis(),
+          Range.atLeast(1),
+          Importance.MEDIUM,
+          "How long a question that arrived before its upload waits for it before it is"
+              + " dead-lettered.");
 
-  public static final String QUESTION_WAIT_MAX_COUNT_CONFIG = "shoplens.question.wait.max.count";
-  public static final int QUESTION_WAIT_MAX_COUNT_DEFAULT = DEFAULTS.maxWaitingQuestions();
-  public static final String QUESTION_WAIT_MAX_COUNT_DOC =
-      "Most questions waiting for their uploads per stream task (input partition); further ones"
-          + " are dead-lettered at once.";
+  public static final Setting QUESTION_WAIT_MAX_COUNT =
+      SETTINGS.define(
+          "shoplens.question.wait.max.count",
+          Type.INT,
+          DEFAULTS.maxWaitingQuestions(),
+          Range.atLeast(0),
+          Importance.LOW,
+          "Most questions waiting for their uploads per stream task (input partition); further ones"
+              + " are dead-lettered at once.");
 
-  public static final String UPLOAD_RETENTION_MS_CONFIG = "shoplens.upload.retention.ms";
-  public static final long UPLOAD_RETENTION_MS_DEFAULT = DEFAULTS.uploadRetention().toMillis();
-  public static final String UPLOAD_RETENTION_MS_DOC =
-      "How long an upload is kept for questions about it.";
+  public static final Setting UPLOAD_RETENTION_MS =
+      SETTINGS.define(
+          "shoplens.upload.retention.ms",
+          Type.LONG,
+          DEFAULTS.uploadRetention().toMillis(),
+          Range.atLeast(1),
+          Importance.MEDIUM,
+          "How long an upload is kept for questions about it.");
 
-  public static final String CONVERSATION_MAX_TURNS_CONFIG = "shoplens.conversation.max.turns";
-  public static final int CONVERSATION_MAX_TURNS_DEFAULT = DEFAULTS.conversationMaxTurns();
-  public static final String CONVERSATION_MAX_TURNS_DOC =
-      "Earlier turns of a conversation put into the prompt of its next question (newest kept).";
+  public static final Setting CONVERSATION_MAX_TURNS =
+      SETTINGS.define(
+          "shoplens.conversation.max.turns",
+          Type.INT,
+          DEFAULTS.conversationMaxTurns(),
+          Range.atLeast(0),
+          Importance.LOW,
+          "Earlier turns of a conversation put into the prompt of its next question (newest kept).");
 
-  public static final String CONVERSATION_MAX_TOKENS_CONFIG = "shoplens.conversation.max.tokens";
-  public static final int CONVERSATION_MAX_TOKENS_DEFAULT = DEFAULTS.conversationMaxTokens();
-  public static final String CONVERSATION_MAX_TOKENS_DOC =
-      "Bound on the estimated tokens of those earlier turns (oldest dropped first).";
+  public static final Setting CONVERSATION_MAX_TOKENS =
+      SETTINGS.define(
+          "shoplens.conversation.max.tokens",
+          Type.INT,
+          DEFAULTS.conversationMaxTokens(),
+          Range.atLeast(0),
+          Importance.LOW,
+          "Bound on the estimated tokens of those earlier turns (oldest dropped first).");
 
-  public static final String CONVERSATION_TTL_MS_CONFIG = "shoplens.conversation.ttl.ms";
-  public static final long CONVERSATION_TTL_MS_DEFAULT = DEFAULTS.conversationTtl().toMillis();
-  public static final String CONVERSATION_TTL_MS_DOC =
-      "A conversation idle for longer is forgotten; its next question starts afresh.";
+  public static final Setting CONVERSATION_TTL_MS =
+      SETTINGS.define(
+          "shoplens.conversation.ttl.ms",
+          Type.LONG,
+          DEFAULTS.conversationTtl().toMillis(),
+          Range.atLeast(1),
+          Importance.LOW,
+          "A conversation idle for longer is forgotten; its next question starts afresh.");
 
-  public static final String MAX_IN_FLIGHT_CONFIG = "shoplens.inflight.max";
-  public static final int MAX_IN_FLIGHT_DEFAULT = DEFAULTS.maxInFlightRequests();
-  public static final String MAX_IN_FLIGHT_DOC =
-      "Inference requests in flight per instance (kept in a changelogged store, so a crash loses"
-          + " none); at the bound the stream threads wait. At most "
-          + ModelSettings.QUEUE_CAPACITY_CONFIG
-          + ".";
+  public static final Setting MAX_IN_FLIGHT =
+      SETTINGS.define(
+          "shoplens.inflight.max",
+          Type.INT,
+          DEFAULTS.maxInFlightRequests(),
+          Range.atLeast(1),
+          Importance.MEDIUM,
+          "Inference requests in flight per instance (kept in a changelogged store, so a crash loses"
+              + " none); at the bound the stream threads wait. At most "
+              + ModelSettings.QUEUE_CAPACITY.name()
+              + ".");
 
-  public static final String MAX_ATTEMPTS_CONFIG = "shoplens.inference.max.attempts";
-  public static final int MAX_ATTEMPTS_DEFAULT = DEFAULTS.maxAttempts();
-  public static final String MAX_ATTEMPTS_DOC =
-      "Tries per request for retriable failures before it is dead-lettered.";
+  public static final Setting MAX_ATTEMPTS =
+      SETTINGS.define(
+          "shoplens.inference.max.attempts",
+          Type.INT,
+          DEFAULTS.maxAttempts(),
+          Range.atLeast(1),
+          Importance.LOW,
+          "Tries per request for retriable failures before it is dead-lettered.");
 
-  public static final String RETRY_BACKOFF_MS_CONFIG = "shoplens.inference.retry.backoff.ms";
-  public static final long RETRY_BACKOFF_MS_DEFAULT = DEFAULTS.retryBackoff().toMillis();
-  public static final String RETRY_BACKOFF_MS_DOC = "Wait before a failed request is tried again.";
+  public static final Setting RETRY_BACKOFF_MS =
+      SETTINGS.define(
+          "shoplens.inference.retry.backoff.ms",
+          Type.LONG,
+          DEFAULTS.retryBackoff().toMillis(),
+          Range.atLeast(0),
+          Importance.LOW,
+          "Wait before a failed request is tried again.");
 
-  public static final String STATE_STORE_TYPE_CONFIG = "shoplens.state.store.type";
-  public static final String STATE_STORE_TYPE_DEFAULT = DEFAULTS.storeType().name();
-  public static final String STATE_STORE_TYPE_DOC =
-      "PERSISTENT (RocksDB under state.dir: fast restarts) or IN_MEMORY (restored from the"
-          + " changelog topics on every start).";
+  public static final Setting STATE_STORE_TYPE =
+      SETTINGS.define(
+          "shoplens.state.store.type",
+          Type.STRING,
+          DEFAULTS.storeType().name(),
+          ConfigDef.CaseInsensitiveValidString.in("PERSISTENT", "IN_MEMORY"),
+          Importance.LOW,
+          "PERSISTENT (RocksDB under state.dir: fast restarts) or IN_MEMORY (restored from the"
+              + " changelog topics on every start).");
 
   private static final Pattern ATTRIBUTE_NAME = Pattern.compile("[a-z][a-z0-9_]*");
 
   private TopologySettings() {}
-
-  static void define(SettingsDefiner d) {
-    Range newTokens = Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
-    d.group(GROUP);
-    CAPTION.define(d);
-    d.define(
-        ATTRIBUTE_PROMPTS_CONFIG,
-        Type.LIST,
-        ATTRIBUTE_PROMPTS_DEFAULT,
-        null,
-        Importance.MEDIUM,
-        ATTRIBUTE_PROMPTS_DOC);
-    ATTRIBUTE.define(d);
-    d.define(
-            ANSWER_MAX_NEW_TOKENS_CONFIG,
-            Type.INT,
-            ANSWER_MAX_NEW_TOKENS_DEFAULT,
-            newTokens,
-            Importance.LOW,
-            ANSWER_MAX_NEW_TOKENS_DOC)
-        .define(
-            QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG,
-            Type.INT,
-            QUESTION_MAX_NEW_TOKENS_LIMIT_DEFAULT,
-            newTokens,
-            Importance.LOW,
-            QUESTION_MAX_NEW_TOKENS_LIMIT_DOC)
-        .define(
-            QUESTION_MAX_LENGTH_CONFIG,
-            Type.INT,
-            QUESTION_MAX_LENGTH_DEFAULT,
-            Range.between(1, 100_000),
-            Importance.LOW,
-            QUESTION_MAX_LENGTH_DOC)
-        .define(
-            QUESTION_WAIT_MAX_MS_CONFIG,
-            Type.LONG,
-            QUESTION_WAIT_MAX_MS_DEFAULT,
-            Range.atLeast(1),
-            Importance.MEDIUM,
-            QUESTION_WAIT_MAX_MS_DOC)
-        .define(
-            QUESTION_WAIT_MAX_COUNT_CONFIG,
-            Type.INT,
-            QUESTION_WAIT_MAX_COUNT_DEFAULT,
-            Range.atLeast(0),
-            Importance.LOW,
-            QUESTION_WAIT_MAX_COUNT_DOC)
-        .define(
-            UPLOAD_RETENTION_MS_CONFIG,
-            Type.LONG,
-            UPLOAD_RETENTION_MS_DEFAULT,
-            Range.atLeast(1),
-            Importance.MEDIUM,
-            UPLOAD_RETENTION_MS_DOC)
-        .define(
-            CONVERSATION_MAX_TURNS_CONFIG,
-            Type.INT,
-            CONVERSATION_MAX_TURNS_DEFAULT,
-            Range.atLeast(0),
-            Importance.LOW,
-            CONVERSATION_MAX_TURNS_DOC)
-        .define(
-            CONVERSATION_MAX_TOKENS_CONFIG,
-            Type.INT,
-            CONVERSATION_MAX_TOKENS_DEFAULT,
-            Range.atLeast(0),
-            Importance.LOW,
-            CONVERSATION_MAX_TOKENS_DOC)
-        .define(
-            CONVERSATION_TTL_MS_CONFIG,
-            Type.LONG,
-            CONVERSATION_TTL_MS_DEFAULT,
-            Range.atLeast(1),
-            Importance.LOW,
-            CONVERSATION_TTL_MS_DOC)
-        .define(
-            MAX_IN_FLIGHT_CONFIG,
-            Type.INT,
-            MAX_IN_FLIGHT_DEFAULT,
-            Range.atLeast(1),
-            Importance.MEDIUM,
-            MAX_IN_FLIGHT_DOC)
-        .define(
-            MAX_ATTEMPTS_CONFIG,
-            Type.INT,
-            MAX_ATTEMPTS_DEFAULT,
-            Range.atLeast(1),
-            Importance.LOW,
-            MAX_ATTEMPTS_DOC)
-        .define(
-            RETRY_BACKOFF_MS_CONFIG,
-            Type.LONG,
-            RETRY_BACKOFF_MS_DEFAULT,
-            Range.atLeast(0),
-            Importance.LOW,
-            RETRY_BACKOFF_MS_DOC)
-        .define(
-            STATE_STORE_TYPE_CONFIG,
-            Type.STRING,
-            STATE_STORE_TYPE_DEFAULT,
-            ConfigDef.CaseInsensitiveValidString.in("PERSISTENT", "IN_MEMORY"),
-            Importance.LOW,
-            STATE_STORE_TYPE_DOC);
-  }
 
   /**
    * Checks what the types cannot: the in-flight bound against the engine's queue, the caption and
@@ -244,15 +200,15 @@ public final class TopologySettings {
    *     can be built from them)
    */
   static boolean check(ShopLensConfig c, List<String> problems) {
-    int maxInFlight = c.getInt(MAX_IN_FLIGHT_CONFIG);
-    int queueCapacity = c.getInt(ModelSettings.QUEUE_CAPACITY_CONFIG);
+    int maxInFlight = c.getInt(MAX_IN_FLIGHT.name());
+    int queueCapacity = c.getInt(ModelSettings.QUEUE_CAPACITY.name());
     if (maxInFlight > queueCapacity) {
       problems.add(
-          MAX_IN_FLIGHT_CONFIG
+          MAX_IN_FLIGHT.name()
               + ": "
               + maxInFlight
               + " is more than "
-              + ModelSettings.QUEUE_CAPACITY_CONFIG
+              + ModelSettings.QUEUE_CAPACITY.name()
               + " ("
               + queueCapacity
               + "): submitting to a full engine queue would block the stream threads");
@@ -270,7 +226,7 @@ public final class TopologySettings {
       attributePrompts(c);
       return decodingValid;
     } catch (IllegalArgumentException e) {
-      problems.add(ATTRIBUTE_PROMPTS_CONFIG + ": " + e.getMessage());
+      problems.add(ATTRIBUTE_PROMPTS.name() + ": " + e.getMessage());
       return false;
     }
   }
@@ -283,7 +239,7 @@ public final class TopologySettings {
   static List<AttributePrompt> attributePrompts(ShopLensConfig c) {
     List<AttributePrompt> prompts = new ArrayList<>();
     Set<String> names = new HashSet<>();
-    for (String entry : c.getList(ATTRIBUTE_PROMPTS_CONFIG)) {
+    for (String entry : c.getList(ATTRIBUTE_PROMPTS.name())) {
       if (entry.isBlank()) {
         continue;
       }
@@ -307,7 +263,7 @@ public final class TopologySettings {
 
   /** The answer defaults for questions that set no options of their own (also the gateway's). */
   static DecodingOptions answerOptions(ShopLensConfig c) {
-    return DEFAULTS.answerOptions().withMaxNewTokens(c.getInt(ANSWER_MAX_NEW_TOKENS_CONFIG));
+    return DEFAULTS.answerOptions().withMaxNewTokens(c.getInt(ANSWER_MAX_NEW_TOKENS.name()));
   }
 
   /** The caption defaults an upload's own captionOptions override (also the gateway's). */
@@ -317,7 +273,7 @@ public final class TopologySettings {
 
   /** The most new tokens a question may ask for (also the gateway's). */
   static int maxNewTokensLimit(ShopLensConfig c) {
-    return c.getInt(QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG);
+    return c.getInt(QUESTION_MAX_NEW_TOKENS_LIMIT.name());
   }
 
   /**
@@ -334,21 +290,21 @@ public final class TopologySettings {
         .attributePrompts(attributePrompts(c))
         .attributeOptions(ATTRIBUTE.options(c))
         .answerOptions(answerOptions(c))
-        .maxQuestionChars(c.getInt(QUESTION_MAX_LENGTH_CONFIG))
+        .maxQuestionChars(c.getInt(QUESTION_MAX_LENGTH.name()))
         .maxNewTokensLimit(maxNewTokensLimit(c))
-        .maxInlineImageBytes(c.getLong(ImageSettings.IMAGE_INLINE_MAX_BYTES_CONFIG))
-        .uploadRetention(Duration.ofMillis(c.getLong(UPLOAD_RETENTION_MS_CONFIG)))
-        .waitingQuestionTimeout(Duration.ofMillis(c.getLong(QUESTION_WAIT_MAX_MS_CONFIG)))
-        .maxWaitingQuestions(c.getInt(QUESTION_WAIT_MAX_COUNT_CONFIG))
-        .conversationMaxTurns(c.getInt(CONVERSATION_MAX_TURNS_CONFIG))
-        .conversationMaxTokens(c.getInt(CONVERSATION_MAX_TOKENS_CONFIG))
-        .conversationTtl(Duration.ofMillis(c.getLong(CONVERSATION_TTL_MS_CONFIG)))
-        .maxInFlightRequests(c.getInt(MAX_IN_FLIGHT_CONFIG))
-        .maxAttempts(c.getInt(MAX_ATTEMPTS_CONFIG))
-        .retryBackoff(Duration.ofMillis(c.getLong(RETRY_BACKOFF_MS_CONFIG)))
+        .maxInlineImageBytes(c.getLong(ImageSettings.IMAGE_INLINE_MAX_BYTES.name()))
+        .uploadRetention(Duration.ofMillis(c.getLong(UPLOAD_RETENTION_MS.name())))
+        .waitingQuestionTimeout(Duration.ofMillis(c.getLong(QUESTION_WAIT_MAX_MS.name())))
+        .maxWaitingQuestions(c.getInt(QUESTION_WAIT_MAX_COUNT.name()))
+        .conversationMaxTurns(c.getInt(CONVERSATION_MAX_TURNS.name()))
+        .conversationMaxTokens(c.getInt(CONVERSATION_MAX_TOKENS.name()))
+        .conversationTtl(Duration.ofMillis(c.getLong(CONVERSATION_TTL_MS.name())))
+        .maxInFlightRequests(c.getInt(MAX_IN_FLIGHT.name()))
+        .maxAttempts(c.getInt(MAX_ATTEMPTS.name()))
+        .retryBackoff(Duration.ofMillis(c.getLong(RETRY_BACKOFF_MS.name())))
         .storeType(
             ShopLensTopologyConfig.StoreType.valueOf(
-                c.getString(STATE_STORE_TYPE_CONFIG).toUpperCase(Locale.ROOT)))
+                c.getString(STATE_STORE_TYPE.name()).toUpperCase(Locale.ROOT)))
         .recommendations(c.recommendConfig())
         .retrieval(c.retrievalConfig())
         .build();

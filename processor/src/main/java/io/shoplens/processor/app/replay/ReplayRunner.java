@@ -349,8 +349,8 @@ public final class ReplayRunner {
   /** The live configuration with the replay's application id and model. */
   private ShopLensConfig replayConfig() {
     Map<String, Object> s = new LinkedHashMap<>(live.originals());
-    s.put(KafkaSettings.APPLICATION_ID_CONFIG, request.applicationId());
-    s.put(ModelSettings.MODEL_PATH_CONFIG, request.modelPath().toString());
+    s.put(KafkaSettings.APPLICATION_ID.name(), request.applicationId());
+    s.put(ModelSettings.MODEL_PATH.name(), request.modelPath().toString());
     return ShopLensConfig.validate(s);
   }
 

@@ -407,8 +407,8 @@ public final class ShopLensApplication implements AutoCloseable {
     // Named in the messages: the setting that asked for the topics.
     String setting =
         config.recommendationsEnabled()
-            ? RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG + "=true"
-            : RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG + " is set";
+            ? RecommendationSettings.RECOMMENDATIONS_ENABLED.name() + "=true"
+            : RetrievalSettings.RETRIEVAL_MODEL_PATH.name() + " is set";
     Map<String, Object> props = config.adminConfigs();
     props.put(
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TOPIC_CHECK_TIMEOUT.toMillis());
@@ -440,8 +440,8 @@ public final class ShopLensApplication implements AutoCloseable {
               + (retrieval ? "--retrieval" : "--recommendations")
               + " --bootstrap HOST:PORT), or "
               + (config.recommendationsEnabled()
-                  ? "set " + RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG + "=false"
-                  : "unset " + RetrievalSettings.RETRIEVAL_MODEL_PATH_CONFIG));
+                  ? "set " + RecommendationSettings.RECOMMENDATIONS_ENABLED.name() + "=false"
+                  : "unset " + RetrievalSettings.RETRIEVAL_MODEL_PATH.name()));
     }
   }
 

@@ -11,17 +11,17 @@ import org.junit.jupiter.api.Test;
 class GatewaySettingsTest {
   private static Map<String, String> minimal() {
     Map<String, String> s = new HashMap<>();
-    s.put(KafkaSettings.BOOTSTRAP_SERVERS_CONFIG, "kafka:9092");
-    s.put(RegistrySettings.SCHEMA_REGISTRY_URL_CONFIG, "http://registry:8081");
+    s.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), "kafka:9092");
+    s.put(RegistrySettings.SCHEMA_REGISTRY_URL.name(), "http://registry:8081");
     return s;
   }
 
   @Test
   void shouldValidateAGatewayConfigurationWithoutAModel() {
     Map<String, String> s = minimal();
-    s.put(GatewaySettings.API_KEY_CONFIG, "top-secret");
-    s.put(GatewaySettings.CORS_ALLOWED_ORIGINS_CONFIG, "https://shop.example, https://m.example");
-    s.put(GatewaySettings.BIND_ADDRESS_CONFIG, " 127.0.0.1 ");
+    s.put(GatewaySettings.API_KEY.name(), "top-secret");
+    s.put(GatewaySettings.CORS_ALLOWED_ORIGINS.name(), "https://shop.example, https://m.example");
+    s.put(GatewaySettings.BIND_ADDRESS.name(), " 127.0.0.1 ");
 
     ShopLensConfig config = ShopLensConfig.validateForGateway(s);
 
@@ -32,7 +32,7 @@ class GatewaySettingsTest {
     assertThat(config.gatewayConfig().apiKey().value()).isEqualTo("top-secret");
     assertThat(config.gatewayConfig().corsAllowedOrigins())
         .containsExactly("https://shop.example", "https://m.example");
-    assertThat(config.describe().get(GatewaySettings.API_KEY_CONFIG)).isEqualTo("[hidden]");
+    assertThat(config.describe().get(GatewaySettings.API_KEY.name())).isEqualTo("[hidden]");
     assertThat(config.toString()).doesNotContain("top-secret");
     assertThat(config.gatewayConfig().toString()).doesNotContain("top-secret");
   }
@@ -41,8 +41,8 @@ class GatewaySettingsTest {
   void shouldCheckQuestionOptionsAgainstTheAnswerSettingsShopLensReads() {
     // Given the answer settings a ShopLens and its gateway share
     Map<String, String> s = minimal();
-    s.put(TopologySettings.ANSWER_MAX_NEW_TOKENS_CONFIG, "12");
-    s.put(TopologySettings.QUESTION_MAX_NEW_TOKENS_LIMIT_CONFIG, "40");
+    s.put(TopologySettings.ANSWER_MAX_NEW_TOKENS.name(), "12");
+    s.put(TopologySettings.QUESTION_MAX_NEW_TOKENS_LIMIT.name(), "40");
 
     // When the gateway's options are read
     ShopLensConfig config = ShopLensConfig.validateForGateway(s);
@@ -76,9 +76,9 @@ class GatewaySettingsTest {
   void shouldCheckSearchesAgainstTheSearchLimitsShopLensReads() {
     // Given the search settings a ShopLens and its gateway share, and the gateway's own timeout
     Map<String, String> s = minimal();
-    s.put(RetrievalSettings.SEARCH_MAX_QUERY_CHARS_CONFIG, "64");
-    s.put(RetrievalSettings.SEARCH_MAX_LIMIT_CONFIG, "7");
-    s.put(GatewaySettings.SEARCH_TIMEOUT_MS_CONFIG, "2500");
+    s.put(RetrievalSettings.SEARCH_MAX_QUERY_CHARS.name(), "64");
+    s.put(RetrievalSettings.SEARCH_MAX_LIMIT.name(), "7");
+    s.put(GatewaySettings.SEARCH_TIMEOUT_MS.name(), "2500");
 
     // When the gateway's options are read
     ShopLensConfig config = ShopLensConfig.validateForGateway(s);
@@ -88,20 +88,20 @@ class GatewaySettingsTest {
     assertThat(config.gatewayConfig().searchMaxLimit()).isEqualTo(7);
     assertThat(config.gatewayConfig().searchTimeout()).isEqualTo(java.time.Duration.ofMillis(2500));
     Map<String, String> tooLong = minimal();
-    tooLong.put(GatewaySettings.SEARCH_TIMEOUT_MS_CONFIG, "60001");
+    tooLong.put(GatewaySettings.SEARCH_TIMEOUT_MS.name(), "60001");
     assertThatThrownBy(() -> ShopLensConfig.validateForGateway(tooLong))
         .isInstanceOfSatisfying(
             ConfigProblemsException.class,
             e ->
                 assertThat(e.problems())
-                    .anyMatch(p -> p.startsWith(GatewaySettings.SEARCH_TIMEOUT_MS_CONFIG)));
+                    .anyMatch(p -> p.startsWith(GatewaySettings.SEARCH_TIMEOUT_MS.name())));
   }
 
   @Test
   void shouldReportEveryBadGatewaySettingAtOnce() {
     Map<String, String> s = minimal();
-    s.put(GatewaySettings.MAX_IMAGE_BYTES_CONFIG, "0");
-    s.put(GatewaySettings.REQUESTS_PER_MINUTE_CONFIG, "-1");
+    s.put(GatewaySettings.MAX_IMAGE_BYTES.name(), "0");
+    s.put(GatewaySettings.REQUESTS_PER_MINUTE.name(), "-1");
 
     assertThatThrownBy(() -> ShopLensConfig.validateForGateway(s))
         .isInstanceOfSatisfying(
@@ -109,8 +109,8 @@ class GatewaySettingsTest {
             e ->
                 assertThat(e.problems())
                     .hasSize(2)
-                    .anyMatch(p -> p.startsWith(GatewaySettings.MAX_IMAGE_BYTES_CONFIG))
-                    .anyMatch(p -> p.startsWith(GatewaySettings.REQUESTS_PER_MINUTE_CONFIG)));
+                    .anyMatch(p -> p.startsWith(GatewaySettings.MAX_IMAGE_BYTES.name()))
+                    .anyMatch(p -> p.startsWith(GatewaySettings.REQUESTS_PER_MINUTE.name())));
   }
 
   @Test
@@ -120,6 +120,6 @@ class GatewaySettingsTest {
             ConfigProblemsException.class,
             e ->
                 assertThat(e.problems())
-                    .anyMatch(p -> p.startsWith(ModelSettings.MODEL_PATH_CONFIG)));
+                    .anyMatch(p -> p.startsWith(ModelSettings.MODEL_PATH.name())));
   }
 }

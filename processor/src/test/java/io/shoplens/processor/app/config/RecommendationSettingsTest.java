@@ -96,7 +96,7 @@ class RecommendationSettingsTest {
   @Test
   void shouldAllowAnEmptyTryOnListMeaningNothingIsEligible() {
     Map<String, String> s = ShopLensConfigTest.minimal();
-    s.put(RecommendationSettings.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "");
+    s.put(RecommendationSettings.RECOMMENDATIONS_TRYON_CATEGORIES.name(), "");
 
     assertThat(ShopLensConfig.validate(s).recommendConfig().tryOnCategories()).isEmpty();
   }
@@ -105,16 +105,16 @@ class RecommendationSettingsTest {
   void shouldReportEveryBadRecommendationSettingOneLineEach() {
     // Given out-of-range numbers, an unknown garment category and a blank topic
     Map<String, String> s = ShopLensConfigTest.minimal();
-    s.put(RecommendationSettings.RECOMMENDATIONS_TOP_K_CONFIG, "0");
-    s.put(RecommendationSettings.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "-1");
-    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "NaN");
-    s.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE_CONFIG, "Infinity");
-    s.put(RecommendationSettings.RECOMMENDATIONS_TRYON_CATEGORIES_CONFIG, "UPPER_BODY,HATS");
-    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, " ");
-    s.put(RecommendationSettings.RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT_CONFIG, "0");
-    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_M_CONFIG, "1");
-    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_CANDIDATES_CONFIG, "0");
-    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_PRECISION_CONFIG, "FLOAT16");
+    s.put(RecommendationSettings.RECOMMENDATIONS_TOP_K.name(), "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_ATTRIBUTE_WEIGHT.name(), "-1");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDING_WEIGHT.name(), "NaN");
+    s.put(RecommendationSettings.RECOMMENDATIONS_MIN_SCORE.name(), "Infinity");
+    s.put(RecommendationSettings.RECOMMENDATIONS_TRYON_CATEGORIES.name(), "UPPER_BODY,HATS");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC.name(), " ");
+    s.put(RecommendationSettings.RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT.name(), "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_M.name(), "1");
+    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_CANDIDATES.name(), "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_INDEX_PRECISION.name(), "FLOAT16");
 
     // When / Then: every one is named
     assertThatThrownBy(() -> ShopLensConfig.validate(s))
@@ -158,8 +158,8 @@ class RecommendationSettingsTest {
   @Test
   void shouldRefuseBothWeightsZero() {
     Map<String, String> s = ShopLensConfigTest.minimal();
-    s.put(RecommendationSettings.RECOMMENDATIONS_ATTRIBUTE_WEIGHT_CONFIG, "0");
-    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDING_WEIGHT_CONFIG, "0.0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_ATTRIBUTE_WEIGHT.name(), "0");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDING_WEIGHT.name(), "0.0");
 
     assertThatThrownBy(() -> ShopLensConfig.validate(s))
         .isInstanceOfSatisfying(
@@ -177,7 +177,7 @@ class RecommendationSettingsTest {
     // Given a vocabulary path that does not exist
     Map<String, String> missing = ShopLensConfigTest.minimal();
     missing.put(
-        RecommendationSettings.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG,
+        RecommendationSettings.RECOMMENDATIONS_VOCABULARY_FILE.name(),
         dir.resolve("nope.txt").toString());
     assertThatThrownBy(() -> ShopLensConfig.validate(missing))
         .isInstanceOfSatisfying(
@@ -193,7 +193,7 @@ class RecommendationSettingsTest {
     Path bad = dir.resolve("bad.txt");
     Files.writeString(bad, "colour.blue = navy\nthis line has no equals sign\n");
     Map<String, String> malformed = ShopLensConfigTest.minimal();
-    malformed.put(RecommendationSettings.RECOMMENDATIONS_VOCABULARY_FILE_CONFIG, bad.toString());
+    malformed.put(RecommendationSettings.RECOMMENDATIONS_VOCABULARY_FILE.name(), bad.toString());
     assertThatThrownBy(() -> ShopLensConfig.validate(malformed))
         .isInstanceOfSatisfying(
             ConfigProblemsException.class,

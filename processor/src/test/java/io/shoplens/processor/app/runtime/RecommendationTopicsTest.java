@@ -59,8 +59,8 @@ class RecommendationTopicsTest {
     s.put("schema.registry.url", "mock://rec-topics-" + UUID.randomUUID());
     s.put("shoplens.model.path", ShopLensApplicationTest.TINY.toString());
     s.put("shoplens.http.port", "-1");
-    s.put(RecommendationSettings.RECOMMENDATIONS_ENABLED_CONFIG, "true");
-    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC_CONFIG, embeddingsTopic);
+    s.put(RecommendationSettings.RECOMMENDATIONS_ENABLED.name(), "true");
+    s.put(RecommendationSettings.RECOMMENDATIONS_EMBEDDINGS_TOPIC.name(), embeddingsTopic);
     return ShopLensConfig.validate(s);
   }
 

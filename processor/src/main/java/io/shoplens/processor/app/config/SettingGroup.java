@@ -1,0 +1,53 @@
+package io.shoplens.processor.app.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+
+/**
+ * The settings of one group of the configuration reference, in the order they are declared: a
+ * settings class declares each of its settings once, as a constant made by {@link #define}, and the
+ * reference lists them in that order.
+ */
+final class SettingGroup {
+  private final String name;
+  private final List<Setting> settings = new ArrayList<>();
+
+  SettingGroup(String name) {
+    this.name = name;
+  }
+
+  /** Declares the next setting of this group. */
+  Setting define(
+      String key,
+      Type type,
+      Object defaultValue,
+      ConfigDef.Validator validator,
+      Importance importance,
+      String doc) {
+    Setting setting = new Setting(key, type, defaultValue, validator, importance, doc);
+    settings.add(setting);
+    return setting;
+  }
+
+  /** Adds this group's settings to {@code def}, numbered in declaration order. */
+  void addTo(ConfigDef def) {
+    int order = 0;
+    for (Setting s : settings) {
+      def.define(
+          s.name(),
+          s.type(),
+          s.defaultValue(),
+          s.validator(),
+          s.importance(),
+          s.doc(),
+          name,
+          ++order,
+          Width.MEDIUM,
+          s.name());
+    }
+  }
+}
