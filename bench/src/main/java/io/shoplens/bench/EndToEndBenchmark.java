@@ -13,6 +13,7 @@ import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
+import io.shoplens.processor.topology.ShopLensTopologyConfigBuilder;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.MockSchemaRegistry;
@@ -115,7 +116,7 @@ public final class EndToEndBenchmark {
             .maxBatchWait(Duration.ofMillis(a.batchWaitMs))
             .build();
     String scope = "bench-e2e-" + UUID.randomUUID();
-    ShopLensTopologyConfig.Builder tb =
+    ShopLensTopologyConfigBuilder tb =
         ShopLensTopologyConfig.builder(
             Map.of("schema.registry.url", MockSchemaRegistry.MOCK_URL_PREFIX + scope));
     try (BatchingInferenceEngine engine = BatchingInferenceEngine.start(a.bundle, engineConfig)) {

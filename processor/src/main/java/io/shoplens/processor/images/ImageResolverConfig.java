@@ -4,6 +4,7 @@ import static io.shoplens.processor.options.OptionChecks.atLeast;
 import static io.shoplens.processor.options.OptionChecks.positive;
 import static io.shoplens.processor.options.OptionChecks.require;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -35,6 +36,7 @@ import java.util.Objects;
  * @param fetchThreads threads that fetch references; the stream threads never block on I/O
  * @param maxQueuedFetches most references waiting for a fetch thread; more are refused as retriable
  */
+@RecordBuilder
 public record ImageResolverConfig(
     long maxInlineBytes,
     long maxFetchBytes,
@@ -140,127 +142,12 @@ public record ImageResolverConfig(
   }
 
   /** A builder starting from {@link #defaults()}. */
-  public static Builder builder() {
-    return defaults().toBuilder();
+  public static ImageResolverConfigBuilder builder() {
+    return ImageResolverConfigBuilder.builder(defaults());
   }
 
   /** A builder starting from this configuration. */
-  public Builder toBuilder() {
-    return new Builder(this);
-  }
-
-  /** Changes single settings; {@link #build()} validates them together. */
-  public static final class Builder {
-    private long maxInlineBytes;
-    private long maxFetchBytes;
-    private List<String> allowedHosts;
-    private boolean allowHttp;
-    private boolean allowLoopback;
-    private boolean allowPrivateNetworks;
-    private int maxRedirects;
-    private Duration connectTimeout;
-    private Duration readTimeout;
-    private Duration totalTimeout;
-    private int fetchThreads;
-    private int maxQueuedFetches;
-
-    private Builder(ImageResolverConfig c) {
-      maxInlineBytes = c.maxInlineBytes;
-      maxFetchBytes = c.maxFetchBytes;
-      allowedHosts = c.allowedHosts;
-      allowHttp = c.allowHttp;
-      allowLoopback = c.allowLoopback;
-      allowPrivateNetworks = c.allowPrivateNetworks;
-      maxRedirects = c.maxRedirects;
-      connectTimeout = c.connectTimeout;
-      readTimeout = c.readTimeout;
-      totalTimeout = c.totalTimeout;
-      fetchThreads = c.fetchThreads;
-      maxQueuedFetches = c.maxQueuedFetches;
-    }
-
-    public Builder maxInlineBytes(long v) {
-      maxInlineBytes = v;
-      return this;
-    }
-
-    public Builder maxFetchBytes(long v) {
-      maxFetchBytes = v;
-      return this;
-    }
-
-    public Builder allowedHosts(List<String> v) {
-      allowedHosts = v;
-      return this;
-    }
-
-    public Builder allowHttp(boolean v) {
-      allowHttp = v;
-      return this;
-    }
-
-    public Builder allowLoopback(boolean v) {
-      allowLoopback = v;
-      return this;
-    }
-
-    public Builder allowPrivateNetworks(boolean v) {
-      allowPrivateNetworks = v;
-      return this;
-    }
-
-    public Builder maxRedirects(int v) {
-      maxRedirects = v;
-      return this;
-    }
-
-    public Builder connectTimeout(Duration v) {
-      connectTimeout = v;
-      return this;
-    }
-
-    public Builder readTimeout(Duration v) {
-      readTimeout = v;
-      return this;
-    }
-
-    public Builder totalTimeout(Duration v) {
-      totalTimeout = v;
-      return this;
-    }
-
-    public Builder fetchThreads(int v) {
-      fetchThreads = v;
-      return this;
-    }
-
-    public Builder maxQueuedFetches(int v) {
-      maxQueuedFetches = v;
-      return this;
-    }
-
-    /** As {@link #allowedHosts(List)}. */
-    public Builder allowedHosts(String... v) {
-      return allowedHosts(List.of(v));
-    }
-
-    /**
-     * @throws IllegalArgumentException when a setting is out of range (the message names it)
-     */
-    public ImageResolverConfig build() {
-      return new ImageResolverConfig(
-          maxInlineBytes,
-          maxFetchBytes,
-          allowedHosts,
-          allowHttp,
-          allowLoopback,
-          allowPrivateNetworks,
-          maxRedirects,
-          connectTimeout,
-          readTimeout,
-          totalTimeout,
-          fetchThreads,
-          maxQueuedFetches);
-    }
+  public ImageResolverConfigBuilder toBuilder() {
+    return ImageResolverConfigBuilder.builder(this);
   }
 }

@@ -1,5 +1,6 @@
 package io.shoplens.processor.inference;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -32,6 +33,7 @@ import java.util.Objects;
  * @param memoryAvailableBytes the memory the check compares with; 0 means detect it ({@link
  *     MemoryCheck#detectAvailable()}: physical memory or the cgroup limit, less the JVM's max heap)
  */
+@RecordBuilder
 public record EngineConfig(
     ExecutionProvider executionProvider,
     int cudaDeviceId,
@@ -150,163 +152,13 @@ public record EngineConfig(
   }
 
   /** A builder starting from {@link #defaults()}. */
-  public static Builder builder() {
-    return defaults().toBuilder();
+  public static EngineConfigBuilder builder() {
+    return EngineConfigBuilder.builder(defaults());
   }
 
   /** A builder starting from this configuration. */
-  public Builder toBuilder() {
-    return new Builder(this);
-  }
-
-  /** Changes single settings; {@link #build()} validates them together. */
-  public static final class Builder {
-    private ExecutionProvider executionProvider;
-    private int cudaDeviceId;
-    private int intraOpThreads;
-    private int interOpThreads;
-    private int maxBatchSize;
-    private Duration maxBatchWait;
-    private int queueCapacity;
-    private Backpressure backpressure;
-    private Duration offerTimeout;
-    private int visionCacheEntries;
-    private Duration closeTimeout;
-    private Scheduler scheduler;
-    private long kvBudgetTokens;
-    private long kvBudgetBytes;
-    private long prefixCacheBytes;
-    private boolean memoryCheck;
-    private long memoryAvailableBytes;
-
-    private Builder(EngineConfig c) {
-      executionProvider = c.executionProvider;
-      cudaDeviceId = c.cudaDeviceId;
-      intraOpThreads = c.intraOpThreads;
-      interOpThreads = c.interOpThreads;
-      maxBatchSize = c.maxBatchSize;
-      maxBatchWait = c.maxBatchWait;
-      queueCapacity = c.queueCapacity;
-      backpressure = c.backpressure;
-      offerTimeout = c.offerTimeout;
-      visionCacheEntries = c.visionCacheEntries;
-      closeTimeout = c.closeTimeout;
-      scheduler = c.scheduler;
-      kvBudgetTokens = c.kvBudgetTokens;
-      kvBudgetBytes = c.kvBudgetBytes;
-      prefixCacheBytes = c.prefixCacheBytes;
-      memoryCheck = c.memoryCheck;
-      memoryAvailableBytes = c.memoryAvailableBytes;
-    }
-
-    public Builder executionProvider(ExecutionProvider v) {
-      executionProvider = v;
-      return this;
-    }
-
-    public Builder cudaDeviceId(int v) {
-      cudaDeviceId = v;
-      return this;
-    }
-
-    public Builder intraOpThreads(int v) {
-      intraOpThreads = v;
-      return this;
-    }
-
-    public Builder interOpThreads(int v) {
-      interOpThreads = v;
-      return this;
-    }
-
-    public Builder maxBatchSize(int v) {
-      maxBatchSize = v;
-      return this;
-    }
-
-    public Builder maxBatchWait(Duration v) {
-      maxBatchWait = v;
-      return this;
-    }
-
-    public Builder queueCapacity(int v) {
-      queueCapacity = v;
-      return this;
-    }
-
-    public Builder backpressure(Backpressure v) {
-      backpressure = v;
-      return this;
-    }
-
-    public Builder offerTimeout(Duration v) {
-      offerTimeout = v;
-      return this;
-    }
-
-    public Builder visionCacheEntries(int v) {
-      visionCacheEntries = v;
-      return this;
-    }
-
-    public Builder closeTimeout(Duration v) {
-      closeTimeout = v;
-      return this;
-    }
-
-    public Builder scheduler(Scheduler v) {
-      scheduler = v;
-      return this;
-    }
-
-    public Builder kvBudgetTokens(long v) {
-      kvBudgetTokens = v;
-      return this;
-    }
-
-    public Builder kvBudgetBytes(long v) {
-      kvBudgetBytes = v;
-      return this;
-    }
-
-    public Builder prefixCacheBytes(long v) {
-      prefixCacheBytes = v;
-      return this;
-    }
-
-    public Builder memoryCheck(boolean v) {
-      memoryCheck = v;
-      return this;
-    }
-
-    public Builder memoryAvailableBytes(long v) {
-      memoryAvailableBytes = v;
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException when a setting is out of range (the message names it)
-     */
-    public EngineConfig build() {
-      return new EngineConfig(
-          executionProvider,
-          cudaDeviceId,
-          intraOpThreads,
-          interOpThreads,
-          maxBatchSize,
-          maxBatchWait,
-          queueCapacity,
-          backpressure,
-          offerTimeout,
-          visionCacheEntries,
-          closeTimeout,
-          scheduler,
-          kvBudgetTokens,
-          kvBudgetBytes,
-          prefixCacheBytes,
-          memoryCheck,
-          memoryAvailableBytes);
-    }
+  public EngineConfigBuilder toBuilder() {
+    return EngineConfigBuilder.builder(this);
   }
 
   private static void require(boolean condition, String message) {

@@ -11,6 +11,7 @@ import io.shoplens.processor.images.ImageResolverConfig;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.processor.topology.search.RetrievalConfig;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -70,6 +71,7 @@ import org.apache.kafka.streams.state.Stores;
  * @param retrieval what a loaded retrieval model is used for: catalog and upload image features,
  *     searches, related products (disabled by default; see {@link RetrievalConfig})
  */
+@RecordBuilder
 public record ShopLensTopologyConfig(
     Map<String, Object> serdeConfig,
     String modelId,
@@ -245,247 +247,17 @@ public record ShopLensTopologyConfig(
   }
 
   /** A builder starting from {@link #defaults()}. */
-  public static Builder builder() {
-    return defaults().toBuilder();
+  public static ShopLensTopologyConfigBuilder builder() {
+    return ShopLensTopologyConfigBuilder.builder(defaults());
   }
 
   /** A builder starting from {@link #defaults()} with the given serde settings. */
-  public static Builder builder(Map<String, ?> serdeConfig) {
-    return builder().serdeConfig(serdeConfig);
+  public static ShopLensTopologyConfigBuilder builder(Map<String, ?> serdeConfig) {
+    return builder().serdeConfig(new LinkedHashMap<>(serdeConfig));
   }
 
   /** A builder starting from this configuration. */
-  public Builder toBuilder() {
-    return new Builder(this);
-  }
-
-  /** Changes single settings; {@link #build()} validates them together. */
-  public static final class Builder {
-    private Map<String, Object> serdeConfig;
-    private String modelId;
-    private int imageTokens;
-    private String replayRunId;
-    private DecodingOptions captionOptions;
-    private List<AttributePrompt> attributePrompts;
-    private DecodingOptions attributeOptions;
-    private DecodingOptions answerOptions;
-    private int maxQuestionChars;
-    private int maxNewTokensLimit;
-    private long maxInlineImageBytes;
-    private Duration uploadRetention;
-    private Duration waitingQuestionTimeout;
-    private int maxWaitingQuestions;
-    private int conversationMaxTurns;
-    private int conversationMaxTokens;
-    private Duration conversationTtl;
-    private int maxInFlightRequests;
-    private Duration inFlightWaitSlice;
-    private Duration inFlightMaxBlock;
-    private int maxAttempts;
-    private Duration retryBackoff;
-    private Duration punctuationInterval;
-    private Duration sweepInterval;
-    private StoreType storeType;
-    private RecommendConfig recommendations;
-    private RetrievalConfig retrieval;
-
-    private Builder(ShopLensTopologyConfig c) {
-      serdeConfig = c.serdeConfig;
-      modelId = c.modelId;
-      imageTokens = c.imageTokens;
-      replayRunId = c.replayRunId;
-      captionOptions = c.captionOptions;
-      attributePrompts = c.attributePrompts;
-      attributeOptions = c.attributeOptions;
-      answerOptions = c.answerOptions;
-      maxQuestionChars = c.maxQuestionChars;
-      maxNewTokensLimit = c.maxNewTokensLimit;
-      maxInlineImageBytes = c.maxInlineImageBytes;
-      uploadRetention = c.uploadRetention;
-      waitingQuestionTimeout = c.waitingQuestionTimeout;
-      maxWaitingQuestions = c.maxWaitingQuestions;
-      conversationMaxTurns = c.conversationMaxTurns;
-      conversationMaxTokens = c.conversationMaxTokens;
-      conversationTtl = c.conversationTtl;
-      maxInFlightRequests = c.maxInFlightRequests;
-      inFlightWaitSlice = c.inFlightWaitSlice;
-      inFlightMaxBlock = c.inFlightMaxBlock;
-      maxAttempts = c.maxAttempts;
-      retryBackoff = c.retryBackoff;
-      punctuationInterval = c.punctuationInterval;
-      sweepInterval = c.sweepInterval;
-      storeType = c.storeType;
-      recommendations = c.recommendations;
-      retrieval = c.retrieval;
-    }
-
-    public Builder serdeConfig(Map<String, ?> v) {
-      serdeConfig = new LinkedHashMap<>(Objects.requireNonNull(v, "serdeConfig"));
-      return this;
-    }
-
-    public Builder modelId(String v) {
-      modelId = v;
-      return this;
-    }
-
-    public Builder imageTokens(int v) {
-      imageTokens = v;
-      return this;
-    }
-
-    public Builder replayRunId(String v) {
-      replayRunId = v;
-      return this;
-    }
-
-    public Builder captionOptions(DecodingOptions v) {
-      captionOptions = v;
-      return this;
-    }
-
-    public Builder attributePrompts(List<AttributePrompt> v) {
-      attributePrompts = v;
-      return this;
-    }
-
-    public Builder attributeOptions(DecodingOptions v) {
-      attributeOptions = v;
-      return this;
-    }
-
-    public Builder answerOptions(DecodingOptions v) {
-      answerOptions = v;
-      return this;
-    }
-
-    public Builder maxQuestionChars(int v) {
-      maxQuestionChars = v;
-      return this;
-    }
-
-    public Builder maxNewTokensLimit(int v) {
-      maxNewTokensLimit = v;
-      return this;
-    }
-
-    public Builder maxInlineImageBytes(long v) {
-      maxInlineImageBytes = v;
-      return this;
-    }
-
-    public Builder uploadRetention(Duration v) {
-      uploadRetention = v;
-      return this;
-    }
-
-    public Builder waitingQuestionTimeout(Duration v) {
-      waitingQuestionTimeout = v;
-      return this;
-    }
-
-    public Builder maxWaitingQuestions(int v) {
-      maxWaitingQuestions = v;
-      return this;
-    }
-
-    public Builder conversationMaxTurns(int v) {
-      conversationMaxTurns = v;
-      return this;
-    }
-
-    public Builder conversationMaxTokens(int v) {
-      conversationMaxTokens = v;
-      return this;
-    }
-
-    public Builder conversationTtl(Duration v) {
-      conversationTtl = v;
-      return this;
-    }
-
-    public Builder maxInFlightRequests(int v) {
-      maxInFlightRequests = v;
-      return this;
-    }
-
-    public Builder inFlightWaitSlice(Duration v) {
-      inFlightWaitSlice = v;
-      return this;
-    }
-
-    public Builder inFlightMaxBlock(Duration v) {
-      inFlightMaxBlock = v;
-      return this;
-    }
-
-    public Builder maxAttempts(int v) {
-      maxAttempts = v;
-      return this;
-    }
-
-    public Builder retryBackoff(Duration v) {
-      retryBackoff = v;
-      return this;
-    }
-
-    public Builder punctuationInterval(Duration v) {
-      punctuationInterval = v;
-      return this;
-    }
-
-    public Builder sweepInterval(Duration v) {
-      sweepInterval = v;
-      return this;
-    }
-
-    public Builder storeType(StoreType v) {
-      storeType = v;
-      return this;
-    }
-
-    public Builder recommendations(RecommendConfig v) {
-      recommendations = v;
-      return this;
-    }
-
-    public Builder retrieval(RetrievalConfig v) {
-      retrieval = v;
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException when a setting is out of range (the message names it)
-     */
-    public ShopLensTopologyConfig build() {
-      return new ShopLensTopologyConfig(
-          serdeConfig,
-          modelId,
-          imageTokens,
-          replayRunId,
-          captionOptions,
-          attributePrompts,
-          attributeOptions,
-          answerOptions,
-          maxQuestionChars,
-          maxNewTokensLimit,
-          maxInlineImageBytes,
-          uploadRetention,
-          waitingQuestionTimeout,
-          maxWaitingQuestions,
-          conversationMaxTurns,
-          conversationMaxTokens,
-          conversationTtl,
-          maxInFlightRequests,
-          inFlightWaitSlice,
-          inFlightMaxBlock,
-          maxAttempts,
-          retryBackoff,
-          punctuationInterval,
-          sweepInterval,
-          storeType,
-          recommendations,
-          retrieval);
-    }
+  public ShopLensTopologyConfigBuilder toBuilder() {
+    return ShopLensTopologyConfigBuilder.builder(this);
   }
 }

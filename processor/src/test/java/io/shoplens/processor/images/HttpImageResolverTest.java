@@ -187,7 +187,8 @@ class HttpImageResolverTest {
   @Test
   void shouldFollowSameHostRedirectsToTheAddressResolvedOnce() {
     // Given a name whose DNS answer changes after the first lookup (DNS rebinding)
-    ImageResolverConfig config = loopbackConfig().toBuilder().allowedHosts("images.test").build();
+    ImageResolverConfig config =
+        loopbackConfig().toBuilder().allowedHosts(List.of("images.test")).build();
     AtomicInteger answers = new AtomicInteger();
     FetchPolicy.HostResolver rebinding =
         host -> {
@@ -344,7 +345,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseARedirectToAnotherHostEvenWhenThatHostIsAllowListed() {
     ImageResolverConfig config =
-        loopbackConfig().toBuilder().allowedHosts("127.0.0.1", "localhost").build();
+        loopbackConfig().toBuilder().allowedHosts(List.of("127.0.0.1", "localhost")).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/other-host"), PNG_SHA, PNG.length));
 
@@ -370,7 +371,7 @@ class HttpImageResolverTest {
   void shouldRefuseLoopbackByDefaultWithoutConnecting() {
     // Given the default address rules: only the host is allow-listed, http enabled
     ImageResolverConfig config =
-        ImageResolverConfig.builder().allowedHosts("127.0.0.1").allowHttp(true).build();
+        ImageResolverConfig.builder().allowedHosts(List.of("127.0.0.1")).allowHttp(true).build();
 
     ImageRefusedException e = refusedNow(config, ref(url("/img.png"), PNG_SHA, PNG.length));
 
@@ -382,7 +383,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseANameThatResolvesToLoopbackByDefault() {
     ImageResolverConfig config =
-        ImageResolverConfig.builder().allowedHosts("localhost").allowHttp(true).build();
+        ImageResolverConfig.builder().allowedHosts(List.of("localhost")).allowHttp(true).build();
     FetchPolicy.HostResolver dns = host -> new InetAddress[] {InetAddress.getLoopbackAddress()};
 
     ImageRefusedException e =
@@ -421,7 +422,8 @@ class HttpImageResolverTest {
       })
   void shouldRefuseARelativeOrOpaqueUriWithoutShowingMoreThanItsScheme(String uri) {
     // Given a reference that is not absolute and hierarchical, with a secret after the scheme
-    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts("shop.example").build();
+    ImageResolverConfig config =
+        ImageResolverConfig.builder().allowedHosts(List.of("shop.example")).build();
 
     // When
     ImageRefusedException e = refusedNow(config, failingDns(), ref(uri, PNG_SHA, 10));
@@ -439,7 +441,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseAHostOffTheAllowListWithoutLookingItUp() {
     ImageResolverConfig config =
-        ImageResolverConfig.builder().allowedHosts("*.shop.example").build();
+        ImageResolverConfig.builder().allowedHosts(List.of("*.shop.example")).build();
 
     ImageRefusedException e =
         refusedNow(config, failingDns(), ref("https://evil.example.org/a.png", PNG_SHA, 10));
@@ -452,7 +454,8 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRefuseUserInfoThatDisguisesTheHost() {
-    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts("shop.example").build();
+    ImageResolverConfig config =
+        ImageResolverConfig.builder().allowedHosts(List.of("shop.example")).build();
 
     ImageRefusedException e =
         refusedNow(
@@ -482,7 +485,8 @@ class HttpImageResolverTest {
       })
   void shouldRefuseNonPublicAddressLiteralsByAddressWithoutConnecting(String address) {
     // Given the literal is allow-listed as a host, so only the address check stands in the way
-    ImageResolverConfig config = ImageResolverConfig.builder().allowedHosts(address).build();
+    ImageResolverConfig config =
+        ImageResolverConfig.builder().allowedHosts(List.of(address)).build();
     String host = address.contains(":") ? "[" + address + "]" : address;
 
     ImageRefusedException e =
@@ -498,7 +502,7 @@ class HttpImageResolverTest {
   void shouldRefuseAnAllowListedNameThatResolvesToANonPublicAddress(String address)
       throws UnknownHostException {
     ImageResolverConfig config =
-        ImageResolverConfig.builder().allowedHosts("*.shop.example").build();
+        ImageResolverConfig.builder().allowedHosts(List.of("*.shop.example")).build();
     InetAddress answer = InetAddress.getByName(address);
 
     ImageRefusedException e =
@@ -515,7 +519,7 @@ class HttpImageResolverTest {
   @Test
   void shouldRefuseANameWhoseAnswersMixPublicAndPrivateAddresses() throws UnknownHostException {
     ImageResolverConfig config =
-        ImageResolverConfig.builder().allowedHosts("cdn.shop.example").build();
+        ImageResolverConfig.builder().allowedHosts(List.of("cdn.shop.example")).build();
     InetAddress[] answers = {
       InetAddress.getByName("93.184.216.34"), InetAddress.getByName("10.0.0.1")
     };
@@ -532,7 +536,7 @@ class HttpImageResolverTest {
   void shouldConnectToThePublicAddressItChecked() throws UnknownHostException {
     // Given a public answer; the connector records where it was asked to go and refuses
     ImageResolverConfig config =
-        ImageResolverConfig.builder().allowedHosts("cdn.shop.example").build();
+        ImageResolverConfig.builder().allowedHosts(List.of("cdn.shop.example")).build();
     InetAddress publicAddress = InetAddress.getByName("93.184.216.34");
     List<InetSocketAddress> attempts = new CopyOnWriteArrayList<>();
     ImageTransport connectsNowhere =
@@ -567,7 +571,7 @@ class HttpImageResolverTest {
     // Given a transport that cannot connect within the connect time-out
     ImageResolverConfig config =
         ImageResolverConfig.builder()
-            .allowedHosts("cdn.shop.example")
+            .allowedHosts(List.of("cdn.shop.example"))
             .connectTimeout(Duration.ofMillis(700))
             .readTimeout(Duration.ofSeconds(2))
             .totalTimeout(Duration.ofSeconds(5))
@@ -737,7 +741,7 @@ class HttpImageResolverTest {
   /** http to 127.0.0.1 with loopback explicitly allowed: the only traffic these tests send. */
   private static ImageResolverConfig loopbackConfig() {
     return ImageResolverConfig.builder()
-        .allowedHosts("127.0.0.1")
+        .allowedHosts(List.of("127.0.0.1"))
         .allowHttp(true)
         .allowLoopback(true)
         .connectTimeout(Duration.ofSeconds(2))
@@ -878,10 +882,10 @@ class HttpImageResolverTest {
 
   @Test
   void shouldRejectInvalidConfiguration() {
-    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts("*").build())
+    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts(List.of("*")).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("allowedHosts entry");
-    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts("*.com").build())
+    assertThatThrownBy(() -> ImageResolverConfig.builder().allowedHosts(List.of("*.com")).build())
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ImageResolverConfig.builder().maxRedirects(-1).build())
         .hasMessage("maxRedirects must be >= 0, got -1");
@@ -898,7 +902,9 @@ class HttpImageResolverTest {
   @Test
   void shouldMatchExactHostsAndSubdomainWildcardsCaseInsensitively() {
     ImageResolverConfig config =
-        ImageResolverConfig.builder().allowedHosts("Images.Shop.Example.", "*.cdn.example").build();
+        ImageResolverConfig.builder()
+            .allowedHosts(List.of("Images.Shop.Example.", "*.cdn.example"))
+            .build();
 
     assertThat(config.allowedHosts()).containsExactly("images.shop.example", "*.cdn.example");
     assertThat(config.hostAllowed("images.shop.example")).isTrue();

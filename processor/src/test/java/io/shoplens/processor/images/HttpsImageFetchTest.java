@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -130,7 +131,7 @@ class HttpsImageFetchTest {
   private static ReferenceFetcher fetcher(String host) {
     ImageResolverConfig config =
         ImageResolverConfig.builder()
-            .allowedHosts(host)
+            .allowedHosts(List.of(host))
             .allowLoopback(true)
             .connectTimeout(Duration.ofSeconds(5))
             .readTimeout(Duration.ofSeconds(5))

@@ -53,7 +53,7 @@ class Blip2Float16ParityTest {
     model.close();
   }
 
-  private static EngineConfig.Builder singleThreaded() {
+  private static EngineConfigBuilder singleThreaded() {
     return EngineConfig.builder().intraOpThreads(1).interOpThreads(1);
   }
 

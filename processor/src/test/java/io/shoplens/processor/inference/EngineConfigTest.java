@@ -35,7 +35,7 @@ class EngineConfigTest {
   @Test
   void shouldRejectAnOutOfRangeSettingWhenBuilt() {
     // Given
-    EngineConfig.Builder builder = EngineConfig.builder().maxBatchSize(0);
+    EngineConfigBuilder builder = EngineConfig.builder().maxBatchSize(0);
 
     // When / Then
     assertThatThrownBy(builder::build)
@@ -58,7 +58,7 @@ class EngineConfigTest {
 
   @Test
   void shouldRejectAKvBudgetGivenBothInTokensAndInBytes() {
-    EngineConfig.Builder builder = EngineConfig.builder().kvBudgetTokens(100).kvBudgetBytes(100);
+    EngineConfigBuilder builder = EngineConfig.builder().kvBudgetTokens(100).kvBudgetBytes(100);
 
     assertThatThrownBy(builder::build)
         .isInstanceOf(IllegalArgumentException.class)

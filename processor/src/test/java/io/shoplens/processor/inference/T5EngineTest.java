@@ -46,7 +46,7 @@ class T5EngineTest {
 
   @TempDir Path temp;
 
-  static EngineConfig.Builder config() {
+  static EngineConfigBuilder config() {
     return EngineConfig.builder().intraOpThreads(1).interOpThreads(1).maxBatchSize(8);
   }
 

@@ -40,8 +40,7 @@ class ShopLensTopologyConfigTest {
   @Test
   void shouldValidateTheSettingsTogetherWhenBuilt() {
     // Given: 5 in flight cannot hold one upload (a caption and 5 attribute prompts)
-    ShopLensTopologyConfig.Builder builder =
-        ShopLensTopologyConfig.builder().maxInFlightRequests(5);
+    ShopLensTopologyConfigBuilder builder = ShopLensTopologyConfig.builder().maxInFlightRequests(5);
 
     // When / Then
     assertThatThrownBy(builder::build)

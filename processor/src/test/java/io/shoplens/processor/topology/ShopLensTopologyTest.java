@@ -44,7 +44,7 @@ class ShopLensTopologyTest {
     MockSchemaRegistry.dropScope(scope);
   }
 
-  private ShopLensTopologyConfig.Builder config() {
+  private ShopLensTopologyConfigBuilder config() {
     return ShopLensTopologyConfig.builder(TopologyHarness.serdeConfig(scope))
         .modelId("shoplens/fake")
         .imageTokens(10)

@@ -4,6 +4,7 @@ import io.shoplens.events.GarmentCategory;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
+import io.shoplens.processor.topology.recommend.RecommendConfigBuilder;
 import io.shoplens.processor.topology.recommend.VectorIndex;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -271,7 +272,7 @@ public final class RecommendationSettings {
         tryOn.add(GarmentCategory.valueOf(category.trim().toUpperCase(Locale.ROOT)));
       }
     }
-    RecommendConfig.Builder b =
+    RecommendConfigBuilder b =
         RecommendConfig.builder()
             .enabled(c.getBoolean(RECOMMENDATIONS_ENABLED.name()))
             .topK(c.getInt(RECOMMENDATIONS_TOP_K.name()))

@@ -11,6 +11,7 @@ import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.QuestionDecoding;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.search.RetrievalConfig;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -47,6 +48,7 @@ import org.apache.kafka.common.config.types.Password;
  * @param searchTimeout how long {@code POST /v1/search} waits for the results before it answers 202
  *     with the address to read them from
  */
+@RecordBuilder
 public record GatewayConfig(
     int port,
     String bindAddress,
@@ -148,150 +150,11 @@ public record GatewayConfig(
         Duration.ofSeconds(10));
   }
 
-  public static Builder builder() {
-    return defaults().toBuilder();
+  public static GatewayConfigBuilder builder() {
+    return GatewayConfigBuilder.builder(defaults());
   }
 
-  public Builder toBuilder() {
-    return new Builder(this);
-  }
-
-  /** Changes some options; {@link #build()} validates them all. */
-  public static final class Builder {
-    private int port;
-    private String bindAddress;
-    private int maxImageBytes;
-    private int maxQuestionChars;
-    private int requestsPerMinute;
-    private Password apiKey;
-    private List<String> corsAllowedOrigins;
-    private Duration viewTtl;
-    private int viewMaxUploads;
-    private boolean pageEnabled;
-    private DecodingOptions answerOptions;
-    private DecodingOptions captionOptions;
-    private int maxNewTokensLimit;
-    private int searchMaxQueryChars;
-    private int searchMaxLimit;
-    private Duration searchTimeout;
-
-    private Builder(GatewayConfig c) {
-      port = c.port;
-      bindAddress = c.bindAddress;
-      maxImageBytes = c.maxImageBytes;
-      maxQuestionChars = c.maxQuestionChars;
-      requestsPerMinute = c.requestsPerMinute;
-      apiKey = c.apiKey;
-      corsAllowedOrigins = c.corsAllowedOrigins;
-      viewTtl = c.viewTtl;
-      viewMaxUploads = c.viewMaxUploads;
-      pageEnabled = c.pageEnabled;
-      answerOptions = c.answerOptions;
-      captionOptions = c.captionOptions;
-      maxNewTokensLimit = c.maxNewTokensLimit;
-      searchMaxQueryChars = c.searchMaxQueryChars;
-      searchMaxLimit = c.searchMaxLimit;
-      searchTimeout = c.searchTimeout;
-    }
-
-    public Builder port(int v) {
-      port = v;
-      return this;
-    }
-
-    public Builder bindAddress(String v) {
-      bindAddress = v;
-      return this;
-    }
-
-    public Builder maxImageBytes(int v) {
-      maxImageBytes = v;
-      return this;
-    }
-
-    public Builder maxQuestionChars(int v) {
-      maxQuestionChars = v;
-      return this;
-    }
-
-    public Builder requestsPerMinute(int v) {
-      requestsPerMinute = v;
-      return this;
-    }
-
-    public Builder apiKey(Password v) {
-      apiKey = v;
-      return this;
-    }
-
-    public Builder corsAllowedOrigins(List<String> v) {
-      corsAllowedOrigins = v;
-      return this;
-    }
-
-    public Builder viewTtl(Duration v) {
-      viewTtl = v;
-      return this;
-    }
-
-    public Builder viewMaxUploads(int v) {
-      viewMaxUploads = v;
-      return this;
-    }
-
-    public Builder pageEnabled(boolean v) {
-      pageEnabled = v;
-      return this;
-    }
-
-    public Builder answerOptions(DecodingOptions v) {
-      answerOptions = v;
-      return this;
-    }
-
-    public Builder captionOptions(DecodingOptions v) {
-      captionOptions = v;
-      return this;
-    }
-
-    public Builder maxNewTokensLimit(int v) {
-      maxNewTokensLimit = v;
-      return this;
-    }
-
-    public Builder searchMaxQueryChars(int v) {
-      searchMaxQueryChars = v;
-      return this;
-    }
-
-    public Builder searchMaxLimit(int v) {
-      searchMaxLimit = v;
-      return this;
-    }
-
-    public Builder searchTimeout(Duration v) {
-      searchTimeout = v;
-      return this;
-    }
-
-    public GatewayConfig build() {
-      return new GatewayConfig(
-          port,
-          bindAddress,
-          maxImageBytes,
-          maxQuestionChars,
-          requestsPerMinute,
-          apiKey,
-          corsAllowedOrigins,
-          viewTtl,
-          viewMaxUploads,
-          pageEnabled,
-          answerOptions,
-          captionOptions,
-          maxNewTokensLimit,
-          searchMaxQueryChars,
-          searchMaxLimit,
-          searchTimeout);
-    }
+  public GatewayConfigBuilder toBuilder() {
+    return GatewayConfigBuilder.builder(this);
   }
 }

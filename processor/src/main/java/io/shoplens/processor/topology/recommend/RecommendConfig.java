@@ -6,6 +6,7 @@ import static io.shoplens.processor.options.OptionChecks.notBlank;
 import static io.shoplens.processor.options.OptionChecks.require;
 
 import io.shoplens.events.GarmentCategory;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -37,6 +38,7 @@ import java.util.Set;
  * @param catalogMaxInFlight product images being embedded at once per catalog task, so that a
  *     catalog load does not crowd uploads out of the engine's queue
  */
+@RecordBuilder
 public record RecommendConfig(
     boolean enabled,
     int topK,
@@ -103,106 +105,12 @@ public record RecommendConfig(
   }
 
   /** A builder starting from {@link #defaults()}. */
-  public static Builder builder() {
-    return defaults().toBuilder();
+  public static RecommendConfigBuilder builder() {
+    return RecommendConfigBuilder.builder(defaults());
   }
 
   /** A builder starting from this configuration. */
-  public Builder toBuilder() {
-    return new Builder(this);
-  }
-
-  /** Changes single settings; {@link #build()} validates them together. */
-  public static final class Builder {
-    private boolean enabled;
-    private int topK;
-    private double attributeWeight;
-    private double embeddingWeight;
-    private double minScore;
-    private AttributeVocabulary vocabulary;
-    private Set<GarmentCategory> tryOnCategories;
-    private String embeddingsTopic;
-    private int catalogMaxInFlight;
-    private VectorIndex.Options vectorIndex;
-
-    private Builder(RecommendConfig c) {
-      enabled = c.enabled;
-      topK = c.topK;
-      attributeWeight = c.attributeWeight;
-      embeddingWeight = c.embeddingWeight;
-      minScore = c.minScore;
-      vocabulary = c.vocabulary;
-      tryOnCategories = c.tryOnCategories;
-      embeddingsTopic = c.embeddingsTopic;
-      catalogMaxInFlight = c.catalogMaxInFlight;
-      vectorIndex = c.vectorIndex;
-    }
-
-    public Builder enabled(boolean v) {
-      enabled = v;
-      return this;
-    }
-
-    public Builder topK(int v) {
-      topK = v;
-      return this;
-    }
-
-    public Builder attributeWeight(double v) {
-      attributeWeight = v;
-      return this;
-    }
-
-    public Builder embeddingWeight(double v) {
-      embeddingWeight = v;
-      return this;
-    }
-
-    public Builder minScore(double v) {
-      minScore = v;
-      return this;
-    }
-
-    public Builder vocabulary(AttributeVocabulary v) {
-      vocabulary = v;
-      return this;
-    }
-
-    public Builder tryOnCategories(Set<GarmentCategory> v) {
-      tryOnCategories = v;
-      return this;
-    }
-
-    public Builder embeddingsTopic(String v) {
-      embeddingsTopic = v;
-      return this;
-    }
-
-    public Builder catalogMaxInFlight(int v) {
-      catalogMaxInFlight = v;
-      return this;
-    }
-
-    public Builder vectorIndex(VectorIndex.Options v) {
-      vectorIndex = v;
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException when a setting is out of range (the message names it)
-     */
-    public RecommendConfig build() {
-      return new RecommendConfig(
-          enabled,
-          topK,
-          attributeWeight,
-          embeddingWeight,
-          minScore,
-          vocabulary,
-          tryOnCategories,
-          embeddingsTopic,
-          catalogMaxInFlight,
-          vectorIndex);
-    }
+  public RecommendConfigBuilder toBuilder() {
+    return RecommendConfigBuilder.builder(this);
   }
 }

@@ -4,6 +4,8 @@ import static io.shoplens.processor.options.OptionChecks.atLeast;
 import static io.shoplens.processor.options.OptionChecks.inRange;
 import static io.shoplens.processor.options.OptionChecks.notBlank;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
+
 /**
  * Retrieval settings of the topology (part of {@code ShopLensTopologyConfig}): what the topology
  * does when a retrieval model is loaded. Validated on construction; {@link #defaults()} is
@@ -24,6 +26,7 @@ import static io.shoplens.processor.options.OptionChecks.notBlank;
  *     Streams does not create it, so create it before starting
  * @param searchMaxInFlight searches whose text is being embedded at once per search task
  */
+@RecordBuilder
 public record RetrievalConfig(
     boolean enabled,
     int maxQueryChars,
@@ -53,74 +56,12 @@ public record RetrievalConfig(
   }
 
   /** A builder starting from {@link #defaults()}. */
-  public static Builder builder() {
-    return defaults().toBuilder();
+  public static RetrievalConfigBuilder builder() {
+    return RetrievalConfigBuilder.builder(defaults());
   }
 
   /** A builder starting from this configuration. */
-  public Builder toBuilder() {
-    return new Builder(this);
-  }
-
-  /** Changes single settings; {@link #build()} validates them together. */
-  public static final class Builder {
-    private boolean enabled;
-    private int maxQueryChars;
-    private int maxLimit;
-    private int relatedProducts;
-    private String uploadEmbeddingsTopic;
-    private int searchMaxInFlight;
-
-    private Builder(RetrievalConfig c) {
-      enabled = c.enabled;
-      maxQueryChars = c.maxQueryChars;
-      maxLimit = c.maxLimit;
-      relatedProducts = c.relatedProducts;
-      uploadEmbeddingsTopic = c.uploadEmbeddingsTopic;
-      searchMaxInFlight = c.searchMaxInFlight;
-    }
-
-    public Builder enabled(boolean v) {
-      enabled = v;
-      return this;
-    }
-
-    public Builder maxQueryChars(int v) {
-      maxQueryChars = v;
-      return this;
-    }
-
-    public Builder maxLimit(int v) {
-      maxLimit = v;
-      return this;
-    }
-
-    public Builder relatedProducts(int v) {
-      relatedProducts = v;
-      return this;
-    }
-
-    public Builder uploadEmbeddingsTopic(String v) {
-      uploadEmbeddingsTopic = v;
-      return this;
-    }
-
-    public Builder searchMaxInFlight(int v) {
-      searchMaxInFlight = v;
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException when a setting is out of range (the message names it)
-     */
-    public RetrievalConfig build() {
-      return new RetrievalConfig(
-          enabled,
-          maxQueryChars,
-          maxLimit,
-          relatedProducts,
-          uploadEmbeddingsTopic,
-          searchMaxInFlight);
-    }
+  public RetrievalConfigBuilder toBuilder() {
+    return RetrievalConfigBuilder.builder(this);
   }
 }

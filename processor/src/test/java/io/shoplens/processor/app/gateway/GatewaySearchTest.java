@@ -323,7 +323,7 @@ class GatewaySearchTest {
 
   // --- helpers ------------------------------------------------------------------------------
 
-  private static GatewayServer start(GatewayConfig.Builder config) {
+  private static GatewayServer start(GatewayConfigBuilder config) {
     GatewayServer g =
         GatewayServer.start(
             config

@@ -30,7 +30,7 @@ class RecommendConfigTest {
   @Test
   void shouldValidateTheSettingsTogetherWhenBuilt() {
     // Given: each weight alone is valid, both 0 is not
-    RecommendConfig.Builder builder =
+    RecommendConfigBuilder builder =
         RecommendConfig.builder().attributeWeight(0).embeddingWeight(0);
 
     // When / Then

@@ -14,6 +14,7 @@ import io.shoplens.processor.testing.DriverTopics;
 import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
+import io.shoplens.processor.topology.ShopLensTopologyConfigBuilder;
 import io.shoplens.processor.topology.Topics;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -90,7 +91,7 @@ final class RecommendHarness implements AutoCloseable {
   }
 
   /** Recommendations on, topK 3, no minimum score, registry scope of its own. */
-  static ShopLensTopologyConfig.Builder config() {
+  static ShopLensTopologyConfigBuilder config() {
     return ShopLensTopologyConfig.builder(
             Map.of("schema.registry.url", "mock://rec-" + UUID.randomUUID()))
         .modelId("spec/model")

@@ -20,6 +20,7 @@ import io.shoplens.processor.testing.FakeEngine;
 import io.shoplens.processor.testing.FakeRetrieval;
 import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
+import io.shoplens.processor.topology.ShopLensTopologyConfigBuilder;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.registry.MockSchemaRegistry;
@@ -112,7 +113,7 @@ final class SearchHarness implements AutoCloseable {
   }
 
   /** Retrieval on (related products: 3), recommendations off, registry scope of its own. */
-  static ShopLensTopologyConfig.Builder config() {
+  static ShopLensTopologyConfigBuilder config() {
     return ShopLensTopologyConfig.builder(
             Map.of("schema.registry.url", "mock://search-" + UUID.randomUUID()))
         .modelId("spec/model")
