@@ -27,20 +27,13 @@ import java.util.Map;
  *
  * <p>Thread-safe for concurrent calls, but meant to be driven by one thread (the engine's worker).
  */
-public final class Blip2Model extends VisionLanguageModel {
-  private final ModelBundle bundle;
-  private final Blip2Graphs graphs;
-  private final Blip2Tokenizer tokenizer;
+public final class Blip2Model extends VisionLanguageModel<ModelBundle, Blip2Graphs> {
   private final PromptBuilder prompts;
   private final BatchDecoder decoder;
 
-  private Blip2Model(ModelBundle bundle, Blip2Graphs graphs, Blip2Tokenizer tokenizer) {
-    super(bundle.manifest(), graphs);
-    this.bundle = bundle;
-    this.graphs = graphs;
-    this.tokenizer = tokenizer;
-    ModelManifest m = bundle.manifest();
-    this.prompts = new PromptBuilder(m, tokenizer);
+  private Blip2Model(ModelBundle bundle, Blip2Graphs graphs) {
+    super(bundle, graphs);
+    this.prompts = new PromptBuilder(bundle.manifest(), tokenizer);
     this.decoder = new BatchDecoder(graphs);
   }
 
@@ -57,13 +50,7 @@ public final class Blip2Model extends VisionLanguageModel {
    */
   public static Blip2Model open(ModelBundle bundle, EngineConfig config) {
     MemoryCheck.require(bundle.manifest(), config);
-    Blip2Graphs graphs = Blip2Graphs.open(bundle, config);
-    try {
-      return new Blip2Model(bundle, graphs, Blip2Tokenizer.load(bundle));
-    } catch (RuntimeException e) {
-      graphs.close();
-      throw e;
-    }
+    return build(Blip2Graphs.open(bundle, config), graphs -> new Blip2Model(bundle, graphs));
   }
 
   public ModelManifest manifest() {
@@ -284,11 +271,5 @@ public final class Blip2Model extends VisionLanguageModel {
       batch.add(new Encoded(p, embeds, p.preprocessNanos(), visionNanos, false));
     }
     return decode(batch);
-  }
-
-  @Override
-  public void close() {
-    tokenizer.close();
-    graphs.close();
   }
 }

@@ -7,7 +7,6 @@ import io.shoplens.processor.inference.generation.RunningBatch;
 import io.shoplens.processor.inference.t5.T5Bundle;
 import io.shoplens.processor.inference.t5.T5Graphs;
 import io.shoplens.processor.inference.t5.T5Manifest;
-import io.shoplens.processor.inference.text.Blip2Tokenizer;
 import io.shoplens.processor.inference.text.PromptBuilder;
 import java.util.Arrays;
 
@@ -35,7 +34,7 @@ import java.util.Arrays;
  *
  * <p>Thread-safe for concurrent calls, but meant to be driven by one thread (the engine's worker).
  */
-public final class T5Model extends VisionLanguageModel {
+public final class T5Model extends VisionLanguageModel<T5Bundle, T5Graphs> {
   /**
    * Most encoder positions (query tokens, prompt and {@code </s>}) a request may have. T5 and
    * Flan-T5 were trained on inputs of at most 512 tokens ({@code n_positions} and the tokenizer's
@@ -46,15 +45,8 @@ public final class T5Model extends VisionLanguageModel {
    */
   public static final int MAX_ENCODER_TOKENS = 512;
 
-  private final T5Bundle bundle;
-  private final T5Graphs graphs;
-  private final Blip2Tokenizer tokenizer;
-
-  private T5Model(T5Bundle bundle, T5Graphs graphs, Blip2Tokenizer tokenizer) {
-    super(bundle.manifest(), graphs);
-    this.bundle = bundle;
-    this.graphs = graphs;
-    this.tokenizer = tokenizer;
+  private T5Model(T5Bundle bundle, T5Graphs graphs) {
+    super(bundle, graphs);
   }
 
   /**
@@ -68,13 +60,7 @@ public final class T5Model extends VisionLanguageModel {
   public static T5Model open(T5Bundle bundle, EngineConfig config) {
     T5Manifest m = bundle.manifest();
     MemoryCheck.require(m.modelVersion(), MemoryEstimate.of(m, config), config);
-    T5Graphs graphs = T5Graphs.open(bundle, config);
-    try {
-      return new T5Model(bundle, graphs, Blip2Tokenizer.load(bundle.file("tokenizer.json")));
-    } catch (RuntimeException e) {
-      graphs.close();
-      throw e;
-    }
+    return build(T5Graphs.open(bundle, config), graphs -> new T5Model(bundle, graphs));
   }
 
   /**
@@ -153,11 +139,5 @@ public final class T5Model extends VisionLanguageModel {
         finished.hypotheses(),
         finished.prefillNanos(),
         finished.decodeNanos());
-  }
-
-  @Override
-  public void close() {
-    tokenizer.close();
-    graphs.close();
   }
 }

@@ -1,40 +1,69 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.inference.bundle.GenerationManifest;
 import io.shoplens.processor.inference.image.ImagePreprocessor;
 import io.shoplens.processor.inference.image.VisionPreprocessing;
 import io.shoplens.processor.inference.onnx.PrefixGraphs;
-import io.shoplens.processor.inference.onnx.VisionGraph;
+import io.shoplens.processor.inference.text.Blip2Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The half every BLIP-2 generation model does the same way, OPT ({@link Blip2Model}) or Flan-T5
- * ({@link T5Model}): the image step (a request's pixels, or its bytes decoded and preprocessed as
- * the manifest says) and one vision pass over a batch of images, handing the vision tower's output
- * to a tap where the bundle exposes it. The language-model half is each subclass's own.
+ * ({@link T5Model}): it holds the bundle, its graphs and its tokenizer (closed with the model), and
+ * does the image step (a request's pixels, or its bytes decoded and preprocessed as the manifest
+ * says) and one vision pass over a batch of images, handing the vision tower's output to a tap
+ * where the bundle exposes it. The language-model half is each subclass's own.
+ *
+ * @param <B> the bundle kind
+ * @param <G> its graphs
  */
-abstract class VisionLanguageModel implements EngineModel {
-  private final GenerationManifest manifest;
+abstract class VisionLanguageModel<B extends GenerationBundle, G extends PrefixGraphs<?>>
+    implements EngineModel {
+  final B bundle;
+  final G graphs;
+  final Blip2Tokenizer tokenizer;
   private final ImagePreprocessor images;
-  private final VisionGraph vision;
   private final int pixelCount;
 
-  VisionLanguageModel(GenerationManifest manifest, VisionGraph vision) {
-    this.manifest = manifest;
+  /**
+   * A model on a loaded bundle's open graphs, with the bundle's tokenizer.
+   *
+   * @throws io.shoplens.processor.inference.bundle.BundleException if the tokenizer cannot be read
+   */
+  VisionLanguageModel(B bundle, G graphs) {
+    this.tokenizer = Blip2Tokenizer.load(bundle.file("tokenizer.json"));
+    this.bundle = bundle;
+    this.graphs = graphs;
+    GenerationManifest manifest = bundle.manifest();
     this.images = new ImagePreprocessor(VisionPreprocessing.of(manifest.vision()));
-    this.vision = vision;
     this.pixelCount = manifest.vision().pixelCount();
+  }
+
+  /**
+   * The model {@code create} builds on {@code graphs}, which are closed if that fails (a tokenizer
+   * that cannot be read, say).
+   */
+  static <G extends PrefixGraphs<?>, M extends VisionLanguageModel<?, G>> M build(
+      G graphs, Function<G, M> create) {
+    try {
+      return create.apply(graphs);
+    } catch (RuntimeException e) {
+      graphs.close();
+      throw e;
+    }
   }
 
   @Override
   public final String modelVersion() {
-    return manifest.modelVersion();
+    return bundle.modelVersion();
   }
 
   @Override
   public final int numQueryTokens() {
-    return manifest.numQueryTokens();
+    return bundle.numQueryTokens();
   }
 
   /**
@@ -60,12 +89,12 @@ abstract class VisionLanguageModel implements EngineModel {
   @Override
   public final List<float[]> encodeImages(List<float[]> pixels) {
     int n = pixels.size();
-    return perImage(vision.vision(stack(pixels), n), n);
+    return perImage(graphs.vision(stack(pixels), n), n);
   }
 
   @Override
   public final boolean exposesTower() {
-    return vision.exposesTower();
+    return graphs.exposesTower();
   }
 
   @Override
@@ -74,7 +103,7 @@ abstract class VisionLanguageModel implements EngineModel {
       return encodeImages(pixels);
     }
     int n = pixels.size();
-    PrefixGraphs.VisionPass pass = vision.visionWithTower(stack(pixels), n);
+    PrefixGraphs.VisionPass pass = graphs.visionWithTower(stack(pixels), n);
     tap.towerOutput(keys, pass.imageEmbeds());
     return perImage(pass.queryEmbeds(), n);
   }
@@ -98,5 +127,11 @@ abstract class VisionLanguageModel implements EngineModel {
       result.add(one);
     }
     return result;
+  }
+
+  @Override
+  public final void close() {
+    tokenizer.close();
+    graphs.close();
   }
 }

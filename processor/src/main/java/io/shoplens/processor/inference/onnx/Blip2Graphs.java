@@ -2,19 +2,17 @@ package io.shoplens.processor.inference.onnx;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import io.shoplens.processor.inference.InferenceException;
 import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
-import io.shoplens.processor.inference.bundle.VisionTower;
 import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,17 +27,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * version, the graph and the shapes of its inputs. Every tensor and result is closed before a
  * method returns. Thread-safe (ONNX Runtime sessions are); {@link KvCache}s are not shared.
  */
-public final class Blip2Graphs implements VisionGraph, AutoCloseable {
-  /** Vision graph file name. */
-  public static final String VISION = "vision.onnx";
-
-  /** Embedding graph file name. */
-  public static final String EMBED = "embed.onnx";
-
+public final class Blip2Graphs extends PrefixGraphs<ModelManifest> {
   /** Decoder graph file name. */
   public static final String DECODER = "decoder.onnx";
-
-  private static final long ANY = GraphSignature.ANY;
 
   /**
    * Largest KV cache storage kept idle between batches (caches, prefill logits). Typical batches (8
@@ -48,28 +38,14 @@ public final class Blip2Graphs implements VisionGraph, AutoCloseable {
    */
   static final long MAX_IDLE_CACHE_BYTES = 1L << 30;
 
-  private final OrtEnvironment env;
-  private final ModelManifest manifest;
-  private final ElementType type;
-  private final OrtSession vision;
-  private final OrtSession embed;
   private final OrtSession decoder;
   private final String[] pastNames;
   private final String[] presentNames;
   private final AtomicReference<KvCache.Storage> idleStorage = new AtomicReference<>();
 
-  private Blip2Graphs(
-      OrtEnvironment env,
-      ModelManifest manifest,
-      OrtSession vision,
-      OrtSession embed,
-      OrtSession decoder) {
-    this.env = env;
-    this.manifest = manifest;
-    this.type = ElementType.of(manifest.dtype());
-    this.vision = vision;
-    this.embed = embed;
-    this.decoder = decoder;
+  private Blip2Graphs(ModelManifest manifest, Map<String, OrtSession> sessions) {
+    super(manifest, ElementType.of(manifest.dtype()), sessions);
+    this.decoder = sessions.get(DECODER);
     int layers = manifest.text().numLayers();
     pastNames = new String[2 * layers];
     presentNames = new String[2 * layers];
@@ -89,26 +65,11 @@ public final class Blip2Graphs implements VisionGraph, AutoCloseable {
    * @throws EngineStartupException if the configured execution provider cannot be used
    */
   public static Blip2Graphs open(ModelBundle bundle, EngineConfig config) {
-    OrtEnvironment env = OrtRuntime.environment();
-    ModelManifest m = bundle.manifest();
-    List<OrtSession> opened = new ArrayList<>();
-    try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
-      OrtSession vision = OrtRuntime.openSession(env, bundle.file(VISION), options, config, opened);
-      OrtSession embed = OrtRuntime.openSession(env, bundle.file(EMBED), options, config, opened);
-      OrtSession decoder =
-          OrtRuntime.openSession(env, bundle.file(DECODER), options, config, opened);
-      Blip2Graphs graphs = new Blip2Graphs(env, m, vision, embed, decoder);
-      graphs.validate(bundle);
-      return graphs;
-    } catch (RuntimeException e) {
-      OrtRuntime.closeQuietly(opened);
-      throw e;
-    }
-  }
-
-  /** The manifest these graphs were checked against. */
-  public ModelManifest manifest() {
-    return manifest;
+    return open(
+        bundle,
+        config,
+        List.of(VISION, EMBED, DECODER),
+        sessions -> new Blip2Graphs(bundle.manifest(), sessions));
   }
 
   /**
@@ -135,46 +96,6 @@ public final class Blip2Graphs implements VisionGraph, AutoCloseable {
     if (storage.bytes() <= MAX_IDLE_CACHE_BYTES) {
       idleStorage.set(storage);
     }
-  }
-
-  /**
-   * Runs the vision graph.
-   *
-   * @param pixels [batch, 3, S, S] row-major
-   * @param batch number of images
-   * @return query embeddings [batch, Q, H] row-major
-   */
-  @Override
-  public float[] vision(float[] pixels, int batch) {
-    return PrefixGraphs.vision(env, type, vision, manifest, pixels, batch, false).queryEmbeds();
-  }
-
-  /**
-   * Runs the vision graph for its query embeddings and the vision tower's output; only for a bundle
-   * whose manifest has a {@code vision_tower} (see {@link #exposesTower}).
-   *
-   * @param pixels [batch, 3, S, S] row-major
-   * @param batch number of images
-   */
-  @Override
-  public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
-    return PrefixGraphs.vision(env, type, vision, manifest, pixels, batch, true);
-  }
-
-  /** Whether the vision graph also returns the vision tower's output (manifest vision_tower). */
-  @Override
-  public boolean exposesTower() {
-    return manifest.visionTower().isPresent();
-  }
-
-  /**
-   * Runs the embedding graph.
-   *
-   * @param ids [batch, seq] row-major token ids
-   * @return embeddings [batch, seq, H] row-major
-   */
-  public float[] embed(long[] ids, int batch, int seq) {
-    return PrefixGraphs.inputEmbeds(env, type, embed, manifest.modelVersion(), ids, batch, seq);
   }
 
   /**
@@ -239,47 +160,23 @@ public final class Blip2Graphs implements VisionGraph, AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
-    OrtRuntime.closeQuietly(List.of(vision, embed, decoder));
-  }
-
   // ---- validation against the manifest ----
 
-  private void validate(ModelBundle bundle) {
+  @Override
+  protected void validate(GenerationBundle bundle) throws OrtException {
     ModelManifest.Text t = manifest.text();
-    long size = manifest.vision().imageSize();
-    long q = manifest.numQueryTokens();
-    long h = t.hiddenSize();
-    try {
-      OnnxJavaType f = type.onnxType();
-      GraphSignature v = new GraphSignature(bundle.file(VISION), vision, layersContext());
-      v.input("pixel_values", f, ANY, 3, size, size);
-      v.output("query_embeds", f, ANY, q, h);
-      if (manifest.visionTower().isPresent()) {
-        VisionTower tower = manifest.visionTower().get();
-        v.output(tower.output(), f, ANY, tower.numPatches(), tower.hiddenSize());
-      }
-      v.noOtherInputs();
-
-      GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, layersContext());
-      e.input("input_ids", OnnxJavaType.INT64, ANY, ANY);
-      e.output("inputs_embeds", f, ANY, ANY, h);
-      e.noOtherInputs();
-
-      GraphSignature d = new GraphSignature(bundle.file(DECODER), decoder, layersContext());
-      d.input("inputs_embeds", f, ANY, ANY, h);
-      d.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
-      d.input("position_ids", OnnxJavaType.INT64, ANY, ANY);
-      d.output("logits", f, ANY, 1, t.vocabSize());
-      for (int i = 0; i < pastNames.length; i++) {
-        d.input(pastNames[i], f, ANY, t.numHeads(), ANY, t.headDim());
-        d.output(presentNames[i], f, ANY, t.numHeads(), ANY, t.headDim());
-      }
-      d.noOtherInputs();
-    } catch (OrtException e) {
-      throw new BundleException(bundle.directory(), "cannot read graph metadata: " + e, e);
+    validatePrefix(bundle, layersContext(), t.hiddenSize());
+    OnnxJavaType f = type.onnxType();
+    GraphSignature d = new GraphSignature(bundle.file(DECODER), decoder, layersContext());
+    d.input("inputs_embeds", f, ANY, ANY, t.hiddenSize());
+    d.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
+    d.input("position_ids", OnnxJavaType.INT64, ANY, ANY);
+    d.output("logits", f, ANY, 1, t.vocabSize());
+    for (int i = 0; i < pastNames.length; i++) {
+      d.input(pastNames[i], f, ANY, t.numHeads(), ANY, t.headDim());
+      d.output(presentNames[i], f, ANY, t.numHeads(), ANY, t.headDim());
     }
+    d.noOtherInputs();
   }
 
   private String layersContext() {

@@ -2,22 +2,20 @@ package io.shoplens.processor.inference.t5;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.EngineStartupException;
 import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.inference.onnx.ElementType;
 import io.shoplens.processor.inference.onnx.GraphSignature;
-import io.shoplens.processor.inference.onnx.OrtRuntime;
 import io.shoplens.processor.inference.onnx.OrtTensors;
 import io.shoplens.processor.inference.onnx.PrefixGraphs;
-import io.shoplens.processor.inference.onnx.VisionGraph;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The four ONNX Runtime sessions of a BLIP-2 T5 bundle (vision, embed, encoder, decoder step),
@@ -29,18 +27,10 @@ import java.util.List;
  * surface as {@link io.shoplens.processor.inference.InferenceException}s naming the model version,
  * the graph and the input shapes; every tensor and result is closed before a method returns.
  */
-public final class T5Graphs implements VisionGraph, AutoCloseable {
-  static final String VISION = "vision.onnx";
-  static final String EMBED = "embed.onnx";
+public final class T5Graphs extends PrefixGraphs<T5Manifest> {
   static final String ENCODER = "encoder.onnx";
   static final String DECODER = "decoder.onnx";
 
-  private static final long ANY = GraphSignature.ANY;
-
-  private final OrtEnvironment env;
-  private final T5Manifest manifest;
-  private final OrtSession vision;
-  private final OrtSession embed;
   private final OrtSession encoder;
   private final OrtSession decoder;
 
@@ -63,19 +53,10 @@ public final class T5Graphs implements VisionGraph, AutoCloseable {
    */
   public record Step(float[] logits, float[][] selfKv) {}
 
-  private T5Graphs(
-      OrtEnvironment env,
-      T5Manifest manifest,
-      OrtSession vision,
-      OrtSession embed,
-      OrtSession encoder,
-      OrtSession decoder) {
-    this.env = env;
-    this.manifest = manifest;
-    this.vision = vision;
-    this.embed = embed;
-    this.encoder = encoder;
-    this.decoder = decoder;
+  private T5Graphs(T5Manifest manifest, Map<String, OrtSession> sessions) {
+    super(manifest, ElementType.FLOAT32, sessions);
+    this.encoder = sessions.get(ENCODER);
+    this.decoder = sessions.get(DECODER);
   }
 
   /**
@@ -86,55 +67,11 @@ public final class T5Graphs implements VisionGraph, AutoCloseable {
    * @throws EngineStartupException if the configured execution provider cannot be used
    */
   public static T5Graphs open(T5Bundle bundle, EngineConfig config) {
-    OrtEnvironment env = OrtRuntime.environment();
-    List<OrtSession> opened = new ArrayList<>();
-    try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
-      T5Graphs graphs =
-          new T5Graphs(
-              env,
-              bundle.manifest(),
-              OrtRuntime.openSession(env, bundle.file(VISION), options, config, opened),
-              OrtRuntime.openSession(env, bundle.file(EMBED), options, config, opened),
-              OrtRuntime.openSession(env, bundle.file(ENCODER), options, config, opened),
-              OrtRuntime.openSession(env, bundle.file(DECODER), options, config, opened));
-      graphs.validate(bundle);
-      return graphs;
-    } catch (RuntimeException e) {
-      OrtRuntime.closeQuietly(opened);
-      throw e;
-    }
-  }
-
-  /** The manifest these graphs were checked against. */
-  public T5Manifest manifest() {
-    return manifest;
-  }
-
-  /** pixel_values [batch, 3, S, S] -> query embeddings [batch, Q, H]. */
-  @Override
-  public float[] vision(float[] pixels, int batch) {
-    return PrefixGraphs.vision(env, ElementType.FLOAT32, vision, manifest, pixels, batch, false)
-        .queryEmbeds();
-  }
-
-  /**
-   * pixel_values -> query embeddings and the vision tower's output; only for a bundle whose
-   * manifest has a {@code vision_tower}.
-   */
-  @Override
-  public PrefixGraphs.VisionPass visionWithTower(float[] pixels, int batch) {
-    return PrefixGraphs.vision(env, ElementType.FLOAT32, vision, manifest, pixels, batch, true);
-  }
-
-  @Override
-  public boolean exposesTower() {
-    return manifest.visionTower().isPresent();
-  }
-
-  /** input_ids [batch, seq] -> embeddings [batch, seq, H] (T5's shared table). */
-  public float[] embed(long[] ids, int batch, int seq) {
-    return PrefixGraphs.inputEmbeds(
-        env, ElementType.FLOAT32, embed, manifest.modelVersion(), ids, batch, seq);
+    return open(
+        bundle,
+        config,
+        List.of(VISION, EMBED, ENCODER, DECODER),
+        sessions -> new T5Graphs(bundle.manifest(), sessions));
   }
 
   /** The encoder over [batch, length, H] embeddings and their mask; once per request. */
@@ -223,11 +160,6 @@ public final class T5Graphs implements VisionGraph, AutoCloseable {
         "batch " + batch + ", past " + past);
   }
 
-  @Override
-  public void close() {
-    OrtRuntime.closeQuietly(List.of(vision, embed, encoder, decoder));
-  }
-
   private <T> T run(
       OrtSession session,
       String graph,
@@ -237,60 +169,38 @@ public final class T5Graphs implements VisionGraph, AutoCloseable {
     return OrtTensors.run(session, manifest.modelVersion(), graph, in, out, fallback);
   }
 
-  private void validate(T5Bundle bundle) {
+  @Override
+  protected void validate(GenerationBundle bundle) throws OrtException {
     T5Manifest.Text t = manifest.text();
-    long size = manifest.vision().imageSize();
     long h = t.hiddenSize();
     long n = t.numHeads();
     long d = t.headDim();
     String context = "manifest text.num_layers=" + t.numLayers();
-    try {
-      GraphSignature v = new GraphSignature(bundle.file(VISION), vision, context);
-      v.input("pixel_values", OnnxJavaType.FLOAT, ANY, 3, size, size);
-      v.output("query_embeds", OnnxJavaType.FLOAT, ANY, manifest.numQueryTokens(), h);
-      if (manifest.visionTower().isPresent()) {
-        var tower = manifest.visionTower().get();
-        v.output(tower.output(), OnnxJavaType.FLOAT, ANY, tower.numPatches(), tower.hiddenSize());
-      }
-      v.noOtherInputs();
-
-      GraphSignature e = new GraphSignature(bundle.file(EMBED), embed, context);
-      e.input("input_ids", OnnxJavaType.INT64, ANY, ANY);
-      e.output("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
-      e.noOtherInputs();
-
-      GraphSignature enc = new GraphSignature(bundle.file(ENCODER), encoder, context);
-      enc.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
-      enc.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
-      for (int l = 0; l < t.numLayers(); l++) {
-        enc.output("present." + l + ".encoder.key", OnnxJavaType.FLOAT, ANY, n, ANY, d);
-        enc.output("present." + l + ".encoder.value", OnnxJavaType.FLOAT, ANY, n, ANY, d);
-      }
-      enc.noOtherInputs();
-
-      GraphSignature dec = new GraphSignature(bundle.file(DECODER), decoder, context);
-      dec.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
-      dec.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
-      dec.input("encoder_attention_mask", OnnxJavaType.INT64, ANY, ANY);
-      dec.output("logits", OnnxJavaType.FLOAT, ANY, 1, t.vocabSize());
-      for (int l = 0; l < t.numLayers(); l++) {
-        for (String kind : new String[] {"decoder", "encoder"}) {
-          for (String part : new String[] {"key", "value"}) {
-            dec.input(
-                "past_key_values." + l + "." + kind + "." + part,
-                OnnxJavaType.FLOAT,
-                ANY,
-                n,
-                ANY,
-                d);
-          }
-        }
-        dec.output("present." + l + ".decoder.key", OnnxJavaType.FLOAT, ANY, n, ANY, d);
-        dec.output("present." + l + ".decoder.value", OnnxJavaType.FLOAT, ANY, n, ANY, d);
-      }
-      dec.noOtherInputs();
-    } catch (OrtException e) {
-      throw new BundleException(bundle.directory(), "cannot read graph metadata: " + e, e);
+    validatePrefix(bundle, context, h);
+    GraphSignature enc = new GraphSignature(bundle.file(ENCODER), encoder, context);
+    enc.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+    enc.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
+    for (int l = 0; l < t.numLayers(); l++) {
+      enc.output("present." + l + ".encoder.key", OnnxJavaType.FLOAT, ANY, n, ANY, d);
+      enc.output("present." + l + ".encoder.value", OnnxJavaType.FLOAT, ANY, n, ANY, d);
     }
+    enc.noOtherInputs();
+
+    GraphSignature dec = new GraphSignature(bundle.file(DECODER), decoder, context);
+    dec.input("inputs_embeds", OnnxJavaType.FLOAT, ANY, ANY, h);
+    dec.input("attention_mask", OnnxJavaType.INT64, ANY, ANY);
+    dec.input("encoder_attention_mask", OnnxJavaType.INT64, ANY, ANY);
+    dec.output("logits", OnnxJavaType.FLOAT, ANY, 1, t.vocabSize());
+    for (int l = 0; l < t.numLayers(); l++) {
+      for (String kind : new String[] {"decoder", "encoder"}) {
+        for (String part : new String[] {"key", "value"}) {
+          dec.input(
+              "past_key_values." + l + "." + kind + "." + part, OnnxJavaType.FLOAT, ANY, n, ANY, d);
+        }
+      }
+      dec.output("present." + l + ".decoder.key", OnnxJavaType.FLOAT, ANY, n, ANY, d);
+      dec.output("present." + l + ".decoder.value", OnnxJavaType.FLOAT, ANY, n, ANY, d);
+    }
+    dec.noOtherInputs();
   }
 }
