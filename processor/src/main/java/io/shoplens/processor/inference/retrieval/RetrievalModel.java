@@ -17,6 +17,7 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -58,7 +59,7 @@ public final class RetrievalModel implements AutoCloseable {
    */
   public record Pair(EncodedImage image, String text) {}
 
-  private final OrtEnvironment env;
+  private final OrtEnvironment env = OrtRuntime.environment();
   private final RetrievalBundle bundle;
   private final RetrievalManifest manifest;
   private final RetrievalTokenizer tokenizer;
@@ -68,27 +69,25 @@ public final class RetrievalModel implements AutoCloseable {
   private final OrtSession itm;
   private final OrtSession imageFeatures; // null: a bundle exported before image_features.onnx
 
+  /**
+   * @param sessions the bundle's graphs by file name; {@link #IMAGE_FEATURES} only where the bundle
+   *     has it
+   */
   private RetrievalModel(
-      OrtEnvironment env,
-      RetrievalBundle bundle,
-      RetrievalTokenizer tokenizer,
-      OrtSession vision,
-      OrtSession text,
-      OrtSession itm,
-      OrtSession imageFeatures) {
-    this.env = env;
+      RetrievalBundle bundle, RetrievalTokenizer tokenizer, Map<String, OrtSession> sessions) {
     this.bundle = bundle;
     this.manifest = bundle.manifest();
     this.tokenizer = tokenizer;
-    this.vision = vision;
-    this.text = text;
-    this.itm = itm;
-    this.imageFeatures = imageFeatures;
+    this.vision = sessions.get(VISION);
+    this.text = sessions.get(TEXT);
+    this.itm = sessions.get(ITM);
+    this.imageFeatures = sessions.get(IMAGE_FEATURES);
     this.images = new ImagePreprocessor(VisionPreprocessing.of(manifest.vision()));
   }
 
   /**
-   * Loads and validates a retrieval bundle and opens its three graphs.
+   * Loads and validates a retrieval bundle and opens its three graphs (four with {@link
+   * #IMAGE_FEATURES}).
    *
    * @throws BundleException if the bundle is invalid or a graph cannot be loaded
    * @throws EngineStartupException if the configured execution provider cannot be used
@@ -96,18 +95,19 @@ public final class RetrievalModel implements AutoCloseable {
   public static RetrievalModel open(Path bundleDirectory, EngineConfig config) {
     RetrievalBundle bundle = RetrievalBundle.load(bundleDirectory);
     OrtEnvironment env = OrtRuntime.environment();
+    List<String> graphs = new ArrayList<>(List.of(VISION, TEXT, ITM));
+    if (bundle.manifest().hasImageFeaturesGraph()) {
+      graphs.add(IMAGE_FEATURES);
+    }
     List<AutoCloseable> opened = new ArrayList<>();
     try (OrtSession.SessionOptions options = OrtRuntime.sessionOptions(config)) {
       RetrievalTokenizer tokenizer = RetrievalTokenizer.load(bundle);
       opened.add(tokenizer);
-      OrtSession vision = session(env, bundle.file(VISION), options, opened);
-      OrtSession text = session(env, bundle.file(TEXT), options, opened);
-      OrtSession itm = session(env, bundle.file(ITM), options, opened);
-      OrtSession features =
-          bundle.manifest().hasImageFeaturesGraph()
-              ? session(env, bundle.file(IMAGE_FEATURES), options, opened)
-              : null;
-      return new RetrievalModel(env, bundle, tokenizer, vision, text, itm, features);
+      Map<String, OrtSession> sessions = new HashMap<>();
+      for (String graph : graphs) {
+        sessions.put(graph, session(env, bundle.file(graph), options, opened));
+      }
+      return new RetrievalModel(bundle, tokenizer, sessions);
     } catch (RuntimeException e) {
       OrtRuntime.closeQuietly(opened);
       throw e;
