@@ -102,7 +102,7 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
 
   @Override
   public long kvBytesInUse() {
-    return (long) live.count * (live.encoderLength + live.past) * bytesPerToken;
+    return (long) live.count * (live.encoder.length + live.decoder.length) * bytesPerToken;
   }
 
   @Override
@@ -128,14 +128,14 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
   @Override
   public boolean fits(List<RunningBatch.Input<T>> joiners) {
     long rows = live.count;
-    int encoder = live.encoderLength;
+    int encoder = live.encoder.length;
     int decoder = 0;
     for (BatchMember<T> m : members) {
       // A live row's window grows by one column per step until its last token.
-      decoder = Math.max(decoder, live.past + m.remaining());
+      decoder = Math.max(decoder, live.decoder.length + m.remaining());
     }
     // A joiner's first token lands in the window's last column (column 0 of an empty batch).
-    int joinColumn = Math.max(live.past, 1);
+    int joinColumn = Math.max(live.decoder.length, 1);
     long joinRows = 0;
     for (RunningBatch.Input<T> in : joiners) {
       joinRows += in.rows();
@@ -179,11 +179,9 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
     int[] source = rowSource.stream().mapToInt(Integer::intValue).toArray();
     Rows joining = new Rows();
     joining.count = source.length;
-    joining.encoderLength = encoded.length();
-    joining.encoderMask = gatherMask(encoded.mask(), source, encoded.length());
-    joining.crossKv =
-        gather(
-            encoded.crossKv(), source, encoded.length(), encoded.length(), 0, 0, encoded.length());
+    joining.encoder =
+        new Window(encoded.length(), encoded.mask(), encoded.crossKv())
+            .keep(source, 0, encoded.length());
     joining.nextTokens = new long[source.length];
     Arrays.fill(joining.nextTokens, manifest.tokens().decoderStartTokenId());
     float[] logits = joining.step();
@@ -307,26 +305,22 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
 
   /**
    * The tensors of a set of rows, row {@code r} of each belonging to the same row: the encoder
-   * window (mask [count, encoderLength] and cross KV, 2 L x [count, N, encoderLength, D], left-
-   * aligned), the decoder window (mask [count, past] and self KV, 2 L x [count, N, past, D],
-   * right-aligned), and the token each row feeds next.
+   * window (mask and cross KV, left-aligned), the decoder window (mask and self KV, right-aligned),
+   * and the token each row feeds next.
    */
   private final class Rows {
     int count;
-    int encoderLength;
-    long[] encoderMask = new long[0];
-    float[][] crossKv = emptyKv();
-    int past;
-    long[] decoderMask = new long[0];
-    float[][] selfKv = emptyKv();
+    Window encoder = new Window(0, new long[0], emptyKv());
+    Window decoder = new Window(0, new long[0], emptyKv());
     long[] nextTokens = new long[0];
 
     /** Feeds every row its next token; returns the logits, [count, V]. */
     float[] step() {
+      int past = decoder.length;
       int total = past + 1;
       long[] stepMask = new long[count * total];
       for (int r = 0; r < count; r++) {
-        System.arraycopy(decoderMask, r * past, stepMask, r * total, past);
+        System.arraycopy(decoder.mask, r * past, stepMask, r * total, past);
         stepMask[r * total + past] = 1L;
       }
       float[] embeds = graphs.embed(nextTokens, count, 1);
@@ -335,18 +329,15 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
               embeds,
               stepMask,
               past,
-              selfKv,
-              new T5Graphs.Encoded(count, encoderLength, encoderMask, crossKv));
-      selfKv = s.selfKv();
-      decoderMask = stepMask;
-      past = total;
+              decoder.kv,
+              new T5Graphs.Encoded(count, encoder.length, encoder.mask, encoder.kv));
+      decoder = new Window(total, stepMask, s.selfKv());
       return s.logits();
     }
 
     /** Row r's decoder KV and mask become row source[r]'s (beams re-ranked within a group). */
     void reorderDecoder(int[] source) {
-      selfKv = gather(selfKv, source, past, past, 0, 0, past);
-      decoderMask = gatherMask(decoderMask, source, past);
+      decoder = decoder.keep(source, 0, decoder.length);
     }
 
     /**
@@ -354,16 +345,18 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
      * them: decoder columns before the earliest start, encoder columns after the longest input.
      */
     void keep(int[] kept) {
+      int past = decoder.length;
+      int encoderLength = encoder.length;
       int leading = past;
       int used = 0;
       for (int r : kept) {
         int t = 0;
-        while (t < past && decoderMask[r * past + t] == 0) {
+        while (t < past && decoder.mask[r * past + t] == 0) {
           t++;
         }
         leading = Math.min(leading, t);
         for (int e = encoderLength - 1; e >= used; e--) {
-          if (encoderMask[r * encoderLength + e] != 0) {
+          if (encoder.mask[r * encoderLength + e] != 0) {
             used = e + 1;
             break;
           }
@@ -372,19 +365,14 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
       if (kept.length == 0) {
         leading = past;
       }
-      int newPast = past - leading;
-      selfKv = gather(selfKv, kept, past, newPast, leading, 0, newPast);
-      decoderMask = columns(decoderMask, kept, past, newPast, leading, 0, newPast);
-      crossKv = gather(crossKv, kept, encoderLength, used, 0, 0, used);
-      encoderMask = columns(encoderMask, kept, encoderLength, used, 0, 0, used);
+      decoder = decoder.keep(kept, leading, past - leading);
+      encoder = encoder.keep(kept, 0, used);
       long[] tokens = new long[kept.length];
       for (int i = 0; i < kept.length; i++) {
         tokens[i] = nextTokens[kept[i]];
       }
       nextTokens = tokens;
       count = kept.length;
-      past = newPast;
-      encoderLength = used;
     }
 
     /**
@@ -395,68 +383,67 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
       if (other.count == 0) {
         return;
       }
-      int newPast = Math.max(past, other.past);
-      int newEncoder = Math.max(encoderLength, other.encoderLength);
-      int rows = count + other.count;
-      T5Manifest.Text t = manifest.text();
-      float[][] newSelf = new float[selfKv.length][];
-      float[][] newCross = new float[crossKv.length][];
-      for (int j = 0; j < 2 * t.numLayers(); j++) {
-        newSelf[j] = new float[rows * t.numHeads() * newPast * t.headDim()];
-        newCross[j] = new float[rows * t.numHeads() * newEncoder * t.headDim()];
-        copyRows(selfKv[j], count, past, newSelf[j], 0, newPast, 0, newPast - past, past);
-        copyRows(
-            other.selfKv[j],
-            other.count,
-            other.past,
-            newSelf[j],
-            count,
-            newPast,
-            0,
-            newPast - other.past,
-            other.past);
-        copyRows(crossKv[j], count, encoderLength, newCross[j], 0, newEncoder, 0, 0, encoderLength);
-        copyRows(
-            other.crossKv[j],
-            other.count,
-            other.encoderLength,
-            newCross[j],
-            count,
-            newEncoder,
-            0,
-            0,
-            other.encoderLength);
-      }
-      long[] newDecoderMask = new long[rows * newPast];
-      long[] newEncoderMask = new long[rows * newEncoder];
-      copyMaskRows(decoderMask, count, past, newDecoderMask, 0, newPast, newPast - past);
-      copyMaskRows(
-          other.decoderMask,
-          other.count,
-          other.past,
-          newDecoderMask,
-          count,
-          newPast,
-          newPast - other.past);
-      copyMaskRows(encoderMask, count, encoderLength, newEncoderMask, 0, newEncoder, 0);
-      copyMaskRows(
-          other.encoderMask,
-          other.count,
-          other.encoderLength,
-          newEncoderMask,
-          count,
-          newEncoder,
-          0);
-      long[] tokens = Arrays.copyOf(nextTokens, rows);
+      decoder = decoder.append(count, other.decoder, other.count, true);
+      encoder = encoder.append(count, other.encoder, other.count, false);
+      long[] tokens = Arrays.copyOf(nextTokens, count + other.count);
       System.arraycopy(other.nextTokens, 0, tokens, count, other.count);
-      selfKv = newSelf;
-      crossKv = newCross;
-      decoderMask = newDecoderMask;
-      encoderMask = newEncoderMask;
       nextTokens = tokens;
-      count = rows;
-      past = newPast;
-      encoderLength = newEncoder;
+      count += other.count;
+    }
+  }
+
+  /**
+   * A window of columns of a set of rows: the mask, [rows, length], and the 2 L KV tensors that go
+   * with it, [rows, N, length, D] each.
+   */
+  private final class Window {
+    final int length;
+    final long[] mask;
+    final float[][] kv;
+
+    Window(int length, long[] mask, float[][] kv) {
+      this.length = length;
+      this.mask = mask;
+      this.kv = kv;
+    }
+
+    /** Rows {@code rows} of this window, in that order, its columns [from, from + width) only. */
+    Window keep(int[] rows, int from, int width) {
+      return new Window(
+          width,
+          columns(mask, rows, length, width, from, 0, width),
+          gather(kv, rows, length, width, from, 0, width));
+    }
+
+    /**
+     * These {@code count} rows followed by {@code other}'s {@code otherCount}, in a window as wide
+     * as the wider of the two, each row's columns on the right ({@code rightAligned}) or the left.
+     */
+    Window append(int count, Window other, int otherCount, boolean rightAligned) {
+      int newLength = Math.max(length, other.length);
+      int to = rightAligned ? newLength - length : 0;
+      int otherTo = rightAligned ? newLength - other.length : 0;
+      int rows = count + otherCount;
+      T5Manifest.Text t = manifest.text();
+      float[][] newKv = new float[kv.length][];
+      for (int j = 0; j < kv.length; j++) {
+        newKv[j] = new float[rows * t.numHeads() * newLength * t.headDim()];
+        copyRows(kv[j], count, length, newKv[j], 0, newLength, 0, to, length);
+        copyRows(
+            other.kv[j],
+            otherCount,
+            other.length,
+            newKv[j],
+            count,
+            newLength,
+            0,
+            otherTo,
+            other.length);
+      }
+      long[] newMask = new long[rows * newLength];
+      copyMaskRows(mask, count, length, newMask, 0, newLength, to);
+      copyMaskRows(other.mask, otherCount, other.length, newMask, count, newLength, otherTo);
+      return new Window(newLength, newMask, newKv);
     }
   }
 
@@ -521,11 +508,6 @@ public final class EncoderDecoderBatch<T> implements DecodingBatch<T> {
           ((outRow * heads + h) * newLength + to) * d,
           width * d);
     }
-  }
-
-  /** Row {@code i} of the result is row {@code source[i]} of {@code mask}, [rows, length]. */
-  private static long[] gatherMask(long[] mask, int[] source, int length) {
-    return columns(mask, source, length, length, 0, 0, length);
   }
 
   /**
