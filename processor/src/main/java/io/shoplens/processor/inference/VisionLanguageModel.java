@@ -34,7 +34,7 @@ abstract class VisionLanguageModel<B extends GenerationBundle, G extends PrefixG
    * @throws io.shoplens.processor.inference.bundle.BundleException if the tokenizer cannot be read
    */
   VisionLanguageModel(B bundle, G graphs) {
-    this.tokenizer = Blip2Tokenizer.load(bundle.file("tokenizer.json"));
+    this.tokenizer = Blip2Tokenizer.load(bundle);
     this.bundle = bundle;
     this.graphs = graphs;
     GenerationManifest manifest = bundle.manifest();

@@ -3,7 +3,7 @@ package io.shoplens.processor.inference.text;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.shoplens.processor.inference.bundle.BundleException;
-import io.shoplens.processor.inference.bundle.ModelBundle;
+import io.shoplens.processor.inference.bundle.GenerationBundle;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,17 +25,16 @@ public final class Blip2Tokenizer implements AutoCloseable {
   }
 
   /**
-   * Loads {@code tokenizer.json} from a bundle.
+   * Loads {@code tokenizer.json} from a generation bundle, OPT or T5 (both use it the same way).
    *
    * @throws BundleException if the file cannot be parsed
    */
-  public static Blip2Tokenizer load(ModelBundle bundle) {
+  public static Blip2Tokenizer load(GenerationBundle bundle) {
     return load(bundle.file("tokenizer.json"));
   }
 
   /**
-   * Loads a bundle's {@code tokenizer.json} by path (bundle kinds other than {@link ModelBundle},
-   * such as T5 bundles, whose tokenizer is used the same way).
+   * Loads a bundle's {@code tokenizer.json} by path.
    *
    * @throws BundleException if the file cannot be parsed
    */
