@@ -33,12 +33,7 @@ final class InferenceEvents {
    *     for more than {@code maxNewTokensLimit} tokens
    */
   static DecodingOptions answerOptions(ShopLensTopologyConfig config, GenerationOptions asked) {
-    try {
-      return QuestionDecoding.resolve(config.answerOptions(), config.maxNewTokensLimit(), asked);
-    } catch (IllegalArgumentException e) {
-      throw new RejectedRecordException.InvalidRecordException(
-          "generation options: " + e.getMessage());
-    }
+    return options(config.answerOptions(), config, asked, "generation options");
   }
 
   /**
@@ -48,11 +43,22 @@ final class InferenceEvents {
    * @throws RejectedRecordException.InvalidRecordException saying which option does not fit
    */
   static DecodingOptions captionOptions(ShopLensTopologyConfig config, GenerationOptions asked) {
+    return options(config.captionOptions(), config, asked, "caption options");
+  }
+
+  /**
+   * {@code asked} resolved over {@code defaults}; a misfit is refused, its message led by {@code
+   * what}.
+   */
+  private static DecodingOptions options(
+      DecodingOptions defaults,
+      ShopLensTopologyConfig config,
+      GenerationOptions asked,
+      String what) {
     try {
-      return QuestionDecoding.resolve(config.captionOptions(), config.maxNewTokensLimit(), asked);
+      return QuestionDecoding.resolve(defaults, config.maxNewTokensLimit(), asked);
     } catch (IllegalArgumentException e) {
-      throw new RejectedRecordException.InvalidRecordException(
-          "caption options: " + e.getMessage());
+      throw new RejectedRecordException.InvalidRecordException(what + ": " + e.getMessage());
     }
   }
 
