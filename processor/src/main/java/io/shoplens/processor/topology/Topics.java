@@ -25,8 +25,22 @@ import org.apache.kafka.common.serialization.Serde;
  *
  * <p>Names are {@code shoplens.<name>.v1} (the README's "Events" table); a breaking schema change
  * makes a new topic version, not an edit here.
+ *
+ * @param searchRequests searches by text and/or upload (key = requestId)
+ * @param searchResults the answer to each search (key = requestId)
+ * @param serdeConfig the Avro serde settings every topic's value serde was configured with
  */
-public final class Topics {
+public record Topics(
+    Topic<String, ImageUploaded> imageUploads,
+    Topic<String, QuestionAsked> questions,
+    Topic<String, ImageCaptioned> captions,
+    Topic<String, QuestionAnswered> answers,
+    Topic<String, RecommendationsIssued> recommendations,
+    Topic<String, Product> catalogProducts,
+    Topic<String, ProductSearchRequested> searchRequests,
+    Topic<String, ProductSearchResults> searchResults,
+    Topic<String, DeadLetter> deadLetters,
+    Map<String, ?> serdeConfig) {
   public static final String IMAGE_UPLOADS = "shoplens.image-uploads.v1";
   public static final String QUESTIONS = "shoplens.questions.v1";
   public static final String CAPTIONS = "shoplens.captions.v1";
@@ -37,30 +51,6 @@ public final class Topics {
   public static final String SEARCH_RESULTS = "shoplens.search-results.v1";
   public static final String DEAD_LETTERS = "shoplens.dead-letters.v1";
 
-  private final Topic<String, ImageUploaded> imageUploads;
-  private final Topic<String, QuestionAsked> questions;
-  private final Topic<String, ImageCaptioned> captions;
-  private final Topic<String, QuestionAnswered> answers;
-  private final Topic<String, RecommendationsIssued> recommendations;
-  private final Topic<String, Product> catalogProducts;
-  private final Topic<String, ProductSearchRequested> searchRequests;
-  private final Topic<String, ProductSearchResults> searchResults;
-  private final Topic<String, DeadLetter> deadLetters;
-  private final Map<String, ?> serdeConfig;
-
-  private Topics(Map<String, ?> serdeConfig) {
-    this.serdeConfig = serdeConfig;
-    imageUploads = topic(IMAGE_UPLOADS, ImageUploaded.class, serdeConfig);
-    questions = topic(QUESTIONS, QuestionAsked.class, serdeConfig);
-    captions = topic(CAPTIONS, ImageCaptioned.class, serdeConfig);
-    answers = topic(ANSWERS, QuestionAnswered.class, serdeConfig);
-    recommendations = topic(RECOMMENDATIONS, RecommendationsIssued.class, serdeConfig);
-    catalogProducts = topic(CATALOG_PRODUCTS, Product.class, serdeConfig);
-    searchRequests = topic(SEARCH_REQUESTS, ProductSearchRequested.class, serdeConfig);
-    searchResults = topic(SEARCH_RESULTS, ProductSearchResults.class, serdeConfig);
-    deadLetters = topic(DEAD_LETTERS, DeadLetter.class, serdeConfig);
-  }
-
   /**
    * Creates the topics with serdes configured from {@code serdeConfig}.
    *
@@ -69,50 +59,23 @@ public final class Topics {
    * @throws org.apache.kafka.common.config.ConfigException when a setting is invalid
    */
   public static Topics create(Map<String, ?> serdeConfig) {
-    return new Topics(Objects.requireNonNull(serdeConfig, "serdeConfig"));
+    Objects.requireNonNull(serdeConfig, "serdeConfig");
+    return new Topics(
+        topic(IMAGE_UPLOADS, ImageUploaded.class, serdeConfig),
+        topic(QUESTIONS, QuestionAsked.class, serdeConfig),
+        topic(CAPTIONS, ImageCaptioned.class, serdeConfig),
+        topic(ANSWERS, QuestionAnswered.class, serdeConfig),
+        topic(RECOMMENDATIONS, RecommendationsIssued.class, serdeConfig),
+        topic(CATALOG_PRODUCTS, Product.class, serdeConfig),
+        topic(SEARCH_REQUESTS, ProductSearchRequested.class, serdeConfig),
+        topic(SEARCH_RESULTS, ProductSearchResults.class, serdeConfig),
+        topic(DEAD_LETTERS, DeadLetter.class, serdeConfig),
+        serdeConfig);
   }
 
   /** The serde ShopLens uses for every record key: UTF-8, refusing malformed bytes on read. */
   public static Serde<String> keySerde() {
     return new Utf8KeySerde();
-  }
-
-  public Topic<String, ImageUploaded> imageUploads() {
-    return imageUploads;
-  }
-
-  public Topic<String, QuestionAsked> questions() {
-    return questions;
-  }
-
-  public Topic<String, ImageCaptioned> captions() {
-    return captions;
-  }
-
-  public Topic<String, QuestionAnswered> answers() {
-    return answers;
-  }
-
-  public Topic<String, RecommendationsIssued> recommendations() {
-    return recommendations;
-  }
-
-  public Topic<String, Product> catalogProducts() {
-    return catalogProducts;
-  }
-
-  /** Searches by text and/or upload (key = requestId). */
-  public Topic<String, ProductSearchRequested> searchRequests() {
-    return searchRequests;
-  }
-
-  /** The answer to each search (key = requestId). */
-  public Topic<String, ProductSearchResults> searchResults() {
-    return searchResults;
-  }
-
-  public Topic<String, DeadLetter> deadLetters() {
-    return deadLetters;
   }
 
   /**
@@ -136,6 +99,12 @@ public final class Topics {
         recommendations,
         searchResults,
         deadLetters);
+  }
+
+  /** The topic names only: the serde settings may carry registry credentials. */
+  @Override
+  public String toString() {
+    return "Topics" + all();
   }
 
   private static <V extends SpecificRecord> Topic<String, V> topic(
