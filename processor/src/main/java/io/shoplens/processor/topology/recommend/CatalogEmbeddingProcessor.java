@@ -147,7 +147,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     public CompletableFuture<float[]> start(CatalogJob job) {
       // It was readable when it was accepted; the registry is the same.
       Product product = product(job);
-      String requestId = "catalog/" + job.productId();
+      String requestId = "catalog/" + job.id();
       return resolve(product)
           .thenCompose(
               image ->
@@ -169,7 +169,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     public void failed(CatalogJob job, DeadLetter letter, Throwable error, long now) {
       LOG.info(
           "catalog product {} ({}) kept without an embedding: {}",
-          job.productId(),
+          job.id(),
           job.origin().coordinates(),
           error.toString());
       forward(job, new CatalogOutput.Dead(letter), null);
@@ -208,7 +208,6 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
   }
 
   private void forward(CatalogJob job, CatalogOutput output, String modelVersion) {
-    context.forward(
-        job.origin().output(job.productId(), output, modelVersion, config.replayRunId()));
+    context.forward(job.origin().output(job.id(), output, modelVersion, config.replayRunId()));
   }
 }

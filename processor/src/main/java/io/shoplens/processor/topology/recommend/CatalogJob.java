@@ -13,20 +13,16 @@ import org.apache.kafka.common.serialization.Serde;
  * the moment its record is processed until its entry (or dead letter) is forwarded: the record as
  * read, byte for byte, so that it can be dead-lettered as it was and re-read after a restart.
  *
- * @param productId the product (record key, and the store key)
+ * @param id the product's id (record key, and the store key), written as {@code productId}
  * @param origin the Product record as read
  * @param attempts failed tries so far that count towards {@code maxAttempts}
  */
-record CatalogJob(String productId, Origin origin, int attempts) implements AsyncJob<CatalogJob> {
-
-  @Override
-  public String id() {
-    return productId;
-  }
+record CatalogJob(@JsonProperty("productId") String id, Origin origin, int attempts)
+    implements AsyncJob<CatalogJob> {
 
   @Override
   public CatalogJob withAttempts(int n) {
-    return new CatalogJob(productId, origin, n);
+    return new CatalogJob(id, origin, n);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.shoplens.processor.topology.search;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.shoplens.processor.topology.JsonStoreSerde;
 import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.jobs.AsyncJob;
@@ -10,20 +11,16 @@ import org.apache.kafka.common.serialization.Serde;
  * moment its request is accepted until its results (or dead letter) are forwarded: the request as
  * read, byte for byte, so that it can be re-read after a restart and dead-lettered as it was.
  *
- * @param requestId the search (record key, and the store key)
+ * @param id the search's requestId (record key, and the store key), written as {@code requestId}
  * @param origin the ProductSearchRequested record as read
  * @param attempts failed tries so far that count towards {@code maxAttempts}
  */
-record SearchJob(String requestId, Origin origin, int attempts) implements AsyncJob<SearchJob> {
-
-  @Override
-  public String id() {
-    return requestId;
-  }
+record SearchJob(@JsonProperty("requestId") String id, Origin origin, int attempts)
+    implements AsyncJob<SearchJob> {
 
   @Override
   public SearchJob withAttempts(int n) {
-    return new SearchJob(requestId, origin, n);
+    return new SearchJob(id, origin, n);
   }
 
   /** JSON serde (readable in the changelog, tolerant of added fields). */

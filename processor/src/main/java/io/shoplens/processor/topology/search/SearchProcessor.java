@@ -160,7 +160,7 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
       CompletableFuture<float[]> text =
           c.query() == null
               ? CompletableFuture.completedFuture(null)
-              : retrieval.textFeatures("search/" + job.requestId(), c.query());
+              : retrieval.textFeatures("search/" + job.id(), c.query());
       return text.thenApply(
           t -> {
             List<CatalogIndex.VectorHit> hits =
@@ -344,7 +344,7 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
 
   private void forward(SearchJob job, SearchOutput output) {
     String version = output instanceof SearchOutput.Results ? retrieval.modelVersion() : null;
-    context.forward(job.origin().output(job.requestId(), output, version, config.replayRunId()));
+    context.forward(job.origin().output(job.id(), output, version, config.replayRunId()));
   }
 
   private void deadLetter(SearchJob job, ProcessingStage stage, String errorClass, String message) {

@@ -28,7 +28,7 @@ class CatalogJobFormatTest {
     CatalogJob job = serde.deserializer().deserialize("changelog", bytes(old));
 
     // Then every field is where the current job keeps it
-    assertThat(job.productId()).isEqualTo("p-1");
+    assertThat(job.id()).isEqualTo("p-1");
     assertThat(job.attempts()).isEqualTo(1);
     Origin origin = job.origin();
     assertThat(origin.topic()).isEqualTo("shoplens.catalog");
@@ -66,7 +66,8 @@ class CatalogJobFormatTest {
     // Then it is written with a nested origin (not the old top-level fields) and read back whole
     String json = new String(written, StandardCharsets.UTF_8);
     assertThat(json).contains("\"origin\":{\"topic\":\"shoplens.catalog\"");
-    assertThat(read.productId()).isEqualTo("p-2");
+    assertThat(json).contains("\"productId\":\"p-2\"");
+    assertThat(read.id()).isEqualTo("p-2");
     assertThat(read.attempts()).isEqualTo(3);
     assertThat(read.origin().coordinates()).isEqualTo("shoplens.catalog-0@7");
     assertThat(read.origin().timestamp()).isEqualTo(5L);
