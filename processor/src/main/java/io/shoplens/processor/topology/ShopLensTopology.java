@@ -20,7 +20,6 @@ import io.shoplens.processor.topology.search.SearchTopology;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -28,9 +27,6 @@ import org.apache.kafka.streams.kstream.BranchedKStream;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.StoreBuilder;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * The ShopLens Kafka Streams topology.
@@ -123,6 +119,7 @@ public final class ShopLensTopology {
               + (retrieval == null ? "not given" : "given"));
     }
     Topics topics = Topics.create(config.serdeConfig());
+    TopologyWiring wiring = new TopologyWiring(builder, config, topics);
     InFlightLimiter limiter = new InFlightLimiter(config.maxInFlightRequests());
     CatalogIndex catalog = null;
     Recommender recommender = null;
@@ -132,26 +129,22 @@ public final class ShopLensTopology {
               config.recommendations().vocabulary(),
               config.recommendations().vectorIndex(),
               retrieval == null ? 0 : retrieval.embedDim());
-      RecommendTopology.addCatalog(builder, config, topics, engine, retrieval, resolver, catalog);
+      RecommendTopology.addCatalog(wiring, engine, retrieval, resolver, catalog);
       if (config.recommendations().enabled()) {
         recommender = new Recommender(config.recommendations(), catalog);
       }
     }
     if (retrieval != null) {
-      SearchTopology.add(builder, config, topics, retrieval, catalog);
+      SearchTopology.add(wiring, retrieval, catalog);
     }
     Recommender recommending = recommender;
     CatalogIndex related = retrieval == null ? null : catalog;
 
-    builder.addStateStore(
-        store(config, UPLOADS_STORE, JsonStoreSerde.of(StoredState.StoredUpload.class)));
-    builder.addStateStore(
-        store(
-            config, WAITING_QUESTIONS_STORE, JsonStoreSerde.of(StoredState.WaitingQuestion.class)));
-    builder.addStateStore(
-        store(config, CONVERSATIONS_STORE, JsonStoreSerde.of(StoredState.Conversation.class)));
-    builder.addStateStore(store(config, IN_FLIGHT_STORE, JsonStoreSerde.of(InferenceJob.class)));
-    builder.addStateStore(store(config, EXPIRY_STORE, ExpiryKey.serde(), Serdes.String()));
+    wiring.addStore(UPLOADS_STORE, JsonStoreSerde.of(StoredState.StoredUpload.class));
+    wiring.addStore(WAITING_QUESTIONS_STORE, JsonStoreSerde.of(StoredState.WaitingQuestion.class));
+    wiring.addStore(CONVERSATIONS_STORE, JsonStoreSerde.of(StoredState.Conversation.class));
+    wiring.addStore(IN_FLIGHT_STORE, JsonStoreSerde.of(InferenceJob.class));
+    wiring.addStore(EXPIRY_STORE, ExpiryKey.serde(), Serdes.String());
 
     KStream<String, ValueWithBytes> uploads =
         withBytes(builder, topics.imageUploads(), "image-uploads");
@@ -263,34 +256,5 @@ public final class ShopLensTopology {
         Topics.DEAD_LETTERS,
         StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG,
         BoundedRocksDbMemory.class.getName());
-  }
-
-  /**
-   * A changelogged, uncached key-value store by string key, of the configured type: what every
-   * ShopLens processor store is (caching would delay the in-flight writes past the results they
-   * guard; logging is the point).
-   */
-  public static <V> StoreBuilder<KeyValueStore<String, V>> store(
-      ShopLensTopologyConfig config, String name, Serde<V> values) {
-    return store(config, name, Serdes.String(), values);
-  }
-
-  /**
-   * A global key-value store by string key, of the configured type, filled from its source topic:
-   * never changelogged (the topic is its log) and uncached (every instance reads it as it is
-   * restored).
-   */
-  public static <V> StoreBuilder<KeyValueStore<String, V>> globalStore(
-      ShopLensTopologyConfig config, String name, Serde<V> values) {
-    return Stores.keyValueStoreBuilder(config.storeType().supplier(name), Serdes.String(), values)
-        .withLoggingDisabled()
-        .withCachingDisabled();
-  }
-
-  private static <K, V> StoreBuilder<KeyValueStore<K, V>> store(
-      ShopLensTopologyConfig config, String name, Serde<K> keys, Serde<V> values) {
-    return Stores.keyValueStoreBuilder(config.storeType().supplier(name), keys, values)
-        .withLoggingEnabled(Map.of())
-        .withCachingDisabled();
   }
 }

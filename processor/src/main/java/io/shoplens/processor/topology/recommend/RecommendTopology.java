@@ -6,14 +6,11 @@ import static io.shoplens.processor.topology.SealedRoutes.to;
 import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
-import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
+import io.shoplens.processor.topology.TopologyWiring;
 import java.util.function.Consumer;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.BranchedKStream;
-import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
@@ -43,38 +40,35 @@ public final class RecommendTopology {
   private RecommendTopology() {}
 
   /**
-   * Adds the catalog embedder and the global catalog store to {@code builder}. Pure: no I/O.
+   * Adds the catalog embedder and the global catalog store. Pure: no I/O.
    *
    * @param retrieval embeds the catalog's images when not null (else the generation engine does)
    * @param index the instance's index, filled by the global store's processor
    */
   public static void addCatalog(
-      StreamsBuilder builder,
-      ShopLensTopologyConfig config,
-      Topics topics,
+      TopologyWiring wiring,
       InferenceEngine engine,
       RetrievalEngine retrieval,
       ImageResolver resolver,
       CatalogIndex index) {
+    ShopLensTopologyConfig config = wiring.config();
+    Topics topics = wiring.topics();
     RecommendConfig rc = config.recommendations();
-    builder.addStateStore(
-        ShopLensTopology.store(config, CATALOG_IN_FLIGHT_STORE, CatalogJob.serde()));
-    // A global store is never changelogged: the embeddings topic is its log.
-    builder.addGlobalStore(
-        ShopLensTopology.globalStore(config, CATALOG_STORE, CatalogEntry.serde()),
+    wiring.addStore(CATALOG_IN_FLIGHT_STORE, CatalogJob.serde());
+    wiring.addGlobalStore(
+        CATALOG_STORE,
         rc.embeddingsTopic(),
-        Consumed.with(Topics.keySerde(), CatalogEntry.serde())
-            .withName("catalog-embeddings-source"),
+        CatalogEntry.serde(),
+        "catalog-embeddings-source",
         () -> new CatalogStoreProcessor(index));
 
     KStream<String, CatalogOutput> outputs =
-        builder.stream(
-                topics.catalogProducts().name(),
-                Consumed.with(Topics.keySerde(), Serdes.ByteArray()).withName("catalog-products"))
-            .process(
-                () -> new CatalogEmbeddingProcessor(config, topics, engine, retrieval, resolver),
-                Named.as("catalog-embed"),
-                CATALOG_IN_FLIGHT_STORE);
+        wiring.processBytes(
+            topics.catalogProducts(),
+            "catalog-products",
+            () -> new CatalogEmbeddingProcessor(config, topics, engine, retrieval, resolver),
+            "catalog-embed",
+            CATALOG_IN_FLIGHT_STORE);
     BranchedKStream<String, CatalogOutput> split = outputs.split(Named.as("catalog-output-"));
     branch(
         split,

@@ -5,16 +5,13 @@ import static io.shoplens.processor.topology.SealedRoutes.to;
 
 import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
-import io.shoplens.processor.topology.ShopLensTopology;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
+import io.shoplens.processor.topology.TopologyWiring;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import java.util.Objects;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.BranchedKStream;
-import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -59,41 +56,32 @@ public final class SearchTopology {
   private SearchTopology() {}
 
   /**
-   * Adds the upload-features global store and the search processor to {@code builder}. Pure: no
-   * I/O.
+   * Adds the upload-features global store and the search processor. Pure: no I/O.
    *
    * @param index the instance's catalog index (filled by the catalog's global store)
    */
-  public static void add(
-      StreamsBuilder builder,
-      ShopLensTopologyConfig config,
-      Topics topics,
-      RetrievalEngine retrieval,
-      CatalogIndex index) {
+  public static void add(TopologyWiring wiring, RetrievalEngine retrieval, CatalogIndex index) {
     Objects.requireNonNull(retrieval, "retrieval");
     Objects.requireNonNull(index, "index");
-    RetrievalConfig rc = config.retrieval();
+    ShopLensTopologyConfig config = wiring.config();
+    Topics topics = wiring.topics();
     Topic<String, UploadEmbedding> uploadEmbeddings =
-        topics.uploadEmbeddings(rc.uploadEmbeddingsTopic());
-    // A global store is never changelogged: the upload-embeddings topic is its log. (Restoring
-    // copies the topic's bytes into the store, so the store's serde is the topic's.)
-    builder.addGlobalStore(
-        ShopLensTopology.globalStore(config, UPLOAD_VECTORS_STORE, uploadEmbeddings.valueSerde()),
-        rc.uploadEmbeddingsTopic(),
-        Consumed.with(Topics.keySerde(), uploadEmbeddings.valueSerde())
-            .withName("upload-embeddings-source"),
+        topics.uploadEmbeddings(config.retrieval().uploadEmbeddingsTopic());
+    wiring.addGlobalStore(
+        UPLOAD_VECTORS_STORE,
+        uploadEmbeddings.name(),
+        uploadEmbeddings.valueSerde(),
+        "upload-embeddings-source",
         UploadVectorStoreProcessor::new);
-    builder.addStateStore(
-        ShopLensTopology.store(config, SEARCH_IN_FLIGHT_STORE, SearchJob.serde()));
+    wiring.addStore(SEARCH_IN_FLIGHT_STORE, SearchJob.serde());
 
     KStream<String, SearchOutput> outputs =
-        builder.stream(
-                topics.searchRequests().name(),
-                Consumed.with(Topics.keySerde(), Serdes.ByteArray()).withName("search-requests"))
-            .process(
-                () -> new SearchProcessor(config, topics, retrieval, index),
-                Named.as("search"),
-                SEARCH_IN_FLIGHT_STORE);
+        wiring.processBytes(
+            topics.searchRequests(),
+            "search-requests",
+            () -> new SearchProcessor(config, topics, retrieval, index),
+            "search",
+            SEARCH_IN_FLIGHT_STORE);
     BranchedKStream<String, SearchOutput> split = outputs.split(Named.as("search-output-"));
     branch(
         split,
