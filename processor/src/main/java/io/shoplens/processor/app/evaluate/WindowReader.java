@@ -98,35 +98,24 @@ record WindowReader(ShopLensConfig live, Request request, PrintWriter out) {
           consumer,
           uploadRanges,
           r -> {
-            if (r.value() == null) {
-              return;
-            }
             ImageUploaded u = uploadValues.deserialize(r.topic(), r.headers(), r.value());
             uploads.put(u.getUploadId(), u);
             if (r.offset() >= plan.range(tp(r)).start()) {
-              Source s = new Source(r.topic(), r.partition(), r.offset());
-              inputs.put(s, new WindowInput(s, r.timestamp(), u.getUploadId(), null));
+              addInput(inputs, r, u.getUploadId(), null);
             }
           });
       read(
           consumer,
           questionRanges,
           r -> {
-            if (r.value() == null) {
-              return;
-            }
             QuestionAsked q = questionValues.deserialize(r.topic(), r.headers(), r.value());
-            Source s = new Source(r.topic(), r.partition(), r.offset());
-            inputs.put(s, new WindowInput(s, r.timestamp(), q.getUploadId(), q.getText()));
+            addInput(inputs, r, q.getUploadId(), q.getText());
           });
       int[] outputs = {0};
       read(
           consumer,
           outputRanges(consumer, List.of(Topics.ANSWERS, Topics.CAPTIONS)),
           r -> {
-            if (r.value() == null) {
-              return;
-            }
             Lineage lineage;
             ModelInfo model;
             String text;
@@ -167,6 +156,13 @@ record WindowReader(ShopLensConfig live, Request request, PrintWriter out) {
     return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
+  /** Adds the input read from {@code r}: an upload ({@code question} null) or a question. */
+  private static void addInput(
+      Map<Source, WindowInput> inputs, ConsumerRecord<?, ?> r, String uploadId, String question) {
+    Source s = new Source(r.topic(), r.partition(), r.offset());
+    inputs.put(s, new WindowInput(s, r.timestamp(), uploadId, question));
+  }
+
   private static TopicPartition tp(ConsumerRecord<?, ?> r) {
     return new TopicPartition(r.topic(), r.partition());
   }
@@ -196,7 +192,10 @@ record WindowReader(ShopLensConfig live, Request request, PrintWriter out) {
     return ranges;
   }
 
-  /** Reads each partition's {@code [start, stop)}; gives up after the timeout without progress. */
+  /**
+   * Reads each partition's {@code [start, stop)}, skipping tombstones (nothing to evaluate); gives
+   * up after the timeout without progress.
+   */
   private void read(
       KafkaConsumer<byte[], byte[]> consumer,
       Map<TopicPartition, long[]> ranges,
@@ -229,7 +228,7 @@ record WindowReader(ShopLensConfig live, Request request, PrintWriter out) {
       }
       lastProgress = System.nanoTime();
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        if (r.offset() < open.get(tp(r))[1]) {
+        if (r.offset() < open.get(tp(r))[1] && r.value() != null) {
           each.accept(r);
         }
       }
