@@ -7,11 +7,9 @@ import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAnswered;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.events.RecommendationsIssued;
-import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
-import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.Turn;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.InferenceJob.Kind;
@@ -60,8 +58,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class InferenceProcessor implements Processor<String, InferenceJob, String, InferenceOutput> {
   private final ShopLensTopologyConfig config;
   private final Topics topics;
-  private final InferenceEngine engine;
-  private final ImageResolver resolver;
+  private final InferenceServices services;
   private final Recommender recommender; // null: recommendations disabled
   private final RetrievalEngine retrieval; // null: no retrieval model
   private final CatalogIndex related; // null: no related products
@@ -94,8 +91,8 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
       Inputs inputs, List<GenerationResult> results, Embedding embedding, long nanos) {}
 
   /**
+   * @param services the engine, the retrieval model (or none) and the image resolver
    * @param limiter the in-flight bound shared by every task of this instance
-   * @param retrieval the retrieval model, or null
    * @param recommender when not null, each upload's caption job also embeds the image, and a
    *     RecommendationsIssued is forwarded right after its ImageCaptioned, in the same transaction
    * @param related the catalog answers' related products are found in; null for none
@@ -103,17 +100,14 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   InferenceProcessor(
       ShopLensTopologyConfig config,
       Topics topics,
-      InferenceEngine engine,
-      RetrievalEngine retrieval,
-      ImageResolver resolver,
+      InferenceServices services,
       InFlightLimiter limiter,
       Recommender recommender,
       CatalogIndex related) {
     this.config = config;
     this.topics = topics;
-    this.engine = engine;
-    this.retrieval = retrieval;
-    this.resolver = resolver;
+    this.services = services;
+    this.retrieval = services.retrieval();
     this.recommender = recommender;
     this.related = retrieval != null && config.retrieval().relatedProducts() > 0 ? related : null;
     this.jobs =
@@ -158,7 +152,8 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
       long start = System.nanoTime();
       Inputs inputs = prepare(job);
       boolean embed = embeds(job);
-      return resolver
+      return services
+          .resolver()
           .resolve(inputs.upload().getImage())
           .thenCompose(
               image -> {
@@ -208,8 +203,8 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
           .uploadImageFeatures(requestId, image)
           .thenApply(f -> new Embedding(f.pooled(), version));
     }
-    String version = engine.modelVersion();
-    return engine.embed(requestId, image).thenApply(e -> new Embedding(e, version));
+    String version = services.engine().modelVersion();
+    return services.engine().embed(requestId, image).thenApply(e -> new Embedding(e, version));
   }
 
   /** Reads what the job needs from its input and the stores. */
@@ -274,7 +269,7 @@ final class InferenceProcessor implements Processor<String, InferenceJob, String
   private CompletableFuture<List<GenerationResult>> runAll(List<GenerationRequest> requests) {
     List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
     for (GenerationRequest r : requests) {
-      futures.add(engine.submit(r));
+      futures.add(services.engine().submit(r));
     }
     return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
         .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());

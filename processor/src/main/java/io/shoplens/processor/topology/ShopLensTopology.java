@@ -120,6 +120,7 @@ public final class ShopLensTopology {
     }
     Topics topics = Topics.create(config.serdeConfig());
     TopologyWiring wiring = new TopologyWiring(builder, config, topics);
+    InferenceServices services = new InferenceServices(engine, retrieval, resolver);
     InFlightLimiter limiter = new InFlightLimiter(config.maxInFlightRequests());
     CatalogIndex catalog = null;
     Recommender recommender = null;
@@ -129,7 +130,7 @@ public final class ShopLensTopology {
               config.recommendations().vocabulary(),
               config.recommendations().vectorIndex(),
               retrieval == null ? 0 : retrieval.embedDim());
-      RecommendTopology.addCatalog(wiring, engine, retrieval, resolver, catalog);
+      RecommendTopology.addCatalog(wiring, services, catalog);
       if (config.recommendations().enabled()) {
         recommender = new Recommender(config.recommendations(), catalog);
       }
@@ -188,14 +189,7 @@ public final class ShopLensTopology {
                 accepted.process(
                     () ->
                         new InferenceProcessor(
-                            config,
-                            topics,
-                            engine,
-                            retrieval,
-                            resolver,
-                            limiter,
-                            recommending,
-                            related),
+                            config, topics, services, limiter, recommending, related),
                     Named.as("inference"),
                     IN_FLIGHT_STORE,
                     UPLOADS_STORE,

@@ -141,9 +141,7 @@ class InferenceProcessorTest {
     return new InferenceProcessor(
         config,
         topics,
-        engine,
-        null,
-        ImageResolver.inlineOnly(1_000_000),
+        new InferenceServices(engine, null, ImageResolver.inlineOnly(1_000_000)),
         new InFlightLimiter(config.maxInFlightRequests()),
         null,
         null);

@@ -3,11 +3,11 @@ package io.shoplens.processor.topology.recommend;
 import io.shoplens.events.DeadLetter;
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.Product;
-import io.shoplens.processor.images.ImageResolver;
 import io.shoplens.processor.images.ImageResolver.ResolvedImage;
 import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.retrieval.ImageFeatures;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
+import io.shoplens.processor.topology.InferenceServices;
 import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
@@ -52,25 +52,17 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
 
   private final ShopLensTopologyConfig config;
   private final Deserializer<Product> products;
-  private final InferenceEngine engine;
-  private final ImageResolver resolver;
-  private final RetrievalEngine retrieval; // null: embed with the generation engine
+  private final InferenceServices services; // no retrieval model: embed with the generation engine
   private final AsyncJobs<CatalogJob, float[]> jobs;
 
   private ProcessorContext<String, CatalogOutput> context;
   private KeyValueStore<String, CatalogEntry> catalog;
 
   CatalogEmbeddingProcessor(
-      ShopLensTopologyConfig config,
-      Topics topics,
-      InferenceEngine engine,
-      RetrievalEngine retrieval,
-      ImageResolver resolver) {
+      ShopLensTopologyConfig config, Topics topics, InferenceServices services) {
     this.config = config;
-    this.retrieval = retrieval;
     this.products = topics.catalogProducts().valueSerde().deserializer();
-    this.engine = engine;
-    this.resolver = resolver;
+    this.services = services;
     // Its own bound, per task: catalog embedding never blocks the stream thread.
     this.jobs =
         new AsyncJobs<>(
@@ -124,7 +116,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       return;
     }
     CatalogEntry known = catalog.get(productId);
-    String version = embeddingVersion();
+    String version = services.embeddingVersion();
     if (known != null
         && known.embedding() != null
         && Objects.equals(known.imageKey(), entry.imageKey())
@@ -148,11 +140,12 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       // It was readable when it was accepted; the registry is the same.
       Product product = product(job);
       String requestId = "catalog/" + job.id();
+      RetrievalEngine retrieval = services.retrieval();
       return resolve(product)
           .thenCompose(
               image ->
                   retrieval == null
-                      ? engine.embed(requestId, image.bytes())
+                      ? services.engine().embed(requestId, image.bytes())
                       : retrieval
                           .imageFeatures(requestId, image.bytes())
                           .thenApply(ImageFeatures::vectors));
@@ -160,7 +153,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
 
     @Override
     public void succeeded(CatalogJob job, float[] embedding, long now) {
-      String version = embeddingVersion();
+      String version = services.embeddingVersion();
       CatalogEntry entry = entry(job, product(job)).withEmbedding(version, embedding);
       forward(job, new CatalogOutput.Upsert(entry), version);
     }
@@ -177,14 +170,9 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     }
   }
 
-  /** The model version of the embeddings this processor makes. */
-  private String embeddingVersion() {
-    return retrieval == null ? engine.modelVersion() : retrieval.modelVersion();
-  }
-
   /** Fetches the product's image (a catalog image is always a reference). */
   private CompletableFuture<ResolvedImage> resolve(Product product) {
-    return resolver.resolve(product.getImage());
+    return services.resolver().resolve(product.getImage());
   }
 
   private Product product(CatalogJob job) {

@@ -3,9 +3,7 @@ package io.shoplens.processor.topology.recommend;
 import static io.shoplens.processor.topology.SealedRoutes.branch;
 import static io.shoplens.processor.topology.SealedRoutes.to;
 
-import io.shoplens.processor.images.ImageResolver;
-import io.shoplens.processor.inference.InferenceEngine;
-import io.shoplens.processor.inference.retrieval.RetrievalEngine;
+import io.shoplens.processor.topology.InferenceServices;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.TopologyWiring;
@@ -42,15 +40,12 @@ public final class RecommendTopology {
   /**
    * Adds the catalog embedder and the global catalog store. Pure: no I/O.
    *
-   * @param retrieval embeds the catalog's images when not null (else the generation engine does)
+   * @param services the catalog's images are embedded by its retrieval model when it has one, else
+   *     by its generation engine
    * @param index the instance's index, filled by the global store's processor
    */
   public static void addCatalog(
-      TopologyWiring wiring,
-      InferenceEngine engine,
-      RetrievalEngine retrieval,
-      ImageResolver resolver,
-      CatalogIndex index) {
+      TopologyWiring wiring, InferenceServices services, CatalogIndex index) {
     ShopLensTopologyConfig config = wiring.config();
     Topics topics = wiring.topics();
     RecommendConfig rc = config.recommendations();
@@ -66,7 +61,7 @@ public final class RecommendTopology {
         wiring.processBytes(
             topics.catalogProducts(),
             "catalog-products",
-            () -> new CatalogEmbeddingProcessor(config, topics, engine, retrieval, resolver),
+            () -> new CatalogEmbeddingProcessor(config, topics, services),
             "catalog-embed",
             CATALOG_IN_FLIGHT_STORE);
     BranchedKStream<String, CatalogOutput> split = outputs.split(Named.as("catalog-output-"));
