@@ -6,5 +6,8 @@
  * {@link io.shoplens.processor.topology.jobs.FailurePolicy}, and dead-letters through one {@link
  * io.shoplens.processor.topology.jobs.DeadLetters} builder. Processors supply only their domain:
  * what a job is and what its result becomes ({@link io.shoplens.processor.topology.jobs.JobWork}).
+ * Processors whose records are each a job keyed by the record key extend {@link
+ * io.shoplens.processor.topology.jobs.KeyedJobProcessor}, which refuses and reads their records the
+ * one way.
  */
 package io.shoplens.processor.topology.jobs;

@@ -8,18 +8,14 @@ import io.shoplens.processor.inference.InferenceEngine;
 import io.shoplens.processor.inference.retrieval.ImageFeatures;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
 import io.shoplens.processor.topology.InferenceServices;
-import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.jobs.AsyncJobs;
-import io.shoplens.processor.topology.jobs.InFlightLimiter;
-import io.shoplens.processor.topology.jobs.JobWork;
-import io.shoplens.processor.topology.jobs.KeyedValues;
+import io.shoplens.processor.topology.jobs.KeyedJobProcessor;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -47,66 +43,43 @@ import org.slf4j.LoggerFactory;
  * query vectors of D floats, row-major), tagged with the retrieval model's version; without one,
  * the generation engine's pooled embedding ({@link InferenceEngine#embed}).
  */
-final class CatalogEmbeddingProcessor implements Processor<String, byte[], String, CatalogOutput> {
+final class CatalogEmbeddingProcessor
+    extends KeyedJobProcessor<CatalogJob, float[], CatalogOutput> {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogEmbeddingProcessor.class);
 
-  private final ShopLensTopologyConfig config;
   private final Deserializer<Product> products;
   private final InferenceServices services; // no retrieval model: embed with the generation engine
-  private final AsyncJobs<CatalogJob, float[]> jobs;
 
-  private ProcessorContext<String, CatalogOutput> context;
   private KeyValueStore<String, CatalogEntry> catalog;
 
   CatalogEmbeddingProcessor(
       ShopLensTopologyConfig config, Topics topics, InferenceServices services) {
-    this.config = config;
+    super(
+        new Spec<>(
+            "catalog record",
+            CatalogJob::new,
+            CatalogOutput.Dead::new,
+            RecommendTopology.CATALOG_IN_FLIGHT_STORE,
+            config.recommendations().catalogMaxInFlight()),
+        config);
     this.products = topics.catalogProducts().valueSerde().deserializer();
     this.services = services;
-    // Its own bound, per task: catalog embedding never blocks the stream thread.
-    this.jobs =
-        new AsyncJobs<>(
-            RecommendTopology.CATALOG_IN_FLIGHT_STORE,
-            AsyncJobs.Settings.of(config, false),
-            new InFlightLimiter(config.recommendations().catalogMaxInFlight()),
-            new Work());
   }
 
   @Override
-  public void init(ProcessorContext<String, CatalogOutput> context) {
-    this.context = context;
+  protected void openStores(ProcessorContext<String, CatalogOutput> context) {
     catalog = context.getStateStore(RecommendTopology.CATALOG_STORE);
-    jobs.init(context);
   }
 
   @Override
-  public void process(Record<String, byte[]> record) {
-    String productId = record.key();
-    Origin origin = Origin.of(context, record);
-    CatalogJob job = new CatalogJob(productId, origin, 0);
-    if (productId == null) {
-      forward(
-          job,
-          new CatalogOutput.Dead(
-              KeyedValues.missingKey(origin, "catalog record", context.currentSystemTimeMs())),
-          null);
-      return;
-    }
+  protected void handle(CatalogJob job, Record<String, byte[]> record) {
     // Whatever was pending for this product is superseded by this record.
-    jobs.cancel(productId);
+    jobs.cancel(job.id());
     if (record.value() == null) {
       forward(job, new CatalogOutput.Delete(), null);
       return;
     }
-    Product product =
-        KeyedValues.read(
-            products,
-            record,
-            origin,
-            "productId",
-            Product::getProductId,
-            context.currentSystemTimeMs(),
-            letter -> forward(job, new CatalogOutput.Dead(letter), null));
+    Product product = read(products, job, record, "productId", Product::getProductId);
     if (product == null) {
       return;
     }
@@ -115,7 +88,7 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
       forward(job, new CatalogOutput.Upsert(entry), null);
       return;
     }
-    CatalogEntry known = catalog.get(productId);
+    CatalogEntry known = catalog.get(job.id());
     String version = services.embeddingVersion();
     if (known != null
         && known.embedding() != null
@@ -128,46 +101,40 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
     jobs.accept(job);
   }
 
+  // The catalog domain of the job protocol: a product's image in, its embedding out.
+
   @Override
-  public void close() {
-    jobs.close();
+  public CompletableFuture<float[]> start(CatalogJob job) {
+    // It was readable when it was accepted; the registry is the same.
+    Product product = product(job);
+    String requestId = "catalog/" + job.id();
+    RetrievalEngine retrieval = services.retrieval();
+    return resolve(product)
+        .thenCompose(
+            image ->
+                retrieval == null
+                    ? services.engine().embed(requestId, image.bytes())
+                    : retrieval
+                        .imageFeatures(requestId, image.bytes())
+                        .thenApply(ImageFeatures::vectors));
   }
 
-  /** The catalog domain of the job protocol: a product's image in, its embedding out. */
-  private final class Work implements JobWork<CatalogJob, float[]> {
-    @Override
-    public CompletableFuture<float[]> start(CatalogJob job) {
-      // It was readable when it was accepted; the registry is the same.
-      Product product = product(job);
-      String requestId = "catalog/" + job.id();
-      RetrievalEngine retrieval = services.retrieval();
-      return resolve(product)
-          .thenCompose(
-              image ->
-                  retrieval == null
-                      ? services.engine().embed(requestId, image.bytes())
-                      : retrieval
-                          .imageFeatures(requestId, image.bytes())
-                          .thenApply(ImageFeatures::vectors));
-    }
+  @Override
+  public void succeeded(CatalogJob job, float[] embedding, long now) {
+    String version = services.embeddingVersion();
+    CatalogEntry entry = entry(job, product(job)).withEmbedding(version, embedding);
+    forward(job, new CatalogOutput.Upsert(entry), version);
+  }
 
-    @Override
-    public void succeeded(CatalogJob job, float[] embedding, long now) {
-      String version = services.embeddingVersion();
-      CatalogEntry entry = entry(job, product(job)).withEmbedding(version, embedding);
-      forward(job, new CatalogOutput.Upsert(entry), version);
-    }
-
-    @Override
-    public void failed(CatalogJob job, DeadLetter letter, Throwable error, long now) {
-      LOG.info(
-          "catalog product {} ({}) kept without an embedding: {}",
-          job.id(),
-          job.origin().coordinates(),
-          error.toString());
-      forward(job, new CatalogOutput.Dead(letter), null);
-      forward(job, new CatalogOutput.Upsert(entry(job, product(job))), null);
-    }
+  @Override
+  public void failed(CatalogJob job, DeadLetter letter, Throwable error, long now) {
+    LOG.info(
+        "catalog product {} ({}) kept without an embedding: {}",
+        job.id(),
+        job.origin().coordinates(),
+        error.toString());
+    refuse(job, letter);
+    forward(job, new CatalogOutput.Upsert(entry(job, product(job))), null);
   }
 
   /** Fetches the product's image (a catalog image is always a reference). */
@@ -193,9 +160,5 @@ final class CatalogEmbeddingProcessor implements Processor<String, byte[], Strin
         null,
         job.origin().partition(),
         job.origin().offset());
-  }
-
-  private void forward(CatalogJob job, CatalogOutput output, String modelVersion) {
-    context.forward(job.origin().output(job.id(), output, modelVersion, config.replayRunId()));
   }
 }

@@ -12,15 +12,11 @@ import io.shoplens.events.SearchFilters;
 import io.shoplens.events.SearchMode;
 import io.shoplens.events.UploadEmbedding;
 import io.shoplens.processor.inference.retrieval.RetrievalEngine;
-import io.shoplens.processor.topology.Origin;
 import io.shoplens.processor.topology.RejectedRecordException.UploadNotFoundException;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.jobs.AsyncJobs;
-import io.shoplens.processor.topology.jobs.DeadLetters;
-import io.shoplens.processor.topology.jobs.InFlightLimiter;
-import io.shoplens.processor.topology.jobs.JobWork;
-import io.shoplens.processor.topology.jobs.KeyedValues;
+import io.shoplens.processor.topology.jobs.KeyedJobProcessor;
 import io.shoplens.processor.topology.recommend.CatalogIndex;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -51,19 +46,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * the punctuator. A search whose model call fails for good is dead-lettered and still answered,
  * with SEARCH_FAILED, so that the storefront does not wait for ever.
  */
-final class SearchProcessor implements Processor<String, byte[], String, SearchOutput> {
+final class SearchProcessor
+    extends KeyedJobProcessor<SearchJob, SearchProcessor.Found, SearchOutput> {
   private final ShopLensTopologyConfig config;
   private final RetrievalConfig rc;
   private final Deserializer<ProductSearchRequested> requests;
   private final RetrievalEngine retrieval;
   private final CatalogIndex index;
-  private final AsyncJobs<SearchJob, Found> jobs;
 
-  private ProcessorContext<String, SearchOutput> context;
   private KeyValueStore<String, UploadEmbedding> uploads;
 
   /** A finished search. */
-  private record Found(ProductSearchRequested request, SearchMode mode, List<ProductMatch> hits) {}
+  record Found(ProductSearchRequested request, SearchMode mode, List<ProductMatch> hits) {}
 
   /** A request checked and normalised: blank text and upload ids are absent. */
   private record Checked(String query, String uploadId, String category, boolean inStockOnly) {
@@ -79,51 +73,34 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
 
   SearchProcessor(
       ShopLensTopologyConfig config, Topics topics, RetrievalEngine retrieval, CatalogIndex index) {
+    super(
+        new Spec<>(
+            "search request",
+            SearchJob::new,
+            SearchOutput.Dead::new,
+            SearchTopology.SEARCH_IN_FLIGHT_STORE,
+            config.retrieval().searchMaxInFlight()),
+        config);
     this.config = config;
     this.rc = config.retrieval();
     this.requests = topics.searchRequests().valueSerde().deserializer();
     this.retrieval = retrieval;
     this.index = index;
-    this.jobs =
-        new AsyncJobs<>(
-            SearchTopology.SEARCH_IN_FLIGHT_STORE,
-            AsyncJobs.Settings.of(config, false),
-            new InFlightLimiter(rc.searchMaxInFlight()),
-            new Work());
   }
 
   @Override
-  public void init(ProcessorContext<String, SearchOutput> context) {
-    this.context = context;
+  protected void openStores(ProcessorContext<String, SearchOutput> context) {
     uploads = context.getStateStore(SearchTopology.UPLOAD_VECTORS_STORE);
-    jobs.init(context);
   }
 
   @Override
-  public void process(Record<String, byte[]> record) {
-    String requestId = record.key();
-    Origin origin = Origin.of(context, record);
-    SearchJob job = new SearchJob(requestId, origin, 0);
-    if (requestId == null) {
-      forward(
-          job,
-          new SearchOutput.Dead(
-              KeyedValues.missingKey(origin, "search request", context.currentSystemTimeMs())));
-      return;
-    }
+  protected void handle(SearchJob job, Record<String, byte[]> record) {
     if (record.value() == null) {
-      deadLetter(job, ProcessingStage.VALIDATE, "NullValue", "search request has no value");
+      refuse(job, ProcessingStage.VALIDATE, "NullValue", "search request has no value");
       return;
     }
     ProductSearchRequested request =
-        KeyedValues.read(
-            requests,
-            record,
-            origin,
-            "requestId",
-            ProductSearchRequested::getRequestId,
-            context.currentSystemTimeMs(),
-            letter -> forward(job, new SearchOutput.Dead(letter)));
+        read(requests, job, record, "requestId", ProductSearchRequested::getRequestId);
     if (request == null) {
       return;
     }
@@ -135,70 +112,59 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
     jobs.accept(job);
   }
 
+  // The search domain of the job protocol: a request in, its ranked products out.
+
   @Override
-  public void close() {
-    jobs.close();
+  public CompletableFuture<Found> start(SearchJob job) {
+    ProductSearchRequested request = read(job);
+    Checked c = check(request);
+    String version = retrieval.modelVersion();
+    float[] image = null;
+    if (c.uploadId() != null) {
+      UploadVector v = upload(c.uploadId());
+      if (v == null || !v.modelVersion().equals(version)) {
+        // Accepted, then gone (a tombstone on the upload-embeddings topic meanwhile).
+        throw new UploadNotFoundException("upload " + c.uploadId() + " has no image features");
+      }
+      image = v.vector();
+    }
+    float[] imageVector = image;
+    CompletableFuture<float[]> text =
+        c.query() == null
+            ? CompletableFuture.completedFuture(null)
+            : retrieval.textFeatures("search/" + job.id(), c.query());
+    return text.thenApply(
+        t -> {
+          List<CatalogIndex.VectorHit> hits =
+              index.searchVectors(
+                  new CatalogIndex.VectorQuery(
+                      t, imageVector, version, c.category(), c.inStockOnly(), request.getLimit()));
+          List<ProductMatch> out = new ArrayList<>(hits.size());
+          for (CatalogIndex.VectorHit hit : hits) {
+            out.add(ProductMatches.of(hit, out.size() + 1, reasons(hit, c)));
+          }
+          return new Found(request, c.mode(), out);
+        });
   }
 
-  /** The search domain of the job protocol: a request in, its ranked products out. */
-  private final class Work implements JobWork<SearchJob, Found> {
-    @Override
-    public CompletableFuture<Found> start(SearchJob job) {
-      ProductSearchRequested request = read(job);
-      Checked c = check(request);
-      String version = retrieval.modelVersion();
-      float[] image = null;
-      if (c.uploadId() != null) {
-        UploadVector v = upload(c.uploadId());
-        if (v == null || !v.modelVersion().equals(version)) {
-          // Accepted, then gone (a tombstone on the upload-embeddings topic meanwhile).
-          throw new UploadNotFoundException("upload " + c.uploadId() + " has no image features");
-        }
-        image = v.vector();
-      }
-      float[] imageVector = image;
-      CompletableFuture<float[]> text =
-          c.query() == null
-              ? CompletableFuture.completedFuture(null)
-              : retrieval.textFeatures("search/" + job.id(), c.query());
-      return text.thenApply(
-          t -> {
-            List<CatalogIndex.VectorHit> hits =
-                index.searchVectors(
-                    new CatalogIndex.VectorQuery(
-                        t,
-                        imageVector,
-                        version,
-                        c.category(),
-                        c.inStockOnly(),
-                        request.getLimit()));
-            List<ProductMatch> out = new ArrayList<>(hits.size());
-            for (CatalogIndex.VectorHit hit : hits) {
-              out.add(ProductMatches.of(hit, out.size() + 1, reasons(hit, c)));
-            }
-            return new Found(request, c.mode(), out);
-          });
-    }
+  @Override
+  public void succeeded(SearchJob job, Found found, long now) {
+    forward(job, results(job, found.request(), found.mode(), found.hits(), null));
+  }
 
-    @Override
-    public void succeeded(SearchJob job, Found found, long now) {
-      forward(job, results(job, found.request(), found.mode(), found.hits(), null));
-    }
-
-    @Override
-    public void failed(SearchJob job, DeadLetter letter, Throwable error, long now) {
-      forward(job, new SearchOutput.Dead(letter));
-      ProductSearchRequested request = read(job);
-      String message = error.getMessage() == null ? error.toString() : error.getMessage();
-      forward(
-          job,
-          results(
-              job,
-              request,
-              SearchMode.UNKNOWN,
-              List.of(),
-              new Refusal(SearchFailureReason.SEARCH_FAILED, message)));
-    }
+  @Override
+  public void failed(SearchJob job, DeadLetter letter, Throwable error, long now) {
+    forward(job, new SearchOutput.Dead(letter));
+    ProductSearchRequested request = read(job);
+    String message = error.getMessage() == null ? error.toString() : error.getMessage();
+    forward(
+        job,
+        results(
+            job,
+            request,
+            SearchMode.UNKNOWN,
+            List.of(),
+            new Refusal(SearchFailureReason.SEARCH_FAILED, message)));
   }
 
   /** The first reason {@code request} cannot be searched, or null. */
@@ -334,7 +300,7 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
                     .setSourceOffset(job.origin().offset())
                     .setReplayRunId(config.replayRunId())
                     .build())
-            .setSearchedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+            .setSearchedAt(Instant.ofEpochMilli(now()))
             .build());
   }
 
@@ -343,15 +309,6 @@ final class SearchProcessor implements Processor<String, byte[], String, SearchO
   }
 
   private void forward(SearchJob job, SearchOutput output) {
-    String version = output instanceof SearchOutput.Results ? retrieval.modelVersion() : null;
-    context.forward(job.origin().output(job.id(), output, version, config.replayRunId()));
-  }
-
-  private void deadLetter(SearchJob job, ProcessingStage stage, String errorClass, String message) {
-    forward(
-        job,
-        new SearchOutput.Dead(
-            DeadLetters.of(
-                job.origin(), stage, errorClass, message, 1, context.currentSystemTimeMs())));
+    forward(job, output, output instanceof SearchOutput.Results ? retrieval.modelVersion() : null);
   }
 }
