@@ -62,6 +62,7 @@ public abstract class KeyedJobProcessor<J extends AsyncJob<J>, R, O>
   protected KeyedJobProcessor(Spec<J, O> spec, ShopLensTopologyConfig config) {
     this.spec = spec;
     this.replayRunId = config.replayRunId();
+    // AsyncJobs only keeps its JobWork here; it calls it from init on, once this is constructed.
     this.jobs =
         new AsyncJobs<>(
             spec.store(),
