@@ -7,17 +7,23 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The settings options of every command that reads settings ({@code run}, {@code gateway}, {@code
  * replay}, {@code evaluate}, {@code dataset build}, and the client settings of {@code produce} and
  * {@code topics create}): {@code --config FILE} and repeatable {@code --set KEY=VALUE}, merged with
  * the environment by {@link ConfigSources}. Used as a picocli {@code @Mixin}, so the commands read
- * their settings the same way.
+ * their settings the same way; the environment is the one the {@code shoplens} command was run
+ * with, so no command needs to reach its parent commands for it.
  */
 final class ConfigOptions {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigOptions.class);
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
 
   @Option(
       names = {"-c", "--config"},
@@ -32,14 +38,15 @@ final class ConfigOptions {
   Map<String, String> overrides = new LinkedHashMap<>();
 
   /**
-   * Merges defaults, the file, {@code env} and the overrides, warns about each {@code SHOPLENS_*}
-   * variable that names no setting (a typo would otherwise be silently ignored), and validates.
+   * Merges defaults, the file, the environment and the overrides, warns about each {@code
+   * SHOPLENS_*} variable that names no setting (a typo would otherwise be silently ignored), and
+   * validates.
    *
    * @throws io.shoplens.processor.app.config.ConfigProblemsException if the file is unreadable, or
    *     listing every problem in the settings at once
    */
-  ShopLensConfig load(Map<String, String> env) {
-    ConfigSources.Merged merged = merge(env);
+  ShopLensConfig load() {
+    ConfigSources.Merged merged = merge();
     for (String ignored : merged.ignoredVariables()) {
       LOG.warn("environment variable {} names no ShopLens setting; ignored", ignored);
     }
@@ -47,12 +54,17 @@ final class ConfigOptions {
   }
 
   /**
-   * Merges defaults, the file, {@code env} and the overrides without validating: for a command that
-   * uses only some settings (a whole run configuration would also need a model, for one).
+   * Merges defaults, the file, the environment and the overrides without validating: for a command
+   * that uses only some settings (a whole run configuration would also need a model, for one).
    *
    * @throws io.shoplens.processor.app.config.ConfigProblemsException if the file is unreadable
    */
-  ConfigSources.Merged merge(Map<String, String> env) {
-    return ConfigSources.load(config, env, overrides);
+  ConfigSources.Merged merge() {
+    return ConfigSources.load(config, env(), overrides);
+  }
+
+  /** The environment variables of the {@code shoplens} command this command runs under. */
+  private Map<String, String> env() {
+    return ((ShopLensCommand) command.root().userObject()).env();
   }
 }

@@ -29,7 +29,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code shoplens dataset ...}: training sets from the catalog. */
@@ -39,8 +38,6 @@ import picocli.CommandLine.Spec;
     description = "Training sets from the catalog (format: docs/dataset.md).",
     subcommands = {DatasetCommand.Build.class, picocli.CommandLine.HelpCommand.class})
 final class DatasetCommand extends CommandGroup {
-  @ParentCommand ShopLensCommand parent;
-
   DatasetCommand() {
     super("missing subcommand (try dataset build)");
   }
@@ -57,8 +54,6 @@ final class DatasetCommand extends CommandGroup {
         "Products or rows that cannot be used are skipped, one line each, and counted."
       })
   static final class Build implements Callable<Integer> {
-    @ParentCommand DatasetCommand parent;
-
     @Spec CommandSpec spec;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -176,8 +171,7 @@ final class DatasetCommand extends CommandGroup {
       } else if (Files.exists(this.out)) {
         throw new ShopLensCli.UsageException("--out " + this.out + " is a file");
       }
-      Map<String, String> settings =
-          new HashMap<>(configOptions.merge(parent.parent.env()).settings());
+      Map<String, String> settings = new HashMap<>(configOptions.merge().settings());
       ImageResolverConfig images = ShopLensConfig.imageResolverConfig(settings);
 
       Skips skips = new Skips(out);

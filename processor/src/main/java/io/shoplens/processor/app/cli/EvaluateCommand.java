@@ -23,7 +23,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -107,8 +106,6 @@ final class EvaluateCommand implements Callable<Integer> {
   Duration timeout;
 
   @Mixin ConfigOptions configOptions;
-
-  @ParentCommand ShopLensCommand parent;
 
   @Option(
       names = "--split",
@@ -196,7 +193,7 @@ final class EvaluateCommand implements Callable<Integer> {
     if (vocabulary != null && !Files.isRegularFile(vocabulary)) {
       throw new ShopLensCli.UsageException("--vocabulary " + vocabulary + ": no such file");
     }
-    ShopLensConfig live = configOptions.load(parent.env());
+    ShopLensConfig live = configOptions.load();
     WindowEvaluation.Request request;
     try {
       request =

@@ -24,7 +24,7 @@ final class GatewayCommand extends ServiceCommand {
 
   @Override
   ShopLensConfig settings() {
-    return ShopLensConfig.validateForGateway(configOptions.merge(parent.env()).settings());
+    return ShopLensConfig.validateForGateway(configOptions.merge().settings());
   }
 
   @Override

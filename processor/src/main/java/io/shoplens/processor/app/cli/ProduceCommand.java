@@ -32,7 +32,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code shoplens produce}: publish one upload and its questions, then wait for the results. */
@@ -45,8 +44,6 @@ import picocli.CommandLine.Spec;
       "Exits 0 when the caption and every answer arrived, 1 on a dead letter or time-out."
     })
 final class ProduceCommand implements Callable<Integer> {
-  @ParentCommand ShopLensCommand parent;
-
   @Spec CommandSpec spec;
 
   @Option(
@@ -116,7 +113,7 @@ final class ProduceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    Map<String, Object> props = configOptions.merge(parent.env()).clientSettings();
+    Map<String, Object> props = configOptions.merge().clientSettings();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put("schema.registry.url", registry);
 

@@ -21,7 +21,6 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
@@ -43,8 +42,6 @@ import picocli.CommandLine.TypeConversionException;
       "live id, which is refused."
     })
 final class ReplayCommand implements Callable<Integer> {
-  @ParentCommand ShopLensCommand parent;
-
   @Spec CommandSpec spec;
 
   @Option(
@@ -113,7 +110,7 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    ShopLensConfig live = configOptions.load(parent.env());
+    ShopLensConfig live = configOptions.load();
     ReplayRequest request;
     try {
       Set<String> ids = new LinkedHashSet<>();

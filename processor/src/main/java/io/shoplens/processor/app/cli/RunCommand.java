@@ -22,7 +22,7 @@ final class RunCommand extends ServiceCommand {
 
   @Override
   ShopLensConfig settings() {
-    return configOptions.load(parent.env());
+    return configOptions.load();
   }
 
   @Override

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -15,8 +14,6 @@ import picocli.CommandLine.Spec;
  * settings are validated and what it serves.
  */
 abstract class ServiceCommand implements Callable<Integer> {
-  @ParentCommand ShopLensCommand parent;
-
   @Spec CommandSpec spec;
 
   @Mixin ConfigOptions configOptions;

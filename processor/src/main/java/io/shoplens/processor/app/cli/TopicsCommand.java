@@ -22,7 +22,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code shoplens topics ...}. */
@@ -32,8 +31,6 @@ import picocli.CommandLine.Spec;
     description = "Topic tools.",
     subcommands = {TopicsCommand.Create.class, picocli.CommandLine.HelpCommand.class})
 final class TopicsCommand extends CommandGroup {
-  @ParentCommand ShopLensCommand parent;
-
   TopicsCommand() {
     super("missing subcommand (try shoplens topics create --help)");
   }
@@ -51,8 +48,6 @@ final class TopicsCommand extends CommandGroup {
         "compacted. Existing topics are reported and left unchanged."
       })
   static final class Create implements Callable<Integer> {
-    @ParentCommand TopicsCommand parent;
-
     @Spec CommandSpec spec;
 
     @Option(
@@ -118,7 +113,7 @@ final class TopicsCommand extends CommandGroup {
         throw new ShopLensCli.UsageException(
             "--replication-factor must be at least 1, got " + replication);
       }
-      Map<String, String> settings = configOptions.merge(parent.parent.env()).settings();
+      Map<String, String> settings = configOptions.merge().settings();
       List<String> compacted = compactedTopics(settings);
       Map<String, Object> props = ConfigSources.clientSettings(settings);
       if (bootstrap != null) {
