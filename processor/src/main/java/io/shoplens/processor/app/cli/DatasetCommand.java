@@ -141,12 +141,7 @@ final class DatasetCommand extends CommandGroup {
     @Override
     public Integer call() throws IOException {
       PrintWriter out = spec.commandLine().getOut();
-      Splits splits;
-      try {
-        splits = new Splits(seed, valFraction, testFraction);
-      } catch (IllegalArgumentException e) {
-        throw new ShopLensCli.UsageException(e.getMessage());
-      }
+      Splits splits = ShopLensCli.fromOptions(() -> new Splits(seed, valFraction, testFraction));
       if (progressEvery < 1) {
         throw new ShopLensCli.UsageException("--progress-every must be at least 1");
       }

@@ -194,19 +194,16 @@ final class EvaluateCommand implements Callable<Integer> {
       throw new ShopLensCli.UsageException("--vocabulary " + vocabulary + ": no such file");
     }
     ShopLensConfig live = configOptions.load();
-    WindowEvaluation.Request request;
-    try {
-      request =
-          new WindowEvaluation.Request(
-              from,
-              to,
-              uploadLookback.resolve(live),
-              runIds.stream().map(String::trim).toList(),
-              modelVersions.stream().map(String::trim).toList(),
-              timeout);
-    } catch (IllegalArgumentException e) {
-      throw new ShopLensCli.UsageException(e.getMessage());
-    }
+    WindowEvaluation.Request request =
+        ShopLensCli.fromOptions(
+            () ->
+                new WindowEvaluation.Request(
+                    from,
+                    to,
+                    uploadLookback.resolve(live),
+                    runIds.stream().map(String::trim).toList(),
+                    modelVersions.stream().map(String::trim).toList(),
+                    timeout));
     AttributeVocabulary vocab = vocabulary();
     QuestionTemplates templates = QuestionTemplates.defaults();
     WindowEvaluation.Result result;
@@ -228,11 +225,7 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   private Evaluation.Options options() {
-    try {
-      return new Evaluation.Options(limit, 64, progressEvery, show);
-    } catch (IllegalArgumentException e) {
-      throw new ShopLensCli.UsageException(e.getMessage());
-    }
+    return ShopLensCli.fromOptions(() -> new Evaluation.Options(limit, 64, progressEvery, show));
   }
 
   private AttributeVocabulary vocabulary() {

@@ -192,11 +192,7 @@ final class ProduceCommand implements Callable<Integer> {
     if (json == null) {
       return null;
     }
-    try {
-      return GenerationOptionsJson.parseText(where, flag, json);
-    } catch (IllegalArgumentException e) {
-      throw new ShopLensCli.UsageException(e.getMessage());
-    }
+    return ShopLensCli.fromOptions(() -> GenerationOptionsJson.parseText(where, flag, json));
   }
 
   private ImageUploaded upload() throws IOException, InterruptedException {

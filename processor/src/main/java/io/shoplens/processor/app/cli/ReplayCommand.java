@@ -111,23 +111,20 @@ final class ReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     ShopLensConfig live = configOptions.load();
-    ReplayRequest request;
-    try {
-      Set<String> ids = new LinkedHashSet<>();
-      uploads.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ids::add);
-      request =
-          new ReplayRequest(
-              from,
-              to,
-              ids,
-              model,
-              applicationId.trim(),
-              dryRun,
-              uploadLookback.resolve(live),
-              cacheSize);
-    } catch (IllegalArgumentException e) {
-      throw new ShopLensCli.UsageException(e.getMessage());
-    }
+    Set<String> ids = new LinkedHashSet<>();
+    uploads.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ids::add);
+    ReplayRequest request =
+        ShopLensCli.fromOptions(
+            () ->
+                new ReplayRequest(
+                    from,
+                    to,
+                    ids,
+                    model,
+                    applicationId.trim(),
+                    dryRun,
+                    uploadLookback.resolve(live),
+                    cacheSize));
     ReplayRunner runner =
         new ReplayRunner(
             live,

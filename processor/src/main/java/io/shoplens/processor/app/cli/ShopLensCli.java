@@ -4,6 +4,7 @@ import io.shoplens.processor.app.config.ConfigProblemsException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
@@ -129,6 +130,18 @@ public final class ShopLensCli {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * What {@code value} makes from the command's options; the {@link IllegalArgumentException} it
+   * throws when they are out of range is a usage error with the same message (exit code 2).
+   */
+  static <T> T fromOptions(Supplier<T> value) {
+    try {
+      return value.get();
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
   }
 
   /** Bad input found after parsing (exit code 2). */
