@@ -1,8 +1,6 @@
 package io.shoplens.processor.app.config;
 
 import io.shoplens.processor.inference.DecodingOptions;
-import java.util.Locale;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -58,9 +56,7 @@ final class DecodingSettings {
         "Most tokens generated for " + what + ".");
     group.define(
         key("strategy"),
-        Type.STRING,
-        defaults.strategy().name(),
-        ConfigDef.CaseInsensitiveValidString.in("GREEDY", "BEAM", "SAMPLE"),
+        defaults.strategy(),
         Importance.LOW,
         "How "
             + what
@@ -136,7 +132,7 @@ final class DecodingSettings {
   DecodingOptions options(ShopLensConfig c) {
     try {
       return new DecodingOptions(
-          DecodingOptions.Strategy.valueOf(c.getString(key("strategy")).toUpperCase(Locale.ROOT)),
+          c.getEnum(key("strategy"), DecodingOptions.Strategy.class),
           c.getInt(key("max.new.tokens")),
           c.getInt(key("min.new.tokens")),
           c.getInt(key("num.beams")),

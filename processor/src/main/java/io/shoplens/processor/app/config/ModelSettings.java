@@ -35,9 +35,7 @@ public final class ModelSettings {
   public static final Setting EXECUTION_PROVIDER =
       SETTINGS.define(
           "shoplens.inference.execution.provider",
-          Type.STRING,
-          DEFAULTS.executionProvider().name(),
-          ConfigDef.CaseInsensitiveValidString.in("CPU", "CUDA"),
+          DEFAULTS.executionProvider(),
           Importance.HIGH,
           "Where the graphs run: CPU, or CUDA (needs the -Pcuda build or the CUDA image, an NVIDIA"
               + " GPU, CUDA 12 and cuDNN 9).");
@@ -202,8 +200,7 @@ public final class ModelSettings {
   static EngineConfig engineConfig(ShopLensConfig c) {
     return EngineConfig.builder()
         .executionProvider(
-            EngineConfig.ExecutionProvider.valueOf(
-                c.getString(EXECUTION_PROVIDER.name()).toUpperCase(Locale.ROOT)))
+            c.getEnum(EXECUTION_PROVIDER.name(), EngineConfig.ExecutionProvider.class))
         .cudaDeviceId(c.getInt(CUDA_DEVICE_ID.name()))
         .intraOpThreads(c.getInt(INTRA_OP_THREADS.name()))
         .interOpThreads(c.getInt(INTER_OP_THREADS.name()))
@@ -212,8 +209,7 @@ public final class ModelSettings {
         .queueCapacity(c.getInt(QUEUE_CAPACITY.name()))
         .visionCacheEntries(c.getInt(VISION_CACHE_SIZE.name()))
         .closeTimeout(c.shutdownTimeout())
-        .scheduler(
-            EngineConfig.Scheduler.valueOf(c.getString(SCHEDULER.name()).toUpperCase(Locale.ROOT)))
+        .scheduler(c.getEnum(SCHEDULER.name(), EngineConfig.Scheduler.class))
         .kvBudgetTokens(c.getLong(KV_BUDGET_TOKENS.name()))
         .kvBudgetBytes(c.getLong(KV_BUDGET_BYTES.name()))
         .prefixCacheBytes(c.getLong(PREFIX_CACHE_BYTES.name()))

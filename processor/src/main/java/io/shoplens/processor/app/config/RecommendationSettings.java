@@ -31,9 +31,6 @@ public final class RecommendationSettings {
   // First: the defaults below read it during class initialisation.
   private static final RecommendConfig DEFAULTS = RecommendConfig.defaults();
 
-  private static final String[] PRECISIONS =
-      Arrays.stream(VectorIndex.Precision.values()).map(Enum::name).toArray(String[]::new);
-
   private static final List<String> GARMENT_CATEGORIES =
       Arrays.stream(GarmentCategory.values()).map(Enum::name).toList();
 
@@ -192,9 +189,7 @@ public final class RecommendationSettings {
   public static final Setting RECOMMENDATIONS_INDEX_PRECISION =
       SETTINGS.define(
           "shoplens.recommendations.index.precision",
-          Type.STRING,
-          DEFAULTS.vectorIndex().precision().name(),
-          ConfigDef.CaseInsensitiveValidString.in(PRECISIONS),
+          DEFAULTS.vectorIndex().precision(),
           Importance.LOW,
           "How the catalog keeps a product's vectors for exact re-ranking when it has several (a"
               + " retrieval model's 32 query vectors): FLOAT32, or INT8 (a quarter of the memory;"
@@ -288,10 +283,8 @@ public final class RecommendationSettings {
                     c.getInt(RECOMMENDATIONS_INDEX_BEAM_WIDTH.name()),
                     c.getInt(RECOMMENDATIONS_INDEX_CANDIDATES.name()),
                     DEFAULTS.vectorIndex().rerank(),
-                    VectorIndex.Precision.valueOf(
-                        c.getString(RECOMMENDATIONS_INDEX_PRECISION.name())
-                            .trim()
-                            .toUpperCase(Locale.ROOT))));
+                    c.getEnum(
+                        RECOMMENDATIONS_INDEX_PRECISION.name(), VectorIndex.Precision.class)));
     String vocabularyFile = c.getString(RECOMMENDATIONS_VOCABULARY_FILE.name()).trim();
     if (!vocabularyFile.isEmpty()) {
       b.vocabulary(AttributeVocabulary.load(Path.of(vocabularyFile)));

@@ -1,6 +1,7 @@
 package io.shoplens.processor.app.config;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -31,6 +32,25 @@ final class SettingGroup {
     Setting setting = new Setting(key, type, defaultValue, validator, importance, doc);
     settings.add(setting);
     return setting;
+  }
+
+  /**
+   * Declares the next setting of this group whose value names one of {@code defaultValue}'s enum
+   * constants, in any case: the valid values are the enum's, so they cannot drift from it.
+   */
+  <E extends Enum<E>> Setting define(
+      String key, E defaultValue, Importance importance, String doc) {
+    String[] names =
+        Arrays.stream(defaultValue.getDeclaringClass().getEnumConstants())
+            .map(Enum::name)
+            .toArray(String[]::new);
+    return define(
+        key,
+        Type.STRING,
+        defaultValue.name(),
+        ConfigDef.CaseInsensitiveValidString.in(names),
+        importance,
+        doc);
   }
 
   /** Adds this group's settings to {@code def}, numbered in declaration order. */

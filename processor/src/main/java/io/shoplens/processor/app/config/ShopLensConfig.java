@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -313,6 +314,14 @@ public final class ShopLensConfig extends AbstractConfig {
   /** The engine's settings; the rest keep {@link EngineConfig#defaults()}. */
   public EngineConfig engineConfig() {
     return ModelSettings.engineConfig(this);
+  }
+
+  /**
+   * The enum constant a setting declared by {@link SettingGroup#define(String, Enum,
+   * org.apache.kafka.common.config.ConfigDef.Importance, String)} names, in any case.
+   */
+  <E extends Enum<E>> E getEnum(String key, Class<E> type) {
+    return Enum.valueOf(type, getString(key).trim().toUpperCase(Locale.ROOT));
   }
 
   /**

@@ -7,10 +7,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -181,9 +179,7 @@ public final class TopologySettings {
   public static final Setting STATE_STORE_TYPE =
       SETTINGS.define(
           "shoplens.state.store.type",
-          Type.STRING,
-          DEFAULTS.storeType().name(),
-          ConfigDef.CaseInsensitiveValidString.in("PERSISTENT", "IN_MEMORY"),
+          DEFAULTS.storeType(),
           Importance.LOW,
           "PERSISTENT (RocksDB under state.dir: fast restarts) or IN_MEMORY (restored from the"
               + " changelog topics on every start).");
@@ -302,9 +298,7 @@ public final class TopologySettings {
         .maxInFlightRequests(c.getInt(MAX_IN_FLIGHT.name()))
         .maxAttempts(c.getInt(MAX_ATTEMPTS.name()))
         .retryBackoff(Duration.ofMillis(c.getLong(RETRY_BACKOFF_MS.name())))
-        .storeType(
-            ShopLensTopologyConfig.StoreType.valueOf(
-                c.getString(STATE_STORE_TYPE.name()).toUpperCase(Locale.ROOT)))
+        .storeType(c.getEnum(STATE_STORE_TYPE.name(), ShopLensTopologyConfig.StoreType.class))
         .recommendations(c.recommendConfig())
         .retrieval(c.retrievalConfig())
         .build();
