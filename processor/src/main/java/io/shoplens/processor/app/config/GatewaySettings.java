@@ -1,7 +1,6 @@
 package io.shoplens.processor.app.config;
 
 import io.shoplens.processor.app.gateway.GatewayConfig;
-import java.time.Duration;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -89,8 +88,7 @@ public final class GatewaySettings {
   public static final Setting VIEW_TTL_MS =
       SETTINGS.define(
           "shoplens.gateway.view.ttl.ms",
-          Type.LONG,
-          DEFAULTS.viewTtl().toMillis(),
+          DEFAULTS.viewTtl(),
           Range.atLeast(1),
           Importance.LOW,
           "How long an upload's results (and a search's) stay readable after its last event; on start"
@@ -118,8 +116,7 @@ public final class GatewaySettings {
   public static final Setting SEARCH_TIMEOUT_MS =
       SETTINGS.define(
           "shoplens.gateway.search.timeout.ms",
-          Type.LONG,
-          DEFAULTS.searchTimeout().toMillis(),
+          DEFAULTS.searchTimeout(),
           Range.between(0, GatewayConfig.MAX_SEARCH_TIMEOUT.toMillis()),
           Importance.LOW,
           "How long POST /v1/search waits for ShopLens's results before it answers 202 with the"
@@ -139,7 +136,7 @@ public final class GatewaySettings {
         .requestsPerMinute(c.getInt(REQUESTS_PER_MINUTE.name()))
         .apiKey(c.getPassword(API_KEY.name()))
         .corsAllowedOrigins(c.listEntries(CORS_ALLOWED_ORIGINS.name()))
-        .viewTtl(Duration.ofMillis(c.getLong(VIEW_TTL_MS.name())))
+        .viewTtl(c.getDuration(VIEW_TTL_MS.name()))
         .viewMaxUploads(c.getInt(VIEW_MAX_UPLOADS.name()))
         .pageEnabled(c.getBoolean(PAGE_ENABLED.name()))
         // The ShopLens behind the gateway reads the same settings: what one accepts, so does the
@@ -155,7 +152,7 @@ public final class GatewaySettings {
                 c.getInt(RetrievalSettings.SEARCH_MAX_QUERY_CHARS.name()),
                 GatewayConfig.MAX_QUESTION_CHARS_LIMIT))
         .searchMaxLimit(c.getInt(RetrievalSettings.SEARCH_MAX_LIMIT.name()))
-        .searchTimeout(Duration.ofMillis(c.getLong(SEARCH_TIMEOUT_MS.name())))
+        .searchTimeout(c.getDuration(SEARCH_TIMEOUT_MS.name()))
         .build();
   }
 }

@@ -68,8 +68,7 @@ public final class ImageSettings {
   public static final Setting IMAGE_FETCH_TIMEOUT_MS =
       SETTINGS.define(
           "shoplens.image.fetch.timeout.ms",
-          Type.LONG,
-          DEFAULTS.totalTimeout().toMillis(),
+          DEFAULTS.totalTimeout(),
           Range.atLeast(1),
           Importance.LOW,
           "Longest a whole fetch (redirects, headers and body) may take; connect ("
@@ -94,7 +93,7 @@ public final class ImageSettings {
    * connect and read time-outs keep the resolver's defaults but never exceed the total.
    */
   static ImageResolverConfig imageResolverConfig(ShopLensConfig c) {
-    Duration total = Duration.ofMillis(c.getLong(IMAGE_FETCH_TIMEOUT_MS.name()));
+    Duration total = c.getDuration(IMAGE_FETCH_TIMEOUT_MS.name());
     boolean privateAllowed = c.getBoolean(IMAGE_ALLOW_PRIVATE_NETWORKS.name());
     return ImageResolverConfig.builder()
         .maxInlineBytes(c.getLong(IMAGE_INLINE_MAX_BYTES.name()))

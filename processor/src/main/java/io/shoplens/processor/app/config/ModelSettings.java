@@ -3,7 +3,6 @@ package io.shoplens.processor.app.config;
 import io.shoplens.processor.inference.EngineConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.common.config.ConfigDef;
@@ -79,8 +78,7 @@ public final class ModelSettings {
   public static final Setting BATCH_MAX_WAIT_MS =
       SETTINGS.define(
           "shoplens.inference.batch.max.wait.ms",
-          Type.LONG,
-          DEFAULTS.maxBatchWait().toMillis(),
+          DEFAULTS.maxBatchWait(),
           Range.between(0, 60_000),
           Importance.MEDIUM,
           "Longest a request waits for others to fill its batch (latency traded for throughput).");
@@ -205,7 +203,7 @@ public final class ModelSettings {
         .intraOpThreads(c.getInt(INTRA_OP_THREADS.name()))
         .interOpThreads(c.getInt(INTER_OP_THREADS.name()))
         .maxBatchSize(c.getInt(BATCH_MAX_SIZE.name()))
-        .maxBatchWait(Duration.ofMillis(c.getLong(BATCH_MAX_WAIT_MS.name())))
+        .maxBatchWait(c.getDuration(BATCH_MAX_WAIT_MS.name()))
         .queueCapacity(c.getInt(QUEUE_CAPACITY.name()))
         .visionCacheEntries(c.getInt(VISION_CACHE_SIZE.name()))
         .closeTimeout(c.shutdownTimeout())

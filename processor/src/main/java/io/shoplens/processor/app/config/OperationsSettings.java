@@ -45,8 +45,7 @@ public final class OperationsSettings {
   public static final Setting SHUTDOWN_TIMEOUT_MS =
       SETTINGS.define(
           "shoplens.shutdown.timeout.ms",
-          Type.LONG,
-          EngineConfig.defaults().closeTimeout().toMillis(),
+          EngineConfig.defaults().closeTimeout(),
           Range.atLeast(0),
           Importance.LOW,
           "How long a shutdown waits for Kafka Streams to close, and then for the engine's running"

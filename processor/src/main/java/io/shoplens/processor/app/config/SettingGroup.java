@@ -1,5 +1,6 @@
 package io.shoplens.processor.app.config;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,6 +33,19 @@ final class SettingGroup {
     Setting setting = new Setting(key, type, defaultValue, validator, importance, doc);
     settings.add(setting);
     return setting;
+  }
+
+  /**
+   * Declares the next setting of this group that is a duration, set in milliseconds (its key ends
+   * in {@code .ms}); read it with {@link ShopLensConfig#getDuration(String)}.
+   */
+  Setting define(
+      String key,
+      Duration defaultValue,
+      ConfigDef.Validator validator,
+      Importance importance,
+      String doc) {
+    return define(key, Type.LONG, defaultValue.toMillis(), validator, importance, doc);
   }
 
   /**

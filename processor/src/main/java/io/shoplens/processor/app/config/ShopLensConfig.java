@@ -218,7 +218,7 @@ public final class ShopLensConfig extends AbstractConfig {
 
   /** How long shutdown waits for Streams, then for the engine. */
   public Duration shutdownTimeout() {
-    return Duration.ofMillis(getLong(OperationsSettings.SHUTDOWN_TIMEOUT_MS.name()));
+    return getDuration(OperationsSettings.SHUTDOWN_TIMEOUT_MS.name());
   }
 
   /**
@@ -314,6 +314,14 @@ public final class ShopLensConfig extends AbstractConfig {
   /** The engine's settings; the rest keep {@link EngineConfig#defaults()}. */
   public EngineConfig engineConfig() {
     return ModelSettings.engineConfig(this);
+  }
+
+  /**
+   * A duration setting, declared by {@link SettingGroup#define(String, Duration,
+   * ConfigDef.Validator, org.apache.kafka.common.config.ConfigDef.Importance, String)}.
+   */
+  Duration getDuration(String key) {
+    return Duration.ofMillis(getLong(key));
   }
 
   /**

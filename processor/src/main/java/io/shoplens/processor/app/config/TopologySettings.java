@@ -3,7 +3,6 @@ package io.shoplens.processor.app.config;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.topology.ShopLensTopologyConfig;
 import io.shoplens.processor.topology.ShopLensTopologyConfig.AttributePrompt;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -93,8 +92,7 @@ public final class TopologySettings {
   public static final Setting QUESTION_WAIT_MAX_MS =
       SETTINGS.define(
           "shoplens.question.wait.max.ms",
-          Type.LONG,
-          DEFAULTS.waitingQuestionTimeout().toMillis(),
+          DEFAULTS.waitingQuestionTimeout(),
           Range.atLeast(1),
           Importance.MEDIUM,
           "How long a question that arrived before its upload waits for it before it is"
@@ -113,8 +111,7 @@ public final class TopologySettings {
   public static final Setting UPLOAD_RETENTION_MS =
       SETTINGS.define(
           "shoplens.upload.retention.ms",
-          Type.LONG,
-          DEFAULTS.uploadRetention().toMillis(),
+          DEFAULTS.uploadRetention(),
           Range.atLeast(1),
           Importance.MEDIUM,
           "How long an upload is kept for questions about it.");
@@ -140,8 +137,7 @@ public final class TopologySettings {
   public static final Setting CONVERSATION_TTL_MS =
       SETTINGS.define(
           "shoplens.conversation.ttl.ms",
-          Type.LONG,
-          DEFAULTS.conversationTtl().toMillis(),
+          DEFAULTS.conversationTtl(),
           Range.atLeast(1),
           Importance.LOW,
           "A conversation idle for longer is forgotten; its next question starts afresh.");
@@ -170,8 +166,7 @@ public final class TopologySettings {
   public static final Setting RETRY_BACKOFF_MS =
       SETTINGS.define(
           "shoplens.inference.retry.backoff.ms",
-          Type.LONG,
-          DEFAULTS.retryBackoff().toMillis(),
+          DEFAULTS.retryBackoff(),
           Range.atLeast(0),
           Importance.LOW,
           "Wait before a failed request is tried again.");
@@ -289,15 +284,15 @@ public final class TopologySettings {
         .maxQuestionChars(c.getInt(QUESTION_MAX_LENGTH.name()))
         .maxNewTokensLimit(maxNewTokensLimit(c))
         .maxInlineImageBytes(c.getLong(ImageSettings.IMAGE_INLINE_MAX_BYTES.name()))
-        .uploadRetention(Duration.ofMillis(c.getLong(UPLOAD_RETENTION_MS.name())))
-        .waitingQuestionTimeout(Duration.ofMillis(c.getLong(QUESTION_WAIT_MAX_MS.name())))
+        .uploadRetention(c.getDuration(UPLOAD_RETENTION_MS.name()))
+        .waitingQuestionTimeout(c.getDuration(QUESTION_WAIT_MAX_MS.name()))
         .maxWaitingQuestions(c.getInt(QUESTION_WAIT_MAX_COUNT.name()))
         .conversationMaxTurns(c.getInt(CONVERSATION_MAX_TURNS.name()))
         .conversationMaxTokens(c.getInt(CONVERSATION_MAX_TOKENS.name()))
-        .conversationTtl(Duration.ofMillis(c.getLong(CONVERSATION_TTL_MS.name())))
+        .conversationTtl(c.getDuration(CONVERSATION_TTL_MS.name()))
         .maxInFlightRequests(c.getInt(MAX_IN_FLIGHT.name()))
         .maxAttempts(c.getInt(MAX_ATTEMPTS.name()))
-        .retryBackoff(Duration.ofMillis(c.getLong(RETRY_BACKOFF_MS.name())))
+        .retryBackoff(c.getDuration(RETRY_BACKOFF_MS.name()))
         .storeType(c.getEnum(STATE_STORE_TYPE.name(), ShopLensTopologyConfig.StoreType.class))
         .recommendations(c.recommendConfig())
         .retrieval(c.retrievalConfig())
