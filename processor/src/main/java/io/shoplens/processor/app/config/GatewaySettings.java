@@ -11,8 +11,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * Defaults come from {@link GatewayConfig#defaults()}.
  */
 public final class GatewaySettings {
-  public static final String GROUP = "Gateway";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Gateway");
   private static final GatewayConfig DEFAULTS = GatewayConfig.defaults();
 
   public static final Setting PORT =

@@ -11,8 +11,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * ImageResolverConfig#defaults()}'s; settings not listed here keep them.
  */
 public final class ImageSettings {
-  public static final String GROUP = "Images";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Images");
 
   // First: the defaults below read it during class initialisation.
   private static final ImageResolverConfig DEFAULTS = ImageResolverConfig.defaults();

@@ -10,8 +10,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * Kafka clients use.
  */
 public final class KafkaSettings {
-  public static final String GROUP = "Kafka";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Kafka");
 
   public static final Setting BOOTSTRAP_SERVERS =
       SETTINGS.define(

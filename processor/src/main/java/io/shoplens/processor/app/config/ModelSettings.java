@@ -15,8 +15,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * EngineConfig#defaults()}'s; settings not listed here keep them.
  */
 public final class ModelSettings {
-  public static final String GROUP = "Model and inference";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Model and inference");
 
   // First: the defaults below read it during class initialisation.
   private static final EngineConfig DEFAULTS = EngineConfig.defaults();

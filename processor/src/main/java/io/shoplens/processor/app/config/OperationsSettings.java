@@ -8,8 +8,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 
 /** The operations group: health and metrics over HTTP, log format, shutdown. */
 public final class OperationsSettings {
-  public static final String GROUP = "Operations";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Operations");
 
   public static final Setting HTTP_PORT =
       SETTINGS.define(

@@ -25,8 +25,7 @@ import org.apache.kafka.common.config.ConfigException;
  * lives. Defaults are {@link RecommendConfig#defaults()}'s.
  */
 public final class RecommendationSettings {
-  public static final String GROUP = "Recommendations";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Recommendations");
 
   // First: the defaults below read it during class initialisation.
   private static final RecommendConfig DEFAULTS = RecommendConfig.defaults();

@@ -14,8 +14,7 @@ import org.apache.kafka.common.config.types.Password;
  * docs) that client uses.
  */
 public final class RegistrySettings {
-  public static final String GROUP = "Schema Registry";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Schema Registry");
 
   public static final Setting SCHEMA_REGISTRY_URL =
       SETTINGS.define(

@@ -17,8 +17,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * model path is set.
  */
 public final class RetrievalSettings {
-  public static final String GROUP = "Retrieval and search";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Retrieval and search");
 
   // First: the defaults below read it during class initialisation.
   private static final RetrievalConfig DEFAULTS = RetrievalConfig.defaults();

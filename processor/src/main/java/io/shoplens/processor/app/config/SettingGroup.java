@@ -18,8 +18,15 @@ final class SettingGroup {
   private final String name;
   private final List<Setting> settings = new ArrayList<>();
 
+  /**
+   * @param name the group's heading in the reference
+   */
   SettingGroup(String name) {
     this.name = name;
+  }
+
+  String name() {
+    return name;
   }
 
   /** Declares the next setting of this group. */

@@ -18,8 +18,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * them.
  */
 public final class TopologySettings {
-  public static final String GROUP = "Questions, conversations and attributes";
-  static final SettingGroup SETTINGS = new SettingGroup(GROUP);
+  static final SettingGroup SETTINGS = new SettingGroup("Questions, conversations and attributes");
 
   // First: the defaults below read it during class initialisation.
   private static final ShopLensTopologyConfig DEFAULTS = ShopLensTopologyConfig.defaults();

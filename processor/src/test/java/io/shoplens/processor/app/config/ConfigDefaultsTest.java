@@ -41,11 +41,11 @@ class ConfigDefaultsTest {
   /** Groups whose settings feed an option record; the others configure clients and operations. */
   static final Set<String> RECORD_GROUPS =
       Set.of(
-          ModelSettings.GROUP,
-          ImageSettings.GROUP,
-          TopologySettings.GROUP,
-          RecommendationSettings.GROUP,
-          GatewaySettings.GROUP);
+          ModelSettings.SETTINGS.name(),
+          ImageSettings.SETTINGS.name(),
+          TopologySettings.SETTINGS.name(),
+          RecommendationSettings.SETTINGS.name(),
+          GatewaySettings.SETTINGS.name());
 
   /**
    * Settings that another value of a key needs beside it to be valid (the decoding options are
