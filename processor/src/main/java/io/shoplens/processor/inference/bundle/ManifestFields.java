@@ -78,6 +78,25 @@ public final class ManifestFields {
     return new BundleException(file, message);
   }
 
+  /**
+   * {@code architecture}, which must be {@code expected}.
+   *
+   * @param hints what the message adds when another known architecture is found instead (which
+   *     bundle it is and what reads it), by that architecture
+   */
+  public String architecture(String expected, Map<String, String> hints) {
+    String found = text(root, "architecture");
+    if (!found.equals(expected)) {
+      throw fail(
+          "architecture: expected "
+              + expected
+              + ", found "
+              + found
+              + hints.getOrDefault(found, ""));
+    }
+    return found;
+  }
+
   /** {@code format_version}, which must be {@link ModelManifest#FORMAT_VERSION}. */
   public int formatVersion() {
     int format = integer(root, "format_version");

@@ -11,7 +11,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -35,7 +34,7 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
   public static final List<String> REQUIRED_FILES =
       List.of("vision.onnx", "embed.onnx", "decoder.onnx", "tokenizer.json");
 
-  private static final Set<String> ARCHITECTURES = Set.of("blip2-opt");
+  private static final String ARCHITECTURE = "blip2-opt";
 
   /**
    * Reads and validates a bundle.
@@ -125,18 +124,13 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
               + " with model-export: python -m shoplens_export export --checkpoint ... --out DIR");
     }
     int formatVersion = m.formatVersion();
-    String architecture = m.text(root, "architecture");
-    if (!ARCHITECTURES.contains(architecture)) {
-      throw m.fail(
-          "architecture: expected one of "
-              + ARCHITECTURES
-              + ", found "
-              + architecture
-              + (architecture.equals("blip2-t5")
-                  ? " (a BLIP-2 Flan-T5 bundle: T5Bundle reads it; the engine and the command line"
-                      + " load either kind through GenerationBundles)"
-                  : ""));
-    }
+    String architecture =
+        m.architecture(
+            ARCHITECTURE,
+            Map.of(
+                "blip2-t5",
+                " (a BLIP-2 Flan-T5 bundle: T5Bundle reads it; the engine and the command line"
+                    + " load either kind through GenerationBundles)"));
     String dtypeName = m.text(root, "dtype");
     Dtype dtype =
         Dtype.fromManifest(dtypeName)

@@ -55,17 +55,11 @@ public record RetrievalBundle(Path directory, RetrievalManifest manifest) {
   private static RetrievalManifest read(ManifestFields m) {
     JsonNode root = m.root();
     m.formatVersion();
-    String architecture = m.text(root, "architecture");
-    if (!architecture.equals(ARCHITECTURE)) {
-      throw m.fail(
-          "architecture: expected "
-              + ARCHITECTURE
-              + " (a retrieval bundle), found "
-              + architecture
-              + (architecture.equals("blip2-opt")
-                  ? " (a generation bundle: export Blip2ForImageTextRetrieval with --retrieval)"
-                  : ""));
-    }
+    m.architecture(
+        ARCHITECTURE,
+        Map.of(
+            "blip2-opt",
+            " (a generation bundle: export Blip2ForImageTextRetrieval with --retrieval)"));
     String dtype = m.text(root, "dtype");
     if (!dtype.equals("float32")) {
       throw m.fail("dtype: expected float32, found " + dtype);
