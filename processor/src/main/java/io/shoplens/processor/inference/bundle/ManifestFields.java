@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -95,6 +96,27 @@ public final class ManifestFields {
               + hints.getOrDefault(found, ""));
     }
     return found;
+  }
+
+  /**
+   * {@code dtype}, which must be one of {@code allowed}.
+   *
+   * @param why what the message adds after the dtypes expected (why others are refused), or ""
+   */
+  public Dtype dtype(Set<Dtype> allowed, String why) {
+    String found = text(root, "dtype");
+    return Dtype.fromManifest(found)
+        .filter(allowed::contains)
+        .orElseThrow(
+            () ->
+                fail(
+                    "dtype: expected "
+                        + (allowed.size() == 1
+                            ? allowed.iterator().next().toString()
+                            : "one of " + allowed)
+                        + why
+                        + ", found "
+                        + found));
   }
 
   /** {@code format_version}, which must be {@link ModelManifest#FORMAT_VERSION}. */

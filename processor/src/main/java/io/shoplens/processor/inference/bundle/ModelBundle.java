@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -131,11 +132,7 @@ public record ModelBundle(Path directory, ModelManifest manifest) implements Gen
                 "blip2-t5",
                 " (a BLIP-2 Flan-T5 bundle: T5Bundle reads it; the engine and the command line"
                     + " load either kind through GenerationBundles)"));
-    String dtypeName = m.text(root, "dtype");
-    Dtype dtype =
-        Dtype.fromManifest(dtypeName)
-            .orElseThrow(
-                () -> m.fail("dtype: expected one of " + Dtype.known() + ", found " + dtypeName));
+    Dtype dtype = m.dtype(EnumSet.allOf(Dtype.class), "");
     int numQueryTokens = m.positive(root, "num_query_tokens");
     ModelManifest.Vision vision = m.vision();
 

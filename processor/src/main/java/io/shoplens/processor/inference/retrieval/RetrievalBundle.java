@@ -2,11 +2,13 @@ package io.shoplens.processor.inference.retrieval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.Dtype;
 import io.shoplens.processor.inference.bundle.ManifestFields;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import io.shoplens.processor.inference.bundle.VisionTower;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -60,10 +62,7 @@ public record RetrievalBundle(Path directory, RetrievalManifest manifest) {
         Map.of(
             "blip2-opt",
             " (a generation bundle: export Blip2ForImageTextRetrieval with --retrieval)"));
-    String dtype = m.text(root, "dtype");
-    if (!dtype.equals("float32")) {
-      throw m.fail("dtype: expected float32, found " + dtype);
-    }
+    m.dtype(EnumSet.of(Dtype.FLOAT32), "");
     ModelManifest.Vision vision = m.vision();
     JsonNode r = m.object(root, "retrieval");
     int vocab = m.positive(r, "vocab_size");

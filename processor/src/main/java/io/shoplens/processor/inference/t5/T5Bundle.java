@@ -2,11 +2,13 @@ package io.shoplens.processor.inference.t5;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.shoplens.processor.inference.bundle.BundleException;
+import io.shoplens.processor.inference.bundle.Dtype;
 import io.shoplens.processor.inference.bundle.GenerationBundle;
 import io.shoplens.processor.inference.bundle.ManifestFields;
 import io.shoplens.processor.inference.bundle.ModelBundle;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 
@@ -34,11 +36,8 @@ public record T5Bundle(Path directory, T5Manifest manifest) implements Generatio
     JsonNode root = m.root();
     m.formatVersion();
     m.architecture(T5Manifest.ARCHITECTURE, Map.of());
-    String dtype = m.text(root, "dtype");
-    if (!dtype.equals("float32")) {
-      // T5 overflows in float16; the exporter refuses it, so another dtype is a foreign bundle.
-      throw m.fail("dtype: expected float32 (T5 bundles are float32 only), found " + dtype);
-    }
+    // T5 overflows in float16; the exporter refuses it, so another dtype is a foreign bundle.
+    m.dtype(EnumSet.of(Dtype.FLOAT32), " (T5 bundles are float32 only)");
     JsonNode t = m.object(root, "text");
     T5Manifest.Text text =
         new T5Manifest.Text(
