@@ -211,11 +211,6 @@ public final class ShopLensConfig extends AbstractConfig {
     return getString(OperationsSettings.HTTP_BIND_ADDRESS.name()).trim();
   }
 
-  /** text or json. */
-  public String logFormat() {
-    return getString(OperationsSettings.LOG_FORMAT.name());
-  }
-
   /** How long shutdown waits for Streams, then for the engine. */
   public Duration shutdownTimeout() {
     return getDuration(OperationsSettings.SHUTDOWN_TIMEOUT_MS.name());

@@ -38,9 +38,4 @@ public enum Dtype {
   public static Optional<Dtype> fromManifest(String value) {
     return Arrays.stream(values()).filter(d -> d.manifestName.equals(value)).findFirst();
   }
-
-  /** The manifest spellings this engine knows, for error messages. */
-  public static String known() {
-    return Arrays.toString(values());
-  }
 }
