@@ -1,9 +1,7 @@
 package io.shoplens.processor.app.config;
 
 import io.shoplens.processor.inference.DecodingOptions;
-import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * The decoding keys of one kind of request the topology makes on its own (captions, attribute
@@ -47,81 +45,50 @@ final class DecodingSettings {
   /** Defines the keys, {@code max.new.tokens} first (it was the only one before the others). */
   private void define(SettingGroup group) {
     Range newTokens = Range.between(1, DecodingOptions.MAX_NEW_TOKENS_LIMIT);
-    group.define(
-        key("max.new.tokens"),
-        Type.INT,
-        defaults.maxNewTokens(),
-        newTokens,
-        Importance.LOW,
-        "Most tokens generated for " + what + ".");
-    group.define(
-        key("strategy"),
-        defaults.strategy(),
-        Importance.LOW,
-        "How "
-            + what
-            + " are decoded: GREEDY, BEAM (beam search, LAVIS's default for captions) or"
-            + " SAMPLE (nucleus sampling with top.p, LAVIS's use_nucleus_sampling).");
-    group.define(
-        key("min.new.tokens"),
-        Type.INT,
-        defaults.minNewTokens(),
-        Range.between(0, DecodingOptions.MAX_NEW_TOKENS_LIMIT),
-        Importance.LOW,
-        "Stop tokens are suppressed until this many tokens were generated (LAVIS's"
-            + " min_length).");
-    group.define(
-        key("num.beams"),
-        Type.INT,
-        defaults.numBeams(),
-        Range.atLeast(1),
-        Importance.LOW,
-        "Beams for BEAM (at least 2); 1 for GREEDY and SAMPLE.");
-    group.define(
-        key("length.penalty"),
-        Type.DOUBLE,
-        defaults.lengthPenalty(),
-        null,
-        Importance.LOW,
-        "BEAM: a finished sequence scores sum of log-probabilities / length^penalty.");
-    group.define(
-        key("num.return.sequences"),
-        Type.INT,
-        defaults.numReturnSequences(),
-        Range.atLeast(1),
-        Importance.LOW,
-        "Sequences generated per request (LAVIS's num_captions): at most num.beams for BEAM,"
-            + " any number of independent samples for SAMPLE, 1 for GREEDY. "
-            + sequencesUse);
-    group.define(
-        key("temperature"),
-        Type.DOUBLE,
-        defaults.temperature(),
-        null,
-        Importance.LOW,
-        "SAMPLE: logits are divided by it (> 0).");
-    group.define(
-        key("top.k"),
-        Type.INT,
-        defaults.topK(),
-        Range.atLeast(0),
-        Importance.LOW,
-        "SAMPLE: keep the k most likely tokens; 0 disables.");
-    group.define(
-        key("top.p"),
-        Type.DOUBLE,
-        defaults.topP(),
-        null,
-        Importance.LOW,
-        "SAMPLE: nucleus threshold in (0, 1]; 1 disables.");
-    group.define(
-        key("repetition.penalty"),
-        Type.DOUBLE,
-        defaults.repetitionPenalty(),
-        null,
-        Importance.LOW,
-        "Hugging Face's repetition_penalty (> 0; 1 = off): scores of tokens already in the"
-            + " sequence, the prompt included, are divided by it (multiplied when negative).");
+    group
+        .define(key("max.new.tokens"), defaults.maxNewTokens(), newTokens)
+        .doc("Most tokens generated for " + what + ".");
+    group
+        .define(key("strategy"), defaults.strategy())
+        .doc(
+            "How "
+                + what
+                + " are decoded: GREEDY, BEAM (beam search, LAVIS's default for captions) or"
+                + " SAMPLE (nucleus sampling with top.p, LAVIS's use_nucleus_sampling).");
+    group
+        .define(
+            key("min.new.tokens"),
+            defaults.minNewTokens(),
+            Range.between(0, DecodingOptions.MAX_NEW_TOKENS_LIMIT))
+        .doc(
+            "Stop tokens are suppressed until this many tokens were generated (LAVIS's"
+                + " min_length).");
+    group
+        .define(key("num.beams"), defaults.numBeams(), Range.atLeast(1))
+        .doc("Beams for BEAM (at least 2); 1 for GREEDY and SAMPLE.");
+    group
+        .define(key("length.penalty"), defaults.lengthPenalty(), null)
+        .doc("BEAM: a finished sequence scores sum of log-probabilities / length^penalty.");
+    group
+        .define(key("num.return.sequences"), defaults.numReturnSequences(), Range.atLeast(1))
+        .doc(
+            "Sequences generated per request (LAVIS's num_captions): at most num.beams for BEAM,"
+                + " any number of independent samples for SAMPLE, 1 for GREEDY. "
+                + sequencesUse);
+    group
+        .define(key("temperature"), defaults.temperature(), null)
+        .doc("SAMPLE: logits are divided by it (> 0).");
+    group
+        .define(key("top.k"), defaults.topK(), Range.atLeast(0))
+        .doc("SAMPLE: keep the k most likely tokens; 0 disables.");
+    group
+        .define(key("top.p"), defaults.topP(), null)
+        .doc("SAMPLE: nucleus threshold in (0, 1]; 1 disables.");
+    group
+        .define(key("repetition.penalty"), defaults.repetitionPenalty(), null)
+        .doc(
+            "Hugging Face's repetition_penalty (> 0; 1 = off): scores of tokens already in the"
+                + " sequence, the prompt included, are divided by it (multiplied when negative).");
   }
 
   /**

@@ -4,7 +4,6 @@ import io.shoplens.processor.images.ImageResolverConfig;
 import java.time.Duration;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * The images group: inline limits and which references may be fetched. Defaults are {@link
@@ -17,73 +16,56 @@ public final class ImageSettings {
   private static final ImageResolverConfig DEFAULTS = ImageResolverConfig.defaults();
 
   public static final Setting IMAGE_INLINE_MAX_BYTES =
-      SETTINGS.define(
-          "shoplens.image.inline.max.bytes",
-          Type.LONG,
-          DEFAULTS.maxInlineBytes(),
-          Range.atLeast(1),
-          Importance.MEDIUM,
-          "Largest image carried inside an upload event; larger ones are dead-lettered. Keep it under"
-              + " the topic's max.message.bytes (shoplens topics create sets 2 MiB).");
+      SETTINGS
+          .define("shoplens.image.inline.max.bytes", DEFAULTS.maxInlineBytes(), Range.atLeast(1))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Largest image carried inside an upload event; larger ones are dead-lettered. Keep it under"
+                  + " the topic's max.message.bytes (shoplens topics create sets 2 MiB).");
 
   public static final Setting IMAGE_FETCH_MAX_BYTES =
-      SETTINGS.define(
-          "shoplens.image.fetch.max.bytes",
-          Type.LONG,
-          DEFAULTS.maxFetchBytes(),
-          Range.between(1, Integer.MAX_VALUE - 8),
-          Importance.MEDIUM,
-          "Largest image fetched from a reference, counted while reading.");
+      SETTINGS
+          .define(
+              "shoplens.image.fetch.max.bytes",
+              DEFAULTS.maxFetchBytes(),
+              Range.between(1, Integer.MAX_VALUE - 8))
+          .importance(Importance.MEDIUM)
+          .doc("Largest image fetched from a reference, counted while reading.");
 
   public static final Setting IMAGE_ALLOWED_HOSTS =
-      SETTINGS.define(
-          "shoplens.image.allowed.hosts",
-          Type.LIST,
-          String.join(",", DEFAULTS.allowedHosts()),
-          null,
-          Importance.MEDIUM,
-          "Hosts image references may be fetched from: exact names or IPs, or *.example.com for"
-              + " subdomains. Empty: every reference is refused (inline images only).");
+      SETTINGS
+          .define("shoplens.image.allowed.hosts", DEFAULTS.allowedHosts(), null)
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Hosts image references may be fetched from: exact names or IPs, or *.example.com for"
+                  + " subdomains. Empty: every reference is refused (inline images only).");
 
   public static final Setting IMAGE_ALLOW_HTTP =
-      SETTINGS.define(
-          "shoplens.image.allow.http",
-          Type.BOOLEAN,
-          DEFAULTS.allowHttp(),
-          null,
-          Importance.LOW,
-          "Also fetch plain http references (https always is).");
+      SETTINGS
+          .define("shoplens.image.allow.http", DEFAULTS.allowHttp())
+          .doc("Also fetch plain http references (https always is).");
 
   public static final Setting IMAGE_ALLOW_PRIVATE_NETWORKS =
-      SETTINGS.define(
-          "shoplens.image.allow.private.networks",
-          Type.BOOLEAN,
-          DEFAULTS.allowPrivateNetworks(),
-          null,
-          Importance.LOW,
-          "Allow allow-listed hosts that resolve to loopback, private or link-local addresses (an"
-              + " image store inside your network). Off, such fetches are refused (SSRF protection).");
+      SETTINGS
+          .define("shoplens.image.allow.private.networks", DEFAULTS.allowPrivateNetworks())
+          .doc(
+              "Allow allow-listed hosts that resolve to loopback, private or link-local addresses (an"
+                  + " image store inside your network). Off, such fetches are refused (SSRF protection).");
 
   public static final Setting IMAGE_FETCH_TIMEOUT_MS =
-      SETTINGS.define(
-          "shoplens.image.fetch.timeout.ms",
-          DEFAULTS.totalTimeout(),
-          Range.atLeast(1),
-          Importance.LOW,
-          "Longest a whole fetch (redirects, headers and body) may take; connect ("
-              + DEFAULTS.connectTimeout().toSeconds()
-              + " s) and each read ("
-              + DEFAULTS.readTimeout().toSeconds()
-              + " s) are bounded as well.");
+      SETTINGS
+          .define("shoplens.image.fetch.timeout.ms", DEFAULTS.totalTimeout(), Range.atLeast(1))
+          .doc(
+              "Longest a whole fetch (redirects, headers and body) may take; connect ("
+                  + DEFAULTS.connectTimeout().toSeconds()
+                  + " s) and each read ("
+                  + DEFAULTS.readTimeout().toSeconds()
+                  + " s) are bounded as well.");
 
   public static final Setting IMAGE_FETCH_THREADS =
-      SETTINGS.define(
-          "shoplens.image.fetch.threads",
-          Type.INT,
-          DEFAULTS.fetchThreads(),
-          Range.atLeast(1),
-          Importance.LOW,
-          "Threads fetching image references (the stream threads never wait on the network).");
+      SETTINGS
+          .define("shoplens.image.fetch.threads", DEFAULTS.fetchThreads(), Range.atLeast(1))
+          .doc("Threads fetching image references (the stream threads never wait on the network).");
 
   private ImageSettings() {}
 

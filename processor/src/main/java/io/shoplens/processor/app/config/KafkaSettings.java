@@ -13,23 +13,18 @@ public final class KafkaSettings {
   static final SettingGroup SETTINGS = new SettingGroup("Kafka");
 
   public static final Setting BOOTSTRAP_SERVERS =
-      SETTINGS.define(
-          "bootstrap.servers",
-          Type.LIST,
-          ConfigDef.NO_DEFAULT_VALUE,
-          null,
-          Importance.HIGH,
-          "Kafka brokers to connect to first (host:port, comma-separated).");
+      SETTINGS
+          .required("bootstrap.servers", Type.LIST, null)
+          .importance(Importance.HIGH)
+          .doc("Kafka brokers to connect to first (host:port, comma-separated).");
 
   public static final Setting APPLICATION_ID =
-      SETTINGS.define(
-          "application.id",
-          Type.STRING,
-          "shoplens",
-          new ConfigDef.NonEmptyString(),
-          Importance.HIGH,
-          "Kafka Streams application id: the consumer group, and the prefix of internal topics and"
-              + " state directories. Instances with the same id share the work.");
+      SETTINGS
+          .define("application.id", "shoplens", new ConfigDef.NonEmptyString())
+          .importance(Importance.HIGH)
+          .doc(
+              "Kafka Streams application id: the consumer group, and the prefix of internal topics and"
+                  + " state directories. Instances with the same id share the work.");
 
   private KafkaSettings() {}
 

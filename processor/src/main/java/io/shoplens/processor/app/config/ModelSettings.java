@@ -21,151 +21,134 @@ public final class ModelSettings {
   private static final EngineConfig DEFAULTS = EngineConfig.defaults();
 
   public static final Setting MODEL_PATH =
-      SETTINGS.define(
-          "shoplens.model.path",
-          Type.STRING,
-          ConfigDef.NO_DEFAULT_VALUE,
-          new ConfigDef.NonEmptyString(),
-          Importance.HIGH,
-          "Directory of the model bundle (manifest.json, vision/embed/decoder.onnx, tokenizer.json),"
-              + " as written by model-export. Its checksums are verified at start.");
+      SETTINGS
+          .required("shoplens.model.path", Type.STRING, new ConfigDef.NonEmptyString())
+          .importance(Importance.HIGH)
+          .doc(
+              "Directory of the model bundle (manifest.json, vision/embed/decoder.onnx, tokenizer.json),"
+                  + " as written by model-export. Its checksums are verified at start.");
 
   public static final Setting EXECUTION_PROVIDER =
-      SETTINGS.define(
-          "shoplens.inference.execution.provider",
-          DEFAULTS.executionProvider(),
-          Importance.HIGH,
-          "Where the graphs run: CPU, or CUDA (needs the -Pcuda build or the CUDA image, an NVIDIA"
-              + " GPU, CUDA 12 and cuDNN 9).");
+      SETTINGS
+          .define("shoplens.inference.execution.provider", DEFAULTS.executionProvider())
+          .importance(Importance.HIGH)
+          .doc(
+              "Where the graphs run: CPU, or CUDA (needs the -Pcuda build or the CUDA image, an NVIDIA"
+                  + " GPU, CUDA 12 and cuDNN 9).");
 
   public static final Setting CUDA_DEVICE_ID =
-      SETTINGS.define(
-          "shoplens.inference.cuda.device.id",
-          Type.INT,
-          DEFAULTS.cudaDeviceId(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "GPU ordinal used with the CUDA provider.");
+      SETTINGS
+          .define("shoplens.inference.cuda.device.id", DEFAULTS.cudaDeviceId(), Range.atLeast(0))
+          .doc("GPU ordinal used with the CUDA provider.");
 
   public static final Setting INTRA_OP_THREADS =
-      SETTINGS.define(
-          "shoplens.inference.intra.op.threads",
-          Type.INT,
-          DEFAULTS.intraOpThreads(),
-          Range.atLeast(0),
-          Importance.MEDIUM,
-          "ONNX Runtime threads inside one operator; 0 lets ONNX Runtime choose (one per core).");
+      SETTINGS
+          .define(
+              "shoplens.inference.intra.op.threads", DEFAULTS.intraOpThreads(), Range.atLeast(0))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "ONNX Runtime threads inside one operator; 0 lets ONNX Runtime choose (one per core).");
 
   public static final Setting INTER_OP_THREADS =
-      SETTINGS.define(
-          "shoplens.inference.inter.op.threads",
-          Type.INT,
-          DEFAULTS.interOpThreads(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "ONNX Runtime threads across independent operators; 0 lets ONNX Runtime choose.");
+      SETTINGS
+          .define(
+              "shoplens.inference.inter.op.threads", DEFAULTS.interOpThreads(), Range.atLeast(0))
+          .doc("ONNX Runtime threads across independent operators; 0 lets ONNX Runtime choose.");
 
   public static final Setting BATCH_MAX_SIZE =
-      SETTINGS.define(
-          "shoplens.inference.batch.max.size",
-          Type.INT,
-          DEFAULTS.maxBatchSize(),
-          Range.between(1, 1024),
-          Importance.MEDIUM,
-          "Most requests decoded together in one batch.");
+      SETTINGS
+          .define(
+              "shoplens.inference.batch.max.size", DEFAULTS.maxBatchSize(), Range.between(1, 1024))
+          .importance(Importance.MEDIUM)
+          .doc("Most requests decoded together in one batch.");
 
   public static final Setting BATCH_MAX_WAIT_MS =
-      SETTINGS.define(
-          "shoplens.inference.batch.max.wait.ms",
-          DEFAULTS.maxBatchWait(),
-          Range.between(0, 60_000),
-          Importance.MEDIUM,
-          "Longest a request waits for others to fill its batch (latency traded for throughput).");
+      SETTINGS
+          .define(
+              "shoplens.inference.batch.max.wait.ms",
+              DEFAULTS.maxBatchWait(),
+              Range.between(0, 60_000))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Longest a request waits for others to fill its batch (latency traded for throughput).");
 
   public static final Setting QUEUE_CAPACITY =
-      SETTINGS.define(
-          "shoplens.inference.queue.capacity",
-          Type.INT,
-          DEFAULTS.queueCapacity(),
-          Range.atLeast(1),
-          Importance.MEDIUM,
-          "Most requests waiting for the engine; a full queue pushes back on the stream threads.");
+      SETTINGS
+          .define("shoplens.inference.queue.capacity", DEFAULTS.queueCapacity(), Range.atLeast(1))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Most requests waiting for the engine; a full queue pushes back on the stream threads.");
 
   public static final Setting VISION_CACHE_SIZE =
-      SETTINGS.define(
-          "shoplens.inference.vision.cache.size",
-          Type.INT,
-          DEFAULTS.visionCacheEntries(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "Images whose query embeddings are kept (by image hash and model version), so follow-up"
-              + " questions skip the vision graph; 0 disables the cache.");
+      SETTINGS
+          .define(
+              "shoplens.inference.vision.cache.size",
+              DEFAULTS.visionCacheEntries(),
+              Range.atLeast(0))
+          .doc(
+              "Images whose query embeddings are kept (by image hash and model version), so follow-up"
+                  + " questions skip the vision graph; 0 disables the cache.");
 
   public static final Setting SCHEDULER =
-      SETTINGS.define(
-          "shoplens.inference.scheduler",
-          Type.STRING,
-          DEFAULTS.scheduler().name().toLowerCase(Locale.ROOT),
-          ConfigDef.CaseInsensitiveValidString.in("static", "continuous"),
-          Importance.MEDIUM,
-          "When waiting requests join the decoding batch: static (a batch forms within"
-              + " batch.max.wait.ms and decodes until its last request finishes) or continuous (after"
-              + " every decoder step finished requests leave and waiting ones join).");
+      SETTINGS
+          .define(
+              "shoplens.inference.scheduler",
+              DEFAULTS.scheduler().name().toLowerCase(Locale.ROOT),
+              ConfigDef.CaseInsensitiveValidString.in("static", "continuous"))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "When waiting requests join the decoding batch: static (a batch forms within"
+                  + " batch.max.wait.ms and decodes until its last request finishes) or continuous (after"
+                  + " every decoder step finished requests leave and waiting ones join).");
 
   public static final Setting KV_BUDGET_TOKENS =
-      SETTINGS.define(
-          "shoplens.inference.kv.budget.tokens",
-          Type.LONG,
-          DEFAULTS.kvBudgetTokens(),
-          Range.atLeast(0),
-          Importance.MEDIUM,
-          "Most token rows (rows x positions) the decoding batch's KV cache holds; requests wait"
-              + " when it is full. 0: batch.max.size x the model's positions. Set this or"
-              + " kv.budget.bytes, not both.");
+      SETTINGS
+          .define(
+              "shoplens.inference.kv.budget.tokens", DEFAULTS.kvBudgetTokens(), Range.atLeast(0))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Most token rows (rows x positions) the decoding batch's KV cache holds; requests wait"
+                  + " when it is full. 0: batch.max.size x the model's positions. Set this or"
+                  + " kv.budget.bytes, not both.");
 
   public static final Setting KV_BUDGET_BYTES =
-      SETTINGS.define(
-          "shoplens.inference.kv.budget.bytes",
-          Type.LONG,
-          DEFAULTS.kvBudgetBytes(),
-          Range.atLeast(0),
-          Importance.MEDIUM,
-          "The KV budget in bytes (the process holds up to twice it: past and present alternate);"
-              + " 0: use kv.budget.tokens.");
+      SETTINGS
+          .define("shoplens.inference.kv.budget.bytes", DEFAULTS.kvBudgetBytes(), Range.atLeast(0))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "The KV budget in bytes (the process holds up to twice it: past and present alternate);"
+                  + " 0: use kv.budget.tokens.");
 
   public static final Setting PREFIX_CACHE_BYTES =
-      SETTINGS.define(
-          "shoplens.inference.prefix.cache.bytes",
-          Type.LONG,
-          DEFAULTS.prefixCacheBytes(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "Bytes of image-prefix KV kept (by image hash and model version, least recently used"
-              + " evicted), so every prompt about an image reuses the keys and values of its image"
-              + " positions; 0 disables reuse.");
+      SETTINGS
+          .define(
+              "shoplens.inference.prefix.cache.bytes",
+              DEFAULTS.prefixCacheBytes(),
+              Range.atLeast(0))
+          .doc(
+              "Bytes of image-prefix KV kept (by image hash and model version, least recently used"
+                  + " evicted), so every prompt about an image reuses the keys and values of its image"
+                  + " positions; 0 disables reuse.");
 
   public static final Setting MEMORY_CHECK =
-      SETTINGS.define(
-          "shoplens.inference.memory.check",
-          Type.BOOLEAN,
-          DEFAULTS.memoryCheck(),
-          null,
-          Importance.LOW,
-          "Whether the engine refuses to start when the model's least estimated memory (weights in the"
-              + " bundle's dtype, the prefix and vision caches, the KV of one full-length row twice;"
-              + " shown by `shoplens model info`) exceeds the memory available, instead of running out"
-              + " of memory while loading; when only the whole KV budget does not fit it starts with a"
-              + " warning naming the kv.budget.bytes that fits.");
+      SETTINGS
+          .define("shoplens.inference.memory.check", DEFAULTS.memoryCheck())
+          .doc(
+              "Whether the engine refuses to start when the model's least estimated memory (weights in the"
+                  + " bundle's dtype, the prefix and vision caches, the KV of one full-length row twice;"
+                  + " shown by `shoplens model info`) exceeds the memory available, instead of running out"
+                  + " of memory while loading; when only the whole KV budget does not fit it starts with a"
+                  + " warning naming the kv.budget.bytes that fits.");
 
   public static final Setting MEMORY_AVAILABLE_BYTES =
-      SETTINGS.define(
-          "shoplens.inference.memory.available.bytes",
-          Type.LONG,
-          DEFAULTS.memoryAvailableBytes(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "The memory the model may use, for memory.check; 0: detect it as physical memory (or the"
-              + " cgroup limit in /sys/fs/cgroup/memory.max when lower) less the JVM's max heap.");
+      SETTINGS
+          .define(
+              "shoplens.inference.memory.available.bytes",
+              DEFAULTS.memoryAvailableBytes(),
+              Range.atLeast(0))
+          .doc(
+              "The memory the model may use, for memory.check; 0: detect it as physical memory (or the"
+                  + " cgroup limit in /sys/fs/cgroup/memory.max when lower) less the JVM's max heap.");
 
   private ModelSettings() {}
 

@@ -17,7 +17,6 @@ import java.util.Set;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -59,140 +58,130 @@ public final class RecommendationSettings {
           RecommendationSettings::anyCategory);
 
   public static final Setting RECOMMENDATIONS_ENABLED =
-      SETTINGS.define(
-          "shoplens.recommendations.enabled",
-          Type.BOOLEAN,
-          DEFAULTS.enabled(),
-          null,
-          Importance.MEDIUM,
-          "Recommend catalog products for every upload (RecommendationsIssued on "
-              + Topics.RECOMMENDATIONS
-              + "). Needs "
-              + Topics.CATALOG_PRODUCTS
-              + " and the embeddings topic to exist (shoplens topics create --recommendations makes"
-              + " both, compacted); ShopLens refuses to start without them.");
+      SETTINGS
+          .define("shoplens.recommendations.enabled", DEFAULTS.enabled())
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Recommend catalog products for every upload (RecommendationsIssued on "
+                  + Topics.RECOMMENDATIONS
+                  + "). Needs "
+                  + Topics.CATALOG_PRODUCTS
+                  + " and the embeddings topic to exist (shoplens topics create --recommendations makes"
+                  + " both, compacted); ShopLens refuses to start without them.");
   // Off by default: enabling needs the catalog topic (fed by a catalog connector) and the compacted
   // embeddings topic to exist before start, which `shoplens run` does not create.
 
   public static final Setting RECOMMENDATIONS_TOP_K =
-      SETTINGS.define(
-          "shoplens.recommendations.top.k",
-          Type.INT,
-          DEFAULTS.topK(),
-          Range.between(1, 1000),
-          Importance.MEDIUM,
-          "Most products per recommendation event.");
+      SETTINGS
+          .define("shoplens.recommendations.top.k", DEFAULTS.topK(), Range.between(1, 1000))
+          .importance(Importance.MEDIUM)
+          .doc("Most products per recommendation event.");
 
   public static final Setting RECOMMENDATIONS_ATTRIBUTE_WEIGHT =
-      SETTINGS.define(
-          "shoplens.recommendations.attribute.weight",
-          Type.DOUBLE,
-          DEFAULTS.attributeWeight(),
-          FINITE_NON_NEGATIVE,
-          Importance.MEDIUM,
-          "Weight of attribute agreement (share of the upload's normalised attributes the product"
-              + " shares) in score = attribute.weight * agreement + embedding.weight * cosine.");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.attribute.weight",
+              DEFAULTS.attributeWeight(),
+              FINITE_NON_NEGATIVE)
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Weight of attribute agreement (share of the upload's normalised attributes the product"
+                  + " shares) in score = attribute.weight * agreement + embedding.weight * cosine.");
 
   public static final Setting RECOMMENDATIONS_EMBEDDING_WEIGHT =
-      SETTINGS.define(
-          "shoplens.recommendations.embedding.weight",
-          Type.DOUBLE,
-          DEFAULTS.embeddingWeight(),
-          FINITE_NON_NEGATIVE,
-          Importance.MEDIUM,
-          "Weight of the image embeddings' cosine similarity in the score; the two weights may not"
-              + " both be 0.");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.embedding.weight",
+              DEFAULTS.embeddingWeight(),
+              FINITE_NON_NEGATIVE)
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Weight of the image embeddings' cosine similarity in the score; the two weights may not"
+                  + " both be 0.");
 
   public static final Setting RECOMMENDATIONS_MIN_SCORE =
-      SETTINGS.define(
-          "shoplens.recommendations.min.score",
-          Type.DOUBLE,
-          DEFAULTS.minScore(),
-          FINITE,
-          Importance.LOW,
-          "Products scoring below are not recommended.");
+      SETTINGS
+          .define("shoplens.recommendations.min.score", DEFAULTS.minScore(), FINITE)
+          .doc("Products scoring below are not recommended.");
 
   public static final Setting RECOMMENDATIONS_VOCABULARY_FILE =
-      SETTINGS.define(
-          "shoplens.recommendations.vocabulary.file",
-          Type.STRING,
-          "",
-          null,
-          Importance.LOW,
-          "Attribute vocabulary file (synonyms, canonical values, garment categories; format in"
-              + " README: Recommendations). Empty: the built-in clothing vocabulary.");
+      SETTINGS
+          .define("shoplens.recommendations.vocabulary.file", "", null)
+          .doc(
+              "Attribute vocabulary file (synonyms, canonical values, garment categories; format in"
+                  + " README: Recommendations). Empty: the built-in clothing vocabulary.");
   // Empty stands for the built-in vocabulary, which is RecommendConfig's default.
 
   public static final Setting RECOMMENDATIONS_TRYON_CATEGORIES =
-      SETTINGS.define(
-          "shoplens.recommendations.tryon.categories",
-          Type.LIST,
-          String.join(",", DEFAULTS.tryOnCategories().stream().map(Enum::name).sorted().toList()),
-          GARMENT_CATEGORY_LIST,
-          Importance.LOW,
-          "Garment categories the virtual try-on service renders (comma-separated, of "
-              + GARMENT_CATEGORIES
-              + "); an upload of one is tryOnEligible. Empty: none is.");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.tryon.categories",
+              DEFAULTS.tryOnCategories().stream().map(Enum::name).sorted().toList(),
+              GARMENT_CATEGORY_LIST)
+          .doc(
+              "Garment categories the virtual try-on service renders (comma-separated, of "
+                  + GARMENT_CATEGORIES
+                  + "); an upload of one is tryOnEligible. Empty: none is.");
 
   public static final Setting RECOMMENDATIONS_EMBEDDINGS_TOPIC =
-      SETTINGS.define(
-          "shoplens.recommendations.embeddings.topic",
-          Type.STRING,
-          DEFAULTS.embeddingsTopic(),
-          new ConfigDef.NonEmptyString(),
-          Importance.MEDIUM,
-          "Compacted topic of the embedded catalog, read in full by every instance. Create it before"
-              + " starting; use one per model version (a replay with another model needs its own).");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.embeddings.topic",
+              DEFAULTS.embeddingsTopic(),
+              new ConfigDef.NonEmptyString())
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Compacted topic of the embedded catalog, read in full by every instance. Create it before"
+                  + " starting; use one per model version (a replay with another model needs its own).");
 
   public static final Setting RECOMMENDATIONS_CATALOG_MAX_IN_FLIGHT =
-      SETTINGS.define(
-          "shoplens.recommendations.catalog.max.inflight",
-          Type.INT,
-          DEFAULTS.catalogMaxInFlight(),
-          Range.atLeast(1),
-          Importance.LOW,
-          "Product images being embedded at once per catalog partition, so that loading a catalog"
-              + " does not crowd uploads out of the engine's queue.");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.catalog.max.inflight",
+              DEFAULTS.catalogMaxInFlight(),
+              Range.atLeast(1))
+          .doc(
+              "Product images being embedded at once per catalog partition, so that loading a catalog"
+                  + " does not crowd uploads out of the engine's queue.");
 
   public static final Setting RECOMMENDATIONS_INDEX_M =
-      SETTINGS.define(
-          "shoplens.recommendations.index.m",
-          Type.INT,
-          DEFAULTS.vectorIndex().maxConnections(),
-          Range.between(2, 512),
-          Importance.LOW,
-          "Catalog vector index (Lucene HNSW): graph degree M. Higher raises recall at large catalogs"
-              + " and costs build time and 8 bytes a product per step (README: Recommendations at"
-              + " scale).");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.index.m",
+              DEFAULTS.vectorIndex().maxConnections(),
+              Range.between(2, 512))
+          .doc(
+              "Catalog vector index (Lucene HNSW): graph degree M. Higher raises recall at large catalogs"
+                  + " and costs build time and 8 bytes a product per step (README: Recommendations at"
+                  + " scale).");
 
   public static final Setting RECOMMENDATIONS_INDEX_BEAM_WIDTH =
-      SETTINGS.define(
-          "shoplens.recommendations.index.beam.width",
-          Type.INT,
-          DEFAULTS.vectorIndex().beamWidth(),
-          Range.between(2, 3200),
-          Importance.LOW,
-          "Catalog vector index: HNSW construction beam. Higher builds a better graph (recall) in"
-              + " proportionally more CPU while the catalog is indexed and restored.");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.index.beam.width",
+              DEFAULTS.vectorIndex().beamWidth(),
+              Range.between(2, 3200))
+          .doc(
+              "Catalog vector index: HNSW construction beam. Higher builds a better graph (recall) in"
+                  + " proportionally more CPU while the catalog is indexed and restored.");
 
   public static final Setting RECOMMENDATIONS_INDEX_CANDIDATES =
-      SETTINGS.define(
-          "shoplens.recommendations.index.candidates",
-          Type.INT,
-          DEFAULTS.vectorIndex().candidates(),
-          Range.between(1, 10_000),
-          Importance.LOW,
-          "Catalog vector index: nearest pooled vectors fetched per search and re-ranked exactly;"
-              + " more raises recall and query latency.");
+      SETTINGS
+          .define(
+              "shoplens.recommendations.index.candidates",
+              DEFAULTS.vectorIndex().candidates(),
+              Range.between(1, 10_000))
+          .doc(
+              "Catalog vector index: nearest pooled vectors fetched per search and re-ranked exactly;"
+                  + " more raises recall and query latency.");
 
   public static final Setting RECOMMENDATIONS_INDEX_PRECISION =
-      SETTINGS.define(
-          "shoplens.recommendations.index.precision",
-          DEFAULTS.vectorIndex().precision(),
-          Importance.LOW,
-          "How the catalog keeps a product's vectors for exact re-ranking when it has several (a"
-              + " retrieval model's 32 query vectors): FLOAT32, or INT8 (a quarter of the memory;"
-              + " recall measured in README: Recommendations at scale).");
+      SETTINGS
+          .define("shoplens.recommendations.index.precision", DEFAULTS.vectorIndex().precision())
+          .doc(
+              "How the catalog keeps a product's vectors for exact re-ranking when it has several (a"
+                  + " retrieval model's 32 query vectors): FLOAT32, or INT8 (a quarter of the memory;"
+                  + " recall measured in README: Recommendations at scale).");
 
   private RecommendationSettings() {}
 

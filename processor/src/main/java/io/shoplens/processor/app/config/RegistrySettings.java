@@ -3,7 +3,6 @@ package io.shoplens.processor.app.config;
 import io.shoplens.registry.SchemaRegistryClientConfig;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
@@ -17,49 +16,40 @@ public final class RegistrySettings {
   static final SettingGroup SETTINGS = new SettingGroup("Schema Registry");
 
   public static final Setting SCHEMA_REGISTRY_URL =
-      SETTINGS.define(
-          SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_CONFIG,
-          Type.LIST,
-          ConfigDef.NO_DEFAULT_VALUE,
-          null,
-          Importance.HIGH,
-          SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_DOC);
+      SETTINGS
+          .required(SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_CONFIG, Type.LIST, null)
+          .importance(Importance.HIGH)
+          .doc(SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_DOC);
 
   public static final Setting BASIC_AUTH_CREDENTIALS_SOURCE =
-      SETTINGS.define(
-          SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG,
-          Type.STRING,
-          SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DEFAULT,
-          ValidString.in("URL", "USER_INFO"),
-          Importance.MEDIUM,
-          SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DOC);
+      SETTINGS
+          .define(
+              SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG,
+              SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DEFAULT,
+              ValidString.in("URL", "USER_INFO"))
+          .importance(Importance.MEDIUM)
+          .doc(SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE_DOC);
 
   public static final Setting BASIC_AUTH_USER_INFO =
-      SETTINGS.define(
-          SchemaRegistryClientConfig.USER_INFO_CONFIG,
-          Type.PASSWORD,
-          null,
-          null,
-          Importance.MEDIUM,
-          SchemaRegistryClientConfig.USER_INFO_DOC);
+      SETTINGS
+          .password(SchemaRegistryClientConfig.USER_INFO_CONFIG)
+          .importance(Importance.MEDIUM)
+          .doc(SchemaRegistryClientConfig.USER_INFO_DOC);
 
   public static final Setting BEARER_AUTH_CREDENTIALS_SOURCE =
-      SETTINGS.define(
-          SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG,
-          Type.STRING,
-          "",
-          ValidString.in("", "STATIC_TOKEN"),
-          Importance.MEDIUM,
-          SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_DOC);
+      SETTINGS
+          .define(
+              SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG,
+              "",
+              ValidString.in("", "STATIC_TOKEN"))
+          .importance(Importance.MEDIUM)
+          .doc(SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE_DOC);
 
   public static final Setting BEARER_AUTH_TOKEN =
-      SETTINGS.define(
-          SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_CONFIG,
-          Type.PASSWORD,
-          null,
-          null,
-          Importance.MEDIUM,
-          SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_DOC);
+      SETTINGS
+          .password(SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_CONFIG)
+          .importance(Importance.MEDIUM)
+          .doc(SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_DOC);
 
   private RegistrySettings() {}
 
@@ -69,21 +59,15 @@ public final class RegistrySettings {
           SCHEMA_REGISTRY_URL.name()
               + ": must name at least one registry URL (or mock://<scope> for an in-memory one)");
     }
-    if ("USER_INFO".equals(c.getString(BASIC_AUTH_CREDENTIALS_SOURCE.name()))
-        && c.getPassword(BASIC_AUTH_USER_INFO.name()) == null) {
-      problems.add(
-          BASIC_AUTH_USER_INFO.name()
-              + ": required when "
-              + BASIC_AUTH_CREDENTIALS_SOURCE.name()
-              + "=USER_INFO, not set");
-    }
-    if ("STATIC_TOKEN".equals(c.getString(BEARER_AUTH_CREDENTIALS_SOURCE.name()))
-        && c.getPassword(BEARER_AUTH_TOKEN.name()) == null) {
-      problems.add(
-          BEARER_AUTH_TOKEN.name()
-              + ": required when "
-              + BEARER_AUTH_CREDENTIALS_SOURCE.name()
-              + "=STATIC_TOKEN, not set");
+    requireSecret(c, problems, BASIC_AUTH_CREDENTIALS_SOURCE, "USER_INFO", BASIC_AUTH_USER_INFO);
+    requireSecret(c, problems, BEARER_AUTH_CREDENTIALS_SOURCE, "STATIC_TOKEN", BEARER_AUTH_TOKEN);
+  }
+
+  /** A credentials source that names a secret needs that secret set. */
+  private static void requireSecret(
+      ShopLensConfig c, List<String> problems, Setting source, String value, Setting secret) {
+    if (value.equals(c.getString(source.name())) && c.getPassword(secret.name()) == null) {
+      problems.add(secret.name() + ": required when " + source.name() + "=" + value + ", not set");
     }
   }
 

@@ -9,7 +9,6 @@ import java.util.Optional;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * The retrieval and search group: which retrieval bundle (if any), and how searches and related
@@ -23,89 +22,71 @@ public final class RetrievalSettings {
   private static final RetrievalConfig DEFAULTS = RetrievalConfig.defaults();
 
   public static final Setting RETRIEVAL_MODEL_PATH =
-      SETTINGS.define(
-          "shoplens.retrieval.model.path",
-          Type.STRING,
-          "",
-          null,
-          Importance.MEDIUM,
-          "Directory of a retrieval bundle (architecture blip2-retrieval: vision/text/itm.onnx,"
-              + " tokenizer.json), loaded once at start. When set: the catalog is embedded with its"
-              + " image features and recommendations compare those, uploads' pooled features are"
-              + " published on the upload embeddings topic, "
-              + Topics.SEARCH_REQUESTS
-              + " is answered on "
-              + Topics.SEARCH_RESULTS
-              + ", and answers carry related products. Needs the catalog topics as recommendations"
-              + " do. Empty: none of that.");
+      SETTINGS
+          .define("shoplens.retrieval.model.path", "", null)
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Directory of a retrieval bundle (architecture blip2-retrieval: vision/text/itm.onnx,"
+                  + " tokenizer.json), loaded once at start. When set: the catalog is embedded with its"
+                  + " image features and recommendations compare those, uploads' pooled features are"
+                  + " published on the upload embeddings topic, "
+                  + Topics.SEARCH_REQUESTS
+                  + " is answered on "
+                  + Topics.SEARCH_RESULTS
+                  + ", and answers carry related products. Needs the catalog topics as recommendations"
+                  + " do. Empty: none of that.");
   // Empty: no retrieval model, today's behaviour (generation embeddings for recommendations).
 
   public static final Setting RETRIEVAL_THREADS =
-      SETTINGS.define(
-          "shoplens.retrieval.threads",
-          Type.INT,
-          2,
-          Range.between(1, 256),
-          Importance.LOW,
-          "Retrieval graph calls (one image or one text each) run at once.");
+      SETTINGS
+          .define("shoplens.retrieval.threads", 2, Range.between(1, 256))
+          .doc("Retrieval graph calls (one image or one text each) run at once.");
 
   public static final Setting RETRIEVAL_CACHE_SIZE =
-      SETTINGS.define(
-          "shoplens.retrieval.cache.size",
-          Type.INT,
-          256,
-          Range.atLeast(0),
-          Importance.LOW,
-          "Images whose retrieval features are kept (by sha256), so that the answers about an upload"
-              + " reuse its caption job's features; 0 disables the cache.");
+      SETTINGS
+          .define("shoplens.retrieval.cache.size", 256, Range.atLeast(0))
+          .doc(
+              "Images whose retrieval features are kept (by sha256), so that the answers about an upload"
+                  + " reuse its caption job's features; 0 disables the cache.");
 
   public static final Setting RETRIEVAL_UPLOAD_EMBEDDINGS_TOPIC =
-      SETTINGS.define(
-          "shoplens.retrieval.upload.embeddings.topic",
-          Type.STRING,
-          DEFAULTS.uploadEmbeddingsTopic(),
-          new ConfigDef.NonEmptyString(),
-          Importance.MEDIUM,
-          "Topic (key uploadId) of every upload's pooled retrieval image feature, read in full by"
-              + " every instance so that a search can use any upload. Create it before starting.");
+      SETTINGS
+          .define(
+              "shoplens.retrieval.upload.embeddings.topic",
+              DEFAULTS.uploadEmbeddingsTopic(),
+              new ConfigDef.NonEmptyString())
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Topic (key uploadId) of every upload's pooled retrieval image feature, read in full by"
+                  + " every instance so that a search can use any upload. Create it before starting.");
 
   public static final Setting RETRIEVAL_RELATED_PRODUCTS =
-      SETTINGS.define(
-          "shoplens.retrieval.related.products",
-          Type.INT,
-          DEFAULTS.relatedProducts(),
-          Range.between(0, 100),
-          Importance.LOW,
-          "Most related products in an answer (QuestionAnswered.relatedProducts: products of the"
-              + " category of the catalog product closest to the photo, by image similarity); 0 leaves"
-              + " them out.");
+      SETTINGS
+          .define(
+              "shoplens.retrieval.related.products",
+              DEFAULTS.relatedProducts(),
+              Range.between(0, 100))
+          .doc(
+              "Most related products in an answer (QuestionAnswered.relatedProducts: products of the"
+                  + " category of the catalog product closest to the photo, by image similarity); 0 leaves"
+                  + " them out.");
 
   public static final Setting SEARCH_MAX_QUERY_CHARS =
-      SETTINGS.define(
-          "shoplens.search.max.query.chars",
-          Type.INT,
-          DEFAULTS.maxQueryChars(),
-          Range.between(1, 10_000),
-          Importance.LOW,
-          "Longer search texts are answered with failureReason QUERY_TOO_LONG.");
+      SETTINGS
+          .define(
+              "shoplens.search.max.query.chars", DEFAULTS.maxQueryChars(), Range.between(1, 10_000))
+          .doc("Longer search texts are answered with failureReason QUERY_TOO_LONG.");
 
   public static final Setting SEARCH_MAX_LIMIT =
-      SETTINGS.define(
-          "shoplens.search.max.limit",
-          Type.INT,
-          DEFAULTS.maxLimit(),
-          Range.between(1, 1000),
-          Importance.LOW,
-          "Most products a search may ask for; a larger limit is answered with INVALID_LIMIT.");
+      SETTINGS
+          .define("shoplens.search.max.limit", DEFAULTS.maxLimit(), Range.between(1, 1000))
+          .doc(
+              "Most products a search may ask for; a larger limit is answered with INVALID_LIMIT.");
 
   public static final Setting SEARCH_MAX_IN_FLIGHT =
-      SETTINGS.define(
-          "shoplens.search.max.inflight",
-          Type.INT,
-          DEFAULTS.searchMaxInFlight(),
-          Range.atLeast(1),
-          Importance.LOW,
-          "Searches whose text is being embedded at once per search-requests partition.");
+      SETTINGS
+          .define("shoplens.search.max.inflight", DEFAULTS.searchMaxInFlight(), Range.atLeast(1))
+          .doc("Searches whose text is being embedded at once per search-requests partition.");
 
   private RetrievalSettings() {}
 

@@ -29,49 +29,98 @@ final class SettingGroup {
     return name;
   }
 
-  /** Declares the next setting of this group. */
-  Setting define(
-      String key,
-      Type type,
-      Object defaultValue,
-      ConfigDef.Validator validator,
-      Importance importance,
-      String doc) {
-    Setting setting = new Setting(key, type, defaultValue, validator, importance, doc);
-    settings.add(setting);
-    return setting;
+  /** Declares the next setting of this group: an {@code int}. */
+  Declaration define(String key, int defaultValue, ConfigDef.Validator validator) {
+    return new Declaration(key, Type.INT, defaultValue, validator);
+  }
+
+  /** Declares the next setting of this group: a {@code long}. */
+  Declaration define(String key, long defaultValue, ConfigDef.Validator validator) {
+    return new Declaration(key, Type.LONG, defaultValue, validator);
+  }
+
+  /** Declares the next setting of this group: a {@code double}. */
+  Declaration define(String key, double defaultValue, ConfigDef.Validator validator) {
+    return new Declaration(key, Type.DOUBLE, defaultValue, validator);
+  }
+
+  /** Declares the next setting of this group: a {@code boolean}. */
+  Declaration define(String key, boolean defaultValue) {
+    return new Declaration(key, Type.BOOLEAN, defaultValue, null);
+  }
+
+  /** Declares the next setting of this group: a string. */
+  Declaration define(String key, String defaultValue, ConfigDef.Validator validator) {
+    return new Declaration(key, Type.STRING, defaultValue, validator);
+  }
+
+  /** Declares the next setting of this group: a comma-separated list. */
+  Declaration define(String key, List<String> defaultValue, ConfigDef.Validator validator) {
+    return new Declaration(key, Type.LIST, String.join(",", defaultValue), validator);
   }
 
   /**
-   * Declares the next setting of this group that is a duration, set in milliseconds (its key ends
-   * in {@code .ms}); read it with {@link ShopLensConfig#getDuration(String)}.
+   * Declares the next setting of this group: a duration, set in milliseconds (its key ends in
+   * {@code .ms}); read it with {@link ShopLensConfig#getDuration(String)}.
    */
-  Setting define(
-      String key,
-      Duration defaultValue,
-      ConfigDef.Validator validator,
-      Importance importance,
-      String doc) {
-    return define(key, Type.LONG, defaultValue.toMillis(), validator, importance, doc);
+  Declaration define(String key, Duration defaultValue, ConfigDef.Validator validator) {
+    return new Declaration(key, Type.LONG, defaultValue.toMillis(), validator);
   }
 
   /**
-   * Declares the next setting of this group whose value names one of {@code defaultValue}'s enum
-   * constants, in any case: the valid values are the enum's, so they cannot drift from it.
+   * Declares the next setting of this group: one of {@code defaultValue}'s enum constants, in any
+   * case. The valid values are the enum's, so they cannot drift from it; read it with {@link
+   * ShopLensConfig#getEnum}.
    */
-  <E extends Enum<E>> Setting define(
-      String key, E defaultValue, Importance importance, String doc) {
+  <E extends Enum<E>> Declaration define(String key, E defaultValue) {
     String[] names =
         Arrays.stream(defaultValue.getDeclaringClass().getEnumConstants())
             .map(Enum::name)
             .toArray(String[]::new);
-    return define(
-        key,
-        Type.STRING,
-        defaultValue.name(),
-        ConfigDef.CaseInsensitiveValidString.in(names),
-        importance,
-        doc);
+    return new Declaration(
+        key, Type.STRING, defaultValue.name(), ConfigDef.CaseInsensitiveValidString.in(names));
+  }
+
+  /** Declares the next setting of this group: a secret, unset by default, never logged. */
+  Declaration password(String key) {
+    return new Declaration(key, Type.PASSWORD, null, null);
+  }
+
+  /** Declares the next setting of this group: one without a default, that must be set. */
+  Declaration required(String key, Type type, ConfigDef.Validator validator) {
+    return new Declaration(key, type, ConfigDef.NO_DEFAULT_VALUE, validator);
+  }
+
+  /**
+   * A setting being declared: {@link Importance#LOW} unless {@link #importance} says otherwise;
+   * {@link #doc} ends the declaration and adds the setting to its group.
+   */
+  final class Declaration {
+    private final String key;
+    private final Type type;
+    private final Object defaultValue;
+    private final ConfigDef.Validator validator;
+    private Importance importance = Importance.LOW;
+
+    private Declaration(String key, Type type, Object defaultValue, ConfigDef.Validator validator) {
+      this.key = key;
+      this.type = type;
+      this.defaultValue = defaultValue;
+      this.validator = validator;
+    }
+
+    /** How much the reference stresses the setting ({@link Importance#LOW} by default). */
+    Declaration importance(Importance importance) {
+      this.importance = importance;
+      return this;
+    }
+
+    /** Ends the declaration: the setting, added to its group after those declared before it. */
+    Setting doc(String doc) {
+      Setting setting = new Setting(key, type, defaultValue, validator, importance, doc);
+      settings.add(setting);
+      return setting;
+    }
   }
 
   /** Adds this group's settings to {@code def}, numbered in declaration order. */

@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * The questions, conversations and attributes group: what the topology asks, accepts, keeps and
@@ -38,18 +37,15 @@ public final class TopologySettings {
   public static final String CAPTION_MAX_NEW_TOKENS_CONFIG = CAPTION.key("max.new.tokens");
 
   public static final Setting ATTRIBUTE_PROMPTS =
-      SETTINGS.define(
-          "shoplens.attribute.prompts",
-          Type.LIST,
-          String.join(
-              ",",
-              DEFAULTS.attributePrompts().stream()
-                  .map(p -> p.name() + "=" + p.question())
-                  .toList()),
-          null,
-          Importance.MEDIUM,
-          "Questions asked of every upload to describe it, as name=question pairs (comma-separated;"
-              + " a question cannot contain a comma). Empty: captions only.");
+      SETTINGS
+          .define(
+              "shoplens.attribute.prompts",
+              DEFAULTS.attributePrompts().stream().map(p -> p.name() + "=" + p.question()).toList(),
+              null)
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Questions asked of every upload to describe it, as name=question pairs (comma-separated;"
+                  + " a question cannot contain a comma). Empty: captions only.");
 
   private static final DecodingSettings ATTRIBUTE =
       new DecodingSettings(
@@ -61,122 +57,96 @@ public final class TopologySettings {
   public static final String ATTRIBUTE_MAX_NEW_TOKENS_CONFIG = ATTRIBUTE.key("max.new.tokens");
 
   public static final Setting ANSWER_MAX_NEW_TOKENS =
-      SETTINGS.define(
-          "shoplens.answer.max.new.tokens",
-          Type.INT,
-          DEFAULTS.answerOptions().maxNewTokens(),
-          NEW_TOKENS,
-          Importance.LOW,
-          "Default longest answer, in tokens, for questions that do not set their own.");
+      SETTINGS
+          .define(
+              "shoplens.answer.max.new.tokens", DEFAULTS.answerOptions().maxNewTokens(), NEW_TOKENS)
+          .doc("Default longest answer, in tokens, for questions that do not set their own.");
 
   public static final Setting QUESTION_MAX_NEW_TOKENS_LIMIT =
-      SETTINGS.define(
-          "shoplens.question.max.new.tokens.limit",
-          Type.INT,
-          DEFAULTS.maxNewTokensLimit(),
-          NEW_TOKENS,
-          Importance.LOW,
-          "A question, or an upload's captionOptions, asking for more new tokens than this is"
-              + " dead-lettered.");
+      SETTINGS
+          .define(
+              "shoplens.question.max.new.tokens.limit", DEFAULTS.maxNewTokensLimit(), NEW_TOKENS)
+          .doc(
+              "A question, or an upload's captionOptions, asking for more new tokens than this is"
+                  + " dead-lettered.");
 
   public static final Setting QUESTION_MAX_LENGTH =
-      SETTINGS.define(
-          "shoplens.question.max.length",
-          Type.INT,
-          DEFAULTS.maxQuestionChars(),
-          Range.between(1, 100_000),
-          Importance.LOW,
-          "Longest question text accepted, in characters; longer ones are dead-lettered.");
+      SETTINGS
+          .define(
+              "shoplens.question.max.length",
+              DEFAULTS.maxQuestionChars(),
+              Range.between(1, 100_000))
+          .doc("Longest question text accepted, in characters; longer ones are dead-lettered.");
 
   public static final Setting QUESTION_WAIT_MAX_MS =
-      SETTINGS.define(
-          "shoplens.question.wait.max.ms",
-          DEFAULTS.waitingQuestionTimeout(),
-          Range.atLeast(1),
-          Importance.MEDIUM,
-          "How long a question that arrived before its upload waits for it before it is"
-              + " dead-lettered.");
+      SETTINGS
+          .define(
+              "shoplens.question.wait.max.ms", DEFAULTS.waitingQuestionTimeout(), Range.atLeast(1))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "How long a question that arrived before its upload waits for it before it is"
+                  + " dead-lettered.");
 
   public static final Setting QUESTION_WAIT_MAX_COUNT =
-      SETTINGS.define(
-          "shoplens.question.wait.max.count",
-          Type.INT,
-          DEFAULTS.maxWaitingQuestions(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "Most questions waiting for their uploads per stream task (input partition); further ones"
-              + " are dead-lettered at once.");
+      SETTINGS
+          .define(
+              "shoplens.question.wait.max.count", DEFAULTS.maxWaitingQuestions(), Range.atLeast(0))
+          .doc(
+              "Most questions waiting for their uploads per stream task (input partition); further ones"
+                  + " are dead-lettered at once.");
 
   public static final Setting UPLOAD_RETENTION_MS =
-      SETTINGS.define(
-          "shoplens.upload.retention.ms",
-          DEFAULTS.uploadRetention(),
-          Range.atLeast(1),
-          Importance.MEDIUM,
-          "How long an upload is kept for questions about it.");
+      SETTINGS
+          .define("shoplens.upload.retention.ms", DEFAULTS.uploadRetention(), Range.atLeast(1))
+          .importance(Importance.MEDIUM)
+          .doc("How long an upload is kept for questions about it.");
 
   public static final Setting CONVERSATION_MAX_TURNS =
-      SETTINGS.define(
-          "shoplens.conversation.max.turns",
-          Type.INT,
-          DEFAULTS.conversationMaxTurns(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "Earlier turns of a conversation put into the prompt of its next question (newest kept).");
+      SETTINGS
+          .define(
+              "shoplens.conversation.max.turns", DEFAULTS.conversationMaxTurns(), Range.atLeast(0))
+          .doc(
+              "Earlier turns of a conversation put into the prompt of its next question (newest kept).");
 
   public static final Setting CONVERSATION_MAX_TOKENS =
-      SETTINGS.define(
-          "shoplens.conversation.max.tokens",
-          Type.INT,
-          DEFAULTS.conversationMaxTokens(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "Bound on the estimated tokens of those earlier turns (oldest dropped first).");
+      SETTINGS
+          .define(
+              "shoplens.conversation.max.tokens",
+              DEFAULTS.conversationMaxTokens(),
+              Range.atLeast(0))
+          .doc("Bound on the estimated tokens of those earlier turns (oldest dropped first).");
 
   public static final Setting CONVERSATION_TTL_MS =
-      SETTINGS.define(
-          "shoplens.conversation.ttl.ms",
-          DEFAULTS.conversationTtl(),
-          Range.atLeast(1),
-          Importance.LOW,
-          "A conversation idle for longer is forgotten; its next question starts afresh.");
+      SETTINGS
+          .define("shoplens.conversation.ttl.ms", DEFAULTS.conversationTtl(), Range.atLeast(1))
+          .doc("A conversation idle for longer is forgotten; its next question starts afresh.");
 
   public static final Setting MAX_IN_FLIGHT =
-      SETTINGS.define(
-          "shoplens.inflight.max",
-          Type.INT,
-          DEFAULTS.maxInFlightRequests(),
-          Range.atLeast(1),
-          Importance.MEDIUM,
-          "Inference requests in flight per instance (kept in a changelogged store, so a crash loses"
-              + " none); at the bound the stream threads wait. At most "
-              + ModelSettings.QUEUE_CAPACITY.name()
-              + ".");
+      SETTINGS
+          .define("shoplens.inflight.max", DEFAULTS.maxInFlightRequests(), Range.atLeast(1))
+          .importance(Importance.MEDIUM)
+          .doc(
+              "Inference requests in flight per instance (kept in a changelogged store, so a crash loses"
+                  + " none); at the bound the stream threads wait. At most "
+                  + ModelSettings.QUEUE_CAPACITY.name()
+                  + ".");
 
   public static final Setting MAX_ATTEMPTS =
-      SETTINGS.define(
-          "shoplens.inference.max.attempts",
-          Type.INT,
-          DEFAULTS.maxAttempts(),
-          Range.atLeast(1),
-          Importance.LOW,
-          "Tries per request for retriable failures before it is dead-lettered.");
+      SETTINGS
+          .define("shoplens.inference.max.attempts", DEFAULTS.maxAttempts(), Range.atLeast(1))
+          .doc("Tries per request for retriable failures before it is dead-lettered.");
 
   public static final Setting RETRY_BACKOFF_MS =
-      SETTINGS.define(
-          "shoplens.inference.retry.backoff.ms",
-          DEFAULTS.retryBackoff(),
-          Range.atLeast(0),
-          Importance.LOW,
-          "Wait before a failed request is tried again.");
+      SETTINGS
+          .define("shoplens.inference.retry.backoff.ms", DEFAULTS.retryBackoff(), Range.atLeast(0))
+          .doc("Wait before a failed request is tried again.");
 
   public static final Setting STATE_STORE_TYPE =
-      SETTINGS.define(
-          "shoplens.state.store.type",
-          DEFAULTS.storeType(),
-          Importance.LOW,
-          "PERSISTENT (RocksDB under state.dir: fast restarts) or IN_MEMORY (restored from the"
-              + " changelog topics on every start).");
+      SETTINGS
+          .define("shoplens.state.store.type", DEFAULTS.storeType())
+          .doc(
+              "PERSISTENT (RocksDB under state.dir: fast restarts) or IN_MEMORY (restored from the"
+                  + " changelog topics on every start).");
 
   private static final Pattern ATTRIBUTE_NAME = Pattern.compile("[a-z][a-z0-9_]*");
 
