@@ -313,15 +313,15 @@ public final class ShopLensConfig extends AbstractConfig {
 
   /**
    * A duration setting, declared by {@link SettingGroup#define(String, Duration,
-   * ConfigDef.Validator, org.apache.kafka.common.config.ConfigDef.Importance, String)}.
+   * ConfigDef.Validator)}.
    */
   Duration getDuration(String key) {
     return Duration.ofMillis(getLong(key));
   }
 
   /**
-   * The enum constant a setting declared by {@link SettingGroup#define(String, Enum,
-   * org.apache.kafka.common.config.ConfigDef.Importance, String)} names, in any case.
+   * The enum constant a setting declared by {@link SettingGroup#define(String, Enum)} names, in any
+   * case.
    */
   <E extends Enum<E>> E getEnum(String key, Class<E> type) {
     return Enum.valueOf(type, getString(key).trim().toUpperCase(Locale.ROOT));
