@@ -1,5 +1,9 @@
 package io.shoplens.processor.inference;
 
+import static io.shoplens.processor.options.OptionChecks.atLeast;
+import static io.shoplens.processor.options.OptionChecks.notNegative;
+import static io.shoplens.processor.options.OptionChecks.require;
+
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.util.Objects;
@@ -82,23 +86,20 @@ public record EngineConfig(
 
   public EngineConfig {
     Objects.requireNonNull(executionProvider, "executionProvider");
-    Objects.requireNonNull(maxBatchWait, "maxBatchWait");
     Objects.requireNonNull(backpressure, "backpressure");
-    Objects.requireNonNull(offerTimeout, "offerTimeout");
-    Objects.requireNonNull(closeTimeout, "closeTimeout");
-    require(cudaDeviceId >= 0, "cudaDeviceId must be >= 0, got " + cudaDeviceId);
-    require(intraOpThreads >= 0, "intraOpThreads must be >= 0, got " + intraOpThreads);
-    require(interOpThreads >= 0, "interOpThreads must be >= 0, got " + interOpThreads);
-    require(maxBatchSize >= 1, "maxBatchSize must be >= 1, got " + maxBatchSize);
-    require(!maxBatchWait.isNegative(), "maxBatchWait must not be negative, got " + maxBatchWait);
-    require(queueCapacity >= 1, "queueCapacity must be >= 1, got " + queueCapacity);
-    require(!offerTimeout.isNegative(), "offerTimeout must not be negative, got " + offerTimeout);
-    require(visionCacheEntries >= 0, "visionCacheEntries must be >= 0, got " + visionCacheEntries);
-    require(!closeTimeout.isNegative(), "closeTimeout must not be negative, got " + closeTimeout);
     Objects.requireNonNull(scheduler, "scheduler");
-    require(kvBudgetTokens >= 0, "kvBudgetTokens must be >= 0, got " + kvBudgetTokens);
-    require(kvBudgetBytes >= 0, "kvBudgetBytes must be >= 0, got " + kvBudgetBytes);
-    require(prefixCacheBytes >= 0, "prefixCacheBytes must be >= 0, got " + prefixCacheBytes);
+    atLeast("cudaDeviceId", cudaDeviceId, 0);
+    atLeast("intraOpThreads", intraOpThreads, 0);
+    atLeast("interOpThreads", interOpThreads, 0);
+    atLeast("maxBatchSize", maxBatchSize, 1);
+    notNegative("maxBatchWait", maxBatchWait);
+    atLeast("queueCapacity", queueCapacity, 1);
+    notNegative("offerTimeout", offerTimeout);
+    atLeast("visionCacheEntries", visionCacheEntries, 0);
+    notNegative("closeTimeout", closeTimeout);
+    atLeast("kvBudgetTokens", kvBudgetTokens, 0);
+    atLeast("kvBudgetBytes", kvBudgetBytes, 0);
+    atLeast("prefixCacheBytes", prefixCacheBytes, 0);
     require(
         memoryAvailableBytes >= 0,
         "memoryAvailableBytes must be >= 0 (0: detect), got " + memoryAvailableBytes);
@@ -159,11 +160,5 @@ public record EngineConfig(
   /** A builder starting from this configuration. */
   public EngineConfigBuilder toBuilder() {
     return EngineConfigBuilder.builder(this);
-  }
-
-  private static void require(boolean condition, String message) {
-    if (!condition) {
-      throw new IllegalArgumentException(message);
-    }
   }
 }
