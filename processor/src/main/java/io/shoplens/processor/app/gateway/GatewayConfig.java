@@ -68,13 +68,12 @@ public record GatewayConfig(
     Duration searchTimeout) {
 
   public GatewayConfig {
-    Objects.requireNonNull(corsAllowedOrigins, "corsAllowedOrigins");
-    Objects.requireNonNull(viewTtl, "viewTtl");
-    Objects.requireNonNull(bindAddress, "bindAddress");
+    // bindAddress and viewTtl are null-checked, by name, with their other checks below.
+    corsAllowedOrigins =
+        List.copyOf(Objects.requireNonNull(corsAllowedOrigins, "corsAllowedOrigins"));
     Objects.requireNonNull(answerOptions, "answerOptions");
     Objects.requireNonNull(captionOptions, "captionOptions");
     Objects.requireNonNull(searchTimeout, "searchTimeout");
-    corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     inRange("port", port, 0, 65535);
     notBlank("bindAddress", bindAddress);
     require(

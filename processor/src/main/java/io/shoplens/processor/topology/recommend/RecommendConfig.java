@@ -64,11 +64,10 @@ public record RecommendConfig(
   private static final AttributeVocabulary DEFAULT_VOCABULARY = AttributeVocabulary.defaults();
 
   public RecommendConfig {
+    // embeddingsTopic is null-checked, by name, with notBlank below.
     Objects.requireNonNull(vocabulary, "vocabulary");
-    Objects.requireNonNull(tryOnCategories, "tryOnCategories");
-    Objects.requireNonNull(embeddingsTopic, "embeddingsTopic");
+    tryOnCategories = Set.copyOf(Objects.requireNonNull(tryOnCategories, "tryOnCategories"));
     Objects.requireNonNull(vectorIndex, "vectorIndex");
-    tryOnCategories = Set.copyOf(tryOnCategories);
     inRange("topK", topK, 1, 1000);
     require(
         attributeWeight >= 0 && Double.isFinite(attributeWeight),
