@@ -1,6 +1,7 @@
 package io.shoplens.processor.topology.recommend;
 
 import io.shoplens.processor.topology.BinaryFormat;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -31,6 +32,7 @@ import org.apache.kafka.common.serialization.Serde;
  * @param sourcePartition catalog partition of the product record
  * @param sourceOffset catalog offset of the product record
  */
+@RecordBuilder
 public record CatalogEntry(
     String productId,
     String title,
@@ -58,17 +60,7 @@ public record CatalogEntry(
 
   /** The same product with another embedding (or none). */
   public CatalogEntry withEmbedding(String version, float[] vector) {
-    return new CatalogEntry(
-        productId,
-        title,
-        category,
-        attributes,
-        inStock,
-        imageKey,
-        version,
-        vector,
-        sourcePartition,
-        sourceOffset);
+    return CatalogEntryBuilder.builder(this).modelVersion(version).embedding(vector).build();
   }
 
   private static final BinaryFormat<CatalogEntry> BINARY =
