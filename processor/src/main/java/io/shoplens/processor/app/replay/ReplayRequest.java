@@ -1,5 +1,10 @@
 package io.shoplens.processor.app.replay;
 
+import static io.shoplens.processor.options.OptionChecks.atLeast;
+import static io.shoplens.processor.options.OptionChecks.notBlank;
+import static io.shoplens.processor.options.OptionChecks.notNegative;
+import static io.shoplens.processor.options.OptionChecks.require;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,20 +38,11 @@ public record ReplayRequest(
   public ReplayRequest {
     Objects.requireNonNull(from, "from");
     Objects.requireNonNull(modelPath, "modelPath");
-    Objects.requireNonNull(applicationId, "applicationId");
-    Objects.requireNonNull(uploadLookback, "uploadLookback");
     uploadIds = Set.copyOf(uploadIds == null ? Set.of() : uploadIds);
-    if (to != null && !to.isAfter(from)) {
-      throw new IllegalArgumentException("--to (" + to + ") must be after --from (" + from + ")");
-    }
-    if (applicationId.isBlank()) {
-      throw new IllegalArgumentException("--application-id must not be blank");
-    }
-    if (uploadLookback.isNegative()) {
-      throw new IllegalArgumentException("upload lookback must not be negative");
-    }
-    if (cacheSize < 1) {
-      throw new IllegalArgumentException("cache size must be >= 1, got " + cacheSize);
-    }
+    require(
+        to == null || to.isAfter(from), "--to (" + to + ") must be after --from (" + from + ")");
+    notBlank("--application-id", applicationId);
+    notNegative("upload lookback", uploadLookback);
+    atLeast("cache size", cacheSize, 1);
   }
 }
