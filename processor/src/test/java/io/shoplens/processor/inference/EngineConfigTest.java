@@ -64,4 +64,19 @@ class EngineConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("set kvBudgetTokens or kvBudgetBytes, not both");
   }
+
+  @Test
+  void shouldNameTheDurationThatIsMissingOrNegativeWhenBuilt() {
+    // Given
+    EngineConfigBuilder missing = EngineConfig.builder().maxBatchWait(null);
+    EngineConfigBuilder negative = EngineConfig.builder().offerTimeout(Duration.ofMillis(-1));
+
+    // When / Then
+    assertThatThrownBy(missing::build)
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("maxBatchWait");
+    assertThatThrownBy(negative::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("offerTimeout must not be negative, got PT-0.001S");
+  }
 }

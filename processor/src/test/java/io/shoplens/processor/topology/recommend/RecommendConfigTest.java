@@ -38,4 +38,14 @@ class RecommendConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("must not both be 0");
   }
+
+  @Test
+  void shouldNameTheSettingThatIsMissingWhenBuilt() {
+    assertThatThrownBy(RecommendConfig.builder().embeddingsTopic(null)::build)
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("embeddingsTopic");
+    assertThatThrownBy(RecommendConfig.builder().tryOnCategories(null)::build)
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("tryOnCategories");
+  }
 }
