@@ -7,7 +7,9 @@ import java.util.Objects;
 
 /**
  * A catalog product as read from the catalog topic or from a {@code products.jsonl} file, with
- * where its image is.
+ * where its image is. Built only by {@link ProductsFile}, which refuses a line without a {@code
+ * productId}, and {@link CatalogTopicReader}, whose {@code Product} schema requires one; both name
+ * {@code where} themselves.
  *
  * @param where where it was read, for messages (e.g. {@code partition 0 offset 12})
  * @param productId the product id
@@ -29,8 +31,6 @@ public record CatalogProduct(
     ImageSource image) {
 
   public CatalogProduct {
-    Objects.requireNonNull(where, "where");
-    Objects.requireNonNull(productId, "productId");
     title = title == null ? "" : title;
     category = category == null ? "" : category;
     attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
