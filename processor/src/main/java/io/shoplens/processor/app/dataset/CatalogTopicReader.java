@@ -2,12 +2,12 @@ package io.shoplens.processor.app.dataset;
 
 import io.shoplens.events.ImageReference;
 import io.shoplens.events.Product;
+import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.topology.Topics;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +50,7 @@ public final class CatalogTopicReader {
       int progressEvery,
       PrintWriter out,
       Skips skips) {
-    Map<String, Object> props = new HashMap<>(clientProps);
-    props.keySet().retainAll(ConsumerConfig.configNames());
+    Map<String, Object> props = KafkaClientConfigs.consumer(clientProps);
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
