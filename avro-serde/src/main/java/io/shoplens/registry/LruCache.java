@@ -2,6 +2,7 @@ package io.shoplens.registry;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /** A bounded map that evicts the least recently used entry; thread-safe by locking. */
 final class LruCache<K, V> {
@@ -32,7 +33,7 @@ final class LruCache<K, V> {
     map.put(key, value);
   }
 
-  synchronized void removeIf(java.util.function.Predicate<K> keyFilter) {
+  synchronized void removeIf(Predicate<K> keyFilter) {
     map.keySet().removeIf(keyFilter);
   }
 

@@ -4,6 +4,7 @@ import io.shoplens.registry.SchemaRegistryClient;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -84,7 +85,7 @@ public class GenericAvroSerde implements Serde<GenericRecord> {
     if (value == null || value instanceof GenericRecord) {
       return (GenericRecord) value;
     }
-    throw new org.apache.kafka.common.errors.SerializationException(
+    throw new SerializationException(
         "Expected an Avro record, got a " + value.getClass().getName());
   }
 

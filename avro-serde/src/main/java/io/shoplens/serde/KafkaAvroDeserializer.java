@@ -15,6 +15,7 @@ import org.apache.avro.io.DatumReader;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -88,7 +89,7 @@ public class KafkaAvroDeserializer extends AbstractKafkaAvroSerDe implements Des
     readers.clear();
     this.configuredType = readerType != null ? readerType : config.specificType(isKey);
     if (configuredType != null && !SpecificRecord.class.isAssignableFrom(configuredType)) {
-      throw new org.apache.kafka.common.config.ConfigException(
+      throw new ConfigException(
           "The Avro reader type " + configuredType.getName() + " is not a SpecificRecord");
     }
     this.specific =

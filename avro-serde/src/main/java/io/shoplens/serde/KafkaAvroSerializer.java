@@ -23,6 +23,7 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificFixed;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
@@ -261,7 +262,7 @@ public class KafkaAvroSerializer extends AbstractKafkaAvroSerDe implements Seria
     // The class's own model carries its logical-type conversions (Instant for timestamps).
     return data instanceof SpecificRecord
         || data instanceof Enum<?>
-        || data instanceof org.apache.avro.specific.SpecificFixed;
+        || data instanceof SpecificFixed;
   }
 
   private Schema schemaOf(String topic, Object data) {

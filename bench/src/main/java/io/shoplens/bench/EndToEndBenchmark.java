@@ -18,6 +18,8 @@ import io.shoplens.processor.topology.Topic;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.registry.MockSchemaRegistry;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,6 +40,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -106,7 +110,7 @@ public final class EndToEndBenchmark {
     Args a = Args.parse(args);
     // The table alone goes to stdout; Kafka's test kit prints its own lines there, so they go to
     // stderr with the progress.
-    java.io.PrintStream out = System.out;
+    PrintStream out = System.out;
     System.setOut(System.err);
     EngineConfig engineConfig =
         EngineConfig.builder()
@@ -296,7 +300,7 @@ public final class EndToEndBenchmark {
   /** The round with the median time (the lower middle one for an even count). */
   private static Phase median(List<Phase> phases) {
     List<Phase> sorted = new ArrayList<>(phases);
-    sorted.sort(java.util.Comparator.comparingDouble(Phase::seconds));
+    sorted.sort(Comparator.comparingDouble(Phase::seconds));
     return sorted.get((sorted.size() - 1) / 2);
   }
 
@@ -399,8 +403,7 @@ public final class EndToEndBenchmark {
     private final Topics topics;
     private final Map<String, Long> answers = new ConcurrentHashMap<>();
     private final Map<String, Long> captions = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicInteger deadLetters =
-        new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger deadLetters = new AtomicInteger();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final Thread thread;
     private volatile Throwable failure;
@@ -613,8 +616,7 @@ public final class EndToEndBenchmark {
 
   /** CPU time of this process so far (every thread: engine, broker, Streams, clients). */
   private static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean)
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 
@@ -681,7 +683,7 @@ public final class EndToEndBenchmark {
 
   private static void deleteQuietly(Path dir) {
     try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       log("could not delete %s: %s", dir, e);
     }

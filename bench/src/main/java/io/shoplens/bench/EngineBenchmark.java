@@ -1,18 +1,28 @@
 package io.shoplens.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shoplens.processor.inference.BatchingInferenceEngine;
 import io.shoplens.processor.inference.Blip2Model;
 import io.shoplens.processor.inference.DecodingOptions;
 import io.shoplens.processor.inference.EngineConfig;
 import io.shoplens.processor.inference.GenerationRequest;
 import io.shoplens.processor.inference.GenerationResult;
+import io.shoplens.processor.inference.bundle.ModelBundle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.StringJoiner;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Throughput of the Java engine on a model bundle (normally the exporter's {@code bench} preset):
@@ -344,8 +354,7 @@ public final class EngineBenchmark {
       if (bundle == null || workloadFile == null) {
         throw new IllegalArgumentException("--serving needs --bundle DIR and --workload FILE");
       }
-      com.fasterxml.jackson.databind.JsonNode w =
-          new com.fasterxml.jackson.databind.ObjectMapper().readTree(workloadFile.toFile());
+      JsonNode w = new ObjectMapper().readTree(workloadFile.toFile());
       // Static first: continuous then also runs at static's own 50 % rate, so that the two p99s
       // are compared at the same offered traffic as well as at each one's own half load.
       double staticSaturation = Double.NaN;
@@ -357,15 +366,14 @@ public final class EngineBenchmark {
                 .intraOpThreads(intra)
                 .interOpThreads(inter)
                 .maxBatchSize(w.get("max_batch").asInt())
-                .maxBatchWait(java.time.Duration.ofMillis(w.get("max_wait_ms").asLong()))
+                .maxBatchWait(Duration.ofMillis(w.get("max_wait_ms").asLong()))
                 .queueCapacity(w.get("requests").size() + 16)
                 .scheduler(scheduler)
                 // Static is the engine as it was: no image-prefix reuse either.
                 .prefixCacheBytes(continuous ? EngineConfig.defaults().prefixCacheBytes() : 0)
                 .build();
         String impl = continuous ? "java-continuous" : "java-static";
-        try (io.shoplens.processor.inference.BatchingInferenceEngine engine =
-            io.shoplens.processor.inference.BatchingInferenceEngine.start(bundle, config)) {
+        try (BatchingInferenceEngine engine = BatchingInferenceEngine.start(bundle, config)) {
           System.out.println(
               new Json()
                   .put("kind", "setup")
@@ -381,7 +389,7 @@ public final class EngineBenchmark {
           System.out.println(sat.summary(impl, "saturation", Double.NaN, w));
           Json tokens = new Json().put("kind", "tokens").put("impl", impl);
           System.out.println(tokens.putRaw("tokens", sat.tokensJson()));
-          java.util.Map<String, Double> loads = new java.util.LinkedHashMap<>();
+          Map<String, Double> loads = new LinkedHashMap<>();
           loads.put("50%", 0.5 * sat.rps());
           loads.put("80%", 0.8 * sat.rps());
           if (continuous && !Double.isNaN(staticSaturation)) {
@@ -409,14 +417,10 @@ public final class EngineBenchmark {
     }
 
     private static int imageSize(Path bundle) {
-      return io.shoplens.processor.inference.bundle.ModelBundle.load(bundle)
-          .manifest()
-          .vision()
-          .imageSize();
+      return ModelBundle.load(bundle).manifest().vision().imageSize();
     }
 
-    record Run(
-        double[] latencies, double duration, java.util.Map<String, long[]> tokens, long kvPeak) {
+    record Run(double[] latencies, double duration, Map<String, long[]> tokens, long kvPeak) {
       double rps() {
         return latencies.length / duration;
       }
@@ -434,8 +438,7 @@ public final class EngineBenchmark {
         return j.toString();
       }
 
-      Json summary(
-          String impl, String load, double offered, com.fasterxml.jackson.databind.JsonNode w) {
+      Json summary(String impl, String load, double offered, JsonNode w) {
         double[] ms = latencies.clone();
         for (int i = 0; i < ms.length; i++) {
           ms[i] *= 1000;
@@ -472,17 +475,17 @@ public final class EngineBenchmark {
 
     /** Submits the first {@code n} requests at their arrival offsets; images of run {@code run}. */
     static Run run(
-        io.shoplens.processor.inference.BatchingInferenceEngine engine,
-        com.fasterxml.jackson.databind.JsonNode w,
+        BatchingInferenceEngine engine,
+        JsonNode w,
         double[] arrivals,
         int run,
         int pixelCount,
         int n)
         throws Exception {
-      java.util.Map<Integer, float[]> images = new java.util.HashMap<>();
+      Map<Integer, float[]> images = new HashMap<>();
       List<GenerationRequest> requests = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        com.fasterxml.jackson.databind.JsonNode r = w.get("requests").get(i);
+        JsonNode r = w.get("requests").get(i);
         int image = r.get("upload").asInt() + 100 * run;
         int newTokens = r.get("new_tokens").asInt();
         requests.add(
@@ -496,7 +499,7 @@ public final class EngineBenchmark {
                 0));
       }
       long[] done = new long[n];
-      List<java.util.concurrent.CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+      List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
       long kvPeak = 0;
       long t0 = System.nanoTime();
       for (int i = 0; i < n; i++) {
@@ -504,7 +507,7 @@ public final class EngineBenchmark {
         long wait;
         while ((wait = due - System.nanoTime()) > 0) {
           kvPeak = Math.max(kvPeak, engine.stats().kvBytesInUse());
-          java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, 1_000_000));
+          LockSupport.parkNanos(Math.min(wait, 1_000_000));
         }
         int index = i;
         futures.add(
@@ -513,10 +516,10 @@ public final class EngineBenchmark {
       for (var f : futures) {
         while (!f.isDone()) {
           kvPeak = Math.max(kvPeak, engine.stats().kvBytesInUse());
-          java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+          LockSupport.parkNanos(1_000_000);
         }
       }
-      java.util.Map<String, long[]> tokens = new java.util.LinkedHashMap<>();
+      Map<String, long[]> tokens = new LinkedHashMap<>();
       double[] latencies = new double[n];
       long last = t0;
       for (int i = 0; i < n; i++) {

@@ -28,7 +28,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalTime;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -42,6 +45,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -843,7 +847,7 @@ public final class Soak {
       double scale,
       double floor,
       double share,
-      java.util.function.ToDoubleFunction<Sample> value,
+      ToDoubleFunction<Sample> value,
       boolean judged) {
     Series(
         String name,
@@ -851,7 +855,7 @@ public final class Soak {
         double scale,
         double floor,
         double share,
-        java.util.function.ToDoubleFunction<Sample> value) {
+        ToDoubleFunction<Sample> value) {
       this(name, unit, scale, floor, share, value, true);
     }
   }
@@ -997,14 +1001,14 @@ public final class Soak {
     for (Series s : series(a)) {
       double[] x = second.stream().mapToDouble(Sample::minute).toArray();
       double[] y = second.stream().mapToDouble(s.value()).toArray();
-      double mean = java.util.Arrays.stream(y).average().orElse(0);
+      double mean = Arrays.stream(y).average().orElse(0);
       double perHour = slope(x, y) * 60;
       double bound = Math.max(s.floor(), s.share() * mean);
       double max = samples.stream().mapToDouble(s.value()).max().orElse(Double.NaN);
       String verdict;
       // Judged on the second half only: a metric that appears once its store opens (the RocksDB
       // ones) is missing from the first sample, which the slope does not use anyway.
-      if (java.util.Arrays.stream(y).anyMatch(v -> v < 0)) {
+      if (Arrays.stream(y).anyMatch(v -> v < 0)) {
         verdict = "not measured";
       } else if (!s.judged()) {
         verdict = "(estimate, not judged)";
@@ -1069,7 +1073,7 @@ public final class Soak {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       log("could not delete %s: %s", dir, e);
     }
@@ -1081,7 +1085,7 @@ public final class Soak {
 
   private static Object[] withTime(Object... args) {
     Object[] out = new Object[args.length + 1];
-    out[0] = java.time.LocalTime.now().withNano(0);
+    out[0] = LocalTime.now().withNano(0);
     System.arraycopy(args, 0, out, 1, args.length);
     return out;
   }

@@ -16,6 +16,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -259,7 +260,7 @@ public class AvroConverter implements Converter {
       String topic, String subject, String ref, Schema writer, byte[] data, int offset) {
     if (writer.getType() == Schema.Type.BYTES) {
       // Confluent's format: top-level bytes are written raw, without Avro's length.
-      return ByteBuffer.wrap(java.util.Arrays.copyOfRange(data, offset, data.length));
+      return ByteBuffer.wrap(Arrays.copyOfRange(data, offset, data.length));
     }
     // Bounded: a forged length must not allocate more than the payload holds (see BoundedDecoder).
     BoundedDecoder decoder = BoundedDecoder.over(data, offset, data.length - offset);

@@ -1,5 +1,6 @@
 package io.shoplens.processor.inference;
 
+import io.shoplens.processor.inference.bundle.Dtype;
 import io.shoplens.processor.inference.bundle.ModelManifest;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -97,7 +98,7 @@ public final class MemoryCheck {
       return;
     }
     StringBuilder fix = new StringBuilder();
-    if (needed.dtype() == io.shoplens.processor.inference.bundle.Dtype.FLOAT32) {
+    if (needed.dtype() == Dtype.FLOAT32) {
       fix.append("export the model with --dtype float16 (half the weights and KV); ");
     }
     fix.append(

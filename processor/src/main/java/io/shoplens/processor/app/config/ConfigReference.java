@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.types.Password;
@@ -68,7 +69,7 @@ public final class ConfigReference {
             .append("` | `")
             .append(EnvironmentConfig.environmentVariableFor(key.name))
             .append("` | ")
-            .append(key.type.toString().toLowerCase(java.util.Locale.ROOT))
+            .append(key.type.toString().toLowerCase(Locale.ROOT))
             .append(" | ")
             .append(defaultText(key))
             .append(" | ")

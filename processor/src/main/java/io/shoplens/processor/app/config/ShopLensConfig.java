@@ -10,6 +10,7 @@ import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,12 +20,16 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * Every setting of a ShopLens instance, defined once on Kafka's {@link ConfigDef} (names, types,
@@ -438,13 +443,13 @@ public final class ShopLensConfig extends AbstractConfig {
   }
 
   private static Map<String, Type> kafkaTypes() {
-    Map<String, Type> types = new java.util.HashMap<>();
+    Map<String, Type> types = new HashMap<>();
     for (ConfigDef def :
         List.of(
-            org.apache.kafka.clients.producer.ProducerConfig.configDef(),
-            org.apache.kafka.clients.consumer.ConsumerConfig.configDef(),
-            org.apache.kafka.clients.admin.AdminClientConfig.configDef(),
-            org.apache.kafka.streams.StreamsConfig.configDef())) {
+            ProducerConfig.configDef(),
+            ConsumerConfig.configDef(),
+            AdminClientConfig.configDef(),
+            StreamsConfig.configDef())) {
       def.configKeys().forEach((name, k) -> types.putIfAbsent(name, k.type));
     }
     return Map.copyOf(types);

@@ -11,6 +11,7 @@ import io.shoplens.processor.app.evaluate.WindowEvaluation.Request;
 import io.shoplens.processor.topology.Topics;
 import io.shoplens.processor.topology.recommend.AttributeVocabulary;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -70,7 +71,7 @@ record WindowTruth(
 
   /** Product id to its truth (empty when its attributes give none), from the catalog topic. */
   Map<String, Optional<ProductTruth>> catalog() {
-    Skips skips = new Skips(new PrintWriter(java.io.Writer.nullWriter()));
+    Skips skips = new Skips(new PrintWriter(Writer.nullWriter()));
     List<CatalogProduct> products =
         CatalogTopicReader.read(
             live.kafkaProperties(),

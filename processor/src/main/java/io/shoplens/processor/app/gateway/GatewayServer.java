@@ -7,6 +7,7 @@ import static io.shoplens.processor.app.gateway.RequestParsing.json;
 import static io.shoplens.processor.app.gateway.RequestParsing.pathId;
 import static io.shoplens.processor.app.gateway.RequestParsing.text;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,6 +22,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shoplens.events.GenerationOptions;
+import io.shoplens.events.ImageReference;
 import io.shoplens.events.ImageUploaded;
 import io.shoplens.events.QuestionAsked;
 import io.shoplens.processor.app.client.InputEvents;
@@ -34,6 +36,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -356,13 +359,13 @@ public final class GatewayServer implements AutoCloseable {
         .setUserId(Optional.ofNullable(text(body, "userId")).orElse("web"))
         .setProductId(text(body, "productId"))
         .setImage(
-            io.shoplens.events.ImageReference.newBuilder()
+            ImageReference.newBuilder()
                 .setUri(uri.toString())
                 .setSha256(sha256)
                 .setContentType(type)
                 .setSizeBytes(size.asLong())
                 .build())
-        .setUploadedAt(java.time.Instant.now())
+        .setUploadedAt(Instant.now())
         .build();
   }
 
@@ -451,7 +454,7 @@ public final class GatewayServer implements AutoCloseable {
     }
     try {
       return JSON.readTree(text);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw field.refused(
           field.json
               + ": expected a JSON object such as {\"strategy\": \"beam\", \"numBeams\": 5}, got"

@@ -1,6 +1,8 @@
 package io.shoplens.processor.app.gateway;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shoplens.events.DecodingStrategy;
 import io.shoplens.events.GenerationOptions;
 import java.util.ArrayList;
@@ -94,8 +96,8 @@ public final class GenerationOptionsJson {
   public static GenerationOptions parseText(Field where, String what, String json) {
     JsonNode node;
     try {
-      node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      node = new ObjectMapper().readTree(json);
+    } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(
           what
               + ": expected a JSON object such as {\"strategy\": \"beam\", \"numBeams\": 5}, got "

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -144,7 +145,7 @@ public record ReplayPlan(Instant from, Instant to, List<Range> ranges) {
     return out;
   }
 
-  static <T> T get(org.apache.kafka.common.KafkaFuture<T> future, Duration timeout, String what)
+  static <T> T get(KafkaFuture<T> future, Duration timeout, String what)
       throws InterruptedException {
     try {
       return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -1,5 +1,7 @@
 package io.shoplens.processor.inference.image;
 
+import java.util.Arrays;
+
 /**
  * Bicubic resize of an 8-bit RGB image, bit-for-bit what Pillow's {@code Image.resize(size,
  * Resampling.BICUBIC)} computes (Pillow 12, {@code libImaging/Resample.c}), which is what Hugging
@@ -116,7 +118,7 @@ final class PillowBicubicResizer {
       int ymin = bounds[2 * yy] - rowShift;
       int n = bounds[2 * yy + 1];
       int k = yy * ksize;
-      java.util.Arrays.fill(acc, half);
+      Arrays.fill(acc, half);
       // Row-major accumulation: the same integer sums as Pillow's column loop, in cache order.
       for (int i = 0; i < n; i++) {
         int w = weights[k + i];

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -489,7 +490,7 @@ public final class CatalogIndex {
           new VectorIndex.Filter(q.category(), q.inStockOnly(), q.modelVersion(), null);
       boolean both = q.text() != null && q.image() != null;
       int fetch = both ? Math.max(q.limit(), vectorOptions.candidates()) : q.limit();
-      Set<String> found = new java.util.LinkedHashSet<>();
+      Set<String> found = new LinkedHashSet<>();
       for (float[] v : new float[][] {q.text(), q.image()}) {
         if (v != null) {
           vectorIndex.search(v, fetch, filter).forEach(s -> found.add(s.id()));

@@ -6,6 +6,7 @@ import io.shoplens.events.ModelInfo;
 import io.shoplens.events.UploadEmbedding;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -71,12 +72,12 @@ public record UploadVector(String uploadId, String modelVersion, float[] vector)
     return o instanceof UploadVector u
         && u.uploadId.equals(uploadId)
         && u.modelVersion.equals(modelVersion)
-        && java.util.Arrays.equals(u.vector, vector);
+        && Arrays.equals(u.vector, vector);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(uploadId, modelVersion, java.util.Arrays.hashCode(vector));
+    return Objects.hash(uploadId, modelVersion, Arrays.hashCode(vector));
   }
 
   @Override
