@@ -1,17 +1,13 @@
 package io.shoplens.processor.app.cli;
 
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * A command that only groups subcommands ({@code shoplens}, {@code topics}, {@code model}, {@code
  * dataset}): run on its own it is a usage error that says what to try instead.
  */
-abstract class CommandGroup implements Runnable {
+abstract class CommandGroup extends CliCommand implements Runnable {
   private final String missing;
-
-  @Spec CommandSpec spec;
 
   /**
    * @param missing the usage error, naming a command to try

@@ -27,14 +27,11 @@ import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code shoplens dataset ...}: training sets from the catalog. */
 @Command(
     name = "dataset",
-    mixinStandardHelpOptions = true,
     description = "Training sets from the catalog (format: docs/dataset.md).",
     subcommands = {DatasetCommand.Build.class, picocli.CommandLine.HelpCommand.class})
 final class DatasetCommand extends CommandGroup {
@@ -45,7 +42,6 @@ final class DatasetCommand extends CommandGroup {
   /** {@code shoplens dataset build}. */
   @Command(
       name = "build",
-      mixinStandardHelpOptions = true,
       description = {
         "Build a training set (images, question/answer pairs, captions) from the",
         "compacted catalog topic or a products.jsonl file, plus curated rows.",
@@ -53,9 +49,7 @@ final class DatasetCommand extends CommandGroup {
         "shoplens.image.* settings (allow-list, size and time limits).",
         "Products or rows that cannot be used are skipped, one line each, and counted."
       })
-  static final class Build implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
+  static final class Build extends CliCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
@@ -140,7 +134,7 @@ final class DatasetCommand extends CommandGroup {
 
     @Override
     public Integer call() throws IOException {
-      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter out = out();
       Splits splits = ShopLensCli.fromOptions(() -> new Splits(seed, valFraction, testFraction));
       if (progressEvery < 1) {
         throw new ShopLensCli.UsageException("--progress-every must be at least 1");

@@ -3,8 +3,6 @@ package io.shoplens.processor.app.cli;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
@@ -15,18 +13,15 @@ import picocli.CommandLine.Unmatched;
  */
 @Command(
     name = "demo",
-    mixinStandardHelpOptions = true,
     description = {
       "Not in this jar: the production jar has no Kafka broker to run the demo on. From a source",
       "checkout, './shoplens demo' builds and runs the demo jar (demo/target/shoplens-demo.jar)."
     })
-final class DemoUnavailableCommand implements Callable<Integer> {
+final class DemoUnavailableCommand extends CliCommand implements Callable<Integer> {
   static final String MESSAGE =
       "not in this jar. The production jar (the Docker images, processor/target/shoplens.jar)"
           + " leaves out the in-process Kafka broker the demo runs on. From a source checkout, run"
           + " ./shoplens demo (it builds and runs demo/target/shoplens-demo.jar).";
-
-  @Spec CommandSpec spec;
 
   /** The demo's options (--timeout, --keep-running, ...): accepted so that the note is shown. */
   @Unmatched List<String> demoOptions;

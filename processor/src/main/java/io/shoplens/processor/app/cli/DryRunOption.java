@@ -3,7 +3,6 @@ package io.shoplens.processor.app.cli;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import java.io.PrintWriter;
 import org.slf4j.Logger;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,14 +17,13 @@ final class DryRunOption {
   boolean dryRun;
 
   /**
-   * Under {@code --dry-run} prints the validated configuration to the command's output; otherwise
-   * logs it, one setting a line.
+   * Under {@code --dry-run} prints the validated configuration to {@code out}, the command's
+   * output; otherwise logs it, one setting a line.
    *
    * @return true under {@code --dry-run}: the command exits without starting
    */
-  boolean printOrLog(ShopLensConfig settings, CommandSpec spec, Logger log) {
+  boolean printOrLog(ShopLensConfig settings, PrintWriter out, Logger log) {
     if (dryRun) {
-      PrintWriter out = spec.commandLine().getOut();
       out.println("configuration is valid:");
       settings.describe().forEach((k, v) -> out.println("  " + k + "=" + v));
       return true;

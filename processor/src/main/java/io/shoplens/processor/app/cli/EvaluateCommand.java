@@ -21,9 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shoplens evaluate}: accuracy of one or two model bundles on a dataset split, or of two
@@ -31,7 +29,6 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "evaluate",
-    mixinStandardHelpOptions = true,
     description = {
       "Run model bundles through the Java engine over a dataset split",
       "(docs/dataset.md) and print accuracy per question type: exact, and normalised",
@@ -45,9 +42,7 @@ import picocli.CommandLine.Spec;
       "read with read_committed; other outputs are counted as truth unknown and skipped.",
       "--config/--set are the live application's, as for 'shoplens replay'."
     })
-final class EvaluateCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
+final class EvaluateCommand extends CliCommand implements Callable<Integer> {
   @Option(
       names = {"-m", "--model"},
       paramLabel = "BUNDLE",
@@ -149,7 +144,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    PrintWriter stdout = spec.commandLine().getOut();
+    PrintWriter stdout = out();
     if (replay) {
       return replayWindow(stdout);
     }

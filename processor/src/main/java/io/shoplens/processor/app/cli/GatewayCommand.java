@@ -11,7 +11,6 @@ import picocli.CommandLine.Command;
 /** {@code shoplens gateway}: the storefront's HTTP API in front of a running ShopLens. */
 @Command(
     name = "gateway",
-    mixinStandardHelpOptions = true,
     description = {
       "Serve the HTTP API for uploads and questions (REST + Server-Sent Events, /openapi.json)",
       "in front of a ShopLens that runs elsewhere, until stopped (SIGTERM/Ctrl-C). It needs",
@@ -42,7 +41,7 @@ final class GatewayCommand extends ServiceCommand {
                 "shoplens-gateway-shutdown"));
     try (GatewayServer server =
         GatewayServer.start(settings.gatewayConfig(), settings.kafkaProperties())) {
-      spec.commandLine().getOut().println("gateway listening on port " + server.port());
+      out().println("gateway listening on port " + server.port());
       stopping.await();
     } finally {
       closed.countDown();

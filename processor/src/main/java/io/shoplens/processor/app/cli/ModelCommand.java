@@ -16,14 +16,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code shoplens model ...}: model bundle tools. */
 @Command(
     name = "model",
-    mixinStandardHelpOptions = true,
     description = "Model bundle tools.",
     subcommands = {ModelCommand.Info.class, picocli.CommandLine.HelpCommand.class})
 final class ModelCommand extends CommandGroup {
@@ -34,21 +31,18 @@ final class ModelCommand extends CommandGroup {
   /** {@code shoplens model info <bundle>}. */
   @Command(
       name = "info",
-      mixinStandardHelpOptions = true,
       description = {
         "Print a model bundle's manifest after verifying every file's size and sha256.",
         "Exits 1 if the bundle is missing, malformed or a checksum differs."
       })
-  static final class Info implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
+  static final class Info extends CliCommand implements Callable<Integer> {
     @Parameters(paramLabel = "BUNDLE", description = "The bundle directory.")
     Path bundle;
 
     @Override
     public Integer call() {
       GenerationBundle loaded = GenerationBundles.load(bundle);
-      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter out = out();
       out.printf("bundle        %s%n", loaded.directory());
       out.printf("model         %s%n", loaded.modelId());
       out.printf("version       %s%n", loaded.modelVersion());

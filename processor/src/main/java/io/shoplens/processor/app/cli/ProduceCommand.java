@@ -30,22 +30,17 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code shoplens produce}: publish one upload and its questions, then wait for the results. */
 @Command(
     name = "produce",
-    mixinStandardHelpOptions = true,
     description = {
       "Publish an image upload and questions about it to a running ShopLens, then print the",
       "caption and the answers as they arrive. Questions form one conversation, in order.",
       "Exits 0 when the caption and every answer arrived, 1 on a dead letter or time-out."
     })
-final class ProduceCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
+final class ProduceCommand extends CliCommand implements Callable<Integer> {
   @Option(
       names = {"-b", "--bootstrap"},
       required = true,
@@ -112,7 +107,7 @@ final class ProduceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = out();
     Map<String, Object> props = configOptions.merge().clientSettings();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put("schema.registry.url", registry);

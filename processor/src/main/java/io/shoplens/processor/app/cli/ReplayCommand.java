@@ -19,15 +19,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /** {@code shoplens replay}: re-run inference over a time window with another model. */
 @Command(
     name = "replay",
-    mixinStandardHelpOptions = true,
     description = {
       "Re-run inference over past uploads and questions with a model bundle, under its own",
       "application id, beside the live application and without touching its offsets or state.",
@@ -41,9 +38,7 @@ import picocli.CommandLine.TypeConversionException;
       "--set, as for 'shoplens run' (the live application's file); application.id there is the",
       "live id, which is refused."
     })
-final class ReplayCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
+final class ReplayCommand extends CliCommand implements Callable<Integer> {
   @Option(
       names = "--from",
       required = true,
@@ -130,7 +125,7 @@ final class ReplayCommand implements Callable<Integer> {
             live,
             request,
             new ReplayRunner.Settings(progressInterval, Duration.ofSeconds(30), Map.of()),
-            spec.commandLine().getOut());
+            out());
     Duration wait = live.shutdownTimeout().plusSeconds(30);
     Thread hook = new Thread(() -> runner.cancelAndAwait(wait), "shoplens-replay-stop");
     Runtime.getRuntime().addShutdownHook(hook);

@@ -9,7 +9,6 @@ import picocli.CommandLine.Command;
 /** {@code shoplens run}: production mode. */
 @Command(
     name = "run",
-    mixinStandardHelpOptions = true,
     description = {
       "Run ShopLens against a Kafka cluster and a Schema Registry until stopped (SIGTERM/Ctrl-C).",
       "",

@@ -4,8 +4,6 @@ import io.shoplens.processor.app.config.ShopLensConfig;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /**
  * What the commands that start a long-running service ({@code run}, {@code gateway}) do alike: read
@@ -13,9 +11,7 @@ import picocli.CommandLine.Spec;
  * under {@code --dry-run} print it and exit, else log it and serve. Each command says only how its
  * settings are validated and what it serves.
  */
-abstract class ServiceCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
+abstract class ServiceCommand extends CliCommand implements Callable<Integer> {
   @Mixin ConfigOptions configOptions;
 
   @Mixin DryRunOption dryRun;
@@ -24,7 +20,7 @@ abstract class ServiceCommand implements Callable<Integer> {
   public final Integer call() throws InterruptedException {
     ShopLensConfig settings = settings();
     // Logged under the command's own logger, as each command logged it before.
-    if (dryRun.printOrLog(settings, spec, LoggerFactory.getLogger(getClass()))) {
+    if (dryRun.printOrLog(settings, out(), LoggerFactory.getLogger(getClass()))) {
       return ShopLensCli.OK;
     }
     return serve(settings);

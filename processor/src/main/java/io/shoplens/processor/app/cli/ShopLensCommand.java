@@ -6,7 +6,6 @@ import picocli.CommandLine.Command;
 /** The top-level {@code shoplens} command: only subcommands do something. */
 @Command(
     name = "shoplens",
-    mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
       "ShopLens answers questions about shoppers' images on Kafka, with BLIP-2 on ONNX Runtime.",

@@ -20,14 +20,11 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code shoplens topics ...}. */
 @Command(
     name = "topics",
-    mixinStandardHelpOptions = true,
     description = "Topic tools.",
     subcommands = {TopicsCommand.Create.class, picocli.CommandLine.HelpCommand.class})
 final class TopicsCommand extends CommandGroup {
@@ -38,7 +35,6 @@ final class TopicsCommand extends CommandGroup {
   /** {@code shoplens topics create}. */
   @Command(
       name = "create",
-      mixinStandardHelpOptions = true,
       description = {
         "Create ShopLens's topics: uploads and dead letters with max.message.bytes=2 MiB (inline",
         "images), the catalog compacted, the rest with broker defaults; with recommendations",
@@ -47,9 +43,7 @@ final class TopicsCommand extends CommandGroup {
         "shoplens.retrieval.model.path set) the embeddings and upload-embeddings topics, both",
         "compacted. Existing topics are reported and left unchanged."
       })
-  static final class Create implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
+  static final class Create extends CliCommand implements Callable<Integer> {
     @Option(
         names = {"-b", "--bootstrap"},
         paramLabel = "HOST:PORT",
@@ -124,7 +118,7 @@ final class TopicsCommand extends CommandGroup {
             "no brokers: give --bootstrap, bootstrap.servers in --config, or KAFKA_BOOTSTRAP_SERVERS");
       }
       props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter out = out();
       try (Admin admin = Admin.create(KafkaClientConfigs.admin(props))) {
         List<TopicAdmin.Outcome> outcomes =
             TopicAdmin.create(

@@ -34,7 +34,12 @@ class ShopLensCliTest {
         "topics --help",
         "topics create --help",
         "model --help",
-        "model info --help"
+        "model info --help",
+        "gateway --help",
+        "replay --help",
+        "dataset --help",
+        "dataset build --help",
+        "evaluate --help"
       })
   void shouldPrintHelpAndExitZeroForEveryCommand(String args) {
     Run r = run(Map.of(), args.split(" "));
