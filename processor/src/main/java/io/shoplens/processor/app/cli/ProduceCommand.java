@@ -100,6 +100,7 @@ final class ProduceCommand extends CliCommand implements Callable<Integer> {
 
   @Option(
       names = "--timeout",
+      paramLabel = "DURATION",
       defaultValue = "120s",
       converter = DurationConverter.class,
       description = "How long to wait for all results (default ${DEFAULT-VALUE}).")

@@ -93,6 +93,7 @@ final class TopicsCommand extends CommandGroup {
 
     @Option(
         names = "--timeout",
+        paramLabel = "DURATION",
         defaultValue = "30s",
         converter = DurationConverter.class,
         description = "How long to wait for the cluster (default ${DEFAULT-VALUE}).")
