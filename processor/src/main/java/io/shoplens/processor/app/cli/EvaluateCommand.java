@@ -63,14 +63,14 @@ final class EvaluateCommand extends CliCommand implements Callable<Integer> {
   @Option(
       names = "--from",
       paramLabel = "TIME",
-      converter = ReplayCommand.TimeConverter.class,
+      converter = TimeConverter.class,
       description = "With --replay: window start, as for 'shoplens replay --from'.")
   Instant from;
 
   @Option(
       names = "--to",
       paramLabel = "TIME",
-      converter = ReplayCommand.TimeConverter.class,
+      converter = TimeConverter.class,
       description = "With --replay: window end (exclusive); default: the end offsets seen now.")
   Instant to;
 

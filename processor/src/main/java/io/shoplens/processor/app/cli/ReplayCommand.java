@@ -6,21 +6,14 @@ import io.shoplens.processor.app.replay.ReplayRunner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /** {@code shoplens replay}: re-run inference over a time window with another model. */
 @Command(
@@ -141,33 +134,6 @@ final class ReplayCommand extends CliCommand implements Callable<Integer> {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException e) {
         // Already shutting down: the hook is running.
-      }
-    }
-  }
-
-  /** ISO-8601 instants, offset date-times, and zone-less date-times or dates read as UTC. */
-  static final class TimeConverter implements ITypeConverter<Instant> {
-    @Override
-    public Instant convert(String value) {
-      String v = value.trim();
-      try {
-        return OffsetDateTime.parse(v).toInstant();
-      } catch (DateTimeParseException e) {
-        // try the next form
-      }
-      try {
-        return LocalDateTime.parse(v).toInstant(ZoneOffset.UTC);
-      } catch (DateTimeParseException e) {
-        // try the next form
-      }
-      try {
-        return LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant();
-      } catch (DateTimeParseException e) {
-        throw new TypeConversionException(
-            "expected an ISO-8601 time like 2025-01-31T12:00:00Z, 2025-01-31T13:00+01:00,"
-                + " 2025-01-31T12:00 (UTC) or 2025-01-31, got '"
-                + value
-                + "'");
       }
     }
   }
