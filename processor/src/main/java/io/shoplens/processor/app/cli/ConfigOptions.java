@@ -5,6 +5,7 @@ import io.shoplens.processor.app.config.ShopLensConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,6 +62,26 @@ final class ConfigOptions {
    */
   ConfigSources.Merged merge() {
     return ConfigSources.load(config, env(), overrides);
+  }
+
+  /**
+   * The Kafka client settings of merged {@code settings} (as {@link
+   * ConfigSources#clientSettings(Map)}), pointed at the brokers and the Schema Registry given on
+   * the command line.
+   *
+   * @param bootstrap {@code --bootstrap}, or null to keep bootstrap.servers as configured
+   * @param registry {@code --registry}, or null to keep schema.registry.url as configured
+   */
+  static Map<String, Object> clientSettings(
+      Map<String, String> settings, String bootstrap, String registry) {
+    Map<String, Object> props = ConfigSources.clientSettings(settings);
+    if (bootstrap != null) {
+      props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    }
+    if (registry != null) {
+      props.put("schema.registry.url", registry);
+    }
+    return props;
   }
 
   /** The environment variables of the {@code shoplens} command this command runs under. */

@@ -1,6 +1,5 @@
 package io.shoplens.processor.app.cli;
 
-import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import io.shoplens.processor.app.dataset.CatalogProduct;
 import io.shoplens.processor.app.dataset.CatalogTopicReader;
@@ -171,9 +170,8 @@ final class DatasetCommand extends CommandGroup {
         from = "products:" + source.products;
         out.printf("catalog: %d products in %s%n", products.size(), source.products);
       } else {
-        Map<String, Object> props = ConfigSources.clientSettings(settings);
-        props.put("bootstrap.servers", source.bootstrap);
-        props.put("schema.registry.url", registry);
+        Map<String, Object> props =
+            ConfigOptions.clientSettings(settings, source.bootstrap, registry);
         products = CatalogTopicReader.read(props, topic, timeout, progressEvery, out, skips);
         from = "kafka:" + source.bootstrap + "/" + topic;
       }

@@ -26,7 +26,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -109,9 +108,8 @@ final class ProduceCommand extends CliCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = out();
-    Map<String, Object> props = configOptions.merge().clientSettings();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put("schema.registry.url", registry);
+    Map<String, Object> props =
+        ConfigOptions.clientSettings(configOptions.merge().settings(), bootstrap, registry);
 
     // Options are checked before anything is read or sent: a typo costs no upload.
     GenerationOptions asked = options(Field.QUESTION, "--options", questionOptions);

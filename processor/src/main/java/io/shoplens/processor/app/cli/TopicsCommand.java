@@ -1,7 +1,6 @@
 package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.admin.TopicAdmin;
-import io.shoplens.processor.app.config.ConfigSources;
 import io.shoplens.processor.app.config.KafkaClientConfigs;
 import io.shoplens.processor.app.config.RecommendationSettings;
 import io.shoplens.processor.app.config.RetrievalSettings;
@@ -110,10 +109,7 @@ final class TopicsCommand extends CommandGroup {
       }
       Map<String, String> settings = configOptions.merge().settings();
       List<String> compacted = compactedTopics(settings);
-      Map<String, Object> props = ConfigSources.clientSettings(settings);
-      if (bootstrap != null) {
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      }
+      Map<String, Object> props = ConfigOptions.clientSettings(settings, bootstrap, null);
       if (props.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
         throw new ShopLensCli.UsageException(
             "no brokers: give --bootstrap, bootstrap.servers in --config, or KAFKA_BOOTSTRAP_SERVERS");
