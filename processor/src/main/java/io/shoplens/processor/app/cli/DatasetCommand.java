@@ -142,12 +142,10 @@ final class DatasetCommand extends CommandGroup {
         throw new ShopLensCli.UsageException("--bootstrap needs --registry");
       }
       for (Path file : curated) {
-        if (!Files.isRegularFile(file)) {
-          throw new ShopLensCli.UsageException("--curated " + file + ": no such file");
-        }
+        ShopLensCli.requireFile("--curated", file);
       }
-      if (source.products != null && !Files.isRegularFile(source.products)) {
-        throw new ShopLensCli.UsageException("--products " + source.products + ": no such file");
+      if (source.products != null) {
+        ShopLensCli.requireFile("--products", source.products);
       }
       if (Files.isDirectory(this.out)) {
         try (Stream<Path> entries = Files.list(this.out)) {

@@ -162,8 +162,8 @@ final class EvaluateCommand extends CliCommand implements Callable<Integer> {
     if (!Files.isDirectory(data)) {
       throw new ShopLensCli.UsageException("--data " + data + ": no such directory");
     }
-    if (vocabulary != null && !Files.isRegularFile(vocabulary)) {
-      throw new ShopLensCli.UsageException("--vocabulary " + vocabulary + ": no such file");
+    if (vocabulary != null) {
+      ShopLensCli.requireFile("--vocabulary", vocabulary);
     }
     AttributeVocabulary vocab = vocabulary();
     Evaluation evaluation = new Evaluation(vocab, QuestionTemplates.defaults(), options(), stdout);
@@ -185,8 +185,8 @@ final class EvaluateCommand extends CliCommand implements Callable<Integer> {
     if (from == null) {
       throw new ShopLensCli.UsageException("--replay needs --from TIME (the replay's window)");
     }
-    if (vocabulary != null && !Files.isRegularFile(vocabulary)) {
-      throw new ShopLensCli.UsageException("--vocabulary " + vocabulary + ": no such file");
+    if (vocabulary != null) {
+      ShopLensCli.requireFile("--vocabulary", vocabulary);
     }
     ShopLensConfig live = configOptions.load();
     WindowEvaluation.Request request =

@@ -2,6 +2,8 @@ package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.config.ConfigProblemsException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -141,6 +143,16 @@ public final class ShopLensCli {
       return value.get();
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
+    }
+  }
+
+  /**
+   * Checks that {@code file}, given with {@code option}, is a file: otherwise a usage error that
+   * names both (exit code 2), before the command reads or writes anything.
+   */
+  static void requireFile(String option, Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new UsageException(option + " " + file + ": no such file");
     }
   }
 

@@ -56,6 +56,46 @@ class ShopLensCliTest {
   }
 
   @Test
+  void shouldExitTwoNamingTheOptionWhenAGivenFileDoesNotExist(@TempDir Path dir) throws Exception {
+    // Given files that do not exist, each given with one option
+    Path missing = dir.resolve("missing.jsonl");
+    Path products = Files.writeString(dir.resolve("products.jsonl"), "");
+    String out = dir.resolve("dataset").toString();
+
+    Run noProducts = run(Map.of(), "dataset", "build", "--products", missing.toString(), "-o", out);
+    Run noCurated =
+        run(
+            Map.of(),
+            "dataset",
+            "build",
+            "--products",
+            products.toString(),
+            "--curated",
+            missing.toString(),
+            "-o",
+            out);
+    Run noVocabulary =
+        run(
+            Map.of(),
+            "evaluate",
+            "--model",
+            TINY.toString(),
+            "--data",
+            dir.toString(),
+            "--vocabulary",
+            missing.toString());
+
+    // Then each exits 2 before doing anything, naming the option and the file
+    assertThat(noProducts.code()).isEqualTo(2);
+    assertThat(noProducts.err()).contains("--products " + missing + ": no such file");
+    assertThat(noCurated.code()).isEqualTo(2);
+    assertThat(noCurated.err()).contains("--curated " + missing + ": no such file");
+    assertThat(noVocabulary.code()).isEqualTo(2);
+    assertThat(noVocabulary.err()).contains("--vocabulary " + missing + ": no such file");
+    assertThat(dir.resolve("dataset")).doesNotExist();
+  }
+
+  @Test
   void shouldExitTwoNamingTheFlagWhenProduceOptionsAreNotValidJsonOptions() {
     // Given caption options with a misspelt name, and question options that are not JSON
     Run misspelt =
