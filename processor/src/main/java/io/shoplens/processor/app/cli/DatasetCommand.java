@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "dataset",
     description = "Training sets from the catalog (format: docs/dataset.md).",
-    subcommands = {DatasetCommand.Build.class, picocli.CommandLine.HelpCommand.class})
+    subcommands = {DatasetCommand.Build.class, CommandLine.HelpCommand.class})
 final class DatasetCommand extends CommandGroup {
   DatasetCommand() {
     super("missing subcommand (try dataset build)");

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -22,7 +23,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "model",
     description = "Model bundle tools.",
-    subcommands = {ModelCommand.Info.class, picocli.CommandLine.HelpCommand.class})
+    subcommands = {ModelCommand.Info.class, CommandLine.HelpCommand.class})
 final class ModelCommand extends CommandGroup {
   ModelCommand() {
     super("missing subcommand (try shoplens model info <bundle>)");

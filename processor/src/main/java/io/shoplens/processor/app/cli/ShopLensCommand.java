@@ -1,6 +1,7 @@
 package io.shoplens.processor.app.cli;
 
 import java.util.Map;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The top-level {@code shoplens} command: only subcommands do something. */
@@ -22,7 +23,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       DatasetCommand.class,
       EvaluateCommand.class,
-      picocli.CommandLine.HelpCommand.class
+      CommandLine.HelpCommand.class
     },
     footer = {"", "Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure."})
 public final class ShopLensCommand extends CommandGroup {

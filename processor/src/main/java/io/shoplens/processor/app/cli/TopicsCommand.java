@@ -8,6 +8,7 @@ import io.shoplens.processor.app.config.Setting;
 import io.shoplens.processor.topology.recommend.RecommendConfig;
 import io.shoplens.processor.topology.search.RetrievalConfig;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "topics",
     description = "Topic tools.",
-    subcommands = {TopicsCommand.Create.class, picocli.CommandLine.HelpCommand.class})
+    subcommands = {TopicsCommand.Create.class, CommandLine.HelpCommand.class})
 final class TopicsCommand extends CommandGroup {
   TopicsCommand() {
     super("missing subcommand (try shoplens topics create --help)");
@@ -96,7 +98,7 @@ final class TopicsCommand extends CommandGroup {
         defaultValue = "30s",
         converter = DurationConverter.class,
         description = "How long to wait for the cluster (default ${DEFAULT-VALUE}).")
-    java.time.Duration timeout;
+    Duration timeout;
 
     @Override
     public Integer call() throws Exception {
