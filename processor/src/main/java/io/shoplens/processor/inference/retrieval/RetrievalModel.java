@@ -105,7 +105,8 @@ public final class RetrievalModel implements AutoCloseable {
       opened.add(tokenizer);
       Map<String, OrtSession> sessions = new HashMap<>();
       for (String graph : graphs) {
-        sessions.put(graph, session(env, bundle.file(graph), options, opened));
+        sessions.put(
+            graph, OrtRuntime.openSession(env, bundle.file(graph), options, config, opened));
       }
       return new RetrievalModel(bundle, tokenizer, sessions);
     } catch (RuntimeException e) {
@@ -382,19 +383,5 @@ public final class RetrievalModel implements AutoCloseable {
       }
     }
     return new Tokens(env, ids, mask, texts.size(), longest);
-  }
-
-  private static OrtSession session(
-      OrtEnvironment env,
-      Path file,
-      OrtSession.SessionOptions options,
-      List<AutoCloseable> opened) {
-    try {
-      OrtSession session = env.createSession(file.toString(), options);
-      opened.add(session);
-      return session;
-    } catch (OrtException e) {
-      throw new BundleException(file, "cannot load ONNX graph: " + e.getMessage(), e);
-    }
   }
 }
