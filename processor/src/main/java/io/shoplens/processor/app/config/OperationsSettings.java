@@ -39,6 +39,7 @@ public final class OperationsSettings {
               "text (one readable line per event) or json (one JSON object per line, for log"
                   + " collectors).");
 
+  // It becomes the engine's close timeout too (EngineConfig.closeTimeout): one default for both.
   public static final Setting SHUTDOWN_TIMEOUT_MS =
       SETTINGS
           .define(
@@ -48,8 +49,6 @@ public final class OperationsSettings {
           .doc(
               "How long a shutdown waits for Kafka Streams to close, and then for the engine's running"
                   + " batch; an expired wait is logged.");
-
-  // It becomes the engine's close timeout too (EngineConfig.closeTimeout): one default for both.
 
   private OperationsSettings() {}
 }

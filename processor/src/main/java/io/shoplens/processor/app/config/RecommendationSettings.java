@@ -57,6 +57,8 @@ public final class RecommendationSettings {
           },
           RecommendationSettings::anyCategory);
 
+  // Off by default: enabling needs the catalog topic (fed by a catalog connector) and the compacted
+  // embeddings topic to exist before start, which `shoplens run` does not create.
   public static final Setting RECOMMENDATIONS_ENABLED =
       SETTINGS
           .define("shoplens.recommendations.enabled", DEFAULTS.enabled())
@@ -68,8 +70,6 @@ public final class RecommendationSettings {
                   + Topics.CATALOG_PRODUCTS
                   + " and the embeddings topic to exist (shoplens topics create --recommendations makes"
                   + " both, compacted); ShopLens refuses to start without them.");
-  // Off by default: enabling needs the catalog topic (fed by a catalog connector) and the compacted
-  // embeddings topic to exist before start, which `shoplens run` does not create.
 
   public static final Setting RECOMMENDATIONS_TOP_K =
       SETTINGS
@@ -104,13 +104,13 @@ public final class RecommendationSettings {
           .define("shoplens.recommendations.min.score", DEFAULTS.minScore(), FINITE)
           .doc("Products scoring below are not recommended.");
 
+  // Empty stands for the built-in vocabulary, which is RecommendConfig's default.
   public static final Setting RECOMMENDATIONS_VOCABULARY_FILE =
       SETTINGS
           .define("shoplens.recommendations.vocabulary.file", "", null)
           .doc(
               "Attribute vocabulary file (synonyms, canonical values, garment categories; format in"
                   + " README: Recommendations). Empty: the built-in clothing vocabulary.");
-  // Empty stands for the built-in vocabulary, which is RecommendConfig's default.
 
   public static final Setting RECOMMENDATIONS_TRYON_CATEGORIES =
       SETTINGS

@@ -21,6 +21,7 @@ public final class RetrievalSettings {
   // First: the defaults below read it during class initialisation.
   private static final RetrievalConfig DEFAULTS = RetrievalConfig.defaults();
 
+  // Empty: no retrieval model, today's behaviour (generation embeddings for recommendations).
   public static final Setting RETRIEVAL_MODEL_PATH =
       SETTINGS
           .define("shoplens.retrieval.model.path", "", null)
@@ -35,7 +36,6 @@ public final class RetrievalSettings {
                   + Topics.SEARCH_RESULTS
                   + ", and answers carry related products. Needs the catalog topics as recommendations"
                   + " do. Empty: none of that.");
-  // Empty: no retrieval model, today's behaviour (generation embeddings for recommendations).
 
   public static final Setting RETRIEVAL_THREADS =
       SETTINGS
