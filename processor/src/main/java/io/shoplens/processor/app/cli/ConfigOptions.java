@@ -1,6 +1,7 @@
 package io.shoplens.processor.app.cli;
 
 import io.shoplens.processor.app.config.ConfigSources;
+import io.shoplens.processor.app.config.RegistrySettings;
 import io.shoplens.processor.app.config.ShopLensConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -79,7 +80,7 @@ final class ConfigOptions {
       props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     }
     if (registry != null) {
-      props.put("schema.registry.url", registry);
+      props.put(RegistrySettings.SCHEMA_REGISTRY_URL.name(), registry);
     }
     return props;
   }
